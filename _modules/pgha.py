@@ -1,0 +1,205 @@
+"""
+Cluster-wide helpers for the pgha formula: the address a node publishes to the mine, and
+pillar validation that runs before any node changes.
+
+:py:func:`check` is a plain function so that unit tests can feed it pillars without a minion.
+"""
+import ipaddress
+import logging
+import re
+
+import salt.utils.dictupdate
+import salt.utils.yaml
+from salt.exceptions import CommandExecutionError
+
+log = logging.getLogger(__name__)
+
+__virtualname__ = "pgha"
+
+ROLES = {"postgresql", "etcd", "balancer"}
+SECRETS = (
+    "postgresql:superuser:password",
+    "postgresql:replication_user:password",
+    "patroni:restapi:password",
+)
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def __virtual__():
+    return __virtualname__
+
+
+def _primary_ipv4(interfaces, skip=()):
+    for name, data in sorted(interfaces.items(), key=lambda kv: kv[0] != "eth0"):
+        if name == "lo":
+            continue
+        for inet in data.get("inet", []):
+            addr = inet.get("address")
+            if addr and addr not in skip and not addr.startswith("127."):
+                return name, addr, inet.get("netmask")
+    return None, None, None
+
+
+def address():
+    """
+    The address this node is known by in the cluster: ``pgha:address`` from pillar, else the
+    primary IPv4 address of the interface with the default route (never a VIP: VIPs are
+    secondary addresses). Published to the mine as ``pgha_address``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' pgha.address
+    """
+    configured = __salt__["pillar.get"]("pgha:address", "")
+    if configured:
+        return configured
+    return _pick_interface()[1]
+
+
+def interface():
+    """
+    The network interface that holds :py:func:`address` (where a VIP goes by default).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' pgha.interface
+    """
+    return _pick_interface()[0]
+
+
+def _pick_interface():
+    interfaces = __salt__["network.interfaces"]()
+    skip = {__salt__["pillar.get"]("pgha:cluster_vip", "")}
+    route_if = None
+    try:
+        for route in __salt__["network.default_route"]("inet"):
+            route_if = route.get("interface")
+            break
+    except (CommandExecutionError, KeyError, TypeError):
+        route_if = None
+    if route_if and route_if in interfaces:
+        name, addr, mask = _primary_ipv4({route_if: interfaces[route_if]}, skip)
+        if addr:
+            return name, addr, mask
+    return _primary_ipv4(interfaces, skip)
+
+
+# -- validation ------------------------------------------------------------------------------
+
+def _get(data, path, default=None):
+    cur = data
+    for part in path.split(":"):
+        if not isinstance(cur, dict) or part not in cur:
+            return default
+        cur = cur[part]
+    return cur
+
+
+def _int(value):
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def check(pillar_pgha, defaults):
+    """Return a list of problems (strings naming the pillar key) for a pgha pillar dict.
+
+    Pure function: the unit tests and :py:func:`validate` both call it.
+    """
+    problems = []
+    if not isinstance(pillar_pgha, dict):
+        return ["pgha: pillar key 'pgha' is missing or not a mapping"]
+    cfg = salt.utils.dictupdate.merge(
+        salt.utils.dictupdate.merge({}, defaults or {}), pillar_pgha, merge_lists=False
+    )
+
+    def bad(key, msg):
+        problems.append(f"pgha:{key}: {msg}")
+
+    name = cfg.get("cluster_name")
+    if not name or not isinstance(name, str) or not NAME_RE.match(name):
+        bad("cluster_name", f"must be a name of letters, digits, '.', '_' or '-' (got {name!r})")
+
+    roles = cfg.get("roles")
+    if not isinstance(roles, list) or not roles:
+        bad("roles", "is missing: give each minion a list of roles (postgresql, etcd, balancer)")
+    else:
+        unknown = sorted(set(map(str, roles)) - ROLES)
+        if unknown:
+            bad("roles", f"unknown role(s) {', '.join(unknown)}; known: {', '.join(sorted(ROLES))}")
+
+    for key in SECRETS:
+        value = _get(cfg, key)
+        if value is None or str(value).strip() == "":
+            bad(key, "is missing or empty: set a password in pillar")
+
+    vip = cfg.get("cluster_vip") or ""
+    if vip:
+        try:
+            ipaddress.IPv4Address(str(vip))
+        except ValueError:
+            bad("cluster_vip", f"{vip!r} is not an IPv4 address")
+
+    version = _int(_get(cfg, "postgresql:version"))
+    if version is None or not 10 <= version <= 18:
+        bad("postgresql:version", f"must be a PostgreSQL major version such as 15 "
+            f"(got {_get(cfg, 'postgresql:version')!r})")
+
+    method = _get(cfg, "patroni:install_method")
+    if method not in ("pkg", "pip"):
+        bad("patroni:install_method", f"must be 'pkg' or 'pip' (got {method!r})")
+    if _get(cfg, "patroni:dcs_api") not in ("auto", "etcd", "etcd3"):
+        bad("patroni:dcs_api", f"must be auto, etcd or etcd3 (got {_get(cfg, 'patroni:dcs_api')!r})")
+
+    timing = {k: _int(_get(cfg, f"patroni:{k}")) for k in ("ttl", "loop_wait", "retry_timeout")}
+    for key, value in timing.items():
+        if value is None or value <= 0:
+            bad(f"patroni:{key}", f"must be a positive number of seconds (got {_get(cfg, 'patroni:' + key)!r})")
+    if None not in timing.values() and timing["loop_wait"] + 2 * timing["retry_timeout"] > timing["ttl"]:
+        bad("patroni:ttl", f"must be at least loop_wait + 2 * retry_timeout "
+            f"({timing['loop_wait']} + 2 * {timing['retry_timeout']}), got {timing['ttl']}")
+    count = _int(_get(cfg, "patroni:synchronous_node_count"))
+    if count is None or count < 1:
+        bad("patroni:synchronous_node_count", "must be 1 or more")
+
+    if cfg.get("dcs_exists") and not _get(cfg, "etcd:endpoints"):
+        bad("etcd:endpoints", "is empty but dcs_exists is true: list the existing etcd's client URLs")
+
+    for i, user in enumerate(_get(cfg, "postgresql:users") or []):
+        if not isinstance(user, dict) or not user.get("name"):
+            bad(f"postgresql:users:{i}", "needs a name")
+        elif not user.get("password"):
+            bad(f"postgresql:users:{i}:password", f"is missing for user {user['name']!r}")
+    for i, db in enumerate(_get(cfg, "postgresql:databases") or []):
+        if not isinstance(db, dict) or not db.get("name"):
+            bad(f"postgresql:databases:{i}", "needs a name")
+    for i, ext in enumerate(_get(cfg, "postgresql:extensions") or []):
+        if not isinstance(ext, dict) or not ext.get("name") or not ext.get("db"):
+            bad(f"postgresql:extensions:{i}", "needs a name and a db")
+    return problems
+
+
+def _defaults():
+    if "pgha.defaults" not in __context__:
+        text = __salt__["cp.get_file_str"]("salt://pgha/parameters/defaults.yaml")
+        __context__["pgha.defaults"] = salt.utils.yaml.safe_load(text) if text else {}
+    return __context__["pgha.defaults"]
+
+
+def validate():
+    """
+    Check this minion's ``pgha`` pillar. Returns the list of problems (empty when valid); each
+    names the pillar key. Orchestrations run it on every cluster minion before changing anything.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt -I 'pgha:cluster_name:main' pgha.validate
+    """
+    return check(__salt__["pillar.get"]("pgha", None), _defaults())

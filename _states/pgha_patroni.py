@@ -1,0 +1,61 @@
+"""
+Patroni health gates for orchestrations. They wait and report; they never change a node, so
+they report no changes and keep a re-run of an orchestration quiet.
+"""
+from salt.exceptions import CommandExecutionError
+
+__virtualname__ = "pgha_patroni"
+
+
+def __virtual__():
+    if "pgha_patroni.wait_healthy" in __salt__:
+        return __virtualname__
+    return (False, "the pgha_patroni execution module is not loaded")
+
+
+def _gate(name, func, *args, **kwargs):
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    try:
+        ret["comment"] = func(*args, **kwargs)
+    except CommandExecutionError as exc:
+        ret.update(result=False, comment=str(exc))
+    return ret
+
+
+def healthy(name, role="member", timeout=120):
+    """
+    Wait until this node is healthy as ``leader``, ``replica`` or ``member``
+    (see ``pgha_patroni.wait_healthy``).
+
+    .. code-block:: yaml
+
+        pgha-patroni-healthy:
+          pgha_patroni.healthy:
+            - role: replica
+    """
+    return _gate(name, __salt__["pgha_patroni.wait_healthy"], role=role, timeout=timeout)
+
+
+def vip_ready(name, timeout=60):
+    """
+    Wait until the VIP ``name`` is on this node exactly when it is the leader.
+
+    .. code-block:: yaml
+
+        10.0.0.100:
+          pgha_patroni.vip_ready: []
+    """
+    return _gate(name, __salt__["pgha_patroni.wait_vip"], name, timeout=timeout)
+
+
+def summary(name, vip=None, port=None):
+    """
+    Report the cluster table and connection string as the state's comment.
+
+    .. code-block:: yaml
+
+        pgha-cluster-summary:
+          pgha_patroni.summary:
+            - vip: 10.0.0.100
+    """
+    return _gate(name, __salt__["pgha_patroni.table"], vip=vip, port=port)

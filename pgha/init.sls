@@ -1,0 +1,16 @@
+{#- Highstate entry point: the components of this minion's roles. #}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import pgha with context %}
+
+include:
+  - {{ tplroot }}.repo
+{%- if 'etcd' in pgha.roles and not pgha.dcs_exists %}
+  - {{ tplroot }}.etcd
+{%- endif %}
+{%- if 'postgresql' in pgha.roles %}
+  - {{ tplroot }}.postgresql
+  - {{ tplroot }}.patroni
+{%-   if pgha.vip_manager.enabled %}
+  - {{ tplroot }}.vip_manager
+{%-   endif %}
+{%- endif %}

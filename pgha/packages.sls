@@ -1,0 +1,17 @@
+{#- Every package this minion's roles need, in one batch: the orchestration installs them on
+    all nodes in parallel before configuring anything. #}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import pgha with context %}
+
+include:
+  - {{ tplroot }}.repo
+{%- if 'etcd' in pgha.roles and not pgha.dcs_exists %}
+  - {{ tplroot }}.etcd.install
+{%- endif %}
+{%- if 'postgresql' in pgha.roles %}
+  - {{ tplroot }}.postgresql.install
+  - {{ tplroot }}.patroni.install
+{%-   if pgha.vip_manager.enabled %}
+  - {{ tplroot }}.vip_manager.install
+{%-   endif %}
+{%- endif %}

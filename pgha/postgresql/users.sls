@@ -1,0 +1,56 @@
+{#- Users, databases and extensions from pillar. Rendered on every database node, acts only on
+    the leader (replicas are read-only and receive it all through replication). #}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import pgha with context %}
+{%- set pg = pgha.postgresql %}
+{#- Salt's postgres_* states run psql as the postgres OS user over the local socket (peer). #}
+{%- set conn = {'user': pgha.users.postgres, 'db_port': pg.port} %}
+
+{%- if salt['pgha_patroni.is_leader']() %}
+{%-   for user in pg.users %}
+pgha-postgresql-user-{{ user.name }}-present:
+  postgres_user.present:
+    - name: {{ user.name }}
+    - password: {{ user.password | json }}
+    - encrypted: scram-sha-256
+    - login: {{ user.get('login', true) }}
+    - superuser: {{ user.get('superuser', false) }}
+    - createdb: {{ user.get('createdb', false) }}
+    - createroles: {{ user.get('createrole', false) }}
+    - replication: {{ user.get('replication', false) }}
+{%-     for key, value in conn.items() %}
+    - {{ key }}: {{ value }}
+{%-     endfor %}
+{%-   endfor %}
+
+{%-   for db in pg.databases %}
+pgha-postgresql-database-{{ db.name }}-present:
+  postgres_database.present:
+    - name: {{ db.name }}
+    - owner: {{ db.get('owner', pgha.users.postgres) }}
+    - encoding: {{ db.get('encoding', pg.encoding) }}
+    - lc_collate: {{ db.get('lc_collate', pg.locale) }}
+    - lc_ctype: {{ db.get('lc_ctype', pg.locale) }}
+    - template: template0
+{%-     for key, value in conn.items() %}
+    - {{ key }}: {{ value }}
+{%-     endfor %}
+{%-   endfor %}
+
+{%-   for ext in pg.extensions %}
+pgha-postgresql-extension-{{ ext.db }}-{{ ext.name }}-present:
+  postgres_extension.present:
+    - name: {{ ext.name }}
+    - maintenance_db: {{ ext.db }}
+{%-     if ext.get('schema') %}
+    - schema: {{ ext.schema }}
+{%-     endif %}
+{%-     for key, value in conn.items() %}
+    - {{ key }}: {{ value }}
+{%-     endfor %}
+{%-   endfor %}
+{%- else %}
+pgha-postgresql-users-not-leader:
+  test.nop:
+    - name: not the leader; users, databases and extensions are applied there
+{%- endif %}

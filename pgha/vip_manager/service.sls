@@ -1,0 +1,12 @@
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import pgha with context %}
+
+include:
+  - {{ tplroot }}.vip_manager.config
+
+pgha-vip-manager-service-running:
+  service.running:
+    - name: {{ pgha.services.vip_manager }}
+    - enable: true
+    - watch:
+      - sls: {{ tplroot }}.vip_manager.config

@@ -1,0 +1,104 @@
+"""Node images and the offline package sources the nodes install from.
+
+Everything is cached under CACHE, keyed by a hash of its inputs, and rebuilt when missing:
+a cache hit saves minutes, a miss costs nothing but time.
+"""
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from .paths import CACHE, REPO_ROOT
+
+HOOK = Path(__file__).with_name("image-hook.sh")
+
+SUITES = {
+    "bookworm": {
+        "sources": [
+            "deb http://deb.debian.org/debian bookworm main",
+            "deb http://deb.debian.org/debian bookworm-updates main",
+            "deb http://deb.debian.org/debian-security bookworm-security main",
+        ],
+        "postgresql": "15",
+    },
+}
+
+BASE_PACKAGES = [
+    "systemd", "systemd-sysv", "dbus", "iproute2", "iputils-ping", "procps", "psmisc",
+    "python3", "python3-venv", "ca-certificates", "netbase", "less",
+]
+
+
+def repo_packages(suite):
+    pg = SUITES[suite]["postgresql"]
+    return [
+        f"postgresql-{pg}", f"postgresql-client-{pg}", "patroni", "python3-etcd",
+        "python3-psycopg2", "etcd-server", "etcd-client", "vip-manager", "pgbackrest",
+        "haproxy", "pgbouncer", "keepalived", "chrony", "nftables", "openssh-server",
+        "openssh-client", "rsync", "curl", "locales",
+    ]
+
+
+def _digest(*parts):
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else str(part).encode())
+    return h.hexdigest()[:12]
+
+
+def _requirements():
+    return [REPO_ROOT / "requirements-node.txt", REPO_ROOT / "requirements-patroni.txt"]
+
+
+def ensure_wheelhouse(log=print):
+    """A pip wheelhouse for the nodes: Salt (timelib only ships sources) and pip-installed Patroni."""
+    reqs = _requirements()
+    key = _digest(sys.version_info[:2], *(r.read_bytes() for r in reqs))
+    target = CACHE / f"wheelhouse-{key}"
+    if (target / ".complete").exists():
+        return target
+    log(f"building wheelhouse {target}")
+    tmp = Path(tempfile.mkdtemp(dir=CACHE.parent if CACHE.exists() else None, prefix="wh-"))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "pip", "wheel", "-q", "-w", str(tmp)]
+    for r in reqs:
+        cmd += ["-r", str(r)]
+    subprocess.run(cmd, check=True)
+    for r in reqs:
+        shutil.copy(r, tmp / r.name)
+    (tmp / ".complete").touch()
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.move(str(tmp), target)
+    return target
+
+
+def ensure_image(suite="bookworm", log=print):
+    """Return (rootfs, apt_repo): a bare node image and the flat repository its packages come from."""
+    wheelhouse = ensure_wheelhouse(log)
+    packages = repo_packages(suite)
+    key = _digest(suite, BASE_PACKAGES, packages, HOOK.read_bytes(), wheelhouse.name)
+    target = CACHE / f"image-{suite}-{key}"
+    if (target / ".complete").exists():
+        return target / "rootfs", target / "repo"
+    log(f"building node image {target} (mmdebstrap, a few minutes)")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=CACHE, prefix=f".image-{suite}-"))
+    env = dict(os.environ, WHEELHOUSE=str(wheelhouse), REPO_OUT=str(tmp / "repo"),
+               REPO_PACKAGES=" ".join(packages))
+    cmd = ["mmdebstrap", "--variant=apt", "--mode=root", "--quiet",
+           "--include=" + ",".join(BASE_PACKAGES),
+           f"--customize-hook={HOOK} \"$1\"",
+           suite, str(tmp / "rootfs"), *SUITES[suite]["sources"]]
+    subprocess.run(cmd, check=True, env=env)
+    # apt's file: method reads a flat repository: debs plus a Packages index.
+    with open(tmp / "repo" / "Packages", "wb") as out:
+        subprocess.run(["dpkg-scanpackages", "--multiversion", "."], cwd=tmp / "repo",
+                       stdout=out, stderr=subprocess.DEVNULL, check=True)
+    shutil.copytree(wheelhouse, tmp / "repo" / "wheels")
+    (tmp / ".complete").touch()
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
+    return target / "rootfs", target / "repo"

@@ -1,0 +1,51 @@
+"""Lab scenarios: which nodes boot, with which roles, and the pillar the lab master serves.
+
+The pillar here is site data only (addresses, secrets, the offline package sources); every
+default comes from the formula's parameters/defaults.yaml.
+"""
+import secrets
+
+SUBNET = "10.213.0"
+
+SCENARIOS = {
+    # Type B: 3 database nodes that also run etcd, VIP through vip-manager.
+    "typeb": {
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13},
+        "roles": {"pg1": ["postgresql", "etcd"], "pg2": ["postgresql", "etcd"],
+                  "pg3": ["postgresql", "etcd"]},
+        "pillar": {},
+    },
+}
+
+
+def lab_pillar(scenario):
+    """The cluster pillar for a scenario, with fresh passwords each time the lab comes up."""
+    pillar = {
+        "mine_functions": {"pgha_address": {"mine_function": "pgha.address"}},
+        "pgha": {
+            "cluster_name": "lab",
+            "cluster_vip": f"{SUBNET}.100",
+            "pkg_repo": {"url": "file:/srv/pgha-repo", "trusted": True},
+            "pip": {"find_links": "/srv/pgha-repo/wheels", "no_index": True},
+            "postgresql": {
+                "superuser": {"password": "su-" + secrets.token_urlsafe(12)},
+                "replication_user": {"password": "repl-" + secrets.token_urlsafe(12)},
+                "pg_hba": [{"type": "host", "database": "all", "user": "all",
+                            "address": f"{SUBNET}.0/24", "method": "scram-sha-256"}],
+                "users": [{"name": "app", "password": "app-" + secrets.token_urlsafe(12)}],
+                "databases": [{"name": "appdb", "owner": "app"}],
+                "extensions": [{"name": "pg_stat_statements", "db": "appdb"}],
+            },
+            "patroni": {"restapi": {"password": "rest-" + secrets.token_urlsafe(12)}},
+        },
+    }
+    _merge(pillar, SCENARIOS[scenario]["pillar"])
+    return pillar
+
+
+def _merge(dst, src):
+    for key, value in src.items():
+        if isinstance(value, dict) and isinstance(dst.get(key), dict):
+            _merge(dst[key], value)
+        else:
+            dst[key] = value
