@@ -8,6 +8,7 @@ import ipaddress
 import logging
 import re
 
+import salt.utils.data
 import salt.utils.dictupdate
 import salt.utils.yaml
 from salt.exceptions import CommandExecutionError
@@ -27,6 +28,11 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 def __virtual__():
     return __virtualname__
+
+
+def _pillar(key, default=None):
+    # Read __pillar__ directly: pillar.get masks values outside templates (Salt >= 3008).
+    return salt.utils.data.traverse_dict_and_list(__pillar__, key, default, delimiter=":")
 
 
 def _primary_ipv4(interfaces, skip=()):
@@ -52,7 +58,7 @@ def address():
 
         salt '*' pgha.address
     """
-    configured = __salt__["pillar.get"]("pgha:address", "")
+    configured = _pillar("pgha:address", "")
     if configured:
         return configured
     return _pick_interface()[1]
@@ -73,7 +79,7 @@ def interface():
 
 def _pick_interface():
     interfaces = __salt__["network.interfaces"]()
-    skip = {__salt__["pillar.get"]("pgha:cluster_vip", "")}
+    skip = {_pillar("pgha:cluster_vip", "")}
     route_if = None
     try:
         for route in __salt__["network.default_route"]("inet"):
@@ -202,4 +208,4 @@ def validate():
 
         salt -I 'pgha:cluster_name:main' pgha.validate
     """
-    return check(__salt__["pillar.get"]("pgha", None), _defaults())
+    return check(_pillar("pgha"), _defaults())

@@ -31,9 +31,9 @@ def pillar_valid(name):
     return ret
 
 
-def address_published(name=MINE_KEY):
+def address_published(name, mine_key=MINE_KEY):
     """
-    Make sure the mine holds this node's cluster address (``pgha.address``) under ``name``,
+    Make sure the mine holds this node's cluster address (``pgha.address``) under ``mine_key``,
     which the other nodes' states read for peers, pg_hba and etcd members.
 
     .. code-block:: yaml
@@ -47,17 +47,17 @@ def address_published(name=MINE_KEY):
         ret["result"] = False
         ret["comment"] = "no IPv4 address found; set pgha:address in this minion's pillar"
         return ret
-    current = __salt__["mine.get"](__opts__["id"], name).get(__opts__["id"])
+    current = __salt__["mine.get"](__opts__["id"], mine_key).get(__opts__["id"])
     if current == address:
-        ret["comment"] = f"mine {name} is {address}"
+        ret["comment"] = f"mine {mine_key} is {address}"
         return ret
     ret["changes"] = {"old": current, "new": address}
     if __opts__["test"]:
         ret["result"] = None
-        ret["comment"] = f"mine {name} would be set to {address}"
+        ret["comment"] = f"mine {mine_key} would be set to {address}"
         return ret
     try:
-        __salt__["mine.send"](name, mine_function="pgha.address")
+        __salt__["mine.send"](mine_key, mine_function="pgha.address")
     except CommandExecutionError as exc:
         ret.update(result=False, changes={}, comment=f"mine.send failed: {exc}")
         return ret

@@ -1,31 +1,99 @@
 {#- salt-run state.orch pgha.deploy [pillar='{"cluster": "NAME"}']
-    Prepare every minion of the cluster (modules, pillar validation, mine), then run
-    pgha.deploy_cluster, which is rendered only now, with the mine filled in. -#}
+    pgha.prepare runs first, while this file renders (modules, pillar validation, mine).
+    Then: packages everywhere (parallel), etcd (members together), the primary, replicas one
+    at a time, the VIP, users/databases on the leader, a summary. A health gate follows each
+    step; the first failed gate stops the run. -#}
 {%- from 'pgha/cluster.jinja' import cluster_name, tgt with context %}
+{%- include 'pgha/prepared.jinja' %}
+{%- set mine = salt['saltutil.runner']('mine.get', tgt=tgt.postgresql, fun='pgha_address', tgt_type='compound') or {} %}
+{%- set pg_nodes = mine.keys() | sort %}
+{%- set etcd_nodes = (salt['saltutil.runner']('mine.get', tgt=tgt.etcd, fun='pgha_address', tgt_type='compound') or {}).keys() | list %}
+{%- set pillars = salt['saltutil.runner']('cache.pillar', tgt=tgt.postgresql, tgt_type='compound') or {} %}
+{%- set wanted = (pillars.values() | first | default({})).get('pgha', {}).get('patroni', {}).get('bootstrap_node') %}
+{%- if not pg_nodes %}
+{{- raise("cluster " ~ cluster_name ~ " has no minion with the postgresql role and a pgha_address in the mine") }}
+{%- endif %}
+{%- set primary = wanted if wanted in pg_nodes else pg_nodes[0] %}
+{%- set replicas = pg_nodes | reject('equalto', primary) | list %}
 
-pgha-deploy-modules-synced:
+pgha-packages-installed:
   salt.state:
     - tgt: {{ tgt.all }}
     - tgt_type: compound
-    - sls: pgha.gate.sync
+    - sls: pgha.packages
 
-pgha-deploy-pillar-validated:
+{%- if etcd_nodes %}
+pgha-etcd-deployed:
   salt.state:
-    - tgt: {{ tgt.all }}
+    - tgt: {{ tgt.etcd }}
     - tgt_type: compound
-    - sls: pgha.gate.prepared
+    - sls: pgha.etcd
     - require:
-      - salt: pgha-deploy-modules-synced
+      - salt: pgha-packages-installed
+{%- endif %}
 
-{#- parallel_runners reports the nested orchestration's own changes (salt.runner would
-    report its whole output as a change). #}
-pgha-deploy-cluster:
-  salt.parallel_runners:
-    - runners:
-        deploy_cluster:
-          name: state.orchestrate
-          mods: pgha.deploy_cluster
-          pillar:
-            cluster: {{ cluster_name }}
+pgha-etcd-healthy:
+  salt.state:
+    - tgt: {{ tgt.postgresql }}
+    - tgt_type: compound
+    - sls: pgha.gate.etcd
     - require:
-      - salt: pgha-deploy-pillar-validated
+      - salt: pgha-packages-installed
+{%- if etcd_nodes %}
+      - salt: pgha-etcd-deployed
+{%- endif %}
+
+{%- set previous = namespace(gate='pgha-etcd-healthy') %}
+{%- for node in [primary] + replicas %}
+{%-   set role = 'leader' if node == primary else 'member' %}
+pgha-patroni-{{ node }}-deployed:
+  salt.state:
+    - tgt: {{ node }}
+    - sls:
+      - pgha.postgresql
+      - pgha.patroni
+    - require:
+      - salt: {{ previous.gate }}
+
+pgha-patroni-{{ node }}-healthy:
+  salt.state:
+    - tgt: {{ node }}
+    - sls: pgha.gate.patroni
+    - pillar:
+        pgha_gate:
+          role: {{ role }}
+    - require:
+      - salt: pgha-patroni-{{ node }}-deployed
+{%-   set previous.gate = 'pgha-patroni-' ~ node ~ '-healthy' %}
+{%- endfor %}
+
+pgha-vip-deployed:
+  salt.state:
+    - tgt: {{ tgt.postgresql }}
+    - tgt_type: compound
+    - sls: pgha.vip_manager.optional
+    - require:
+      - salt: {{ previous.gate }}
+
+pgha-vip-ready:
+  salt.state:
+    - tgt: {{ tgt.postgresql }}
+    - tgt_type: compound
+    - sls: pgha.gate.vip
+    - require:
+      - salt: pgha-vip-deployed
+
+pgha-users-applied:
+  salt.state:
+    - tgt: {{ tgt.postgresql }}
+    - tgt_type: compound
+    - sls: pgha.postgresql.users
+    - require:
+      - salt: pgha-vip-ready
+
+pgha-cluster-summary:
+  salt.state:
+    - tgt: {{ primary }}
+    - sls: pgha.gate.summary
+    - require:
+      - salt: pgha-users-applied

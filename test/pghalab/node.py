@@ -62,6 +62,12 @@ class Node:
         self.write("/etc/resolv.conf", "")
         if not (self.root / "etc/machine-id").read_text().strip():
             self.write("/etc/machine-id", secrets.token_hex(16) + "\n", 0o444)
+        # tzdata's postinst fails on a copied /etc/localtime: nodes use a symlink, like Debian.
+        localtime = self.root / "etc/localtime"
+        if localtime.is_symlink() or localtime.exists():
+            localtime.unlink()
+        localtime.symlink_to("/usr/share/zoneinfo/Etc/UTC")
+        self.write("/etc/timezone", "Etc/UTC\n")
         self.write("/etc/salt/minion_id", self.name)
         # No DNS here: fqdn grains would wait on resolver timeouts at every salt-call.
         self.write("/etc/salt/minion.d/lab.conf",
@@ -94,7 +100,7 @@ class Node:
     def boot(self, binds=()):
         cmd = ["systemd-nspawn", "-D", str(self.root), "-M", self.name, "--register=no",
                "--keep-unit", f"--network-namespace-path=/run/netns/{self.netns}",
-               "--capability=all", "--resolv-conf=off", "--boot", "--console=passive"]
+               "--capability=all", "--resolv-conf=off", "--timezone=off", "--boot", "--console=passive"]
         cmd += [f"--bind-ro={src}:{dst}" for src, dst in binds]
         log = open(self.dir / "console.log", "ab")
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
