@@ -46,16 +46,3 @@ def vip_ready(name, timeout=60):
           pgha_patroni.vip_ready: []
     """
     return _gate(name, __salt__["pgha_patroni.wait_vip"], name, timeout=timeout)
-
-
-def summary(name, vip=None, port=None):
-    """
-    Report the cluster table and connection string as the state's comment.
-
-    .. code-block:: yaml
-
-        pgha-cluster-summary:
-          pgha_patroni.summary:
-            - vip: 10.0.0.100
-    """
-    return _gate(name, __salt__["pgha_patroni.table"], vip=vip, port=port)

@@ -9,7 +9,8 @@
 {%- set pg_nodes = mine.keys() | sort %}
 {%- set etcd_nodes = (salt['saltutil.runner']('mine.get', tgt=tgt.etcd, fun='pgha_address', tgt_type='compound') or {}).keys() | list %}
 {%- set pillars = salt['saltutil.runner']('cache.pillar', tgt=tgt.postgresql, tgt_type='compound') or {} %}
-{%- set wanted = (pillars.values() | first | default({})).get('pgha', {}).get('patroni', {}).get('bootstrap_node') %}
+{%- set site = (pillars.values() | first | default({})).get('pgha', {}) %}
+{%- set wanted = site.get('patroni', {}).get('bootstrap_node') %}
 {%- if not pg_nodes %}
 {{- raise("cluster " ~ cluster_name ~ " has no minion with the postgresql role and a pgha_address in the mine") }}
 {%- endif %}
@@ -91,9 +92,14 @@ pgha-users-applied:
     - require:
       - salt: pgha-vip-ready
 
+{#- A report, not a change: the one step whose output is always shown. #}
 pgha-cluster-summary:
-  salt.state:
+  salt.function:
+    - name: pgha_patroni.table
     - tgt: {{ primary }}
-    - sls: pgha.gate.summary
+{%- if site.get('cluster_vip') %}
+    - kwarg:
+        vip: {{ site.cluster_vip }}
+{%- endif %}
     - require:
       - salt: pgha-users-applied

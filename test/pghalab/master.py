@@ -38,7 +38,6 @@ class Master:
             "auto_accept": True,
             "file_roots": {"base": [str(REPO_ROOT), str(REPO_ROOT / "orch")]},
             "pillar_roots": {"base": [str(self.pillar_dir)]},
-            "state_output": "changes",
             "timeout": 30,
             "gather_job_timeout": 30,
             "worker_threads": 4,
