@@ -85,7 +85,7 @@ def wait_healthy(endpoints, timeout=90, interval=0.5):
         status = health(endpoints)
         if all(v is True for v in status.values()):
             return status
-        if time.monotonic() > deadline:
+        if time.monotonic() >= deadline:
             bad = {k: v for k, v in status.items() if v is not True}
             raise CommandExecutionError(f"etcd not healthy after {timeout}s: {bad}")
         time.sleep(interval)

@@ -266,8 +266,7 @@ def wait_healthy(role="member", timeout=120, interval=0.5):
     if role not in ("leader", "replica", "member"):
         raise CommandExecutionError(f"role must be leader, replica or member, not {role!r}")
     deadline = time.monotonic() + float(timeout)
-    why = "not checked"
-    while time.monotonic() < deadline:
+    while True:  # look at least once, even with timeout=0
         try:
             ok, why = _check(role, _config())
             if ok:
@@ -276,8 +275,9 @@ def wait_healthy(role="member", timeout=120, interval=0.5):
             why = str(exc)
         except Exception as exc:  # pylint: disable=broad-except ; psycopg2 errors while starting
             why = f"{type(exc).__name__}: {exc}".strip()
+        if time.monotonic() >= deadline:
+            raise CommandExecutionError(f"not healthy as {role} after {timeout}s: {why}")
         time.sleep(interval)
-    raise CommandExecutionError(f"not healthy as {role} after {timeout}s: {why}")
 
 
 def wait_vip(vip, timeout=60, interval=0.5):
@@ -296,7 +296,7 @@ def wait_vip(vip, timeout=60, interval=0.5):
         leads = is_leader()
         if holds == leads:
             return f"{'holds' if holds else 'does not hold'} {vip} as {'leader' if leads else 'replica'}"
-        if time.monotonic() > deadline:
+        if time.monotonic() >= deadline:
             raise CommandExecutionError(
                 f"VIP {vip} {'present' if holds else 'missing'} on a "
                 f"{'leader' if leads else 'non-leader'} after {timeout}s: check vip-manager")

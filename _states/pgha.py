@@ -57,9 +57,13 @@ def address_published(name, mine_key=MINE_KEY):
         ret["comment"] = f"mine {mine_key} would be set to {address}"
         return ret
     try:
-        __salt__["mine.send"](mine_key, mine_function="pgha.address")
+        sent = __salt__["mine.send"](mine_key, mine_function="pgha.address")
     except CommandExecutionError as exc:
         ret.update(result=False, changes={}, comment=f"mine.send failed: {exc}")
         return ret
-    ret["comment"] = f"mine {name} set to {address}"
+    if sent is False:
+        # mine.send reports a failed call or store by returning False, not by raising.
+        ret.update(result=False, changes={}, comment=f"mine.send {mine_key} failed (see the minion log)")
+        return ret
+    ret["comment"] = f"mine {mine_key} set to {address}"
     return ret

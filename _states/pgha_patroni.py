@@ -1,6 +1,7 @@
 """
 Patroni health gates for orchestrations. They wait and report; they never change a node, so
-they report no changes and keep a re-run of an orchestration quiet.
+they report no changes and keep a re-run of an orchestration quiet. With ``test=True`` they
+look once and do not wait (result ``None`` when not healthy yet).
 """
 from salt.exceptions import CommandExecutionError
 
@@ -13,12 +14,17 @@ def __virtual__():
     return (False, "the pgha_patroni execution module is not loaded")
 
 
-def _gate(name, func, *args, **kwargs):
+def _gate(name, func, *args, timeout, **kwargs):
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    # test=True looks once instead of waiting: in a dry run nothing was deployed to wait for.
+    wait = 0 if __opts__.get("test") else timeout
     try:
-        ret["comment"] = func(*args, **kwargs)
+        ret["comment"] = func(*args, timeout=wait, **kwargs)
     except CommandExecutionError as exc:
-        ret.update(result=False, comment=str(exc))
+        if __opts__.get("test"):
+            ret.update(result=None, comment=f"would wait up to {timeout}s: {exc}")
+        else:
+            ret.update(result=False, comment=str(exc))
     return ret
 
 

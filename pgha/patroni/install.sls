@@ -53,4 +53,10 @@ pgha-patroni-unit-file-managed:
         patroni_bin: {{ patroni.venv }}/bin/patroni
         config: {{ pgha.paths.patroni_config }}
         user: {{ pgha.users.postgres }}
+
+pgha-patroni-systemd-reloaded:
+  module.run:
+    - service.systemctl_reload: []
+    - onchanges:
+      - file: pgha-patroni-unit-file-managed
 {%- endif %}

@@ -23,3 +23,9 @@ pgha-vip-manager-unit-dropin-managed:
         endpoints: {{ etcd_client_urls | json }}
     - require:
       - sls: {{ tplroot }}.vip_manager.install
+
+pgha-vip-manager-systemd-reloaded:
+  module.run:
+    - service.systemctl_reload: []
+    - onchanges:
+      - file: pgha-vip-manager-unit-dropin-managed

@@ -22,11 +22,16 @@ class Master:
         self.root = Path(state_dir) / "master"
         self.conf_dir = self.root / "etc"
         self.pillar_dir = Path(state_dir) / "pillar"
+        self.states_dir = Path(state_dir) / "states"
         self.ip = interface_ip
 
     def configure(self):
         self.conf_dir.mkdir(parents=True, exist_ok=True)
         self.pillar_dir.mkdir(parents=True, exist_ok=True)
+        self.states_dir.mkdir(parents=True, exist_ok=True)
+        # The site's top file: highstate applies pgha to the cluster's minions.
+        (self.states_dir / "top.sls").write_text(
+            "base:\n  'I@pgha:cluster_name:*':\n    - match: compound\n    - pgha\n")
         # file_roots as README documents it: the checkout (states, _modules, _states) plus
         # orch/, whose pgha/ folder makes `salt-run state.orch pgha.deploy` resolve.
         conf = {
@@ -36,7 +41,7 @@ class Master:
             "log_level_logfile": "info",
             "interface": self.ip,
             "auto_accept": True,
-            "file_roots": {"base": [str(REPO_ROOT), str(REPO_ROOT / "orch")]},
+            "file_roots": {"base": [str(REPO_ROOT), str(REPO_ROOT / "orch"), str(self.states_dir)]},
             "pillar_roots": {"base": [str(self.pillar_dir)]},
             "timeout": 30,
             "gather_job_timeout": 30,

@@ -82,10 +82,14 @@ class Node:
         except (OSError, ValueError):
             return None
         try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+            os.waitpid(pid, os.WNOHANG)  # reap it if this process started it
+        except ChildProcessError:
+            pass
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
             return None
-        return pid
+        return None if state in ("Z", "X") else pid
 
     def init_pid(self):
         pid = self.nspawn_pid()

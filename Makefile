@@ -1,0 +1,47 @@
+# The two commands README promises, plus their parts. Each installs what it needs itself.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST_PACKAGES := systemd-container mmdebstrap iproute2 dpkg-dev python3-venv
+
+.PHONY: demo test unit lab bench host venv image down
+
+## make demo: a 3-node lab and `salt-run state.orch pgha.deploy` on it
+demo: host venv
+	test/lab up --scenario typeb
+	test/lab salt-run state.orch pgha.deploy
+	@echo
+	@test/lab salt -I 'pgha:roles:postgresql' pgha_patroni.leader --out=txt
+	@echo "Connect from this host: psql -h 10.213.0.100 -U postgres  (password: pgha:postgresql:superuser:password in /var/lib/pgha-lab/pgha/pillar/cluster.sls)"
+	@echo "Stop the lab: test/lab down"
+
+## make test: everything CI runs (.ci/run calls this)
+test: host venv
+	$(PY) -m pytest -v -s test/unit test/render test/lab_tests
+
+unit: venv
+	$(PY) -m pytest -q test/unit test/render
+
+lab: host venv
+	$(PY) -m pytest -v -s test/lab_tests
+
+## make bench: deploy figures (seconds from bare nodes, no-op re-run); asserts nothing
+bench: host venv
+	$(PY) test/bench_deploy.py --runs 3
+
+host:
+	@missing=""; for p in $(HOST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+image: host venv
+	test/lab image
+
+down: venv
+	test/lab down

@@ -1,0 +1,42 @@
+"""Lab fixtures: one real Type B cluster per session, shared by every lab test."""
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pghalab.lab import Lab  # noqa: E402
+
+from .helpers import node_has_package, run_orch  # noqa: E402
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() != 0 or not shutil.which("systemd-nspawn"):
+        skip = pytest.mark.skip(reason="the lab needs root and systemd-nspawn (make test installs it)")
+        for item in items:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def lab():
+    lab = Lab("pgha")
+    lab.up("typeb")
+    yield lab
+    if not os.environ.get("PGHA_LAB_KEEP"):
+        lab.down()
+
+
+@pytest.fixture(scope="session")
+def deployed(lab):
+    """Deploy once from bare nodes: no PostgreSQL, etcd or Patroni installed beforehand."""
+    bare = {n.name: not node_has_package(n, "postgresql-15") and not node_has_package(n, "etcd-server")
+            and not node_has_package(n, "patroni") for n in lab.nodes()}
+    started = time.monotonic()
+    result = run_orch(lab, "pgha.deploy")
+    seconds = time.monotonic() - started
+    print(f"\nFIGURE deploy_from_bare_seconds={seconds:.1f}")
+    return {"bare": bare, "result": result, "seconds": seconds}

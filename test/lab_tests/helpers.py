@@ -1,0 +1,90 @@
+"""What lab tests need: orchestrations with parsed results, SQL through the VIP or a node."""
+import json
+import time
+
+import psycopg2
+
+
+def run_orch(lab, mods, pillar=None, timeout=900):
+    args = ["state.orch", mods, "--out=json"]
+    if pillar:
+        args.append("pillar=" + json.dumps(pillar))
+    res = lab.master.cli("salt-run", *args, capture_output=True, timeout=timeout)
+    try:
+        data = json.loads(res.stdout)
+    except json.JSONDecodeError:
+        data = None
+    return {"rc": res.returncode, "data": data, "stdout": res.stdout, "stderr": res.stderr}
+
+
+def steps(result):
+    """The orchestration's steps: {step id: state return}."""
+    data = result["data"] or {}
+    ret = data.get("data", data)
+    master = next(iter(ret.values())) if ret else {}
+    return {v.get("__id__", k): v for k, v in master.items()} if isinstance(master, dict) else {}
+
+
+def minion_changes(step):
+    """Changes that minion states reported inside one salt.state step."""
+    found = {}
+    for minion, states in (step.get("changes", {}).get("ret") or {}).items():
+        if isinstance(states, dict):
+            for sid, st in states.items():
+                if isinstance(st, dict) and st.get("changes"):
+                    found[f"{minion}:{sid}"] = st["changes"]
+    return found
+
+
+def node_has_package(node, package):
+    res = node.exec(["dpkg-query", "-W", "-f=${Status}", package], check=False, capture=True)
+    return "install ok installed" in res.stdout
+
+
+def superuser(lab):
+    su = lab.pillar()["pgha"]["postgresql"]["superuser"]
+    return su.get("name", "postgres"), su["password"]
+
+
+def connect(lab, host, dbname="postgres", timeout=3):
+    user, password = superuser(lab)
+    conn = psycopg2.connect(host=host, port=5432, dbname=dbname, user=user, password=password,
+                            connect_timeout=timeout)
+    conn.autocommit = True
+    return conn
+
+
+def query(lab, host, sql, params=None, dbname="postgres"):
+    conn = connect(lab, host, dbname)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else None
+    finally:
+        conn.close()
+
+
+def wait_for(predicate, timeout=30, interval=0.2, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except Exception as exc:  # pylint: disable=broad-except ; retried until the deadline
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
+
+
+def postmaster_starts(lab):
+    return {n.name: query(lab, n.address, "SELECT pg_postmaster_start_time()")[0][0]
+            for n in lab.nodes()}
+
+
+def leader_name(lab):
+    for node in lab.nodes():
+        if query(lab, node.address, "SELECT NOT pg_is_in_recovery()")[0][0]:
+            return node.name
+    return None

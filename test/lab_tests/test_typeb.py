@@ -1,0 +1,131 @@
+"""Type B on real nodes: etcd + Patroni + vip-manager, deployed by `salt-run state.orch pgha.deploy`.
+
+The tests share one cluster and run in file order: deploy, use, re-deploy, drift, switchover,
+bad pillar.
+"""
+import time
+import uuid
+
+import yaml
+
+from .helpers import (connect, leader_name, minion_changes, postmaster_starts, query, run_orch,
+                      steps, wait_for)
+
+VIP = "10.213.0.100"
+
+
+def test_deploy_from_bare_nodes(lab, deployed):
+    assert all(deployed["bare"].values()), f"nodes were not bare before deploy: {deployed['bare']}"
+    result = deployed["result"]
+    assert result["rc"] == 0, result["stdout"][-4000:] + result["stderr"][-2000:]
+    failed = {k: v.get("comment") for k, v in steps(result).items() if v.get("result") is not True}
+    assert not failed
+    roles = {n.name: query(lab, n.address, "SELECT pg_is_in_recovery()")[0][0] for n in lab.nodes()}
+    assert sorted(roles.values()) == [False, True, True], roles
+    for node in lab.nodes():
+        if roles[node.name]:
+            status = query(lab, node.address, "SELECT status FROM pg_stat_wal_receiver")
+            assert status == [("streaming",)], (node.name, status)
+
+
+def test_write_through_vip_is_visible_on_every_replica(lab, deployed):
+    token = str(uuid.uuid4())
+    query(lab, VIP, "CREATE TABLE IF NOT EXISTS pgha_lab_check (token text PRIMARY KEY, at timestamptz DEFAULT now())")
+    query(lab, VIP, "INSERT INTO pgha_lab_check (token) VALUES (%s)", (token,))
+    for node in lab.nodes():
+        wait_for(lambda n=node: query(lab, n.address, "SELECT 1 FROM pgha_lab_check WHERE token = %s", (token,)),
+                 timeout=15, what=f"row on {node.name}")
+
+
+def test_users_databases_extensions_from_pillar(lab, deployed):
+    app = lab.pillar()["pgha"]["postgresql"]["users"][0]
+    import psycopg2
+    conn = psycopg2.connect(host=VIP, port=5432, dbname="appdb", user=app["name"],
+                            password=app["password"], connect_timeout=3)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT extname FROM pg_extension WHERE extname = 'pg_stat_statements'")
+            assert cur.fetchall() == [("pg_stat_statements",)]
+    finally:
+        conn.close()
+
+
+def test_second_deploy_changes_nothing_and_restarts_nothing(lab, deployed):
+    before = postmaster_starts(lab)
+    started = time.monotonic()
+    result = run_orch(lab, "pgha.deploy")
+    print(f"\nFIGURE deploy_noop_seconds={time.monotonic() - started:.1f}")
+    assert result["rc"] == 0, result["stdout"][-4000:]
+    changed = {}
+    for sid, step in steps(result).items():
+        assert step.get("result") is True, (sid, step.get("comment"))
+        if sid != "pgha-cluster-summary":
+            changed.update(minion_changes(step))
+    assert not changed, changed
+    assert postmaster_starts(lab) == before
+
+
+def test_highstate_restores_hand_edited_file_without_restart(lab, deployed):
+    node = lab.node("pg2")
+    before = postmaster_starts(lab)
+    node.exec(["sh", "-c", "echo '# edited by hand' >> /etc/patroni/config.yml"])
+    res = lab.master.cli("salt", "pg2", "state.highstate", "--out=json", "--static",
+                         capture_output=True, timeout=300)
+    assert res.returncode == 0, res.stdout[-3000:]
+    content = node.exec(["cat", "/etc/patroni/config.yml"], capture=True).stdout
+    assert "edited by hand" not in content
+    yaml.safe_load(content)
+    mode = node.exec(["stat", "-c", "%a %U", "/etc/patroni/config.yml"], capture=True).stdout.split()
+    assert mode == ["600", "postgres"]
+    assert postmaster_starts(lab) == before
+
+
+def test_vip_follows_switchover(lab, deployed):
+    old = leader_name(lab)
+    candidate = sorted(n.name for n in lab.nodes() if n.name != old)[0]
+    started = time.monotonic()
+    res = lab.master.cli("salt", old, "pgha_patroni.switchover", f"candidate={candidate}",
+                         "--out=json", "--static", capture_output=True, timeout=120)
+    assert res.returncode == 0, res.stdout
+    new_ip = lab.node(candidate).address
+
+    def vip_on_new_leader():
+        conn = connect(lab, VIP, timeout=1)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT inet_server_addr()::text, pg_is_in_recovery()")
+                addr, recovery = cur.fetchone()
+        finally:
+            conn.close()
+        return addr.split("/")[0] == new_ip and not recovery
+
+    wait_for(vip_on_new_leader, timeout=30, what="VIP on the new leader")
+    print(f"\nFIGURE switchover_vip_seconds={time.monotonic() - started:.1f}")
+    holders = [n.name for n in lab.nodes()
+               if VIP in n.exec(["ip", "-4", "-o", "addr"], capture=True).stdout]
+    assert holders == [candidate]
+
+
+def test_missing_superuser_password_fails_before_any_change(lab, deployed):
+    pillar_file = lab.master.pillar_dir / "cluster.sls"
+    original = pillar_file.read_text()
+    pillar = yaml.safe_load(original)
+    del pillar["pgha"]["postgresql"]["superuser"]["password"]
+    stamps = {n.name: n.exec(["stat", "-c", "%Y", "/etc/patroni/config.yml"], capture=True).stdout
+              for n in lab.nodes()}
+    before = postmaster_starts(lab)
+    try:
+        pillar_file.write_text(yaml.safe_dump(pillar))
+        result = run_orch(lab, "pgha.deploy")
+    finally:
+        pillar_file.write_text(original)
+        lab.master.cli("salt", "-I", "pgha:cluster_name:lab", "saltutil.refresh_pillar",
+                       capture_output=True)
+    output = result["stdout"] + result["stderr"]
+    assert result["rc"] != 0
+    assert "pgha:postgresql:superuser:password" in output
+    assert "no node was changed" in output
+    after = {n.name: n.exec(["stat", "-c", "%Y", "/etc/patroni/config.yml"], capture=True).stdout
+             for n in lab.nodes()}
+    assert after == stamps
+    assert postmaster_starts(lab) == before

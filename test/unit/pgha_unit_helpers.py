@@ -1,0 +1,43 @@
+"""Helpers shared by pgha's unit tests (fake HTTP answers, a fake clock)."""
+import io
+import json
+import urllib.error
+
+
+class FakeResponse:
+    """What urllib.request.urlopen returns, as a context manager."""
+
+    def __init__(self, body, status=200):
+        self.status = status
+        self._body = body if isinstance(body, bytes) else (
+            body.encode() if isinstance(body, str) else json.dumps(body).encode())
+
+    def read(self):
+        return self._body
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def http_error(url, code, body):
+    """An urllib HTTPError carrying a body (Patroni answers 503 with JSON)."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return urllib.error.HTTPError(url, code, "error", {}, io.BytesIO(raw))
+
+
+class FakeClock:
+    """time.monotonic / time.sleep replacement: sleeping advances the clock, never blocks."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds

@@ -1,0 +1,289 @@
+"""Unit tests of the pgha execution module (_modules/pgha.py)."""
+import copy
+from unittest.mock import MagicMock, patch
+
+import pgha
+import pytest
+import salt.utils.secret
+from salt.exceptions import CommandExecutionError
+
+DELETE = object()
+
+VALID = {
+    "cluster_name": "main",
+    "roles": ["postgresql", "etcd"],
+    "cluster_vip": "10.0.0.100",
+    "postgresql": {
+        "superuser": {"password": "su-secret"},
+        "replication_user": {"password": "repl-secret"},
+    },
+    "patroni": {"restapi": {"password": "rest-secret"}},
+}
+
+INTERFACES = {
+    "lo": {"up": True, "inet": [{"address": "127.0.0.1", "netmask": "255.0.0.0"}]},
+    "eth0": {"up": True, "inet": [{"address": "192.168.1.5", "netmask": "255.255.255.0"}]},
+    "eth1": {
+        "up": True,
+        "inet": [
+            # the VIP first, as `ip addr` may list it: it is never the node's address
+            {"address": "10.0.0.100", "netmask": "255.255.255.0"},
+            {"address": "10.0.0.11", "netmask": "255.255.255.0"},
+        ],
+    },
+}
+
+
+@pytest.fixture
+def configure_loader_modules():
+    return {
+        pgha: {
+            "__salt__": {},
+            "__opts__": {"id": "pg1", "test": False},
+            "__pillar__": {"pgha": copy.deepcopy(VALID)},
+            "__context__": {},
+        }
+    }
+
+
+def _with(base, override):
+    """Deep-merge ``override`` into a copy of ``base``; DELETE removes a key."""
+    result = copy.deepcopy(base)
+    for key, value in override.items():
+        if value is DELETE:
+            result.pop(key, None)
+        elif isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = _with(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def _network(interfaces=None, routes=None):
+    routes = [{"addr_family": "inet", "interface": "eth1", "gateway": "10.0.0.1"}] \
+        if routes is None else routes
+    default_route = routes if callable(routes) else MagicMock(return_value=routes)
+    return {
+        "network.interfaces": MagicMock(return_value=INTERFACES if interfaces is None else interfaces),
+        "network.default_route": default_route,
+    }
+
+
+def test_virtual():
+    assert pgha.__virtual__() == "pgha"
+
+
+# -- address / interface -----------------------------------------------------------------------
+
+def test_address_from_pillar_does_not_look_at_interfaces():
+    interfaces = MagicMock()
+    with patch.dict(pgha.__pillar__, {"pgha": _with(VALID, {"address": "172.16.0.9"})}), \
+            patch.dict(pgha.__salt__, {"network.interfaces": interfaces}):
+        assert pgha.address() == "172.16.0.9"
+    interfaces.assert_not_called()
+
+
+def test_address_reads_pillar_directly_not_masked_pillar_get():
+    """Salt 3008's pillar.get masks values outside templates: the module must not use it."""
+    masked_get = MagicMock(return_value=salt.utils.secret.REDACT_PLACEHOLDER)
+    with patch.dict(pgha.__pillar__, {"pgha": _with(VALID, {"address": "172.16.0.9"})}), \
+            patch.dict(pgha.__salt__, {"pillar.get": masked_get, **_network()}):
+        assert pgha.address() == "172.16.0.9"
+        assert pgha.address() != salt.utils.secret.REDACT_PLACEHOLDER
+    masked_get.assert_not_called()
+
+
+def test_address_is_the_default_route_interface_address_never_the_vip():
+    net = _network()
+    with patch.dict(pgha.__salt__, net):
+        assert pgha.address() == "10.0.0.11"
+        assert pgha.interface() == "eth1"
+    net["network.default_route"].assert_called_with("inet")
+
+
+def test_address_without_vip_in_pillar_takes_the_first_address():
+    with patch.dict(pgha.__pillar__, {"pgha": _with(VALID, {"cluster_vip": DELETE})}), \
+            patch.dict(pgha.__salt__, _network()):
+        assert pgha.address() == "10.0.0.100"
+
+
+@pytest.mark.parametrize("routes", [
+    [],                                                         # no default route
+    [{"addr_family": "inet", "interface": "wg0"}],              # route via an unknown interface
+    MagicMock(side_effect=CommandExecutionError("no route")),  # network.default_route fails
+], ids=["no-route", "unknown-interface", "route-error"])
+def test_address_without_usable_route_prefers_eth0_and_skips_loopback(routes):
+    with patch.dict(pgha.__salt__, _network(routes=routes)):
+        assert pgha.address() == "192.168.1.5"
+        assert pgha.interface() == "eth0"
+
+
+def test_address_route_interface_holding_only_the_vip_falls_back():
+    interfaces = {
+        "lo": INTERFACES["lo"],
+        "eth1": {"inet": [{"address": "10.0.0.100", "netmask": "255.255.255.0"}]},
+        "ens3": {"inet": [{"address": "10.1.0.7", "netmask": "255.255.0.0"}]},
+    }
+    with patch.dict(pgha.__salt__, _network(interfaces=interfaces)):
+        assert pgha.address() == "10.1.0.7"
+        assert pgha.interface() == "ens3"
+
+
+def test_address_none_when_only_loopback():
+    with patch.dict(pgha.__salt__, _network(interfaces={"lo": INTERFACES["lo"]}, routes=[])):
+        assert pgha.address() is None
+        assert pgha.interface() is None
+
+
+# -- check (table-driven) --------------------------------------------------------------------
+
+CHECK_CASES = [
+    # (id, pillar override, substrings that must appear in the problems)
+    ("valid", {}, []),
+    ("valid-version-as-string", {"postgresql": {"version": "16"}}, []),
+    ("valid-pip-etcd-v2", {"patroni": {"install_method": "pip", "dcs_api": "etcd"}}, []),
+    ("valid-no-vip", {"cluster_vip": ""}, []),
+    ("valid-dcs-exists", {"dcs_exists": True, "etcd": {"endpoints": ["http://10.0.0.21:2379"]}}, []),
+    ("valid-users", {"postgresql": {
+        "users": [{"name": "app", "password": "pw"}],
+        "databases": [{"name": "appdb", "owner": "app"}],
+        "extensions": [{"name": "pg_trgm", "db": "appdb"}]}}, []),
+    ("missing-superuser-password", {"postgresql": {"superuser": DELETE}},
+     ["pgha:postgresql:superuser:password"]),
+    ("empty-superuser-password", {"postgresql": {"superuser": {"password": ""}}},
+     ["pgha:postgresql:superuser:password: is missing or empty"]),
+    ("blank-replication-password", {"postgresql": {"replication_user": {"password": "  "}}},
+     ["pgha:postgresql:replication_user:password"]),
+    ("missing-restapi-password", {"patroni": DELETE}, ["pgha:patroni:restapi:password"]),
+    ("bad-cluster-name", {"cluster_name": "my cluster"}, ["pgha:cluster_name", "'my cluster'"]),
+    ("empty-cluster-name", {"cluster_name": ""}, ["pgha:cluster_name"]),
+    ("cluster-name-not-a-string", {"cluster_name": 42}, ["pgha:cluster_name"]),
+    ("missing-roles", {"roles": DELETE}, ["pgha:roles: is missing"]),
+    ("empty-roles", {"roles": []}, ["pgha:roles: is missing"]),
+    ("roles-not-a-list", {"roles": "postgresql"}, ["pgha:roles: is missing"]),
+    ("unknown-roles", {"roles": ["postgresql", "postgres", "haproxy"]},
+     ["pgha:roles: unknown role(s) haproxy, postgres", "known: balancer, etcd, postgresql"]),
+    ("bad-vip", {"cluster_vip": "10.0.0.300"}, ["pgha:cluster_vip", "'10.0.0.300' is not an IPv4"]),
+    ("vip-with-prefix", {"cluster_vip": "10.0.0.100/24"}, ["pgha:cluster_vip"]),
+    ("ipv6-vip", {"cluster_vip": "fd00::100"}, ["pgha:cluster_vip"]),
+    ("version-too-old", {"postgresql": {"version": 9}}, ["pgha:postgresql:version", "(got 9)"]),
+    ("version-too-new", {"postgresql": {"version": 19}}, ["pgha:postgresql:version"]),
+    ("version-not-a-number", {"postgresql": {"version": "fifteen"}}, ["pgha:postgresql:version"]),
+    ("version-minor", {"postgresql": {"version": "15.4"}}, ["pgha:postgresql:version"]),
+    ("bad-install-method", {"patroni": {"install_method": "apt"}},
+     ["pgha:patroni:install_method", "'apt'"]),
+    ("bad-dcs-api", {"patroni": {"dcs_api": "consul"}}, ["pgha:patroni:dcs_api", "'consul'"]),
+    ("zero-ttl", {"patroni": {"ttl": 0}}, ["pgha:patroni:ttl: must be a positive number"]),
+    ("negative-loop-wait", {"patroni": {"loop_wait": -1}}, ["pgha:patroni:loop_wait"]),
+    ("retry-timeout-not-a-number", {"patroni": {"retry_timeout": "ten"}},
+     ["pgha:patroni:retry_timeout"]),
+    ("ttl-rule", {"patroni": {"ttl": 20, "loop_wait": 10, "retry_timeout": 10}},
+     ["pgha:patroni:ttl: must be at least loop_wait + 2 * retry_timeout (10 + 2 * 10), got 20"]),
+    ("sync-node-count-zero", {"patroni": {"synchronous_node_count": 0}},
+     ["pgha:patroni:synchronous_node_count"]),
+    ("dcs-exists-without-endpoints", {"dcs_exists": True}, ["pgha:etcd:endpoints"]),
+    ("user-without-name", {"postgresql": {"users": [{"password": "pw"}]}},
+     ["pgha:postgresql:users:0: needs a name"]),
+    ("user-not-a-mapping", {"postgresql": {"users": ["app"]}}, ["pgha:postgresql:users:0"]),
+    ("user-without-password", {"postgresql": {"users": [{"name": "ok", "password": "x"},
+                                                        {"name": "app"}]}},
+     ["pgha:postgresql:users:1:password", "'app'"]),
+    ("database-without-name", {"postgresql": {"databases": [{"owner": "app"}]}},
+     ["pgha:postgresql:databases:0"]),
+    ("extension-without-db", {"postgresql": {"extensions": [{"name": "pg_trgm"}]}},
+     ["pgha:postgresql:extensions:0: needs a name and a db"]),
+]
+
+
+@pytest.mark.parametrize("override,expected", [c[1:] for c in CHECK_CASES],
+                         ids=[c[0] for c in CHECK_CASES])
+def test_check(defaults, override, expected):
+    problems = pgha.check(_with(VALID, override), defaults)
+    if not expected:
+        assert problems == []
+        return
+    text = "\n".join(problems)
+    for fragment in expected:
+        assert fragment in text
+    # every problem names the pillar key it is about
+    assert all(p.startswith("pgha:") for p in problems)
+
+
+@pytest.mark.parametrize("pillar", [None, "main", ["main"]], ids=["none", "string", "list"])
+def test_check_pillar_not_a_mapping(defaults, pillar):
+    assert pgha.check(pillar, defaults) == ["pgha: pillar key 'pgha' is missing or not a mapping"]
+
+
+def test_check_empty_pillar_reports_every_required_key(defaults):
+    text = "\n".join(pgha.check({}, defaults))
+    for key in ("pgha:roles", "pgha:postgresql:superuser:password",
+                "pgha:postgresql:replication_user:password", "pgha:patroni:restapi:password"):
+        assert key in text
+
+
+def test_check_reports_all_problems_at_once(defaults):
+    problems = pgha.check(_with(VALID, {"cluster_vip": "nope", "roles": ["x"],
+                                        "postgresql": {"version": 8}}), defaults)
+    assert len(problems) == 3
+
+
+def test_check_without_defaults(defaults):
+    assert pgha.check(_with(defaults, VALID), None) == []
+    assert "pgha:postgresql:version" in "\n".join(pgha.check(VALID, None))
+
+
+def test_check_does_not_modify_its_arguments(defaults):
+    pillar = _with(VALID, {"postgresql": {"version": 99}})
+    before = (copy.deepcopy(pillar), copy.deepcopy(defaults))
+    pgha.check(pillar, defaults)
+    assert (pillar, defaults) == before
+    # the defaults do not remember the previous pillar
+    assert "pgha:postgresql:superuser:password" in "\n".join(
+        pgha.check(_with(VALID, {"postgresql": {"superuser": DELETE}}), defaults))
+
+
+def test_defaults_file_needs_only_roles_and_secrets(defaults):
+    """parameters/defaults.yaml itself passes the checks (e.g. its ttl rule)."""
+    assert pgha.check({"roles": ["etcd"], **{k: VALID[k] for k in ("postgresql", "patroni")}},
+                      defaults) == []
+
+
+# -- validate --------------------------------------------------------------------------------
+
+def test_validate_valid_pillar_and_defaults_are_read_once(defaults_text):
+    get_file_str = MagicMock(return_value=defaults_text)
+    with patch.dict(pgha.__salt__, {"cp.get_file_str": get_file_str}):
+        assert pgha.validate() == []
+        assert pgha.validate() == []
+    get_file_str.assert_called_once_with("salt://pgha/parameters/defaults.yaml")
+    assert pgha.__context__["pgha.defaults"]["patroni"]["ttl"] == 30
+
+
+def test_validate_names_the_bad_key(defaults_text):
+    bad = _with(VALID, {"postgresql": {"superuser": {"password": ""}}})
+    with patch.dict(pgha.__salt__, {"cp.get_file_str": MagicMock(return_value=defaults_text)}), \
+            patch.dict(pgha.__pillar__, {"pgha": bad}):
+        problems = pgha.validate()
+    assert len(problems) == 1
+    assert "pgha:postgresql:superuser:password" in problems[0]
+
+
+def test_validate_reads_masked_pillar_values(defaults_text):
+    """Salt 3008 wraps pillar in MaskedDict; the module must see the real values."""
+    masked = salt.utils.secret.hide({"pgha": copy.deepcopy(VALID)})
+    with patch.dict(pgha.__salt__, {"cp.get_file_str": MagicMock(return_value=defaults_text)}), \
+            patch.object(pgha, "__pillar__", masked):
+        assert pgha.validate() == []
+
+
+def test_validate_without_pillar(defaults_text):
+    with patch.dict(pgha.__salt__, {"cp.get_file_str": MagicMock(return_value=defaults_text)}):
+        pgha.__pillar__.clear()
+        assert pgha.validate() == ["pgha: pillar key 'pgha' is missing or not a mapping"]
+
+
+def test_validate_without_defaults_file():
+    with patch.dict(pgha.__salt__, {"cp.get_file_str": MagicMock(return_value="")}):
+        problems = pgha.validate()
+    assert pgha.__context__["pgha.defaults"] == {}
+    assert any("pgha:postgresql:version" in p for p in problems)
