@@ -23,6 +23,7 @@ SECRETS = (
     "postgresql:replication_user:password",
     "patroni:restapi:password",
 )
+EXAMPLE_PASSWORD_PREFIX = "CHANGE-ME"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -127,6 +128,8 @@ def check(pillar_pgha, defaults):
     def bad(key, msg):
         problems.append(f"pgha:{key}: {msg}")
 
+    if not pillar_pgha.get("cluster_name"):
+        bad("cluster_name", "is missing: orchestrations find a cluster's minions by this pillar key")
     name = cfg.get("cluster_name")
     if not name or not isinstance(name, str) or not NAME_RE.match(name):
         bad("cluster_name", f"must be a name of letters, digits, '.', '_' or '-' (got {name!r})")
@@ -143,6 +146,8 @@ def check(pillar_pgha, defaults):
         value = _get(cfg, key)
         if value is None or str(value).strip() == "":
             bad(key, "is missing or empty: set a password in pillar")
+        elif str(value).startswith(EXAMPLE_PASSWORD_PREFIX):
+            bad(key, "is still the placeholder from pillar.example: set a real password")
 
     vip = cfg.get("cluster_vip") or ""
     if vip:
@@ -173,6 +178,8 @@ def check(pillar_pgha, defaults):
     if count is None or count < 1:
         bad("patroni:synchronous_node_count", "must be 1 or more")
 
+    if cfg.get("dcs_exists") and isinstance(roles, list) and "etcd" in roles:
+        bad("roles", "has etcd while dcs_exists is true: the existing etcd is used, deploy none")
     if cfg.get("dcs_exists") and not _get(cfg, "etcd:endpoints"):
         bad("etcd:endpoints", "is empty but dcs_exists is true: list the existing etcd's client URLs")
 
