@@ -11,6 +11,7 @@ the others.
 """
 import copy
 import http.server
+import importlib.util
 import json
 import os
 import subprocess
@@ -237,6 +238,16 @@ def _state(states, state_id):
 
 
 # -- every SLS renders, and hangs together ------------------------------------------------------
+
+@pytest.mark.parametrize("pillar_id", PILLARS)
+def test_matrix_pillars_are_valid(pillar_id):
+    """The pillars rendered here are ones pgha.validate accepts (no test of nonsense)."""
+    spec = importlib.util.spec_from_file_location("pgha_module_for_render", REPO / "_modules" / "pgha.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    defaults = yaml.safe_load((REPO / "pgha" / "parameters" / "defaults.yaml").read_text())
+    assert module.check(PILLARS[pillar_id]["pgha"], defaults) == []
+
 
 def test_sls_list_is_complete():
     assert "pgha" in SLS and "pgha.gate.etcd" in SLS and "pgha.postgresql.users" in SLS

@@ -143,7 +143,8 @@ CHECK_CASES = [
     ("valid-version-as-string", {"postgresql": {"version": "16"}}, []),
     ("valid-pip-etcd-v2", {"patroni": {"install_method": "pip", "dcs_api": "etcd"}}, []),
     ("valid-no-vip", {"cluster_vip": ""}, []),
-    ("valid-dcs-exists", {"dcs_exists": True, "etcd": {"endpoints": ["http://10.0.0.21:2379"]}}, []),
+    ("valid-dcs-exists", {"dcs_exists": True, "roles": ["postgresql"],
+                          "etcd": {"endpoints": ["http://10.0.0.21:2379"]}}, []),
     ("valid-users", {"postgresql": {
         "users": [{"name": "app", "password": "pw"}],
         "databases": [{"name": "appdb", "owner": "app"}],
@@ -155,6 +156,10 @@ CHECK_CASES = [
     ("blank-replication-password", {"postgresql": {"replication_user": {"password": "  "}}},
      ["pgha:postgresql:replication_user:password"]),
     ("missing-restapi-password", {"patroni": DELETE}, ["pgha:patroni:restapi:password"]),
+    ("placeholder-password", {"patroni": {"restapi": {"password": "CHANGE-ME-rest"}}},
+     ["pgha:patroni:restapi:password: is still the placeholder from pillar.example"]),
+    ("cluster-name-only-from-defaults", {"cluster_name": DELETE},
+     ["pgha:cluster_name: is missing: orchestrations find a cluster's minions"]),
     ("bad-cluster-name", {"cluster_name": "my cluster"}, ["pgha:cluster_name", "'my cluster'"]),
     ("empty-cluster-name", {"cluster_name": ""}, ["pgha:cluster_name"]),
     ("cluster-name-not-a-string", {"cluster_name": 42}, ["pgha:cluster_name"]),
@@ -181,7 +186,10 @@ CHECK_CASES = [
      ["pgha:patroni:ttl: must be at least loop_wait + 2 * retry_timeout (10 + 2 * 10), got 20"]),
     ("sync-node-count-zero", {"patroni": {"synchronous_node_count": 0}},
      ["pgha:patroni:synchronous_node_count"]),
-    ("dcs-exists-without-endpoints", {"dcs_exists": True}, ["pgha:etcd:endpoints"]),
+    ("dcs-exists-without-endpoints", {"dcs_exists": True, "roles": ["postgresql"]},
+     ["pgha:etcd:endpoints"]),
+    ("dcs-exists-with-etcd-role", {"dcs_exists": True, "etcd": {"endpoints": ["http://e:2379"]}},
+     ["pgha:roles: has etcd while dcs_exists is true"]),
     ("user-without-name", {"postgresql": {"users": [{"password": "pw"}]}},
      ["pgha:postgresql:users:0: needs a name"]),
     ("user-not-a-mapping", {"postgresql": {"users": ["app"]}}, ["pgha:postgresql:users:0"]),
@@ -216,7 +224,7 @@ def test_check_pillar_not_a_mapping(defaults, pillar):
 
 def test_check_empty_pillar_reports_every_required_key(defaults):
     text = "\n".join(pgha.check({}, defaults))
-    for key in ("pgha:roles", "pgha:postgresql:superuser:password",
+    for key in ("pgha:cluster_name", "pgha:roles", "pgha:postgresql:superuser:password",
                 "pgha:postgresql:replication_user:password", "pgha:patroni:restapi:password"):
         assert key in text
 
@@ -243,9 +251,10 @@ def test_check_does_not_modify_its_arguments(defaults):
 
 
 def test_defaults_file_needs_only_roles_and_secrets(defaults):
-    """parameters/defaults.yaml itself passes the checks (e.g. its ttl rule)."""
-    assert pgha.check({"roles": ["etcd"], **{k: VALID[k] for k in ("postgresql", "patroni")}},
-                      defaults) == []
+    """parameters/defaults.yaml itself passes the checks (e.g. its ttl rule): a pillar needs
+    only the cluster name, roles and passwords."""
+    assert pgha.check({"cluster_name": "main", "roles": ["etcd"],
+                       **{k: VALID[k] for k in ("postgresql", "patroni")}}, defaults) == []
 
 
 # -- validate --------------------------------------------------------------------------------
