@@ -33,7 +33,6 @@ def timed_orch(lab, mods):
 def switchover_seconds(lab):
     old = leader_name(lab)
     candidate = sorted(n.name for n in lab.nodes() if n.name != old)[0]
-    new_ip = lab.node(candidate).address
     started = time.monotonic()
     lab.master.cli("salt", old, "pgha_patroni.switchover", f"candidate={candidate}",
                    capture_output=True, timeout=120)
@@ -42,9 +41,9 @@ def switchover_seconds(lab):
         conn = connect(lab, VIP, timeout=1)
         try:
             with conn.cursor() as cur:
-                cur.execute("SELECT inet_server_addr()::text, pg_is_in_recovery()")
-                addr, recovery = cur.fetchone()
-                return addr.split("/")[0] == new_ip and not recovery
+                cur.execute("SELECT trim(pg_read_file('/etc/hostname')), pg_is_in_recovery()")
+                host, recovery = cur.fetchone()
+                return host == candidate and not recovery
         finally:
             conn.close()
 

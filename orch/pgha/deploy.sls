@@ -1,13 +1,12 @@
 {#- salt-run state.orch pgha.deploy [pillar='{"cluster": "NAME"}']
     pgha.prepare runs first, while this file renders (modules, pillar validation, mine).
-    Then: packages everywhere (parallel), etcd (members together), the primary, replicas one
-    at a time, the VIP, users/databases on the leader, a summary. A health gate follows each
-    step; the first failed gate stops the run. -#}
+    Then: packages everywhere and etcd members together (parallel), the primary, replicas one
+    at a time, the VIP, users/databases on the leader, a summary. Each step ends with a health
+    gate in the same state run; the first failed gate stops the orchestration. -#}
 {%- from 'pgha/cluster.jinja' import cluster_name, tgt with context %}
 {%- include 'pgha/prepared.jinja' %}
 {%- set mine = salt['saltutil.runner']('mine.get', tgt=tgt.postgresql, fun='pgha_address', tgt_type='compound') or {} %}
 {%- set pg_nodes = mine.keys() | sort %}
-{%- set etcd_nodes = (salt['saltutil.runner']('mine.get', tgt=tgt.etcd, fun='pgha_address', tgt_type='compound') or {}).keys() | list %}
 {%- set pillars = salt['saltutil.runner']('cache.pillar', tgt=tgt.postgresql, tgt_type='compound') or {} %}
 {%- set site = (pillars.values() | first | default({})).get('pgha', {}) %}
 {%- set wanted = site.get('patroni', {}).get('bootstrap_node') %}
@@ -17,72 +16,43 @@
 {%- set primary = wanted if wanted in pg_nodes else pg_nodes[0] %}
 {%- set replicas = pg_nodes | reject('equalto', primary) | list %}
 
-pgha-packages-installed:
+{#- All packages on all nodes in parallel; then, in the same run, etcd members start together
+    and wait for a healthy cluster (quorum). #}
+pgha-base-deployed:
   salt.state:
     - tgt: {{ tgt.all }}
     - tgt_type: compound
-    - sls: pgha.packages
+    - sls:
+      - pgha.packages
+      - pgha.dcs
 
-{%- if etcd_nodes %}
-pgha-etcd-deployed:
-  salt.state:
-    - tgt: {{ tgt.etcd }}
-    - tgt_type: compound
-    - sls: pgha.etcd
-    - require:
-      - salt: pgha-packages-installed
-{%- endif %}
-
-pgha-etcd-healthy:
-  salt.state:
-    - tgt: {{ tgt.postgresql }}
-    - tgt_type: compound
-    - sls: pgha.gate.etcd
-    - require:
-      - salt: pgha-packages-installed
-{%- if etcd_nodes %}
-      - salt: pgha-etcd-deployed
-{%- endif %}
-
-{%- set previous = namespace(gate='pgha-etcd-healthy') %}
+{#- One node at a time, each ending with its own health gate (in the same state run). #}
+{%- set previous = namespace(step='pgha-base-deployed') %}
 {%- for node in [primary] + replicas %}
-{%-   set role = 'leader' if node == primary else 'member' %}
 pgha-patroni-{{ node }}-deployed:
   salt.state:
     - tgt: {{ node }}
     - sls:
       - pgha.postgresql
       - pgha.patroni
-    - require:
-      - salt: {{ previous.gate }}
-
-pgha-patroni-{{ node }}-healthy:
-  salt.state:
-    - tgt: {{ node }}
-    - sls: pgha.gate.patroni
+      - pgha.gate.patroni
     - pillar:
         pgha_gate:
-          role: {{ role }}
+          role: {{ 'leader' if node == primary else 'member' }}
     - require:
-      - salt: pgha-patroni-{{ node }}-deployed
-{%-   set previous.gate = 'pgha-patroni-' ~ node ~ '-healthy' %}
+      - salt: {{ previous.step }}
+{%-   set previous.step = 'pgha-patroni-' ~ node ~ '-deployed' %}
 {%- endfor %}
 
 pgha-vip-deployed:
   salt.state:
     - tgt: {{ tgt.postgresql }}
     - tgt_type: compound
-    - sls: pgha.vip_manager.optional
+    - sls:
+      - pgha.vip_manager.optional
+      - pgha.gate.vip
     - require:
-      - salt: {{ previous.gate }}
-
-pgha-vip-ready:
-  salt.state:
-    - tgt: {{ tgt.postgresql }}
-    - tgt_type: compound
-    - sls: pgha.gate.vip
-    - require:
-      - salt: pgha-vip-deployed
+      - salt: {{ previous.step }}
 
 pgha-users-applied:
   salt.state:
@@ -90,7 +60,7 @@ pgha-users-applied:
     - tgt_type: compound
     - sls: pgha.postgresql.users
     - require:
-      - salt: pgha-vip-ready
+      - salt: pgha-vip-deployed
 
 {#- A report, not a change: the one step whose output is always shown. #}
 pgha-cluster-summary:

@@ -3,16 +3,8 @@
     pgha.deploy runs it first, while it renders, so that its steps see a filled-in mine. -#}
 {%- from 'pgha/cluster.jinja' import cluster_name, tgt with context %}
 
-pgha-prepare-modules-synced:
-  salt.state:
-    - tgt: {{ tgt.all }}
-    - tgt_type: compound
-    - sls: pgha.gate.sync
-
 pgha-prepare-pillar-validated:
   salt.state:
     - tgt: {{ tgt.all }}
     - tgt_type: compound
     - sls: pgha.gate.prepared
-    - require:
-      - salt: pgha-prepare-modules-synced

@@ -7,3 +7,5 @@ pgha-gate-etcd-healthy:
   pgha_etcd.healthy:
     - endpoints: {{ etcd_client_urls | json }}
     - timeout: 90
+    {#- after whatever else the same run deploys #}
+    - order: last

@@ -4,3 +4,5 @@ pgha-gate-patroni-healthy:
   pgha_patroni.healthy:
     - role: {{ salt['pillar.get']('pgha_gate:role', 'member') }}
     - timeout: {{ salt['pillar.get']('pgha_gate:timeout', 180) }}
+    {#- after whatever else the same run deploys #}
+    - order: last

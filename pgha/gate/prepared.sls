@@ -1,7 +1,22 @@
-{#- Orchestration step 2: reject bad pillar before any node changes, then publish this node's
-    address to the mine for its peers. Changes nothing on the node. #}
+{#- Orchestration step 1: this formula's modules on the minion, then reject bad pillar before
+    any node changes, then publish this node's address to the mine for its peers.
+    Changes nothing on the node itself. -#}
+{#- Only what pgha ships (sync_all would scan every loader type: ~4 s instead of ~0.5 s). #}
+pgha-gate-modules-synced:
+  saltutil.sync_modules:
+    - refresh: false
+
+pgha-gate-states-synced:
+  saltutil.sync_states:
+    - refresh: true
+    {#- the states below come from the modules synced here #}
+    - reload_modules: true
+
 pgha-gate-pillar-valid:
-  pgha.pillar_valid: []
+  pgha.pillar_valid:
+    - require:
+      - saltutil: pgha-gate-modules-synced
+      - saltutil: pgha-gate-states-synced
 
 pgha-gate-address-published:
   pgha.address_published:

@@ -7,6 +7,8 @@ pgha-gate-vip-ready:
   pgha_patroni.vip_ready:
     - name: {{ pgha.cluster_vip }}
     - timeout: 60
+    {#- after whatever else the same run deploys #}
+    - order: last
 {%- else %}
 pgha-gate-vip-none:
   test.nop:

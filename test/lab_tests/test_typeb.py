@@ -87,17 +87,16 @@ def test_vip_follows_switchover(lab, deployed):
     res = lab.master.cli("salt", old, "pgha_patroni.switchover", f"candidate={candidate}",
                          "--out=json", "--static", capture_output=True, timeout=120)
     assert res.returncode == 0, res.stdout
-    new_ip = lab.node(candidate).address
 
     def vip_on_new_leader():
         conn = connect(lab, VIP, timeout=1)
         try:
             with conn.cursor() as cur:
-                cur.execute("SELECT inet_server_addr()::text, pg_is_in_recovery()")
-                addr, recovery = cur.fetchone()
+                cur.execute("SELECT trim(pg_read_file('/etc/hostname')), pg_is_in_recovery()")
+                host, recovery = cur.fetchone()
         finally:
             conn.close()
-        return addr.split("/")[0] == new_ip and not recovery
+        return host == candidate and not recovery
 
     wait_for(vip_on_new_leader, timeout=30, what="VIP on the new leader")
     print(f"\nFIGURE switchover_vip_seconds={time.monotonic() - started:.1f}")

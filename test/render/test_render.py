@@ -48,7 +48,7 @@ LEAF_SLS = {
     "pgha.postgresql.install", "pgha.postgresql.users", "pgha.patroni.install",
     "pgha.patroni.config", "pgha.patroni.service", "pgha.vip_manager.install",
     "pgha.vip_manager.config", "pgha.vip_manager.service", "pgha.gate.etcd",
-    "pgha.gate.patroni", "pgha.gate.prepared", "pgha.gate.sync", "pgha.gate.vip",
+    "pgha.gate.patroni", "pgha.gate.prepared", "pgha.gate.vip",
 }
 
 GRAINS = {
@@ -462,8 +462,12 @@ def test_gates(rendered, grains_id, pillar_id):
     assert _state(states, "pgha-gate-pillar-valid")[:2] == ("pgha", "pillar_valid")
     assert _state(states, "pgha-gate-address-published") == (
         "pgha", "address_published", {"require": [{"pgha": "pgha-gate-pillar-valid"}]})
+    assert _state(states, "pgha-gate-pillar-valid")[2]["require"] == [
+        {"saltutil": "pgha-gate-modules-synced"}, {"saltutil": "pgha-gate-states-synced"}]
     assert _state(states, "pgha-gate-modules-synced") == (
-        "saltutil", "sync_all", {"refresh": True})
+        "saltutil", "sync_modules", {"refresh": False})
+    assert _state(states, "pgha-gate-states-synced") == (
+        "saltutil", "sync_states", {"refresh": True, "reload_modules": True})
 
 
 # -- what highstate (`pgha`) applies for the node's roles -------------------------------------
