@@ -41,9 +41,9 @@ def switchover_seconds(lab):
         conn = connect(lab, VIP, timeout=1)
         try:
             with conn.cursor() as cur:
-                cur.execute("SELECT trim(pg_read_file('/etc/hostname')), pg_is_in_recovery()")
+                cur.execute("SELECT pg_read_file('/etc/hostname'), pg_is_in_recovery()")
                 host, recovery = cur.fetchone()
-                return host == candidate and not recovery
+                return host.strip() == candidate and not recovery
         finally:
             conn.close()
 

@@ -21,16 +21,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
-def lab():
+@pytest.fixture(scope="module")
+def lab(request):
+    """A fresh lab in the test module's SCENARIO (one lab at a time: modules run in turn)."""
     lab = Lab("pgha")
-    lab.up("typeb")
+    lab.up(getattr(request.module, "SCENARIO", "typeb"))
     yield lab
     if not os.environ.get("PGHA_LAB_KEEP"):
         lab.down()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def deployed(lab):
     """Deploy once from bare nodes: no PostgreSQL, etcd or Patroni installed beforehand."""
     bare = {n.name: not node_has_package(n, "postgresql-15") and not node_has_package(n, "etcd-server")

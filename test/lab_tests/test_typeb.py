@@ -92,17 +92,22 @@ def test_vip_follows_switchover(lab, deployed):
         conn = connect(lab, VIP, timeout=1)
         try:
             with conn.cursor() as cur:
-                cur.execute("SELECT trim(pg_read_file('/etc/hostname')), pg_is_in_recovery()")
+                cur.execute("SELECT pg_read_file('/etc/hostname'), pg_is_in_recovery()")
                 host, recovery = cur.fetchone()
         finally:
             conn.close()
-        return host == candidate and not recovery
+        return host.strip() == candidate and not recovery
 
     wait_for(vip_on_new_leader, timeout=30, what="VIP on the new leader")
     print(f"\nFIGURE switchover_vip_seconds={time.monotonic() - started:.1f}")
     holders = [n.name for n in lab.nodes()
                if VIP in n.exec(["ip", "-4", "-o", "addr"], capture=True).stdout]
     assert holders == [candidate]
+    # The demoted leader restarts as a replica; later tests need the whole cluster settled.
+    res = lab.master.cli("salt", "-I", "pgha:roles:postgresql", "pgha_patroni.wait_healthy",
+                         "role=member", "timeout=120", "--out=json", "--static",
+                         capture_output=True, timeout=180)
+    assert res.returncode == 0, res.stdout
 
 
 def test_missing_superuser_password_fails_before_any_change(lab, deployed):

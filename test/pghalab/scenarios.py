@@ -15,6 +15,13 @@ SCENARIOS = {
                   "pg3": ["postgresql", "etcd"]},
         "pillar": {},
     },
+    # Patroni from PyPI (pinned, in a virtualenv, from the offline wheelhouse); etcd on one
+    # node only, so the other database node is a pure etcd client.
+    "pip": {
+        "nodes": {"pg1": 11, "pg2": 12},
+        "roles": {"pg1": ["postgresql", "etcd"], "pg2": ["postgresql"]},
+        "pillar": {"pgha": {"patroni": {"install_method": "pip"}}},
+    },
 }
 
 

@@ -350,8 +350,8 @@ def test_patroni_from_packages(rendered, grains_id):
 @pytest.mark.parametrize("grains_id", GRAINS)
 def test_patroni_from_pip(rendered, grains_id):
     states = _states(rendered, "show_sls", grains_id, "pip")
-    deps = {"Debian": ["python3-venv", "python3-dev"],
-            "RedHat": ["python3-devel", "gcc"]}[GRAINS[grains_id]["os_family"]]
+    deps = {"Debian": ["python3-venv"],
+            "RedHat": ["python3"]}[GRAINS[grains_id]["os_family"]]
     assert "pgha-patroni-pkgs-installed" not in states
     assert _state(states, "pgha-patroni-pip-deps-installed")[2]["pkgs"] == deps
     module, _, args = _state(states, "pgha-patroni-venv-created")
