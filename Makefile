@@ -11,8 +11,8 @@ demo: host venv
 	test/lab up --scenario typeb
 	test/lab salt-run state.orch pgha.deploy
 	@echo
-	@test/lab salt -I 'pgha:roles:postgresql' pgha_patroni.leader --out=txt
-	@echo "Connect from this host: psql -h 10.213.0.100 -U postgres  (password: pgha:postgresql:superuser:password in /var/lib/pgha-lab/pgha/pillar/cluster.sls)"
+	@echo "Connect from this host: psql -h 10.213.0.100 -U postgres"
+	@echo "  (password: pgha:postgresql:superuser:password in /var/lib/pgha-lab/pgha/pillar/cluster.sls)"
 	@echo "Stop the lab: test/lab down"
 
 ## make test: everything CI runs (.ci/run calls this)
@@ -27,7 +27,7 @@ lab: host venv
 
 ## make bench: deploy figures (seconds from bare nodes, no-op re-run); asserts nothing
 bench: host venv
-	$(PY) test/bench_deploy.py --runs 3
+	$(PY) test/bench_deploy.py --runs 2 --repeat 3
 
 host:
 	@missing=""; for p in $(HOST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
 """Deploy benchmark: prints figures, asserts nothing (these machines are shared and noisy).
 
-For each run: a fresh lab from bare nodes, `pgha.deploy` timed (packages come from the local
-offline repository), then N no-op re-runs timed, then a planned switchover timed until the VIP
-answers writable on the new leader. Prints every sample and the medians.
+Each run brings up two fresh 3-node Type B labs and times:
+  - deploy_from_bare: `salt-run state.orch pgha.deploy` on nodes without PostgreSQL, etcd or
+    Patroni (they install from the lab's offline repository);
+  - deploy_noop: the same command again, N times (nothing to change);
+  - switchover_to_writable_vip: `pgha_patroni.switchover` until the VIP answers writes on the
+    new leader, N times;
+  - deploy_preinstalled: on the second lab, after the formula's own `pgha.packages` state
+    installed the packages (untimed);
+  - baseline: `salt <cluster> test.ping`, to compare runs made on machines of different load.
+Prints every sample, then median/min/max and each median as a multiple of the baseline.
 
-    test/bench_deploy.py --runs 3
+    test/bench_deploy.py --runs 2 --repeat 3
 """
 import argparse
 import statistics
@@ -19,25 +26,33 @@ from lab_tests.helpers import connect, leader_name, run_orch, wait_for  # noqa: 
 from pghalab.lab import Lab  # noqa: E402
 
 VIP = "10.213.0.100"
+CLUSTER = "pgha:cluster_name:lab"
 
 
-def timed_orch(lab, mods):
+def timed(func, *args):
     started = time.monotonic()
+    func(*args)
+    return time.monotonic() - started
+
+
+def orch(lab, mods):
     result = run_orch(lab, mods)
-    seconds = time.monotonic() - started
     if result["rc"] != 0:
         raise SystemExit(f"{mods} failed:\n{result['stdout'][-3000:]}{result['stderr'][-2000:]}")
-    return seconds
 
 
-def switchover_seconds(lab):
+def salt(lab, *args):
+    res = lab.master.cli("salt", *args, capture_output=True, timeout=600)
+    if res.returncode != 0:
+        raise SystemExit(f"salt {' '.join(args)} failed:\n{res.stdout[-3000:]}")
+
+
+def switchover(lab):
     old = leader_name(lab)
     candidate = sorted(n.name for n in lab.nodes() if n.name != old)[0]
-    started = time.monotonic()
-    lab.master.cli("salt", old, "pgha_patroni.switchover", f"candidate={candidate}",
-                   capture_output=True, timeout=120)
+    salt(lab, old, "pgha_patroni.switchover", f"candidate={candidate}")
 
-    def writable_on_new():
+    def writable_on_candidate():
         conn = connect(lab, VIP, timeout=1)
         try:
             with conn.cursor() as cur:
@@ -47,32 +62,45 @@ def switchover_seconds(lab):
         finally:
             conn.close()
 
-    wait_for(writable_on_new, timeout=60, interval=0.05, what="writable VIP on new leader")
-    return time.monotonic() - started
+    wait_for(writable_on_candidate, timeout=60, interval=0.05, what="writable VIP on new leader")
+
+
+def settle(lab):
+    salt(lab, "-I", "pgha:roles:postgresql", "pgha_patroni.wait_healthy", "role=member", "timeout=120")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="fresh deploys (default 3)")
-    parser.add_argument("--noop", type=int, default=3, help="no-op re-runs per deploy (default 3)")
+    parser.add_argument("--runs", type=int, default=2, help="fresh labs (default 2)")
+    parser.add_argument("--repeat", type=int, default=3, help="no-op deploys and switchovers per lab")
     args = parser.parse_args()
     lab = Lab("pgha")
-    samples = {"deploy_from_bare": [], "deploy_noop": [], "switchover_to_writable_vip": []}
+    samples = {k: [] for k in ("baseline", "deploy_from_bare", "deploy_noop",
+                               "switchover_to_writable_vip", "deploy_preinstalled")}
     try:
         for run in range(args.runs):
             lab.up("typeb", log=lambda *_: None)
-            samples["deploy_from_bare"].append(timed_orch(lab, "pgha.deploy"))
-            for _ in range(args.noop):
-                samples["deploy_noop"].append(timed_orch(lab, "pgha.deploy"))
-            samples["switchover_to_writable_vip"].append(switchover_seconds(lab))
-            print(f"run {run + 1}: " + ", ".join(f"{k}={v[-1]:.1f}s" for k, v in samples.items()),
-                  flush=True)
+            samples["baseline"].append(timed(salt, lab, "-I", CLUSTER, "test.ping"))
+            samples["deploy_from_bare"].append(timed(orch, lab, "pgha.deploy"))
+            for _ in range(args.repeat):
+                samples["baseline"].append(timed(salt, lab, "-I", CLUSTER, "test.ping"))
+                samples["deploy_noop"].append(timed(orch, lab, "pgha.deploy"))
+                samples["switchover_to_writable_vip"].append(timed(switchover, lab))
+                settle(lab)
+            lab.up("typeb", log=lambda *_: None)
+            salt(lab, "-I", CLUSTER, "saltutil.sync_all")
+            salt(lab, "-I", CLUSTER, "state.sls", "pgha.packages")
+            samples["deploy_preinstalled"].append(timed(orch, lab, "pgha.deploy"))
+            print(f"run {run + 1}: " + ", ".join(
+                f"{k}={' '.join(f'{x:.1f}' for x in v)}" for k, v in samples.items()), flush=True)
     finally:
         lab.down(log=lambda *_: None)
-    print("\nfigure                         median     min     max   samples")
+    base = statistics.median(samples["baseline"])
+    print("\nfigure                          median     min     max   x baseline  samples")
     for name, values in samples.items():
-        print(f"{name:30} {statistics.median(values):6.1f}s {min(values):6.1f}s "
-              f"{max(values):6.1f}s   {len(values)}")
+        med = statistics.median(values)
+        print(f"{name:30} {med:6.1f}s {min(values):6.1f}s {max(values):6.1f}s   "
+              f"{med / base:9.1f}  {len(values)}")
 
 
 if __name__ == "__main__":
