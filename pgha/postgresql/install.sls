@@ -18,6 +18,20 @@ pgha-postgresql-createcluster-conf-managed:
       - pkg: pgha-postgresql-pkgs-installed
 {%- endif %}
 
+{%- set distro_cluster = '/etc/postgresql/' ~ pgha.postgresql.version ~ '/main' %}
+{%- if grains.os_family == 'Debian' and salt['file.directory_exists'](distro_cluster)
+      and not salt['file.file_exists'](pgha.paths.patroni_config) %}
+{#- Packages installed before pgha came with a distro 'main' cluster: it would hold the port
+    and maybe the data directory. pgha never deletes a cluster it did not create. #}
+pgha-postgresql-distro-cluster-absent:
+  test.fail_without_changes:
+    - name: >-
+        A distro-created PostgreSQL cluster exists ({{ distro_cluster }}). pgha leaves it
+        untouched and stops here. If it holds nothing you need, remove it with
+        `pg_dropcluster --stop {{ pgha.postgresql.version }} main` and deploy again.
+    - failhard: true
+{%- endif %}
+
 pgha-postgresql-pkgs-installed:
   pkg.installed:
     - pkgs: {{ pgha.pkgs.postgresql | json }}

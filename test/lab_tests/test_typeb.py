@@ -133,3 +133,30 @@ def test_missing_superuser_password_fails_before_any_change(lab, deployed):
              for n in lab.nodes()}
     assert after == stamps
     assert postmaster_starts(lab) == before
+
+
+def test_lab_faults_hit_one_node_and_it_recovers(lab, deployed):
+    """The lab's fault commands do what they say, and a replica comes back after each."""
+    from pghalab.__main__ import FAULTS
+
+    replica = next(n for n in lab.nodes() if n.name != leader_name(lab))
+
+    def reachable():
+        try:
+            query(lab, replica.address, "SELECT 1")
+            return True
+        except Exception:  # pylint: disable=broad-except
+            return False
+
+    for fault, undo in (("partition", "heal"), ("freeze", "thaw")):
+        FAULTS[fault](lab, replica.name)
+        assert not reachable(), f"{replica.name} still answers after {fault}"
+        FAULTS[undo](lab, replica.name)
+        wait_for(reachable, timeout=30, what=f"{replica.name} after {undo}")
+    FAULTS["crash"](lab, replica.name)
+    assert replica.init_pid() is None
+    FAULTS["start"](lab, replica.name)
+    lab.master.wait_minions([replica.name])
+    res = lab.master.cli("salt", replica.name, "pgha_patroni.wait_healthy", "role=replica",
+                         "timeout=120", "--out=json", "--static", capture_output=True, timeout=240)
+    assert res.returncode == 0, res.stdout
