@@ -23,6 +23,7 @@ SECRETS = (
     "postgresql:replication_user:password",
     "patroni:restapi:password",
 )
+TYPE_A_SECRETS = ("pgbouncer:auth_user:password", "haproxy:stats_password")
 EXAMPLE_PASSWORD_PREFIX = "CHANGE-ME"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -148,6 +149,14 @@ def check(pillar_pgha, defaults):
             bad(key, "is missing or empty: set a password in pillar")
         elif str(value).startswith(EXAMPLE_PASSWORD_PREFIX):
             bad(key, "is still the placeholder from pillar.example: set a real password")
+
+    if cfg.get("with_haproxy_load_balancing"):
+        for key in TYPE_A_SECRETS:
+            value = _get(cfg, key)
+            if value is None or str(value).strip() == "":
+                bad(key, "is missing or empty: with_haproxy_load_balancing needs it")
+            elif str(value).startswith(EXAMPLE_PASSWORD_PREFIX):
+                bad(key, "is still the placeholder from pillar.example: set a real password")
 
     vip = cfg.get("cluster_vip") or ""
     if vip:

@@ -13,4 +13,10 @@ include:
 {%-   if pgha.vip_manager.enabled %}
   - {{ tplroot }}.vip_manager
 {%-   endif %}
+{%-   if pgha.pgbouncer.enabled %}
+  - {{ tplroot }}.pgbouncer
+{%-   endif %}
+{%- endif %}
+{%- if 'balancer' in pgha.roles %}
+  - {{ tplroot }}.balancer
 {%- endif %}

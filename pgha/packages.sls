@@ -14,4 +14,11 @@ include:
 {%-   if pgha.vip_manager.enabled %}
   - {{ tplroot }}.vip_manager.install
 {%-   endif %}
+{%-   if pgha.pgbouncer.enabled %}
+  - {{ tplroot }}.pgbouncer.install
+{%-   endif %}
+{%- endif %}
+{%- if 'balancer' in pgha.roles %}
+  - {{ tplroot }}.haproxy.install
+  - {{ tplroot }}.keepalived.install
 {%- endif %}

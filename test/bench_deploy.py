@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lab_tests.helpers import connect, leader_name, run_orch, wait_for  # noqa: E402
+from lab_tests.helpers import leader_name, run_orch, serves_writes_as, wait_for  # noqa: E402
 from pghalab.lab import Lab  # noqa: E402
 
 VIP = "10.213.0.100"
@@ -52,17 +52,7 @@ def switchover(lab):
     candidate = sorted(n.name for n in lab.nodes() if n.name != old)[0]
     salt(lab, old, "pgha_patroni.switchover", f"candidate={candidate}")
 
-    def writable_on_candidate():
-        conn = connect(lab, VIP, timeout=1)
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SELECT pg_read_file('/etc/hostname'), pg_is_in_recovery()")
-                host, recovery = cur.fetchone()
-                return host.strip() == candidate and not recovery
-        finally:
-            conn.close()
-
-    wait_for(writable_on_candidate, timeout=60, interval=0.05, what="writable VIP on new leader")
+    wait_for(lambda: serves_writes_as(lab, VIP, candidate), timeout=60, interval=0.05, what="writable VIP on new leader")
 
 
 def settle(lab):

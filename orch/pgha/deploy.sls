@@ -62,6 +62,31 @@ pgha-users-applied:
     - require:
       - salt: pgha-vip-deployed
 
+{%- set balancers = (salt['saltutil.runner']('mine.get', tgt=tgt.balancer, fun='pgha_address', tgt_type='compound') or {}).keys() | sort %}
+{%- if site.get('with_haproxy_load_balancing') and not balancers %}
+{{- raise("cluster " ~ cluster_name ~ ": with_haproxy_load_balancing is true but no minion has the balancer role (pgha:roles)") }}
+{%- endif %}
+{%- if site.get('with_haproxy_load_balancing') %}
+{#- Type A: PgBouncer on every database node, then the balancers (HAProxy + keepalived VIP). #}
+pgha-pgbouncer-deployed:
+  salt.state:
+    - tgt: {{ tgt.postgresql }}
+    - tgt_type: compound
+    - sls: pgha.pgbouncer.optional
+    - require:
+      - salt: pgha-users-applied
+
+pgha-balancers-deployed:
+  salt.state:
+    - tgt: {{ tgt.balancer }}
+    - tgt_type: compound
+    - sls:
+      - pgha.balancer
+      - pgha.gate.balancer
+    - require:
+      - salt: pgha-pgbouncer-deployed
+{%- endif %}
+
 {#- A report, not a change: the one step whose output is always shown. #}
 pgha-cluster-summary:
   salt.function:
@@ -72,4 +97,4 @@ pgha-cluster-summary:
         vip: {{ site.cluster_vip }}
 {%- endif %}
     - require:
-      - salt: pgha-users-applied
+      - salt: {{ 'pgha-balancers-deployed' if site.get('with_haproxy_load_balancing') else 'pgha-users-applied' }}

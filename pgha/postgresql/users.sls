@@ -49,6 +49,40 @@ pgha-postgresql-extension-{{ ext.db }}-{{ ext.name }}-present:
     - {{ key }}: {{ value }}
 {%-     endfor %}
 {%-   endfor %}
+
+{%-   if pgha.pgbouncer.enabled %}
+{%-     set pgb_user = pgha.pgbouncer.auth_user.name %}
+{#- PgBouncer's auth_query role: may only call pgbouncer.get_auth(), which reads pg_shadow
+    for it (SECURITY DEFINER); created in template1 too, so new databases inherit it. #}
+pgha-postgresql-user-{{ pgb_user }}-present:
+  postgres_user.present:
+    - name: {{ pgb_user }}
+    - password: {{ pgha.pgbouncer.auth_user.password | json }}
+    - encrypted: scram-sha-256
+    - login: true
+{%-     for key, value in conn.items() %}
+    - {{ key }}: {{ value }}
+{%-     endfor %}
+{%-     for db in ['template1', 'postgres'] + pg.databases | map(attribute='name') | list %}
+{%-       set psql = 'psql -X -p ' ~ pg.port ~ ' -d ' ~ db %}
+pgha-postgresql-pgbouncer-auth-function-{{ db }}-present:
+  cmd.run:
+    - name: {{ psql }} -q -v ON_ERROR_STOP=1 -f -
+    - runas: {{ pgha.users.postgres }}
+    - stdin: |
+        CREATE SCHEMA IF NOT EXISTS pgbouncer;
+        CREATE OR REPLACE FUNCTION pgbouncer.get_auth(p_usename text)
+          RETURNS TABLE(usename name, passwd text) LANGUAGE sql SECURITY DEFINER
+          SET search_path = pg_catalog
+          AS $$ SELECT usename, passwd FROM pg_shadow WHERE usename = p_usename $$;
+        REVOKE ALL ON FUNCTION pgbouncer.get_auth(text) FROM PUBLIC;
+        GRANT USAGE ON SCHEMA pgbouncer TO {{ pgb_user }};
+        GRANT EXECUTE ON FUNCTION pgbouncer.get_auth(text) TO {{ pgb_user }};
+    - unless: {{ psql }} -tAc "SELECT has_function_privilege('{{ pgb_user }}', 'pgbouncer.get_auth(text)', 'EXECUTE')" | grep -qx t
+    - require:
+      - postgres_user: pgha-postgresql-user-{{ pgb_user }}-present
+{%-     endfor %}
+{%-   endif %}
 {%- else %}
 pgha-postgresql-users-not-leader:
   test.nop:

@@ -88,3 +88,15 @@ def leader_name(lab):
         if query(lab, node.address, "SELECT NOT pg_is_in_recovery()")[0][0]:
             return node.name
     return None
+
+
+def serves_writes_as(lab, host, node_name):
+    """True when `host` (e.g. the VIP) reaches `node_name`'s PostgreSQL and it is the primary."""
+    conn = connect(lab, host, timeout=1)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_read_file('/etc/hostname'), pg_is_in_recovery()")
+            hostname, recovery = cur.fetchone()
+    finally:
+        conn.close()
+    return hostname.strip() == node_name and not recovery

@@ -6,10 +6,11 @@ bad pillar.
 import time
 import uuid
 
+import psycopg2
 import yaml
 
-from .helpers import (connect, leader_name, minion_changes, postmaster_starts, query, run_orch,
-                      steps, wait_for)
+from .helpers import (leader_name, minion_changes, postmaster_starts, query, run_orch,
+                      serves_writes_as, steps, wait_for)
 
 VIP = "10.213.0.100"
 
@@ -39,7 +40,6 @@ def test_write_through_vip_is_visible_on_every_replica(lab, deployed):
 
 def test_users_databases_extensions_from_pillar(lab, deployed):
     app = lab.pillar()["pgha"]["postgresql"]["users"][0]
-    import psycopg2
     conn = psycopg2.connect(host=VIP, port=5432, dbname="appdb", user=app["name"],
                             password=app["password"], connect_timeout=3)
     try:
@@ -88,17 +88,7 @@ def test_vip_follows_switchover(lab, deployed):
                          "--out=json", "--static", capture_output=True, timeout=120)
     assert res.returncode == 0, res.stdout
 
-    def vip_on_new_leader():
-        conn = connect(lab, VIP, timeout=1)
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SELECT pg_read_file('/etc/hostname'), pg_is_in_recovery()")
-                host, recovery = cur.fetchone()
-        finally:
-            conn.close()
-        return host.strip() == candidate and not recovery
-
-    wait_for(vip_on_new_leader, timeout=30, what="VIP on the new leader")
+    wait_for(lambda: serves_writes_as(lab, VIP, candidate), timeout=30, what="VIP on the new leader")
     print(f"\nFIGURE switchover_vip_seconds={time.monotonic() - started:.1f}")
     holders = [n.name for n in lab.nodes()
                if VIP in n.exec(["ip", "-4", "-o", "addr"], capture=True).stdout]

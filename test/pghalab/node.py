@@ -104,7 +104,8 @@ class Node:
     def boot(self, binds=()):
         cmd = ["systemd-nspawn", "-D", str(self.root), "-M", self.name, "--register=no",
                "--keep-unit", f"--network-namespace-path=/run/netns/{self.netns}",
-               "--capability=all", "--resolv-conf=off", "--timezone=off", "--boot", "--console=passive"]
+               "--capability=all", "--resolv-conf=off", "--timezone=off", "--boot",
+               "--console=passive"]
         cmd += [f"--bind-ro={src}:{dst}" for src, dst in binds]
         log = open(self.dir / "console.log", "ab")
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,

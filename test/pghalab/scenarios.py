@@ -15,6 +15,22 @@ SCENARIOS = {
                   "pg3": ["postgresql", "etcd"]},
         "pillar": {},
     },
+    # Type A: HAProxy + keepalived on two balancers, PgBouncer on the database nodes, and
+    # synchronous mode so that ports 5002/5003 exist.
+    "typea": {
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13, "lb1": 21, "lb2": 22},
+        "roles": {"pg1": ["postgresql", "etcd"], "pg2": ["postgresql", "etcd"],
+                  "pg3": ["postgresql", "etcd"], "lb1": ["balancer"], "lb2": ["balancer"]},
+        "pillar": {"pgha": {
+            "with_haproxy_load_balancing": True,
+            "patroni": {"synchronous_mode": True},
+            "pgbouncer": {"auth_user": {"password": "pgb-" + secrets.token_urlsafe(12)},
+                          "pools": [{"name": "appdb", "pool_parameters": "pool_size=10"}]},
+            # This machine caps open files at 20000: HAProxy needs ~2 per connection.
+            "haproxy": {"maxconn": 4000, "stats_password": "stats-" + secrets.token_urlsafe(12),
+                        "direct_ports": {"master": 6000, "replicas": 6001}},
+        }},
+    },
     # Patroni from PyPI (pinned, in a virtualenv, from the offline wheelhouse); etcd on one
     # node only, so the other database node is a pure etcd client.
     "pip": {

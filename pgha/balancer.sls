@@ -1,0 +1,4 @@
+{#- A Type A balancer: HAProxy, and keepalived holding the cluster VIP. #}
+include:
+  - .haproxy
+  - .keepalived

@@ -1,0 +1,45 @@
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import pgha with context %}
+{%- from tplroot ~ "/map.jinja" import members with context %}
+
+include:
+  - {{ tplroot }}.haproxy.install
+
+{#- Holds the stats password: readable by root and haproxy only, never diffed in output. #}
+pgha-haproxy-config-file-managed:
+  file.managed:
+    - name: {{ pgha.paths.haproxy_config }}
+    - source: salt://{{ tplroot }}/haproxy/files/haproxy.cfg.jinja
+    - template: jinja
+    - user: root
+    - group: {{ pgha.users.haproxy }}
+    - mode: '0640'
+    - show_changes: false
+    - check_cmd: /usr/sbin/haproxy -c -q -f
+    - context:
+        haproxy: {{ pgha.haproxy | json }}
+        servers: {{ members.postgresql | json }}
+        backend_port: {{ pgha.pgbouncer.port if pgha.pgbouncer.enabled else pgha.postgresql.port }}
+        pg_port: {{ pgha.postgresql.port }}
+        rest_port: {{ pgha.patroni.restapi.port }}
+        synchronous_mode: {{ pgha.patroni.synchronous_mode }}
+    - require:
+      - sls: {{ tplroot }}.haproxy.install
+
+{#- HAProxy needs about 2 file descriptors per connection: maxconn {{ pgha.haproxy.maxconn }}. #}
+pgha-haproxy-unit-dropin-managed:
+  file.managed:
+    - name: /etc/systemd/system/{{ pgha.services.haproxy }}.service.d/pgha.conf
+    - makedirs: true
+    - contents: |
+        # Managed by Salt (pgha)
+        [Service]
+        LimitNOFILE={{ [pgha.haproxy.maxconn * 4, 65536] | max }}
+    - require:
+      - sls: {{ tplroot }}.haproxy.install
+
+pgha-haproxy-systemd-reloaded:
+  module.run:
+    - service.systemctl_reload: []
+    - onchanges:
+      - file: pgha-haproxy-unit-dropin-managed

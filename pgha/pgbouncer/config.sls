@@ -1,0 +1,35 @@
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import pgha with context %}
+{%- set pgb = pgha.pgbouncer %}
+
+include:
+  - {{ tplroot }}.pgbouncer.install
+
+pgha-pgbouncer-config-file-managed:
+  file.managed:
+    - name: {{ pgha.paths.pgbouncer_config }}
+    - source: salt://{{ tplroot }}/pgbouncer/files/pgbouncer.ini.jinja
+    - template: jinja
+    - user: {{ pgha.users.postgres }}
+    - group: {{ pgha.users.postgres }}
+    - mode: '0640'
+    - context:
+        pgb: {{ pgb | json }}
+        pg_port: {{ pgha.postgresql.port }}
+        userlist: {{ pgha.paths.pgbouncer_userlist }}
+        run_dir: {{ pgha.paths.run_dir }}
+    - require:
+      - sls: {{ tplroot }}.pgbouncer.install
+
+{#- Only the auth_query role's password: clients are checked against PostgreSQL itself. #}
+pgha-pgbouncer-userlist-file-managed:
+  file.managed:
+    - name: {{ pgha.paths.pgbouncer_userlist }}
+    - user: {{ pgha.users.postgres }}
+    - group: {{ pgha.users.postgres }}
+    - mode: '0600'
+    - show_changes: false
+    - contents: |
+        "{{ pgb.auth_user.name }}" "{{ pgb.auth_user.password }}"
+    - require:
+      - sls: {{ tplroot }}.pgbouncer.install
