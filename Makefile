@@ -4,14 +4,18 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST_PACKAGES := systemd-container mmdebstrap iproute2 dpkg-dev python3-venv postgresql-client
 
-.PHONY: demo test unit lab bench host venv image down
+.PHONY: demo test unit lab bench bench-typea host venv image down
 
 ## make demo: a 3-node lab and `salt-run state.orch pgha.deploy` on it
 demo: host venv
 	test/lab up --scenario typeb
 	test/lab salt-run state.orch pgha.deploy
 	@echo
-	@echo "Connect from this host: psql -h 10.213.0.100 -U postgres"
+	@echo "Connect from this ## make bench-typea: pgbench through HAProxy/PgBouncer vs direct, and port 5000 after switchovers
+bench-typea: host venv
+	$(PY) test/bench_typea.py --seconds 15 --clients 8 --switchovers 3
+
+host: psql -h 10.213.0.100 -U postgres"
 	@echo "  (password: pgha:postgresql:superuser:password in /var/lib/pgha-lab/pgha/pillar/cluster.sls)"
 	@echo "Stop the lab: test/lab down"
 
@@ -28,6 +32,10 @@ lab: host venv
 ## make bench: deploy figures (seconds from bare nodes, no-op re-run); asserts nothing
 bench: host venv
 	$(PY) test/bench_deploy.py --runs 2 --repeat 3
+
+## make bench-typea: pgbench through HAProxy/PgBouncer vs direct, and port 5000 after switchovers
+bench-typea: host venv
+	$(PY) test/bench_typea.py --seconds 15 --clients 8 --switchovers 3
 
 host:
 	@missing=""; for p in $(HOST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -1,0 +1,134 @@
+"""Type A on real nodes: HAProxy + keepalived on two balancers, PgBouncer on three database
+nodes, synchronous mode on. Clients use the keepalived VIP."""
+import collections
+import json
+import time
+
+import psycopg2
+import pytest
+
+from .helpers import minion_changes, run_orch, steps, superuser, wait_for
+
+SCENARIO = "typea"
+VIP = "10.213.0.100"
+
+
+def whoami(lab, port, dbname="postgres"):
+    user, password = superuser(lab)
+    conn = psycopg2.connect(host=VIP, port=port, dbname=dbname, user=user, password=password,
+                            connect_timeout=3)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_read_file('/etc/hostname'), pg_is_in_recovery()")
+            host, recovery = cur.fetchone()
+            return host.strip(), recovery
+    finally:
+        conn.close()
+
+
+def patroni_roles(lab):
+    res = lab.master.cli("salt", "pg1", "pgha_patroni.cluster", "--out=json", "--static",
+                         capture_output=True, timeout=60)
+    members = json.loads(res.stdout)["pg1"]["members"]
+    return {m["name"]: m["role"] for m in members}
+
+
+def test_deploy_type_a(lab, deployed):
+    result = deployed["result"]
+    assert result["rc"] == 0, result["stdout"][-4000:] + result["stderr"][-2000:]
+    failed = {k: v.get("comment") for k, v in steps(result).items() if v.get("result") is not True}
+    assert not failed
+
+
+def test_ports_route_by_role(lab, deployed):
+    roles = patroni_roles(lab)
+    leader = next(n for n, r in roles.items() if r == "leader")
+    sync = {n for n, r in roles.items() if r == "sync_standby"}
+    asyncs = {n for n, r in roles.items() if r == "replica"}
+    assert len(sync) == 1 and len(asyncs) == 1, roles
+    assert whoami(lab, 5000) == (leader, False)
+    seen = collections.Counter(whoami(lab, 5001) for _ in range(6))
+    assert {h for h, _ in seen} == sync | asyncs, seen
+    assert all(recovery for _, recovery in seen)
+    assert {whoami(lab, 5002)[0] for _ in range(4)} == sync
+    assert {whoami(lab, 5003)[0] for _ in range(4)} == asyncs
+    assert whoami(lab, 6000) == (leader, False)           # direct port, no PgBouncer
+
+
+def test_pgbouncer_pools_are_used(lab, deployed):
+    roles = patroni_roles(lab)
+    leader = next(n for n, r in roles.items() if r == "leader")
+    app = lab.pillar()["pgha"]["postgresql"]["users"][0]
+    conn = psycopg2.connect(host=VIP, port=5000, dbname="appdb", user=app["name"],
+                            password=app["password"], connect_timeout=3)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+        pgb = lab.pillar()["pgha"]["pgbouncer"]["auth_user"]
+        admin = psycopg2.connect(host=lab.node(leader).address, port=6432, dbname="pgbouncer",
+                                 user="pgbouncer", password=pgb["password"], connect_timeout=3)
+        admin.autocommit = True
+        try:
+            with admin.cursor() as cur:
+                cur.execute("SHOW POOLS")
+                cols = [c.name for c in cur.description]
+                pools = [dict(zip(cols, row)) for row in cur.fetchall()]
+        finally:
+            admin.close()
+    finally:
+        conn.close()
+    appdb = [p for p in pools if p["database"] == "appdb" and p["user"] == app["name"]]
+    assert appdb and appdb[0]["sv_active"] + appdb[0]["sv_idle"] + appdb[0]["sv_used"] >= 1, pools
+
+
+def test_switchover_moves_port_5000_and_cuts_old_sessions(lab, deployed):
+    roles = patroni_roles(lab)
+    old = next(n for n, r in roles.items() if r == "leader")
+    candidate = next(n for n, r in roles.items() if r == "sync_standby")
+    user, password = superuser(lab)
+    session = psycopg2.connect(host=VIP, port=5000, dbname="postgres", user=user,
+                               password=password, connect_timeout=3)
+    session.autocommit = True
+    started = time.monotonic()
+    res = lab.master.cli("salt", old, "pgha_patroni.switchover", f"candidate={candidate}",
+                         "--out=json", "--static", capture_output=True, timeout=120)
+    assert res.returncode == 0, res.stdout
+    wait_for(lambda: whoami(lab, 5000) == (candidate, False), timeout=30,
+             what="port 5000 on the new primary")
+    print(f"\nFIGURE port5000_follows_switchover_seconds={time.monotonic() - started:.1f}")
+    with pytest.raises(psycopg2.Error):
+        with session.cursor() as cur:
+            cur.execute("SELECT 1")
+    session.close()
+    lab.master.cli("salt", "-I", "pgha:roles:postgresql", "pgha_patroni.wait_healthy",
+                   "role=member", "timeout=120", capture_output=True, timeout=180)
+
+
+def test_vip_moves_when_haproxy_dies(lab, deployed):
+    def holder():
+        return [n.name for n in lab.nodes() if n.name.startswith("lb")
+                and VIP in n.exec(["ip", "-4", "-o", "addr"], capture=True).stdout]
+
+    first = holder()
+    assert len(first) == 1, first
+    node = lab.node(first[0])
+    node.exec(["systemctl", "kill", "-s", "KILL", "haproxy"])
+    node.exec(["systemctl", "stop", "haproxy"], check=False)
+    try:
+        started = time.monotonic()
+        wait_for(lambda: holder() not in ([], first), timeout=30, what="VIP on the other balancer")
+        wait_for(lambda: whoami(lab, 5000)[1] is False, timeout=30, what="port 5000 via the new VIP holder")
+        print(f"\nFIGURE vip_failover_to_other_balancer_seconds={time.monotonic() - started:.1f}")
+    finally:
+        node.exec(["systemctl", "start", "haproxy"], check=False)
+
+
+def test_second_deploy_changes_nothing(lab, deployed):
+    result = run_orch(lab, "pgha.deploy")
+    assert result["rc"] == 0, result["stdout"][-4000:]
+    changed = {}
+    for sid, step in steps(result).items():
+        assert step.get("result") is True, (sid, step.get("comment"))
+        if sid != "pgha-cluster-summary":
+            changed.update(minion_changes(step))
+    assert not changed, changed
