@@ -151,12 +151,18 @@ def check(pillar_pgha, defaults):
             bad(key, "is still the placeholder from pillar.example: set a real password")
 
     if cfg.get("with_haproxy_load_balancing"):
+        if not cfg.get("cluster_vip"):
+            bad("cluster_vip", "is required with with_haproxy_load_balancing: keepalived holds it")
         for key in TYPE_A_SECRETS:
             value = _get(cfg, key)
             if value is None or str(value).strip() == "":
                 bad(key, "is missing or empty: with_haproxy_load_balancing needs it")
             elif str(value).startswith(EXAMPLE_PASSWORD_PREFIX):
                 bad(key, "is still the placeholder from pillar.example: set a real password")
+
+    if _get(cfg, "confd:enabled") and not (_get(cfg, "confd:url") and _get(cfg, "confd:source_hash")):
+        bad("confd:url", "and confd:source_hash are both required with confd:enabled "
+            "(confd is not packaged: Salt downloads the binary and checks it)")
 
     vip = cfg.get("cluster_vip") or ""
     if vip:

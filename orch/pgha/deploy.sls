@@ -95,6 +95,9 @@ pgha-cluster-summary:
 {%- if site.get('cluster_vip') %}
     - kwarg:
         vip: {{ site.cluster_vip }}
+{%-   if site.get('with_haproxy_load_balancing') %}
+        port: {{ site.get('haproxy', {}).get('ports', {}).get('master', 5000) }}
+{%-   endif %}
 {%- endif %}
     - require:
       - salt: {{ 'pgha-balancers-deployed' if site.get('with_haproxy_load_balancing') else 'pgha-users-applied' }}

@@ -5,10 +5,12 @@
 include:
   - {{ tplroot }}.haproxy.install
 
-{#- Holds the stats password: readable by root and haproxy only, never diffed in output. #}
+{#- Holds the stats password: readable by root and haproxy only, never diffed in output.
+    With confd, Salt writes only the first version; confd rewrites it from the DCS. #}
 pgha-haproxy-config-file-managed:
   file.managed:
     - name: {{ pgha.paths.haproxy_config }}
+    - replace: {{ not pgha.confd.enabled }}
     - source: salt://{{ tplroot }}/haproxy/files/haproxy.cfg.jinja
     - template: jinja
     - user: root
