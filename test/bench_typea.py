@@ -67,9 +67,15 @@ def main():
             for port in ports:
                 tps = pgbench(loadgen, VIP, port, extra, args.seconds, args.clients)
                 rows.append((label, f"VIP:{port}", tps, tps / direct))
+        print(f"\npgbench -T {args.seconds} -c {args.clients} -j 2, scale {args.scale}, from {loadgen.name}")
+        print(f"{'workload':12} {'target':22} {'tps':>10} {'x direct':>9}")
+        for label, target, tps, ratio in rows:
+            print(f"{label:12} {target:22} {tps:10.0f} {ratio:9.2f}", flush=True)
         follow = []
         for _ in range(args.switchovers):
-            roles = patroni_roles(lab)
+            # synchronous mode names a new sync standby a moment after a switchover
+            roles = wait_for(lambda: (r := patroni_roles(lab)) and "sync_standby" in r.values() and r,
+                             timeout=60, what="a sync standby")
             old = next(n for n, r in roles.items() if r == "leader")
             new = next(n for n, r in roles.items() if r == "sync_standby")
             started = time.monotonic()
@@ -82,10 +88,6 @@ def main():
                            "role=member", "timeout=120", capture_output=True, timeout=180)
     finally:
         lab.down(log=lambda *_: None)
-    print(f"\npgbench -T {args.seconds} -c {args.clients} -j 2, scale {args.scale}, from {loadgen.name}")
-    print(f"{'workload':12} {'target':22} {'tps':>10} {'x direct':>9}")
-    for label, target, tps, ratio in rows:
-        print(f"{label:12} {target:22} {tps:10.0f} {ratio:9.2f}")
     print(f"\nport 5000 follows a switchover: median {statistics.median(follow):.1f}s, "
           f"min {min(follow):.1f}s, max {max(follow):.1f}s ({len(follow)} switchovers)")
 
