@@ -96,6 +96,28 @@ def _pick_interface():
     return _primary_ipv4(interfaces, skip)
 
 
+def members(cluster_name, roles=("postgresql", "etcd", "balancer")):
+    """
+    ``{role: {minion: address}}`` for a cluster, from the mine (``pgha_address``), looked up
+    once per state run: map.jinja asks for it every time a state file or template imports it.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha.members main
+    """
+    key = f"pgha.members.{cluster_name}"
+    if key not in __context__:
+        tgt = f"I@pgha:cluster_name:{cluster_name}"
+        __context__[key] = {
+            role: __salt__["mine.get"](f"{tgt} and I@pgha:roles:{role}", "pgha_address",
+                                       tgt_type="compound")
+            for role in roles
+        }
+    return __context__[key]
+
+
 # -- validation ------------------------------------------------------------------------------
 
 def _get(data, path, default=None):
