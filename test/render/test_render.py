@@ -1,13 +1,18 @@
 """
 Render every SLS file of the formula, offline, with ``salt-call --local``: a pillar matrix
-(Type B with a VIP, Patroni from pip, an existing etcd) on Debian 12, Debian 13 and RHEL 9
-grains. One ``state.show_sls`` subprocess per (grains, pillar) renders all SLS at once; a few
-more render ``pgha`` alone (what highstate applies for the roles) and the Patroni config file.
+(Type B with a VIP, Patroni from pip, an existing etcd; Type A with HAProxy, PgBouncer and
+keepalived, on a database node and on a balancer) on Debian 12, Debian 13 and RHEL 9 grains.
+One ``state.show_sls`` subprocess per (grains, pillar) renders all SLS at once; a few more
+render ``pgha`` alone (what highstate applies for the roles) and the Patroni config file. The
+HAProxy, keepalived and PgBouncer files are rendered in-process by Salt's Jinja renderer from
+the context their file.managed state was compiled with (no subprocess per file).
 
-Nothing is applied: show_sls only renders and compiles. The mine is a local datastore file
-(this node, pg1, published 10.0.0.11); ``pgha_patroni.is_leader`` asks a fake Patroni REST API
-on 127.0.0.1 for the pillar that manages users, and a missing config file (not the leader) for
-the others.
+Nothing is applied: show_sls only renders and compiles. For Type B the mine is a local datastore
+file (this node, pg1, published 10.0.0.11); for Type A a test double of the ``mine`` module
+answers from a table of minions (three database nodes, two balancers, and minions of another
+cluster that must never show up). ``pgha_patroni.is_leader`` asks a fake Patroni REST API on
+127.0.0.1 for the pillars that manage users, and a missing config file (not the leader) for the
+others.
 """
 import copy
 import http.server
@@ -22,6 +27,9 @@ from pathlib import Path
 
 import pytest
 import salt.payload
+import salt.state
+import salt.utils.args
+import salt.utils.templates
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,6 +37,7 @@ SALT_CALL = Path(sys.executable).with_name("salt-call")
 NODE_ADDRESS = "10.0.0.11"
 VIP = "10.0.0.100"
 EXISTING_ETCD = ["http://10.0.0.21:2379", "http://10.0.0.22:2379"]
+LB_ADDRESS = "10.0.0.31"
 
 
 def _sls_names():
@@ -49,6 +58,10 @@ LEAF_SLS = {
     "pgha.patroni.config", "pgha.patroni.service", "pgha.vip_manager.install",
     "pgha.vip_manager.config", "pgha.vip_manager.service", "pgha.gate.etcd",
     "pgha.gate.patroni", "pgha.gate.prepared", "pgha.gate.vip",
+    "pgha.haproxy.install", "pgha.haproxy.config", "pgha.haproxy.service",
+    "pgha.keepalived.install", "pgha.keepalived.config", "pgha.keepalived.service",
+    "pgha.pgbouncer.install", "pgha.pgbouncer.config", "pgha.pgbouncer.service",
+    "pgha.gate.balancer",
 }
 
 GRAINS = {
@@ -99,13 +112,79 @@ PILLARS = {
         roles=["postgresql"], cluster_vip=VIP, vip_interface="eth1", dcs_exists=True,
         etcd={"endpoints": EXISTING_ETCD}, vip_manager={"major_version": 2}),
 }
-LEADER_PILLARS = {"typeb_vip"}
+# Type A: HAProxy + PgBouncer + keepalived, synchronous replication, a direct port to the primary.
+_TYPE_A = {
+    "cluster_vip": VIP,
+    "with_haproxy_load_balancing": True,
+    "patroni": {"synchronous_mode": True},
+    "pgbouncer": {"auth_user": {"password": "pgb-secret"},
+                  "pools": [{"name": "app", "dbname": "appdb",
+                             "pool_parameters": "pool_size=10 pool_mode=transaction"}]},
+    "haproxy": {"stats_password": "stats-secret", "direct_ports": {"master": 6000}},
+}
+PILLARS.update({
+    # a database (and etcd) node of a Type A cluster, the leader
+    "typea": _pillar(
+        roles=["postgresql", "etcd"],
+        postgresql={"users": [{"name": "app", "password": "app-secret"}],
+                    "databases": [{"name": "appdb", "owner": "app"}]},
+        **_TYPE_A),
+    # a balancer of the same cluster (HAProxy + keepalived only)
+    "typea_lb": _pillar(roles=["balancer"], address=LB_ADDRESS, **_TYPE_A),
+})
+LEADER_PILLARS = {"typeb_vip", "typea"}
+TYPE_A_PILLARS = {"typea", "typea_lb"}
+MINION_IDS = {"typea_lb": "lb1"}          # the others: pg1
 
-COMBOS = [(g, p) for g in GRAINS for p in PILLARS]
+# The mine of a Type A cluster: {minion: (pgha_address, cluster_name, roles)}.
+TYPE_A_MINE = {
+    "pg1": (NODE_ADDRESS, "main", ["postgresql", "etcd"]),
+    "pg2": ("10.0.0.12", "main", ["postgresql", "etcd"]),
+    "pg3": ("10.0.0.13", "main", ["postgresql", "etcd"]),
+    "lb1": (LB_ADDRESS, "main", ["balancer"]),
+    "lb2": ("10.0.0.32", "main", ["balancer"]),
+    "lb9": ("10.9.0.31", "other", ["balancer"]),         # another cluster's balancer
+    "pg9": ("10.9.0.11", "other", ["postgresql"]),       # another cluster's database node
+}
+TYPE_A_PG = {"pg1": NODE_ADDRESS, "pg2": "10.0.0.12", "pg3": "10.0.0.13"}
+TYPE_A_LB = {"lb1": LB_ADDRESS, "lb2": "10.0.0.32"}
+
+# A test double of Salt's mine module: mine.get over TYPE_A_MINE (minion option
+# pgha_test_mine), matching compound targets of I@ terms like the pillar matcher does.
+_FAKE_MINE = '''
+import salt.utils.data
+
+__virtualname__ = "mine"
+
+
+def __virtual__():
+    return __virtualname__
+
+
+def get(tgt, fun, tgt_type="glob", exclude_minion=False):
+    if tgt_type != "compound":
+        raise ValueError("fake mine: unsupported tgt_type %r" % (tgt_type,))
+    terms = tgt.split(" and ")
+    if any(not term.startswith("I@") for term in terms):
+        raise ValueError("fake mine: unsupported target %r" % (tgt,))
+    ret = {}
+    for minion, data in __opts__["pgha_test_mine"].items():
+        pillar = {"pgha": data["pgha"]}
+        if fun in data and all(salt.utils.data.subdict_match(pillar, term[2:], delimiter=":")
+                               for term in terms):
+            ret[minion] = data[fun]
+    return ret
+'''
+
+# Type A renders on one distribution per family (the run time stays reasonable): the
+# database node's show_sls renders the balancer's SLS (haproxy, keepalived) too.
+ONLY_ON = {"typea": ("debian12", "rhel9"), "typea_lb": ("debian12",)}
+COMBOS = [(g, p) for g in GRAINS for p in PILLARS if g in ONLY_ON.get(p, GRAINS)]
 COMBO_IDS = [f"{g}-{p}" for g, p in COMBOS]
 # `pgha` alone (the highstate of the node's roles), and the rendered Patroni config file.
 HIGHSTATE_COMBOS = [("debian12", p) for p in PILLARS]
-TEMPLATE_COMBOS = [("debian12", "typeb_vip"), ("rhel9", "typeb_vip"), ("debian12", "dcs_exists")]
+TEMPLATE_COMBOS = [("debian12", "typeb_vip"), ("rhel9", "typeb_vip"), ("debian12", "dcs_exists"),
+                   ("debian12", "typea")]
 
 REQUISITES = {"require", "watch", "onchanges", "onfail", "prereq", "listen", "use",
               "require_in", "watch_in", "onchanges_in", "onfail_in", "prereq_in", "listen_in",
@@ -138,6 +217,7 @@ def patroni_leader():
 
 
 def _minion_config(base, grains_id, pillar_id, leader_port):
+    minion_id = MINION_IDS.get(pillar_id, "pg1")
     root = base / f"{grains_id}-{pillar_id}"
     pillar_dir = root / "pillar"
     cachedir = root / "cache"
@@ -152,8 +232,15 @@ def _minion_config(base, grains_id, pillar_id, leader_port):
     # the local mine (mine.get with file_client: local): this node published its address
     with open(cachedir / "datastore", "wb") as f:
         salt.payload.dump({"mine_cache": {"pgha_address": NODE_ADDRESS}}, f)
+    module_dirs = [str(REPO / "_modules")]
+    extra = {}
+    if pillar_id in TYPE_A_PILLARS:     # a whole cluster in the mine: the fake mine module
+        module_dirs.insert(0, str(base / "fake_mine"))
+        extra["pgha_test_mine"] = {
+            minion: {"pgha_address": address, "pgha": {"cluster_name": cluster, "roles": roles}}
+            for minion, (address, cluster, roles) in TYPE_A_MINE.items()}
     config = {
-        "id": "pg1",
+        "id": minion_id,
         "file_client": "local",
         "root_dir": str(root),
         "cachedir": str(cachedir),
@@ -161,11 +248,12 @@ def _minion_config(base, grains_id, pillar_id, leader_port):
         "log_level_logfile": "warning",
         "file_roots": {"base": [str(base / "file_roots")]},
         "pillar_roots": {"base": [str(pillar_dir)]},
-        "module_dirs": [str(REPO / "_modules")],
+        "module_dirs": module_dirs,
         "states_dirs": [str(REPO / "_states")],
-        "grains": {**GRAINS[grains_id], "id": "pg1"},
+        "grains": {**GRAINS[grains_id], "id": minion_id},
         "enable_fqdns_grains": False,
         "pgha_patroni.config": str(patroni_config),
+        **extra,
     }
     (root / "minion").write_text(yaml.safe_dump(config))
     return root
@@ -191,6 +279,8 @@ def rendered(tmp_path_factory, patroni_leader):
     # file_roots holds only the formula: listing it (include resolution) stays fast.
     (base / "file_roots").mkdir()
     (base / "file_roots" / "pgha").symlink_to(REPO / "pgha")
+    (base / "fake_mine").mkdir()
+    (base / "fake_mine" / "mine.py").write_text(_FAKE_MINE)
     confdirs = {combo: _minion_config(base, *combo, patroni_leader) for combo in COMBOS}
     jobs = {("show_sls",) + combo: (confdirs[combo], "state.show_sls", ",".join(SLS))
             for combo in COMBOS}
@@ -402,7 +492,9 @@ def test_existing_etcd(rendered, grains_id):
 @pytest.mark.parametrize("grains_id,pillar_id", COMBOS, ids=COMBO_IDS)
 def test_vip(rendered, grains_id, pillar_id):
     states = _states(rendered, "show_sls", grains_id, pillar_id)
-    if PILLARS[pillar_id]["pgha"].get("cluster_vip"):
+    pgha = PILLARS[pillar_id]["pgha"]
+    # vip-manager holds the VIP in Type B only; in Type A keepalived does, on the balancers
+    if pgha.get("cluster_vip") and not pgha.get("with_haproxy_load_balancing"):
         assert _state(states, "pgha-gate-vip-ready") == (
             "pgha_patroni", "vip_ready", {"name": VIP, "timeout": 60})
         assert "pgha-vip-manager-not-used" not in states
@@ -534,6 +626,286 @@ def test_patroni_config_file(rendered, grains_id, pillar_id):
         assert config["etcd"] == {"hosts": [f"{NODE_ADDRESS}:2379"]}      # v2 for vip-manager 1
         assert "etcd3" not in config
         assert "host appdb app 10.0.0.0/24 scram-sha-256" in pg["pg_hba"]
+    elif pillar_id == "typea":
+        # Type A: no vip-manager, so the etcd v3 API; etcd members and peers from the mine
+        assert config["etcd3"] == {"hosts": [f"{a}:2379" for _, a in sorted(TYPE_A_PG.items())]}
+        assert "etcd" not in config
+        assert dcs["synchronous_mode"] is True
+        for address in TYPE_A_PG.values():
+            assert f"host replication replicator {address}/32 scram-sha-256" in pg["pg_hba"]
+        # the balancers reach PostgreSQL directly (HAProxy's direct ports); no other cluster does
+        for address in TYPE_A_LB.values():
+            assert f"host all all {address}/32 scram-sha-256" in pg["pg_hba"]
+        assert not [line for line in pg["pg_hba"] if "10.9.0." in line]
     else:
         assert config["etcd3"] == {"hosts": ["10.0.0.21:2379", "10.0.0.22:2379"]}
         assert "etcd" not in config
+
+
+# -- Type A: HAProxy, keepalived, PgBouncer ----------------------------------------------------
+
+TYPE_B_PILLARS = [p for p in PILLARS if p not in TYPE_A_PILLARS]
+TYPE_A_SLS_PREFIXES = ("pgha.haproxy", "pgha.keepalived", "pgha.pgbouncer", "pgha.confd",
+                       "pgha.balancer")
+
+
+def _render_file(states, state_id, grains_id, pillar_id):
+    """What file.managed would write: the state's source rendered by Salt's Jinja renderer
+    with the context the state was compiled with (and this minion's grains)."""
+    _, _, args = _state(states, state_id)
+    assert args["template"] == "jinja"
+    source = args["source"]
+    assert source.startswith("salt://pgha/")
+    path = REPO / source[len("salt://"):]
+    context = {"opts": {}, "saltenv": None,
+               "grains": {**GRAINS[grains_id], "id": MINION_IDS.get(pillar_id, "pg1")},
+               **args["context"]}
+    return salt.utils.templates.render_jinja_tmpl(path.read_text(), context, tmplpath=str(path))
+
+
+def _haproxy_listeners(text):
+    """{listener: [its lines]} of an haproxy.cfg (sections start at column 0)."""
+    listeners = {}
+    current = None
+    for line in text.splitlines():
+        if line.startswith("listen "):
+            current = listeners.setdefault(line.split()[1], [])
+        elif line and not line[0].isspace():
+            current = None
+        elif current is not None and line.strip():
+            current.append(line.strip())
+    return listeners
+
+
+def _server_lines(lines):
+    return [line for line in lines if line.startswith("server ")]
+
+
+@pytest.mark.parametrize("grains_id", ONLY_ON["typea"])
+def test_haproxy_config_file_state(rendered, grains_id):
+    states = _states(rendered, "show_sls", grains_id, "typea")
+    module, function, args = _state(states, "pgha-haproxy-config-file-managed")
+    assert (module, function) == ("file", "managed")
+    # holds the stats password: root and haproxy only, never diffed
+    assert args["name"] == "/etc/haproxy/haproxy.cfg"
+    assert (args["user"], args["group"], args["mode"]) == ("root", "haproxy", "0640")
+    assert args["show_changes"] is False
+    assert args["replace"] is True                      # no confd: Salt owns the file
+    assert args["check_cmd"] == "/usr/sbin/haproxy -c -q -f"
+    context = args["context"]
+    assert context["servers"] == TYPE_A_PG                # database nodes of this cluster only
+    assert (context["backend_port"], context["pg_port"], context["rest_port"]) == (6432, 5432, 8008)
+    assert context["synchronous_mode"] is True
+    assert context["haproxy"]["stats_password"] == "stats-secret"
+    # a config change reloads HAProxy (seamless), a new file limit restarts it
+    module, function, args = _state(states, "pgha-haproxy-service-running")
+    assert (module, function, args["name"]) == ("service", "running", "haproxy")
+    assert args["reload"] is True and args["enable"] is True
+    assert args["watch"] == [{"file": "pgha-haproxy-config-file-managed"}]
+    assert "LimitNOFILE=65536" in _state(states, "pgha-haproxy-unit-dropin-managed")[2]["contents"]
+
+
+def test_haproxy_config_file_type_a(rendered):
+    states = _states(rendered, "show_sls", "debian12", "typea_lb")
+    text = _render_file(states, "pgha-haproxy-config-file-managed", "debian12", "typea_lb")
+    assert text.startswith("# Managed by Salt (pgha).")
+    assert "maxconn 10000" in text and "mode tcp" in text
+    listeners = _haproxy_listeners(text)
+    assert sorted(listeners) == ["master", "master_direct", "replicas", "replicas_async",
+                                 "replicas_sync", "stats"]
+    stats = listeners["stats"]
+    assert "bind *:7000" in stats and "mode http" in stats
+    assert "stats auth admin:stats-secret" in stats
+    assert not _server_lines(stats)
+    expected = {   # listener: (port, Patroni health check, the servers' port)
+        "master": (5000, "/primary", 6432),
+        "replicas": (5001, "/replica?lag=104857600", 6432),
+        "replicas_sync": (5002, "/sync", 6432),
+        "replicas_async": (5003, "/async?lag=104857600", 6432),
+        "master_direct": (6000, "/primary", 5432),       # past PgBouncer, straight to PostgreSQL
+    }
+    for name, (port, check, server_port) in expected.items():
+        lines = listeners[name]
+        assert f"bind *:{port}" in lines, name
+        assert f"option httpchk OPTIONS {check}" in lines, name
+        assert "http-check expect status 200" in lines, name
+        (default_server,) = [line for line in lines if line.startswith("default-server ")]
+        assert default_server.endswith("on-marked-down shutdown-sessions"), name
+        assert "inter 2s fastinter 1s downinter 2s rise 2 fall 2" in default_server
+        # one server per database node of this cluster, health-checked on Patroni's REST port
+        assert _server_lines(lines) == [
+            f"server {node} {address}:{server_port} check port 8008"
+            for node, address in sorted(TYPE_A_PG.items())], name
+        assert ("balance roundrobin" in lines) is name.startswith("replicas"), name
+
+
+@pytest.mark.parametrize("grains_id,pillar_id", [("debian12", "typeb_vip"), ("rhel9", "pip")])
+def test_haproxy_config_file_without_synchronous_mode(rendered, grains_id, pillar_id):
+    """No synchronous_mode (the default), no direct ports: no 5002/5003, no *_direct; without
+    PgBouncer the servers are PostgreSQL itself."""
+    states = _states(rendered, "show_sls", grains_id, pillar_id)
+    assert _state(states, "pgha-haproxy-config-file-managed")[2]["context"]["synchronous_mode"] is False
+    listeners = _haproxy_listeners(_render_file(states, "pgha-haproxy-config-file-managed",
+                                                grains_id, pillar_id))
+    assert sorted(listeners) == ["master", "replicas", "stats"]
+    text = "\n".join(line for lines in listeners.values() for line in lines)
+    assert "5002" not in text and "5003" not in text and "/sync" not in text
+    assert _server_lines(listeners["master"]) == [f"server pg1 {NODE_ADDRESS}:5432 check port 8008"]
+
+
+def test_confd_template_has_the_same_listeners(rendered):
+    """The confd variant (servers from the DCS) renders the same listeners as the static file."""
+    states = _states(rendered, "show_sls", "debian12", "typea_lb")
+    text = _render_file(states, "pgha-confd-template-file-managed", "debian12", "typea_lb")
+    static = _render_file(states, "pgha-haproxy-config-file-managed", "debian12", "typea_lb")
+    listeners = _haproxy_listeners(text)
+    assert sorted(listeners) == sorted(_haproxy_listeners(static))
+    assert '{{range gets "/members/*"}}' in text
+    assert "server {{base .Key}} {{$host}}:6432 check port 8008" in text
+    assert "server {{base .Key}} {{$host}}:5432 check port 8008" in text      # master_direct
+    _, _, args = _state(states, "pgha-confd-template-file-managed")
+    assert (args["mode"], args["show_changes"]) == ("0640", False)
+
+
+def test_keepalived_on_a_balancer(rendered):
+    states = _states(rendered, "show_sls", "debian12", "typea_lb")
+    module, function, args = _state(states, "pgha-keepalived-config-file-managed")
+    assert (module, function, args["name"]) == ("file", "managed", "/etc/keepalived/keepalived.conf")
+    assert args["mode"] == "0640"
+    context = args["context"]
+    assert context["peers"] == TYPE_A_LB                  # balancers of this cluster only
+    assert (context["me"], context["vip"], context["priority"]) == (LB_ADDRESS, VIP, 150)
+    interface = context["interface"]
+    assert interface and interface != "None"
+    text = _render_file(states, "pgha-keepalived-config-file-managed", "debian12", "typea_lb")
+    assert "router_id lb1" in text
+    assert "state BACKUP" in text and "priority 150" in text
+    assert "virtual_router_id 123" in text and "advert_int 1" in text
+    assert f"unicast_src_ip {LB_ADDRESS}" in text
+    # the other balancer is the only unicast peer; this one is not its own peer
+    block = text.split("unicast_peer {", 1)[1].split("}", 1)[0]
+    assert block.split() == ["10.0.0.32"]
+    vips = text.split("virtual_ipaddress {", 1)[1].split("}", 1)[0]
+    assert vips.split() == [VIP, "dev", interface]
+    assert 'script "/usr/bin/killall -0 haproxy"' in text and "chk_haproxy" in text
+    # killall comes from psmisc
+    assert _state(states, "pgha-keepalived-pkgs-installed")[2]["pkgs"] == ["keepalived", "psmisc"]
+    module, function, args = _state(states, "pgha-keepalived-service-running")
+    assert (module, function, args["name"], args["reload"]) == (
+        "service", "running", "keepalived", True)
+    assert args["watch"] == [{"sls": "pgha.keepalived.config"}]
+
+
+def test_balancer_gate(rendered):
+    states = _states(rendered, "show_sls", "debian12", "typea_lb")
+    module, function, args = _state(states, "pgha-gate-haproxy-ready")
+    assert (module, function) == ("pgha_haproxy", "ready")
+    assert args == {"vip": VIP, "master_port": 5000, "port": 7000, "user": "admin",
+                    "password": "stats-secret", "timeout": 60}
+    # what Salt passes the state function (format_call, as State.call does) reaches
+    # pgha_haproxy.servers as its own keyword arguments
+    spec = importlib.util.spec_from_file_location("pgha_haproxy_state_for_render",
+                                                  REPO / "_states" / "pgha_haproxy.py")
+    state_module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(state_module)
+    spec = importlib.util.spec_from_file_location("pgha_haproxy_module_for_render",
+                                                  REPO / "_modules" / "pgha_haproxy.py")
+    exec_module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(exec_module)
+    low = {"state": "pgha_haproxy", "fun": "ready", "name": "pgha-gate-haproxy-ready",
+           "__id__": "pgha-gate-haproxy-ready", "__sls__": "pgha.gate.balancer",
+           "__env__": "base", "order": 10000, **args}
+    call = salt.utils.args.format_call(state_module.ready, low,
+                                       expected_extra_kws=salt.state.STATE_INTERNAL_KEYWORDS)
+    stats = {k: v for k, v in call["kwargs"].items()
+             if k not in ("name", "vip", "master_port", "timeout")}
+    assert stats == {"port": 7000, "user": "admin", "password": "stats-secret"}
+    assert set(stats) <= set(salt.utils.args.get_function_argspec(exec_module.servers).args)
+
+
+@pytest.mark.parametrize("grains_id", ONLY_ON["typea"])
+def test_pgbouncer_files(rendered, grains_id):
+    states = _states(rendered, "show_sls", grains_id, "typea")
+    # the auth_query role's password only: owner-only, never diffed
+    module, function, args = _state(states, "pgha-pgbouncer-userlist-file-managed")
+    assert (module, function, args["name"]) == ("file", "managed", "/etc/pgbouncer/userlist.txt")
+    assert (args["mode"], args["show_changes"]) == ("0600", False)
+    assert (args["user"], args["group"]) == ("postgres", "postgres")
+    assert args["contents"] == '"pgbouncer" "pgb-secret"\n'
+    module, function, args = _state(states, "pgha-pgbouncer-config-file-managed")
+    assert args["name"] == "/etc/pgbouncer/pgbouncer.ini"
+    text = _render_file(states, "pgha-pgbouncer-config-file-managed", grains_id, "typea")
+    lines = text.splitlines()
+    assert "app = host=127.0.0.1 port=5432 dbname=appdb pool_size=10 pool_mode=transaction" in lines
+    assert "* = host=127.0.0.1 port=5432" in lines
+    assert lines.index("[databases]") < lines.index("[pgbouncer]")
+    for line in ("listen_addr = 0.0.0.0", "listen_port = 6432", "auth_type = scram-sha-256",
+                 "auth_file = /etc/pgbouncer/userlist.txt", "auth_user = pgbouncer",
+                 "auth_query = SELECT usename, passwd FROM pgbouncer.get_auth($1)",
+                 "pool_mode = session", "unix_socket_dir = /var/run/postgresql"):
+        assert line in lines, line
+    assert "pgb-secret" not in text
+    module, function, args = _state(states, "pgha-pgbouncer-service-running")
+    assert (module, function, args["name"], args["reload"]) == (
+        "service", "running", "pgbouncer", True)
+    assert args["watch"] == [{"sls": "pgha.pgbouncer.config"}]
+
+
+def test_pgbouncer_auth_role_and_function_on_the_leader(rendered):
+    states = _states(rendered, "show_sls", "debian12", "typea")
+    module, function, args = _state(states, "pgha-postgresql-user-pgbouncer-present")
+    assert (module, function) == ("postgres_user", "present")
+    assert (args["name"], args["password"], args["encrypted"]) == (
+        "pgbouncer", "pgb-secret", "scram-sha-256")
+    assert args["login"] is True
+    assert not args.get("superuser")
+    functions = sorted(s for s in states if s.startswith("pgha-postgresql-pgbouncer-auth-function-"))
+    assert functions == [f"pgha-postgresql-pgbouncer-auth-function-{db}-present"
+                         for db in ("appdb", "postgres", "template1")]
+    for db in ("template1", "postgres", "appdb"):
+        module, function, args = _state(states, f"pgha-postgresql-pgbouncer-auth-function-{db}-present")
+        assert (module, function) == ("cmd", "run")
+        assert args["name"] == f"psql -X -p 5432 -d {db} -q -v ON_ERROR_STOP=1 -f -"
+        assert args["runas"] == "postgres"
+        assert "SECURITY DEFINER" in args["stdin"]
+        assert "FROM pg_shadow WHERE usename = p_usename" in args["stdin"]
+        assert "REVOKE ALL ON FUNCTION pgbouncer.get_auth(text) FROM PUBLIC;" in args["stdin"]
+        assert "GRANT EXECUTE ON FUNCTION pgbouncer.get_auth(text) TO pgbouncer;" in args["stdin"]
+        assert "has_function_privilege('pgbouncer', 'pgbouncer.get_auth(text)', 'EXECUTE')" in args["unless"]
+        assert args["require"] == [{"postgres_user": "pgha-postgresql-user-pgbouncer-present"}]
+
+
+@pytest.mark.parametrize("pillar_id", ["typeb_vip"])
+def test_no_pgbouncer_role_in_type_b(rendered, pillar_id):
+    states = _states(rendered, "show_sls", "debian12", pillar_id)   # the leader: users render
+    assert "pgha-postgresql-user-app-present" in states
+    assert not [s for s in states if "pgbouncer" in s and s.startswith("pgha-postgresql-")]
+    assert _state(states, "pgha-pgbouncer-not-used")[:2] == ("test", "nop")
+
+
+def test_highstate_of_a_balancer(rendered):
+    states = _states(rendered, "highstate", "debian12", "typea_lb")
+    sls = {body["__sls__"] for body in states.values()}
+    assert sls == {"pgha.repo", "pgha.haproxy.install", "pgha.haproxy.config",
+                   "pgha.haproxy.service", "pgha.keepalived.install", "pgha.keepalived.config",
+                   "pgha.keepalived.service"}
+    assert not [s for s in states if "patroni" in s or "postgresql" in s or "pgbouncer" in s]
+
+
+def test_highstate_of_a_type_a_database_node(rendered):
+    states = _states(rendered, "highstate", "debian12", "typea")
+    sls = {body["__sls__"] for body in states.values()}
+    assert {"pgha.pgbouncer.install", "pgha.pgbouncer.config", "pgha.pgbouncer.service",
+            "pgha.patroni.service", "pgha.etcd.service"} <= sls
+    # no balancer here, and keepalived (not vip-manager) holds the VIP
+    assert not {s for s in sls if s.startswith(("pgha.haproxy", "pgha.keepalived", "pgha.confd",
+                                                "pgha.vip_manager", "pgha.gate."))}
+
+
+@pytest.mark.parametrize("pillar_id", TYPE_B_PILLARS)
+def test_type_b_highstate_has_no_type_a_states(rendered, pillar_id):
+    states = _states(rendered, "highstate", "debian12", pillar_id)
+    sls = {body["__sls__"] for body in states.values()}
+    assert not {s for s in sls if s.startswith(TYPE_A_SLS_PREFIXES)}
+    assert not [s for s in states if s.startswith(("pgha-pgbouncer-", "pgha-haproxy-",
+                                                   "pgha-keepalived-"))]

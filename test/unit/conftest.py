@@ -4,7 +4,7 @@ pytest-salt-factories (each test module defines a ``configure_loader_modules`` f
 
 The execution modules are imported by name from ``_modules`` (``import pgha``). The state
 modules have the same file names, so they are loaded by path under distinct names:
-``pgha_state``, ``pgha_etcd_state`` and ``pgha_patroni_state``.
+``pgha_state``, ``pgha_etcd_state``, ``pgha_patroni_state`` and ``pgha_haproxy_state``.
 """
 import importlib.util
 import sys
@@ -34,7 +34,8 @@ def _load_state(module_name, file_name):
 
 
 for _name, _file in (("pgha_state", "pgha.py"), ("pgha_etcd_state", "pgha_etcd.py"),
-                     ("pgha_patroni_state", "pgha_patroni.py")):
+                     ("pgha_patroni_state", "pgha_patroni.py"),
+                     ("pgha_haproxy_state", "pgha_haproxy.py")):
     _load_state(_name, _file)
 
 from pgha_unit_helpers import FakeClock  # noqa: E402  pylint: disable=wrong-import-position
@@ -44,10 +45,11 @@ from pgha_unit_helpers import FakeClock  # noqa: E402  pylint: disable=wrong-imp
 def clock(monkeypatch):
     """A fake clock in place of the ``time`` module of the modules that wait."""
     import pgha_etcd  # pylint: disable=import-outside-toplevel
+    import pgha_haproxy  # pylint: disable=import-outside-toplevel
     import pgha_patroni  # pylint: disable=import-outside-toplevel
 
     fake = FakeClock()
-    for module in (pgha_etcd, pgha_patroni):
+    for module in (pgha_etcd, pgha_patroni, pgha_haproxy):
         monkeypatch.setattr(module, "time", fake)
     return fake
 
