@@ -11,11 +11,7 @@ demo: host venv
 	test/lab up --scenario typeb
 	test/lab salt-run state.orch pgha.deploy
 	@echo
-	@echo "Connect from this ## make bench-typea: pgbench through HAProxy/PgBouncer vs direct, and port 5000 after switchovers
-bench-typea: host venv
-	$(PY) test/bench_typea.py --seconds 15 --clients 8 --switchovers 3
-
-host: psql -h 10.213.0.100 -U postgres"
+	@echo "Connect from this host: psql -h 10.213.0.100 -U postgres"
 	@echo "  (password: pgha:postgresql:superuser:password in /var/lib/pgha-lab/pgha/pillar/cluster.sls)"
 	@echo "Stop the lab: test/lab down"
 
