@@ -23,6 +23,7 @@ SECRETS = (
     "postgresql:replication_user:password",
     "patroni:restapi:password",
 )
+DIRECT_PORTS = ("master", "replicas", "replicas_sync", "replicas_async")
 TYPE_A_SECRETS = ("pgbouncer:auth_user:password", "haproxy:stats_password")
 EXAMPLE_PASSWORD_PREFIX = "CHANGE-ME"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -172,7 +173,18 @@ def check(pillar_pgha, defaults):
         elif str(value).startswith(EXAMPLE_PASSWORD_PREFIX):
             bad(key, "is still the placeholder from pillar.example: set a real password")
 
+    if isinstance(roles, list) and "balancer" in roles and not cfg.get("with_haproxy_load_balancing"):
+        bad("roles", "has balancer but with_haproxy_load_balancing is false: keepalived and "
+            "vip-manager would both claim cluster_vip")
+    unknown_ports = sorted(set(_get(cfg, "haproxy:direct_ports") or {}) - set(DIRECT_PORTS))
+    if unknown_ports:
+        bad("haproxy:direct_ports", f"unknown listener(s) {', '.join(unknown_ports)}; "
+            f"known: {', '.join(DIRECT_PORTS)}")
     if cfg.get("with_haproxy_load_balancing"):
+        auth_user = _get(cfg, "pgbouncer:auth_user:name")
+        if auth_user in [u.get("name") for u in _get(cfg, "postgresql:users") or [] if isinstance(u, dict)]:
+            bad("postgresql:users", f"must not contain {auth_user!r}: that is PgBouncer's "
+                "auth_query role (pgbouncer:auth_user), which pgha manages")
         if not cfg.get("cluster_vip"):
             bad("cluster_vip", "is required with with_haproxy_load_balancing: keepalived holds it")
         for key in TYPE_A_SECRETS:

@@ -37,10 +37,13 @@ def servers(port=7000, user="admin", password="", host="127.0.0.1", timeout=3):
     except (OSError, urllib.error.URLError) as exc:
         raise CommandExecutionError(f"HAProxy stats unreachable on {host}:{port}: {exc}") from exc
     result = {}
-    for row in csv.DictReader(io.StringIO(text.lstrip("# "))):
-        if row.get("svname") in ("FRONTEND", "BACKEND"):
-            continue
-        result.setdefault(row["pxname"], {})[row["svname"]] = row.get("status", "")
+    try:
+        for row in csv.DictReader(io.StringIO(text.lstrip("# "))):
+            if row.get("svname") in ("FRONTEND", "BACKEND"):
+                continue
+            result.setdefault(row["pxname"], {})[row["svname"]] = row.get("status", "")
+    except (KeyError, csv.Error) as exc:
+        raise CommandExecutionError(f"{host}:{port} did not answer with HAProxy's stats CSV") from exc
     return result
 
 

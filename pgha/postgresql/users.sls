@@ -81,6 +81,9 @@ pgha-postgresql-pgbouncer-auth-function-{{ db }}-present:
     - unless: {{ psql }} -tAc "SELECT has_function_privilege('{{ pgb_user }}', 'pgbouncer.get_auth(text)', 'EXECUTE')" | grep -qx t
     - require:
       - postgres_user: pgha-postgresql-user-{{ pgb_user }}-present
+{%-       if db not in ['template1', 'postgres'] %}
+      - postgres_database: pgha-postgresql-database-{{ db }}-present
+{%-       endif %}
 {%-     endfor %}
 {%-   endif %}
 {%- else %}

@@ -872,7 +872,10 @@ def test_pgbouncer_auth_role_and_function_on_the_leader(rendered):
         assert "REVOKE ALL ON FUNCTION pgbouncer.get_auth(text) FROM PUBLIC;" in args["stdin"]
         assert "GRANT EXECUTE ON FUNCTION pgbouncer.get_auth(text) TO pgbouncer;" in args["stdin"]
         assert "has_function_privilege('pgbouncer', 'pgbouncer.get_auth(text)', 'EXECUTE')" in args["unless"]
-        assert args["require"] == [{"postgres_user": "pgha-postgresql-user-pgbouncer-present"}]
+        expected = [{"postgres_user": "pgha-postgresql-user-pgbouncer-present"}]
+        if db == "appdb":   # a pillar database exists before its function is created
+            expected.append({"postgres_database": "pgha-postgresql-database-appdb-present"})
+        assert args["require"] == expected
 
 
 @pytest.mark.parametrize("pillar_id", ["typeb_vip"])

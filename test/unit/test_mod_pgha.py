@@ -359,10 +359,21 @@ def test_check_type_a_secrets_from_defaults_are_empty(defaults):
         "pgha:haproxy:stats_password", "pgha:pgbouncer:auth_user:password"]
 
 
-@pytest.mark.xfail(strict=True, reason="formula bug: the balancer role is accepted without "
-                   "with_haproxy_load_balancing; highstate (pgha/init.sls) then deploys keepalived "
-                   "holding cluster_vip while vip-manager (Type B) holds it on the leader too")
 def test_check_balancer_role_needs_type_a(defaults):
     problems = pgha.check(_with(VALID, {"roles": ["balancer"]}), defaults)
     assert any(p.startswith("pgha:roles:") and "with_haproxy_load_balancing" in p
                for p in problems)
+
+
+def test_check_unknown_direct_port_listener(defaults):
+    problems = pgha.check(_with(VALID, {"haproxy": {"direct_ports": {"replica": 6001}}}), defaults)
+    assert any(p.startswith("pgha:haproxy:direct_ports:") and "replica" in p for p in problems)
+
+
+def test_check_pillar_user_named_like_the_pgbouncer_auth_role(defaults):
+    pillar = _with(VALID, {"with_haproxy_load_balancing": True,
+                           "pgbouncer": {"auth_user": {"password": "pgb-secret"}},
+                           "haproxy": {"stats_password": "stats-secret"},
+                           "postgresql": {"users": [{"name": "pgbouncer", "password": "x"}]}})
+    problems = pgha.check(pillar, defaults)
+    assert any(p.startswith("pgha:postgresql:users:") and "pgbouncer" in p for p in problems)

@@ -179,10 +179,6 @@ def test_servers_unreachable(error, text):
     assert text in str(exc.value)
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError,
-                   reason="formula bug: a 200 answer that is not the stats CSV (e.g. another "
-                          "HTTP service on the stats port) raises KeyError, not "
-                          "CommandExecutionError, so wait_ready/ready crash instead of waiting")
 def test_servers_non_csv_answer_is_a_command_error():
     patcher, _ = _urlopen("<html>\n<body>It works!</body>\n</html>\n")
     with patcher, pytest.raises(CommandExecutionError):
