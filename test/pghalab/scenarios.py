@@ -31,6 +31,16 @@ SCENARIOS = {
                         "direct_ports": {"master": 6000, "replicas": 6001}},
         }},
     },
+    # Type A with HAProxy and keepalived on the database nodes themselves (no balancer nodes).
+    "typea-colocated": {
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13},
+        "roles": {n: ["postgresql", "etcd", "balancer"] for n in ("pg1", "pg2", "pg3")},
+        "pillar": {"pgha": {
+            "with_haproxy_load_balancing": True,
+            "pgbouncer": {"auth_user": {"password": "pgb-" + secrets.token_urlsafe(12)}},
+            "haproxy": {"maxconn": 4000, "stats_password": "stats-" + secrets.token_urlsafe(12)},
+        }},
+    },
     # Patroni from PyPI (pinned, in a virtualenv, from the offline wheelhouse); etcd on one
     # node only, so the other database node is a pure etcd client.
     "pip": {
