@@ -166,12 +166,15 @@ def check(pillar_pgha, defaults):
         if unknown:
             bad("roles", f"unknown role(s) {', '.join(unknown)}; known: {', '.join(sorted(ROLES))}")
 
-    for key in SECRETS:
+    def secret(key, missing):
         value = _get(cfg, key)
         if value is None or str(value).strip() == "":
-            bad(key, "is missing or empty: set a password in pillar")
+            bad(key, missing)
         elif str(value).startswith(EXAMPLE_PASSWORD_PREFIX):
             bad(key, "is still the placeholder from pillar.example: set a real password")
+
+    for key in SECRETS:
+        secret(key, "is missing or empty: set a password in pillar")
 
     if isinstance(roles, list) and "balancer" in roles and not cfg.get("with_haproxy_load_balancing"):
         bad("roles", "has balancer but with_haproxy_load_balancing is false: keepalived and "
@@ -188,11 +191,7 @@ def check(pillar_pgha, defaults):
         if not cfg.get("cluster_vip"):
             bad("cluster_vip", "is required with with_haproxy_load_balancing: keepalived holds it")
         for key in TYPE_A_SECRETS:
-            value = _get(cfg, key)
-            if value is None or str(value).strip() == "":
-                bad(key, "is missing or empty: with_haproxy_load_balancing needs it")
-            elif str(value).startswith(EXAMPLE_PASSWORD_PREFIX):
-                bad(key, "is still the placeholder from pillar.example: set a real password")
+            secret(key, "is missing or empty: with_haproxy_load_balancing needs it")
 
     if _get(cfg, "confd:enabled") and not (_get(cfg, "confd:url") and _get(cfg, "confd:source_hash")):
         bad("confd:url", "and confd:source_hash are both required with confd:enabled "

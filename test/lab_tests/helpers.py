@@ -36,6 +36,17 @@ def minion_changes(step):
     return found
 
 
+def assert_orch_changed_nothing(result):
+    """Every step succeeded and no minion state changed (the summary step is a report)."""
+    assert result["rc"] == 0, result["stdout"][-4000:]
+    changed = {}
+    for sid, step in steps(result).items():
+        assert step.get("result") is True, (sid, step.get("comment"))
+        if sid != "pgha-cluster-summary":
+            changed.update(minion_changes(step))
+    assert not changed, changed
+
+
 def node_has_package(node, package):
     res = node.exec(["dpkg-query", "-W", "-f=${Status}", package], check=False, capture=True)
     return "install ok installed" in res.stdout

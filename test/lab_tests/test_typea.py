@@ -7,7 +7,7 @@ import time
 import psycopg2
 import pytest
 
-from .helpers import minion_changes, run_orch, steps, superuser, wait_for
+from .helpers import assert_orch_changed_nothing, run_orch, steps, superuser, wait_for
 
 SCENARIO = "typea"
 VIP = "10.213.0.100"
@@ -124,11 +124,4 @@ def test_vip_moves_when_haproxy_dies(lab, deployed):
 
 
 def test_second_deploy_changes_nothing(lab, deployed):
-    result = run_orch(lab, "pgha.deploy")
-    assert result["rc"] == 0, result["stdout"][-4000:]
-    changed = {}
-    for sid, step in steps(result).items():
-        assert step.get("result") is True, (sid, step.get("comment"))
-        if sid != "pgha-cluster-summary":
-            changed.update(minion_changes(step))
-    assert not changed, changed
+    assert_orch_changed_nothing(run_orch(lab, "pgha.deploy"))

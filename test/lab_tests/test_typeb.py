@@ -9,7 +9,7 @@ import uuid
 import psycopg2
 import yaml
 
-from .helpers import (leader_name, minion_changes, postmaster_starts, query, run_orch,
+from .helpers import (assert_orch_changed_nothing, leader_name, postmaster_starts, query, run_orch,
                       serves_writes_as, steps, wait_for)
 
 VIP = "10.213.0.100"
@@ -55,13 +55,7 @@ def test_second_deploy_changes_nothing_and_restarts_nothing(lab, deployed):
     started = time.monotonic()
     result = run_orch(lab, "pgha.deploy")
     print(f"\nFIGURE deploy_noop_seconds={time.monotonic() - started:.1f}")
-    assert result["rc"] == 0, result["stdout"][-4000:]
-    changed = {}
-    for sid, step in steps(result).items():
-        assert step.get("result") is True, (sid, step.get("comment"))
-        if sid != "pgha-cluster-summary":
-            changed.update(minion_changes(step))
-    assert not changed, changed
+    assert_orch_changed_nothing(result)
     assert postmaster_starts(lab) == before
 
 
