@@ -235,8 +235,6 @@ def _check(role, conf):
     if not lead:
         return False, "the cluster has no running leader yet"
     i_lead = me.get("role") in LEADER_ROLES
-    if role == "leader" and not i_lead and lead.get("host") is None:
-        return False, "no leader host known"
     if role == "replica" and i_lead:
         return False, "this node is the leader, expected a replica"
     if role == "leader" or i_lead:

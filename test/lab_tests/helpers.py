@@ -52,14 +52,21 @@ def node_has_package(node, package):
     return "install ok installed" in res.stdout
 
 
+def app_user(lab):
+    """(name, password) of the first user in the lab pillar."""
+    app = lab.pillar()["pgha"]["postgresql"]["users"][0]
+    return app["name"], app["password"]
+
+
 def superuser(lab):
     su = lab.pillar()["pgha"]["postgresql"]["superuser"]
     return su.get("name", "postgres"), su["password"]
 
 
-def connect(lab, host, dbname="postgres", timeout=3):
-    user, password = superuser(lab)
-    conn = psycopg2.connect(host=host, port=5432, dbname=dbname, user=user, password=password,
+def connect(lab, host, dbname="postgres", timeout=3, port=5432, login=None):
+    """A session as `login` ((user, password); default: the superuser)."""
+    user, password = login or superuser(lab)
+    conn = psycopg2.connect(host=host, port=port, dbname=dbname, user=user, password=password,
                             connect_timeout=timeout)
     conn.autocommit = True
     return conn
@@ -101,13 +108,18 @@ def leader_name(lab):
     return None
 
 
-def serves_writes_as(lab, host, node_name):
-    """True when `host` (e.g. the VIP) reaches `node_name`'s PostgreSQL and it is the primary."""
-    conn = connect(lab, host, timeout=1)
+def identity(lab, host, port=5432):
+    """(node name, in recovery?) of the PostgreSQL that `host`:`port` reaches (VIP, HAProxy)."""
+    conn = connect(lab, host, port=port, timeout=2)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT pg_read_file('/etc/hostname'), pg_is_in_recovery()")
             hostname, recovery = cur.fetchone()
     finally:
         conn.close()
-    return hostname.strip() == node_name and not recovery
+    return hostname.strip(), recovery
+
+
+def serves_writes_as(lab, host, node_name):
+    """True when `host` (e.g. the VIP) reaches `node_name`'s PostgreSQL and it is the primary."""
+    return identity(lab, host) == (node_name, False)

@@ -7,23 +7,15 @@ import time
 import psycopg2
 import pytest
 
-from .helpers import assert_orch_changed_nothing, run_orch, steps, superuser, wait_for
+from .helpers import (app_user, assert_orch_changed_nothing, connect, identity, run_orch, steps,
+                      wait_for)
 
 SCENARIO = "typea"
 VIP = "10.213.0.100"
 
 
-def whoami(lab, port, dbname="postgres"):
-    user, password = superuser(lab)
-    conn = psycopg2.connect(host=VIP, port=port, dbname=dbname, user=user, password=password,
-                            connect_timeout=3)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_read_file('/etc/hostname'), pg_is_in_recovery()")
-            host, recovery = cur.fetchone()
-            return host.strip(), recovery
-    finally:
-        conn.close()
+def whoami(lab, port):
+    return identity(lab, VIP, port)
 
 
 def patroni_roles(lab):
@@ -58,9 +50,8 @@ def test_ports_route_by_role(lab, deployed):
 def test_pgbouncer_pools_are_used(lab, deployed):
     roles = patroni_roles(lab)
     leader = next(n for n, r in roles.items() if r == "leader")
-    app = lab.pillar()["pgha"]["postgresql"]["users"][0]
-    conn = psycopg2.connect(host=VIP, port=5000, dbname="appdb", user=app["name"],
-                            password=app["password"], connect_timeout=3)
+    app_name, _ = app_user(lab)
+    conn = connect(lab, VIP, dbname="appdb", port=5000, login=app_user(lab))
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT 1")
@@ -77,7 +68,7 @@ def test_pgbouncer_pools_are_used(lab, deployed):
             admin.close()
     finally:
         conn.close()
-    appdb = [p for p in pools if p["database"] == "appdb" and p["user"] == app["name"]]
+    appdb = [p for p in pools if p["database"] == "appdb" and p["user"] == app_name]
     assert appdb and appdb[0]["sv_active"] + appdb[0]["sv_idle"] + appdb[0]["sv_used"] >= 1, pools
 
 
@@ -85,10 +76,7 @@ def test_switchover_moves_port_5000_and_cuts_old_sessions(lab, deployed):
     roles = patroni_roles(lab)
     old = next(n for n, r in roles.items() if r == "leader")
     candidate = next(n for n, r in roles.items() if r == "sync_standby")
-    user, password = superuser(lab)
-    session = psycopg2.connect(host=VIP, port=5000, dbname="postgres", user=user,
-                               password=password, connect_timeout=3)
-    session.autocommit = True
+    session = connect(lab, VIP, port=5000)
     started = time.monotonic()
     res = lab.master.cli("salt", old, "pgha_patroni.switchover", f"candidate={candidate}",
                          "--out=json", "--static", capture_output=True, timeout=120)

@@ -6,10 +6,9 @@ bad pillar.
 import time
 import uuid
 
-import psycopg2
 import yaml
 
-from .helpers import (assert_orch_changed_nothing, leader_name, postmaster_starts, query, run_orch,
+from .helpers import (app_user, assert_orch_changed_nothing, connect, leader_name, postmaster_starts, query, run_orch,
                       serves_writes_as, steps, wait_for)
 
 VIP = "10.213.0.100"
@@ -39,9 +38,7 @@ def test_write_through_vip_is_visible_on_every_replica(lab, deployed):
 
 
 def test_users_databases_extensions_from_pillar(lab, deployed):
-    app = lab.pillar()["pgha"]["postgresql"]["users"][0]
-    conn = psycopg2.connect(host=VIP, port=5432, dbname="appdb", user=app["name"],
-                            password=app["password"], connect_timeout=3)
+    conn = connect(lab, VIP, dbname="appdb", login=app_user(lab))
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT extname FROM pg_extension WHERE extname = 'pg_stat_statements'")
