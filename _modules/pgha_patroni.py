@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover - depends on the minion's Python
 log = logging.getLogger(__name__)
 
 __virtualname__ = "pgha_patroni"
+__func_alias__ = {"list_": "list"}
 DEFAULT_CONFIG = "/etc/patroni/config.yml"
 LEADER_ROLES = ("master", "primary", "leader", "standby_leader")
 
@@ -46,6 +47,8 @@ def _config():
 
 
 def _base_url(conf, host=None):
+    if host and "://" in host:  # a member's api_url from /cluster
+        return host.split("/patroni", 1)[0].rstrip("/")
     restapi = conf.get("restapi", {})
     address = restapi.get("connect_address") or restapi.get("listen", "127.0.0.1:8008")
     port = address.rsplit(":", 1)[1]
@@ -77,7 +80,7 @@ def _request(path, method="GET", body=None, host=None, timeout=5, conf=None):
         return status, raw.strip()
 
 
-def _sql(query, host, conf=None):
+def _sql(query, host, conf=None, params=None, fetch="one"):
     if not HAS_PSYCOPG2:
         raise CommandExecutionError("psycopg2 is not installed in the minion's Python")
     conf = conf if conf is not None else _config()
@@ -89,8 +92,8 @@ def _sql(query, host, conf=None):
     try:
         conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute(query)
-            return cur.fetchone()
+            cur.execute(query, params)
+            return cur.fetchall() if fetch == "all" else cur.fetchone()
     finally:
         conn.close()
 
@@ -197,30 +200,501 @@ def table(vip=None, port=None, dbname="postgres"):
 
 # -- act -------------------------------------------------------------------------------------
 
-def switchover(candidate=None, scheduled_at=None):
+def _member(name, data):
+    for member in data.get("members", []):
+        if member.get("name") == name:
+            return member
+    names = ", ".join(sorted(m.get("name", "") for m in data.get("members", [])))
+    raise CommandExecutionError(f"no member {name!r} in this cluster (members: {names})")
+
+
+def _member_api(name, data=None):
+    """The REST base URL of member ``name``; this node's own API when ``name`` is empty."""
+    if not name:
+        return None
+    return _member(name, data if data is not None else cluster()).get("api_url")
+
+
+def _lag(member):
+    lag = member.get("lag", 0)
+    return lag if isinstance(lag, int) else None  # "unknown" while it does not stream
+
+
+def _replicas(data):
+    return [m for m in data.get("members", [])
+            if m.get("role") not in LEADER_ROLES and m.get("state") in ("running", "streaming")]
+
+
+def _is_sync(member):
+    return member.get("role") == "sync_standby"
+
+
+def candidate(max_lag_bytes=None):
     """
-    Planned switchover from the current leader, to ``candidate`` or to the member Patroni
-    picks. Returns Patroni's answer; raises with Patroni's reason when refused.
+    The member a switchover should go to: a running replica without ``nofailover``, a
+    synchronous standby when synchronous_mode is on, within ``max_lag_bytes`` of lag, the
+    least lagging first. Raises, saying why, when there is none.
 
     CLI Example:
 
     .. code-block:: bash
 
-        salt pg1 pgha_patroni.switchover candidate=pg2
+        salt pg1 pgha_patroni.candidate max_lag_bytes=1048576
     """
-    current = leader()
+    data = cluster()
+    return _pick_candidate(data, show_config(), None, max_lag_bytes)["name"]
+
+
+def _pick_candidate(data, dcs, wanted, max_lag_bytes):
+    replicas = _replicas(data)
+    if wanted:
+        member = _member(wanted, data)
+        if member not in replicas:
+            raise CommandExecutionError(
+                f"switchover refused: candidate {wanted} is {member.get('role')}/{member.get('state')}, "
+                "not a running replica")
+        pool = [member]
+    else:
+        pool = [m for m in replicas if not m.get("tags", {}).get("nofailover")]
+    if dcs.get("synchronous_mode"):
+        sync = [m for m in pool if _is_sync(m)]
+        if not sync:
+            if dcs.get("synchronous_mode_strict") and not any(_is_sync(m) for m in replicas):
+                raise CommandExecutionError(
+                    "switchover refused: no synchronous candidate while synchronous_mode_strict is on")
+            raise CommandExecutionError(
+                f"switchover refused: {wanted or 'no replica'} is not a synchronous standby and "
+                "synchronous_mode is on (choose one of: "
+                f"{', '.join(m['name'] for m in replicas if _is_sync(m)) or 'none'})")
+        pool = sync
+    if max_lag_bytes is not None:
+        within = [m for m in pool if _lag(m) is not None and _lag(m) <= int(max_lag_bytes)]
+        if not within:
+            lags = ", ".join(f"{m['name']}={m.get('lag')}" for m in sorted(pool, key=lambda m: m["name"]))
+            raise CommandExecutionError(
+                f"switchover refused: no candidate within {max_lag_bytes} bytes of lag ({lags})")
+        pool = within
+    if not pool:
+        raise CommandExecutionError("switchover refused: no running replica to switch over to")
+    return sorted(pool, key=lambda m: (_lag(m) if _lag(m) is not None else 2**63, m["name"]))[0]
+
+
+def switchover(candidate=None, scheduled_at=None, max_lag_bytes=None, timeout=60):  # pylint: disable=redefined-outer-name
+    """
+    Planned switchover from the current leader to ``candidate``, or to the best candidate
+    (see ``pgha_patroni.candidate``). ``scheduled_at`` (ISO 8601) schedules it instead.
+    Returns ``{from, to, result}``; raises with the reason when refused.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_patroni.switchover
+        salt pg1 pgha_patroni.switchover candidate=pg2 max_lag_bytes=1048576
+        salt pg1 pgha_patroni.switchover candidate=pg2 scheduled_at=2026-12-01T02:00+00:00
+    """
+    data = cluster()
+    current = _leader(data)
     if not current:
         raise CommandExecutionError("switchover refused: the cluster has no running leader "
-                                    "(use a failover instead)")
-    body = {"leader": current}
-    if candidate:
-        body["candidate"] = candidate
+                                    "(use pgha_patroni.failover)")
+    chosen = _pick_candidate(data, show_config(), candidate, max_lag_bytes)["name"]
+    body = {"leader": current["name"], "candidate": chosen}
     if scheduled_at:
         body["scheduled_at"] = scheduled_at
-    code, data = _request("/switchover", method="POST", body=body, timeout=60)
+    code, answer = _request("/switchover", method="POST", body=body, host=current.get("api_url"),
+                            timeout=timeout)
     if code not in (200, 202):
-        raise CommandExecutionError(f"switchover refused ({code}): {data}")
-    return {"from": current, "to": candidate, "result": data}
+        raise CommandExecutionError(f"switchover refused by Patroni ({code}): {answer}")
+    return {"from": current["name"], "to": chosen, "result": answer}
+
+
+def failover(candidate, force=False, timeout=60):  # pylint: disable=redefined-outer-name
+    """
+    Manual failover to ``candidate`` for a cluster without a healthy leader (for example
+    while paused). Refuses when a running leader exists unless ``force=True``: use a
+    switchover then.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_patroni.failover candidate=pg2
+    """
+    data = cluster()
+    current = _leader(data)
+    if current and not force:
+        raise CommandExecutionError(
+            f"failover refused: {current['name']} is a running leader; use pgha_patroni.switchover "
+            "(or force=True)")
+    member = _member(candidate, data)
+    if member.get("state") not in ("running", "streaming"):
+        raise CommandExecutionError(f"failover refused: candidate {candidate} is {member.get('state')}")
+    code, answer = _request("/failover", method="POST", body={"candidate": candidate},
+                            host=member.get("api_url"), timeout=timeout)
+    if code != 200:
+        raise CommandExecutionError(f"failover refused by Patroni ({code}): {answer}")
+    return {"from": current["name"] if current else None, "to": candidate, "result": answer}
+
+
+def restart(member=None, pending_only=False, timeout=300):
+    """
+    Restart PostgreSQL on ``member`` (default: this node) through Patroni, and wait for it.
+    With ``pending_only=True`` only when Patroni reports a pending restart. Returns
+    ``{member: restarted?}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_patroni.restart member=pg2
+        salt pg1 pgha_patroni.restart pending_only=True
+    """
+    api = _member_api(member)
+    code, me = _request("/patroni", host=api)
+    name = member or _config().get("name") or __opts__["id"]
+    if pending_only and not (isinstance(me, dict) and me.get("pending_restart")):
+        return {name: False}
+    code, answer = _request("/restart", method="POST", body={}, host=api, timeout=timeout)
+    if code != 200:
+        raise CommandExecutionError(f"restart of {name} failed ({code}): {answer}")
+    return {name: True}
+
+
+def reload(member=None):
+    """
+    Make Patroni on ``member`` (default: this node) re-read its configuration file.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_patroni.reload
+    """
+    code, answer = _request("/reload", method="POST", body={}, host=_member_api(member))
+    if code not in (200, 202):
+        raise CommandExecutionError(f"reload failed ({code}): {answer}")
+    return answer
+
+
+def reinit(member, force=False, timeout=600):
+    """
+    Rebuild replica ``member`` from the leader (its data directory is replaced), and wait
+    until it runs again. Refused for the leader.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_patroni.reinit pg3
+    """
+    data = cluster()
+    target = _member(member, data)
+    if target.get("role") in LEADER_ROLES:
+        raise CommandExecutionError(f"reinit refused: {member} is the leader")
+    api = target.get("api_url")
+    code, before = _request("/patroni", host=api)
+    started = before.get("postmaster_start_time") if isinstance(before, dict) else None
+    code, answer = _request("/reinitialize", method="POST", body={"force": bool(force)}, host=api)
+    if code != 200:
+        raise CommandExecutionError(f"reinit of {member} refused ({code}): {answer}")
+    deadline = time.monotonic() + float(timeout)
+    while True:
+        try:
+            code, now = _request("/patroni", host=api)
+        except CommandExecutionError:
+            now = {}
+        if (isinstance(now, dict) and now.get("state") == "running"
+                and now.get("postmaster_start_time") != started):
+            return {member: "reinitialized"}
+        if time.monotonic() >= deadline:
+            raise CommandExecutionError(f"{member} not running again {timeout}s after reinit: {now}")
+        time.sleep(1)
+
+
+def show_config():
+    """
+    The cluster's dynamic configuration, as stored in the DCS (``GET /config``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_patroni.show_config
+    """
+    code, data = _request("/config")
+    if code != 200 or not isinstance(data, dict):
+        raise CommandExecutionError(f"Patroni /config answered {code}: {data}")
+    return data
+
+
+def _config_diff(desired, current):
+    """{dotted key: {old, new}} for each key of ``desired`` whose value differs in ``current``."""
+    diff = {}
+    for key, want in desired.items():
+        have = current.get(key) if isinstance(current, dict) else None
+        if isinstance(want, dict) and want:
+            for sub, change in _config_diff(want, have or {}).items():
+                diff[f"{key}.{sub}"] = change
+        elif _normal(want) != _normal(have):
+            diff[key] = {"old": have, "new": want}
+    return diff
+
+
+def _normal(value):
+    """PostgreSQL and Patroni accept 'on'/true and '100'/100 alike: compare them alike."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    text = str(value).strip().lower() if value is not None else None
+    return {"true": "on", "false": "off", "yes": "on", "no": "off"}.get(text, text)
+
+
+def edit_config(patch, test=False):
+    """
+    Patch the cluster's dynamic configuration (``PATCH /config``; ``None`` deletes a key).
+    Only keys whose value differs are sent. Returns ``{changes}`` (with ``test=True``, what
+    would change).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_patroni.edit_config '{"loop_wait": 5, "postgresql": {"parameters": {"work_mem": "8MB"}}}'
+    """
+    if isinstance(patch, str):
+        patch = salt.utils.yaml.safe_load(patch)
+    if not isinstance(patch, dict):
+        raise CommandExecutionError("patch must be a mapping, e.g. {loop_wait: 5}")
+    changes = _config_diff(patch, show_config())
+    if changes and not test:
+        code, answer = _request("/config", method="PATCH", body=_patch_for(patch, changes))
+        if code != 200:
+            raise CommandExecutionError(f"Patroni refused the configuration change ({code}): {answer}")
+    return {"changes": changes}
+
+
+def _patch_for(patch, changes):
+    """The part of ``patch`` that changes something (Patroni merges PATCH bodies)."""
+    body = {}
+    for dotted in changes:
+        src, dst, keys = patch, body, dotted.split(".")
+        for key in keys[:-1]:
+            src, dst = src[key], dst.setdefault(key, {})
+        dst[keys[-1]] = src[keys[-1]]
+    return body
+
+
+def pause(wait=True, timeout=30):
+    """
+    Pause automatic failover (maintenance mode): Patroni keeps running but does not act.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_patroni.pause
+    """
+    return _set_pause(True, wait, timeout)
+
+
+def resume(wait=True, timeout=30):
+    """
+    Resume automatic failover after ``pgha_patroni.pause``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_patroni.resume
+    """
+    return _set_pause(False, wait, timeout)
+
+
+def _set_pause(paused, wait, timeout):
+    code, answer = _request("/config", method="PATCH", body={"pause": paused})
+    if code != 200:
+        raise CommandExecutionError(f"{'pause' if paused else 'resume'} failed ({code}): {answer}")
+    deadline = time.monotonic() + float(timeout)
+    # Each member's own loop must see the flag before it stops (or resumes) acting.
+    while wait:
+        members = cluster().get("members", [])
+        seen = [bool(_request("/patroni", host=m.get("api_url"))[1].get("pause")) for m in members]
+        if all(s == paused for s in seen):
+            break
+        if time.monotonic() >= deadline:
+            raise CommandExecutionError(f"not every member reports pause={paused} after {timeout}s")
+        time.sleep(0.5)
+    return {"paused": paused}
+
+
+def history():
+    """
+    The cluster's timeline history: when each failover or switchover happened, to whom.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_patroni.history
+    """
+    code, data = _request("/history")
+    if code != 200 or not isinstance(data, list):
+        raise CommandExecutionError(f"Patroni /history answered {code}: {data}")
+    keys = ("timeline", "lsn", "reason", "timestamp", "new_leader")
+    return [dict(zip(keys, row)) for row in data]
+
+
+def list_():
+    """
+    Members with role, state, timeline, lag, pending restart and tags (``patronictl list``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_patroni.list
+    """
+    data = cluster()
+    members = {}
+    for m in data.get("members", []):
+        members[m["name"]] = {k: m[k] for k in ("host", "role", "state", "timeline", "lag",
+                                                 "pending_restart", "tags") if k in m}
+    lead = _leader(data)
+    return {"leader": lead["name"] if lead else None, "paused": bool(data.get("pause")),
+            "members": members}
+
+
+def topology():
+    """
+    The replication tree: the leader and the replicas that stream from it
+    (``patronictl topology``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_patroni.topology
+    """
+    listing = list_()
+    members = dict(listing["members"])
+    lead = listing["leader"]
+    if not lead:
+        return {"(no leader)": members}
+    root = dict(members.pop(lead))
+    root["replicas"] = members
+    return {lead: root}
+
+
+# -- pending restart ---------------------------------------------------------------------------
+
+# Parameters Patroni passes on the postmaster command line: a change needs a restart, and
+# PostgreSQL's own pending_restart flag never shows it.
+CMDLINE_PARAMS = ("max_connections", "max_locks_per_transaction", "max_worker_processes",
+                  "max_prepared_transactions", "wal_level", "track_commit_timestamp",
+                  "max_wal_senders", "max_replication_slots", "wal_log_hints", "hot_standby")
+# A hot standby refuses to run with less of these than its primary has.
+HOT_STANDBY_MINIMUMS = ("max_connections", "max_locks_per_transaction", "max_worker_processes",
+                        "max_prepared_transactions", "max_wal_senders")
+
+
+def _local_host(conf):
+    return conf.get("postgresql", {}).get("connect_address", "127.0.0.1:5432").rsplit(":", 1)[0]
+
+
+def pending_restart():
+    """
+    The parameters that wait for a PostgreSQL restart on this node: changed in the
+    configuration, not yet in effect. Empty when nothing waits.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt -I 'pgha:roles:postgresql' pgha_patroni.pending_restart
+    """
+    conf = _config()
+    host = _local_host(conf)
+    names = {row[0] for row in _sql(
+        "SELECT name FROM pg_settings WHERE pending_restart "
+        "UNION SELECT name FROM pg_file_settings WHERE error IS NOT NULL AND name IS NOT NULL",
+        host, conf, fetch="all")}
+    wanted = show_config().get("postgresql", {}).get("parameters", {})
+    cmdline = [p for p in CMDLINE_PARAMS if p in wanted]
+    if cmdline:
+        rows = _sql("SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY(%s)",
+                    host, conf, params=(cmdline,), fetch="all")
+        names |= {name for name, value in rows if _normal(value) != _normal(wanted[name])}
+    if not names and status().get("pending_restart"):
+        names.add("(Patroni reports a pending restart)")
+    return sorted(names)
+
+
+def restart_params(names):
+    """
+    Which of the parameters ``names`` PostgreSQL reads only at start (a change needs a
+    restart).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_patroni.restart_params '[max_connections, work_mem]'
+    """
+    conf = _config()
+    rows = _sql("SELECT name FROM pg_settings WHERE context = 'postmaster' AND name = ANY(%s)",
+                _local_host(conf), conf, params=(list(names),), fetch="all")
+    return sorted({row[0] for row in rows} | (set(names) & set(CMDLINE_PARAMS)))
+
+
+def decreasing():
+    """
+    The hot-standby-critical parameters (max_connections, ...) whose DCS value is lower than
+    what this node runs with. When any go down, the primary must restart before its replicas.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_patroni.decreasing
+    """
+    conf = _config()
+    wanted = show_config().get("postgresql", {}).get("parameters", {})
+    names = [p for p in HOT_STANDBY_MINIMUMS if p in wanted]
+    if not names:
+        return []
+    rows = _sql("SELECT name, setting FROM pg_settings WHERE name = ANY(%s)", _local_host(conf),
+                conf, params=(names,), fetch="all")
+    return sorted(n for n, running in rows if int(wanted[n]) < int(running))
+
+
+def wait_applied(timeout=30, interval=0.5):
+    """
+    Wait until PostgreSQL's configuration files carry the parameters of this node's Patroni
+    configuration file (Patroni applies a reload in its next loop). Returns the parameters
+    that then wait for a restart.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_patroni.wait_applied
+    """
+    deadline = time.monotonic() + float(timeout)
+    while True:
+        conf = _config()
+        wanted = {k: v for k, v in conf.get("postgresql", {}).get("parameters", {}).items()
+                  if k not in CMDLINE_PARAMS}
+        rows = _sql("SELECT DISTINCT ON (name) name, setting FROM pg_file_settings "
+                    "WHERE name = ANY(%s) ORDER BY name, seqno DESC",
+                    _local_host(conf), conf, params=(list(wanted),), fetch="all")
+        found = dict(rows)
+        stale = sorted(k for k, v in wanted.items() if _normal(found.get(k)) != _normal(v))
+        if not stale:
+            return pending_restart()
+        if time.monotonic() >= deadline:
+            raise CommandExecutionError(
+                f"Patroni has not applied {', '.join(stale)} after {timeout}s: check its log")
+        time.sleep(interval)
 
 
 # -- wait (orchestration health gates) ---------------------------------------------------------
@@ -275,6 +749,67 @@ def wait_healthy(role="member", timeout=120, interval=0.5):
             why = f"{type(exc).__name__}: {exc}".strip()
         if time.monotonic() >= deadline:
             raise CommandExecutionError(f"not healthy as {role} after {timeout}s: {why}")
+        time.sleep(interval)
+
+
+def wait_tags(timeout=30, interval=0.5):
+    """
+    Wait until Patroni runs with the tags of this node's configuration file (nofailover,
+    noloadbalance, nosync, ...): a reload takes effect in Patroni's next loop.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg2 pgha_patroni.wait_tags
+    """
+    deadline = time.monotonic() + float(timeout)
+    while True:
+        wanted = {k: v for k, v in (_config().get("tags") or {}).items() if v}
+        running = {k: v for k, v in (status().get("tags") or {}).items() if v}
+        if running == wanted:
+            return f"Patroni runs with tags {wanted or 'none'}"
+        if time.monotonic() >= deadline:
+            raise CommandExecutionError(f"Patroni runs with tags {running}, not {wanted}, after {timeout}s")
+        time.sleep(interval)
+
+
+def wait_maintenance_ready(max_lag_bytes, max_transaction_sec, timeout=60, interval=1):
+    """
+    Wait until this node may be taken down for maintenance: it lags the leader by at most
+    ``max_lag_bytes`` and no transaction on the leader has run longer than
+    ``max_transaction_sec`` (it would be cut by a later switchover). Raises with the reason
+    after ``timeout`` seconds.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg2 pgha_patroni.wait_maintenance_ready 10485760 15
+    """
+    deadline = time.monotonic() + float(timeout)
+    while True:
+        conf = _config()
+        data = cluster()
+        lead = _leader(data)
+        me = _member(conf.get("name") or __opts__["id"], data)
+        why = None
+        if not lead:
+            why = "the cluster has no running leader"
+        elif me is not lead and (_lag(me) is None or _lag(me) > int(max_lag_bytes)):
+            why = f"this replica lags {me.get('lag')} bytes (limit {max_lag_bytes})"
+        else:
+            longest = _sql("SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0) "
+                           "FROM pg_stat_activity WHERE state <> 'idle' "
+                           "AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+                           lead["host"], conf)[0]
+            if float(longest) > float(max_transaction_sec):
+                why = (f"a transaction on leader {lead['name']} has run {float(longest):.0f}s "
+                       f"(limit {max_transaction_sec}s)")
+        if not why:
+            return "replication lag and transaction age within limits"
+        if time.monotonic() >= deadline:
+            raise CommandExecutionError(f"refused after waiting {timeout}s: {why}")
         time.sleep(interval)
 
 

@@ -52,3 +52,230 @@ def vip_ready(name, timeout=60):
           pgha_patroni.vip_ready: []
     """
     return _gate(name, __salt__["pgha_patroni.wait_vip"], name, timeout=timeout)
+
+
+def tags_applied(name, timeout=30):
+    """
+    Wait until Patroni runs with the tags of its configuration file.
+
+    .. code-block:: yaml
+
+        pgha-patroni-tags-applied:
+          pgha_patroni.tags_applied: []
+    """
+    return _gate(name, __salt__["pgha_patroni.wait_tags"], timeout=timeout)
+
+
+def maintenance_ready(name, max_lag_bytes, max_transaction_sec, timeout=60):
+    """
+    Wait until replication lag and the leader's longest transaction are within limits
+    (see ``pgha_patroni.wait_maintenance_ready``).
+
+    .. code-block:: yaml
+
+        pgha-maintenance-ready:
+          pgha_patroni.maintenance_ready:
+            - max_lag_bytes: 10485760
+            - max_transaction_sec: 15
+    """
+    return _gate(name, __salt__["pgha_patroni.wait_maintenance_ready"], max_lag_bytes,
+                 max_transaction_sec, timeout=timeout)
+
+
+def _fail(ret, exc):
+    ret.update(result=False, comment=str(exc))
+    return ret
+
+
+def _restart_hint(names):
+    return (f"pending restart: {', '.join(names)} (salt-run state.orch pgha.restart applies it)"
+            if names else "no restart pending")
+
+
+def dynamic_config(name, config):
+    """
+    Keep Patroni's dynamic configuration (in the DCS) equal to ``config``: the keys given are
+    patched when they differ, other keys are left alone. Parameters that need a PostgreSQL
+    restart are reported as pending, never restarted. Without a running leader there is
+    nothing to patch yet (bootstrap writes the configuration).
+
+    .. code-block:: yaml
+
+        pgha-patroni-dynamic-config:
+          pgha_patroni.dynamic_config:
+            - config:
+                loop_wait: 10
+                postgresql:
+                  parameters:
+                    max_connections: 200
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    try:
+        if not __salt__["pgha_patroni.leader"]():
+            ret["comment"] = "no running leader yet: Patroni's bootstrap writes this configuration"
+            return ret
+        diff = __salt__["pgha_patroni.edit_config"](config, test=True)["changes"]
+        if not diff:
+            ret["comment"] = "the dynamic configuration matches"
+            return ret
+        if __opts__.get("test"):
+            ret.update(result=None, changes=diff,
+                       comment=f"would patch {', '.join(sorted(diff))}")
+            return ret
+        __salt__["pgha_patroni.edit_config"](config)
+    except CommandExecutionError as exc:
+        return _fail(ret, exc)
+    ret["changes"] = diff
+    params = [k.rsplit(".", 1)[1] for k in diff if k.startswith("postgresql.parameters.")]
+    try:
+        restart = __salt__["pgha_patroni.restart_params"](params) if params else []
+    except CommandExecutionError as exc:
+        restart = [f"(unknown: {exc})"]
+    ret["comment"] = f"patched {', '.join(sorted(diff))}; " + (
+        f"needs a restart: {', '.join(sorted(restart))} (salt-run state.orch pgha.restart)"
+        if restart else "applied with a reload")
+    return ret
+
+
+def pending_restart(name):
+    """
+    Report the parameters on this node that wait for a PostgreSQL restart. Changes nothing.
+    When it watches the Patroni configuration file and the file changed, it first waits
+    until Patroni has applied the change.
+
+    .. code-block:: yaml
+
+        pgha-patroni-pending-restart:
+          pgha_patroni.pending_restart:
+            - watch:
+              - file: pgha-patroni-config-file-managed
+    """
+    return _pending(name, wait=False)
+
+
+def mod_watch(name, sfun=None, **kwargs):  # pylint: disable=unused-argument
+    if sfun == "pending_restart":
+        return _pending(name, wait=True)
+    return {"name": name, "result": False, "changes": {},
+            "comment": f"pgha_patroni.{sfun} does not support watch"}
+
+
+def _pending(name, wait):
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    try:
+        state = __salt__["pgha_patroni.status"]().get("state")
+    except CommandExecutionError:
+        state = None
+    if state != "running":
+        ret["comment"] = f"PostgreSQL is not running under Patroni ({state or 'no answer'}): nothing to report"
+        return ret
+    if __opts__.get("test"):
+        wait = False
+    try:
+        names = (__salt__["pgha_patroni.wait_applied"](timeout=30) if wait
+                 else __salt__["pgha_patroni.pending_restart"]())
+    except CommandExecutionError as exc:
+        return _fail(ret, exc)
+    ret["comment"] = _restart_hint(names)
+    return ret
+
+
+def restarted(name, stage, pending_only=True, timeout=300):
+    """
+    One step of a rolling restart; acts only when this node is in the role the stage is for
+    and (with ``pending_only``) has a restart pending:
+
+    - ``primary_first``: the leader, when a hot-standby-critical parameter
+      (max_connections, ...) goes down: PostgreSQL needs the primary to run with the lower
+      value before its replicas do. Restarts in place.
+    - ``replica``: a replica restarts and waits until it streams again.
+    - ``leader``: the leader switches over to a healthy replica (which restarts it as a
+      replica with the new settings), then restarts if anything is still pending.
+
+    .. code-block:: yaml
+
+        pgha-patroni-restarted:
+          pgha_patroni.restarted:
+            - stage: replica
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    if stage not in ("primary_first", "replica", "leader"):
+        return _fail(ret, f"stage must be primary_first, replica or leader, not {stage!r}")
+    mod = __salt__
+    try:
+        leads = mod["pgha_patroni.is_leader"]()
+        if leads != (stage != "replica"):
+            ret["comment"] = f"not a {'replica' if stage == 'replica' else 'leader'}: nothing to do in stage {stage}"
+            return ret
+        pending = mod["pgha_patroni.pending_restart"]()
+        if pending_only and not pending:
+            ret["comment"] = "no restart pending"
+            return ret
+        if stage == "primary_first":
+            lower = mod["pgha_patroni.decreasing"]()
+            if not lower:
+                ret["comment"] = "no hot-standby parameter goes down: the leader restarts last"
+                return ret
+        if __opts__.get("test"):
+            ret.update(result=None, comment=f"would restart ({stage}): {_restart_hint(pending)}")
+            return ret
+        if stage == "leader":
+            moved = mod["pgha_patroni.switchover"]()
+            ret["changes"]["switchover"] = {"old": moved["from"], "new": moved["to"]}
+            mod["pgha_patroni.wait_healthy"](role="replica", timeout=timeout)
+            pending = mod["pgha_patroni.pending_restart"]() if pending_only else pending
+        if pending or not pending_only:
+            mod["pgha_patroni.restart"](timeout=timeout)
+            ret["changes"]["restarted"] = pending or ["(all)"]
+        role = "leader" if stage == "primary_first" else "replica"
+        mod["pgha_patroni.wait_healthy"](role=role, timeout=timeout)
+        left = mod["pgha_patroni.pending_restart"]()
+    except CommandExecutionError as exc:
+        return _fail(ret, exc)
+    if left:
+        ret.update(result=False, comment=f"still pending after the restart: {', '.join(left)}")
+        return ret
+    ret["comment"] = f"restarted ({stage}); {role} healthy, no restart pending"
+    return ret
+
+
+def switched_over(name, candidate=None, away_from=None, max_lag_bytes=None, timeout=60):
+    """
+    Planned switchover to ``candidate`` (or the best candidate), then wait until the new
+    leader accepts writes. Does nothing when ``candidate`` already leads, or when
+    ``away_from`` is given and is not the leader (moving leadership off a node to maintain it).
+
+    .. code-block:: yaml
+
+        pgha-switchover:
+          pgha_patroni.switched_over:
+            - candidate: pg2
+            - max_lag_bytes: 1048576
+
+        pgha-leadership-off-pg1:
+          pgha_patroni.switched_over:
+            - away_from: pg1
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    mod = __salt__
+    try:
+        current = mod["pgha_patroni.leader"]()
+        if candidate and current == candidate:
+            ret["comment"] = f"{candidate} is already the leader"
+            return ret
+        if away_from and current != away_from:
+            ret["comment"] = f"{away_from} is not the leader ({current} is)"
+            return ret
+        if __opts__.get("test"):
+            chosen = candidate or mod["pgha_patroni.candidate"](max_lag_bytes=max_lag_bytes)
+            ret.update(result=None, changes={"leader": {"old": current, "new": chosen}},
+                       comment=f"would switch over from {current} to {chosen}")
+            return ret
+        moved = mod["pgha_patroni.switchover"](candidate=candidate or None,
+                                               max_lag_bytes=max_lag_bytes, timeout=timeout)
+        ret["changes"] = {"leader": {"old": moved["from"], "new": moved["to"]}}
+        mod["pgha_patroni.wait_healthy"](role="leader", timeout=timeout)
+    except CommandExecutionError as exc:
+        return _fail(ret, exc)
+    ret["comment"] = f"switched over from {moved['from']} to {moved['to']}; the leader accepts writes"
+    return ret

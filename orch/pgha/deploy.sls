@@ -5,14 +5,8 @@
     gate in the same state run; the first failed gate stops the orchestration. -#}
 {%- from 'pgha/cluster.jinja' import cluster_name, tgt with context %}
 {%- include 'pgha/prepared.jinja' %}
-{%- set mine = salt['saltutil.runner']('mine.get', tgt=tgt.postgresql, fun='pgha_address', tgt_type='compound') or {} %}
-{%- set pg_nodes = mine.keys() | sort %}
-{%- set pillars = salt['saltutil.runner']('cache.pillar', tgt=tgt.postgresql, tgt_type='compound') or {} %}
-{%- set site = (pillars.values() | first | default({})).get('pgha', {}) %}
+{%- from 'pgha/nodes.jinja' import pg_nodes, balancers, site, type_a with context %}
 {%- set wanted = site.get('patroni', {}).get('bootstrap_node') %}
-{%- if not pg_nodes %}
-{{- raise("cluster " ~ cluster_name ~ " has no minion with the postgresql role and a pgha_address in the mine") }}
-{%- endif %}
 {%- set primary = wanted if wanted in pg_nodes else pg_nodes[0] %}
 {%- set replicas = pg_nodes | reject('equalto', primary) | list %}
 
@@ -62,11 +56,7 @@ pgha-users-applied:
     - require:
       - salt: pgha-vip-deployed
 
-{%- set balancers = (salt['saltutil.runner']('mine.get', tgt=tgt.balancer, fun='pgha_address', tgt_type='compound') or {}).keys() | sort %}
-{%- if site.get('with_haproxy_load_balancing') and not balancers %}
-{{- raise("cluster " ~ cluster_name ~ ": with_haproxy_load_balancing is true but no minion has the balancer role (pgha:roles)") }}
-{%- endif %}
-{%- if site.get('with_haproxy_load_balancing') %}
+{%- if type_a %}
 {#- Type A: PgBouncer on every database node, then the balancers (HAProxy + keepalived VIP). #}
 pgha-pgbouncer-deployed:
   salt.state:
@@ -95,9 +85,9 @@ pgha-cluster-summary:
 {%- if site.get('cluster_vip') %}
     - kwarg:
         vip: {{ site.cluster_vip }}
-{%-   if site.get('with_haproxy_load_balancing') %}
+{%-   if type_a %}
         port: {{ site.get('haproxy', {}).get('ports', {}).get('master', 5000) }}
 {%-   endif %}
 {%- endif %}
     - require:
-      - salt: {{ 'pgha-balancers-deployed' if site.get('with_haproxy_load_balancing') else 'pgha-users-applied' }}
+      - salt: {{ 'pgha-balancers-deployed' if type_a else 'pgha-users-applied' }}

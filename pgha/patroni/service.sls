@@ -1,5 +1,6 @@
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
+{%- from tplroot ~ "/patroni/dcs.jinja" import dcs with context %}
 
 include:
   - {{ tplroot }}.patroni.config
@@ -13,3 +14,19 @@ pgha-patroni-service-running:
     - reload: true
     - watch:
       - sls: {{ tplroot }}.patroni.config
+
+{#- The DCS half of the configuration (ttl, loop_wait, max_connections, ...): patched through
+    Patroni's REST API when it drifts from pillar; restart-only parameters become pending. #}
+pgha-patroni-dynamic-config-managed:
+  pgha_patroni.dynamic_config:
+    - config: {{ dcs | json }}
+    - require:
+      - service: pgha-patroni-service-running
+
+{#- Says which parameters wait for `salt-run state.orch pgha.restart`; restarts nothing. #}
+pgha-patroni-pending-restart-reported:
+  pgha_patroni.pending_restart:
+    - watch:
+      - file: pgha-patroni-config-file-managed
+    - require:
+      - pgha_patroni: pgha-patroni-dynamic-config-managed

@@ -31,13 +31,13 @@ CONFIG = {
     },
 }
 LEADER = {"name": "pg1", "role": "leader", "state": "running", "host": "10.0.0.11",
-          "port": 5433, "timeline": 3}
+          "port": 5433, "timeline": 3, "api_url": "http://10.0.0.11:8008/patroni"}
 CLUSTER = {"members": [
     {"name": "pg3", "role": "replica", "state": "streaming", "host": "10.0.0.13", "port": 5433,
-     "timeline": 3, "lag": 3145728},
+     "timeline": 3, "lag": 3145728, "api_url": "http://10.0.0.13:8008/patroni"},
     LEADER,
     {"name": "pg2", "role": "replica", "state": "streaming", "host": "10.0.0.12", "port": 5433,
-     "timeline": 3, "lag": 0},
+     "timeline": 3, "lag": 0, "api_url": "http://10.0.0.12:8008/patroni"},
 ]}
 ME_LEADER = {"state": "running", "role": "primary", "timeline": 3, "xlog": {"location": 1}}
 ME_REPLICA = {"state": "running", "role": "replica", "timeline": 3}
@@ -258,6 +258,7 @@ def test_table_without_leader():
 def test_switchover_to_a_candidate():
     patcher, fake = _patroni({
         ("GET", "/cluster"): (200, CLUSTER),
+        ("GET", "/config"): (200, {}),
         ("POST", "/switchover"): (200, "Successfully switched over to \"pg2\""),
     })
     with patcher:
@@ -275,12 +276,13 @@ def test_switchover_to_a_candidate():
 def test_switchover_scheduled_without_candidate():
     patcher, fake = _patroni({
         ("GET", "/cluster"): (200, CLUSTER),
+        ("GET", "/config"): (200, {}),
         ("POST", "/switchover"): (202, "Switchover scheduled"),
     })
     with patcher:
         result = pgha_patroni.switchover(scheduled_at="2030-01-01T03:00+00:00")
-    assert result["to"] is None and result["result"] == "Switchover scheduled"
-    assert json.loads(fake.requests[-1][0].data) == {"leader": "pg1",
+    assert result["to"] == "pg2" and result["result"] == "Switchover scheduled"   # least lag
+    assert json.loads(fake.requests[-1][0].data) == {"leader": "pg1", "candidate": "pg2",
                                                      "scheduled_at": "2030-01-01T03:00+00:00"}
 
 
@@ -288,6 +290,7 @@ def test_switchover_without_rest_credentials(config_file):
     _write(config_file, restapi={"connect_address": "10.0.0.11:8008"})
     patcher, fake = _patroni({
         ("GET", "/cluster"): (200, CLUSTER),
+        ("GET", "/config"): (200, {}),
         ("POST", "/switchover"): (200, "ok"),
     })
     with patcher:
@@ -298,10 +301,11 @@ def test_switchover_without_rest_credentials(config_file):
 def test_switchover_refused():
     patcher, _ = _patroni({
         ("GET", "/cluster"): (200, CLUSTER),
+        ("GET", "/config"): (200, {}),
         ("POST", "/switchover"): (412, "candidate name does not match with sync_standby"),
     })
     with patcher, pytest.raises(CommandExecutionError,
-                                match="switchover refused \\(412\\): candidate name"):
+                                match="switchover refused by Patroni \\(412\\): candidate name"):
         pgha_patroni.switchover(candidate="pg3")
 
 
