@@ -26,6 +26,7 @@ SECRETS = (
 DIRECT_PORTS = ("master", "replicas", "replicas_sync", "replicas_async")
 TYPE_A_SECRETS = ("pgbouncer:auth_user:password", "haproxy:stats_password")
 EXAMPLE_PASSWORD_PREFIX = "CHANGE-ME"
+UPDATE_TARGETS = ("postgres", "patroni", "system")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -225,6 +226,21 @@ def check(pillar_pgha, defaults):
     count = _int(_get(cfg, "patroni:synchronous_node_count"))
     if count is None or count < 1:
         bad("patroni:synchronous_node_count", "must be 1 or more")
+
+    if _get(cfg, "operations:update_target") not in UPDATE_TARGETS:
+        bad("operations:update_target", f"must be one of {', '.join(UPDATE_TARGETS)} "
+            f"(got {_get(cfg, 'operations:update_target')!r})")
+    for key in ("max_replication_lag_bytes", "max_transaction_sec", "restart_timeout"):
+        value = _int(_get(cfg, f"operations:{key}"))
+        if value is None or value < 0:
+            bad(f"operations:{key}", f"must be a whole number >= 0 (got {_get(cfg, 'operations:' + key)!r})")
+    tags = _get(cfg, "patroni:tags")
+    if not isinstance(tags, dict):
+        bad("patroni:tags", "must be a mapping such as {nofailover: false}")
+    else:
+        for tag in ("nofailover", "noloadbalance", "clonefrom", "nosync"):
+            if not isinstance(tags.get(tag, False), bool):
+                bad(f"patroni:tags:{tag}", f"must be true or false (got {tags.get(tag)!r})")
 
     if cfg.get("dcs_exists") and isinstance(roles, list) and "etcd" in roles:
         bad("roles", "has etcd while dcs_exists is true: the existing etcd is used, deploy none")

@@ -449,11 +449,12 @@ def _normal(value):
     return {"true": "on", "false": "off", "yes": "on", "no": "off"}.get(text, text)
 
 
-def edit_config(patch, test=False):
+def edit_config(patch, test=False, timeout=30):
     """
     Patch the cluster's dynamic configuration (``PATCH /config``; ``None`` deletes a key).
     Only keys whose value differs are sent. Returns ``{changes}`` (with ``test=True``, what
-    would change).
+    would change) once every member runs with the new configuration (each member reads the
+    DCS in its own loop; ``timeout`` seconds at most).
 
     CLI Example:
 
@@ -467,10 +468,33 @@ def edit_config(patch, test=False):
         raise CommandExecutionError("patch must be a mapping, e.g. {loop_wait: 5}")
     changes = _config_diff(patch, show_config())
     if changes and not test:
-        code, answer = _request("/config", method="PATCH", body=_patch_for(patch, changes))
+        body = _patch_for(patch, changes)
+        code, answer = _request("/config", method="PATCH", body=body)
         if code != 200:
             raise CommandExecutionError(f"Patroni refused the configuration change ({code}): {answer}")
+        _wait_members_see(body, timeout)
     return {"changes": changes}
+
+
+def _wait_members_see(body, timeout, interval=0.5):
+    """GET /config answers from each member's cache, refreshed once per Patroni loop."""
+    deadline = time.monotonic() + float(timeout)
+    while True:
+        behind = []
+        for member in cluster().get("members", []):
+            try:
+                _, seen = _request("/config", host=member.get("api_url"))
+            except CommandExecutionError:
+                continue  # Patroni stopped there: it reads the DCS when it starts
+            if not isinstance(seen, dict) or _config_diff(body, seen):
+                behind.append(member["name"])
+        if not behind:
+            return
+        if time.monotonic() >= deadline:
+            raise CommandExecutionError(
+                f"the DCS has the new configuration, but {', '.join(sorted(behind))} still run "
+                f"with the old one after {timeout}s")
+        time.sleep(interval)
 
 
 def _patch_for(patch, changes):
@@ -749,6 +773,34 @@ def wait_healthy(role="member", timeout=120, interval=0.5):
             why = f"{type(exc).__name__}: {exc}".strip()
         if time.monotonic() >= deadline:
             raise CommandExecutionError(f"not healthy as {role} after {timeout}s: {why}")
+        time.sleep(interval)
+
+
+def wait_replayed(timeout=60, interval=0.2):
+    """
+    Wait until this replica has replayed all WAL the leader had written when the call began.
+    Before a replica restarts, this makes its control file carry the primary's current
+    settings (Patroni starts a replica with no less max_connections, ... than those).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg2 pgha_patroni.wait_replayed
+    """
+    conf = _config()
+    lead = _leader(cluster())
+    if not lead:
+        raise CommandExecutionError("the cluster has no running leader to catch up with")
+    target = _sql("SELECT pg_current_wal_lsn()", lead["host"], conf)[0]
+    deadline = time.monotonic() + float(timeout)
+    while True:
+        behind = _sql("SELECT pg_wal_lsn_diff(%s, pg_last_wal_replay_lsn())", _local_host(conf),
+                      conf, params=(target,))[0]
+        if behind is not None and float(behind) <= 0:
+            return f"replayed up to {target}"
+        if time.monotonic() >= deadline:
+            raise CommandExecutionError(f"still {behind} bytes behind {lead['name']} after {timeout}s")
         time.sleep(interval)
 
 

@@ -111,9 +111,15 @@ def dynamic_config(name, config):
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
     try:
-        if not __salt__["pgha_patroni.leader"]():
-            ret["comment"] = "no running leader yet: Patroni's bootstrap writes this configuration"
-            return ret
+        leader = __salt__["pgha_patroni.leader"]()
+    except CommandExecutionError as exc:  # Patroni just started (or the service state failed)
+        leader, why = None, str(exc)
+    else:
+        why = "no running leader yet"
+    if not leader:
+        ret["comment"] = f"{why}: nothing to patch (Patroni's bootstrap writes this configuration)"
+        return ret
+    try:
         diff = __salt__["pgha_patroni.edit_config"](config, test=True)["changes"]
         if not diff:
             ret["comment"] = "the dynamic configuration matches"
@@ -224,6 +230,8 @@ def restarted(name, stage, pending_only=True, timeout=300):
             ret["changes"]["switchover"] = {"old": moved["from"], "new": moved["to"]}
             mod["pgha_patroni.wait_healthy"](role="replica", timeout=timeout)
             pending = mod["pgha_patroni.pending_restart"]() if pending_only else pending
+        if stage == "replica":
+            mod["pgha_patroni.wait_replayed"](timeout=timeout)
         if pending or not pending_only:
             mod["pgha_patroni.restart"](timeout=timeout)
             ret["changes"]["restarted"] = pending or ["(all)"]

@@ -1,4 +1,5 @@
 """What lab tests need: orchestrations with parsed results, SQL through the VIP or a node."""
+import contextlib
 import json
 import time
 
@@ -123,3 +124,49 @@ def identity(lab, host, port=5432):
 def serves_writes_as(lab, host, node_name):
     """True when `host` (e.g. the VIP) reaches `node_name`'s PostgreSQL and it is the primary."""
     return identity(lab, host) == (node_name, False)
+
+
+def refresh_pillar(lab):
+    lab.master.cli("salt", "-C", "I@pgha:cluster_name:*", "saltutil.refresh_pillar", "wait=True",
+                   capture_output=True, check=True)
+
+
+@contextlib.contextmanager
+def pillar_changed(lab, change):
+    """Apply `change(pillar)` to the lab's cluster pillar for the duration of the block."""
+    import yaml  # pylint: disable=import-outside-toplevel
+    path = lab.master.pillar_dir / "cluster.sls"
+    original = path.read_text()
+    pillar = yaml.safe_load(original)
+    change(pillar)
+    path.write_text(yaml.safe_dump(pillar, sort_keys=False))
+    refresh_pillar(lab)
+    try:
+        yield pillar
+    finally:
+        path.write_text(original)
+        refresh_pillar(lab)
+
+
+def salt_json(lab, target, *args, tgt_type="glob", timeout=300):
+    """`salt <target> <args>` on the lab master; {minion: return}."""
+    flag = {"glob": [], "compound": ["-C"], "list": ["-L"]}[tgt_type]
+    res = lab.master.cli("salt", *flag, target, *args, "--out=json", "--static", "-t", str(timeout),
+                         capture_output=True, timeout=timeout + 30)
+    try:
+        return json.loads(res.stdout or "{}")
+    except json.JSONDecodeError as exc:
+        raise AssertionError(f"salt {target} {args}: {res.stdout[-2000:]} {res.stderr[-2000:]}") from exc
+
+
+def state_comments(result_or_ret, state_id):
+    """{minion: comment} of state `state_id` in highstate returns or an orchestration result."""
+    found = {}
+    sources = [result_or_ret] if "data" not in result_or_ret else [
+        step.get("changes", {}).get("ret") or {} for step in steps(result_or_ret).values()]
+    for ret in sources:
+        for minion, states in ret.items():
+            for sid, st in (states.items() if isinstance(states, dict) else []):
+                if isinstance(st, dict) and st.get("__id__", sid.split("_|-")[1] if "_|-" in sid else sid) == state_id:
+                    found.setdefault(minion, []).append(st.get("comment"))
+    return found

@@ -61,7 +61,8 @@ LEAF_SLS = {
     "pgha.haproxy.install", "pgha.haproxy.config", "pgha.haproxy.service",
     "pgha.keepalived.install", "pgha.keepalived.config", "pgha.keepalived.service",
     "pgha.pgbouncer.install", "pgha.pgbouncer.config", "pgha.pgbouncer.service",
-    "pgha.gate.balancer",
+    "pgha.gate.balancer", "pgha.gate.tags", "pgha.ops.restart", "pgha.ops.switchover",
+    "pgha.ops.update",
 }
 
 GRAINS = {
@@ -560,6 +561,44 @@ def test_gates(rendered, grains_id, pillar_id):
         "saltutil", "sync_modules", {"refresh": False})
     assert _state(states, "pgha-gate-states-synced") == (
         "saltutil", "sync_states", {"refresh": True, "reload_modules": True})
+
+
+# -- day-2: dynamic configuration, pending restarts, operation SLS ----------------------------
+
+@pytest.mark.parametrize("grains_id,pillar_id", TEMPLATE_COMBOS,
+                         ids=[f"{g}-{p}" for g, p in TEMPLATE_COMBOS])
+def test_dynamic_config_is_the_bootstrap_dcs(rendered, grains_id, pillar_id):
+    """One source: what highstate keeps in the DCS is what bootstrap writes there."""
+    states = _states(rendered, "show_sls", grains_id, pillar_id)
+    config = _patroni_config(rendered, grains_id, pillar_id)
+    assert _state(states, "pgha-patroni-dynamic-config-managed") == (
+        "pgha_patroni", "dynamic_config", {"config": config["bootstrap"]["dcs"],
+                                           "require": [{"service": "pgha-patroni-service-running"}]})
+    assert "pause" not in config["bootstrap"]["dcs"]      # maintenance mode survives highstate
+    assert _state(states, "pgha-patroni-pending-restart-reported") == (
+        "pgha_patroni", "pending_restart", {
+            "watch": [{"file": "pgha-patroni-config-file-managed"}],
+            "require": [{"pgha_patroni": "pgha-patroni-dynamic-config-managed"}]})
+    assert config["tags"] == {"nofailover": False, "noloadbalance": False, "clonefrom": False,
+                              "nosync": False}
+
+
+@pytest.mark.parametrize("grains_id", GRAINS)
+def test_operation_sls(rendered, grains_id):
+    states = _states(rendered, "show_sls", grains_id, "typeb_vip")
+    pkgs = PG[grains_id][0]
+    assert _state(states, "pgha-ops-restarted") == (
+        "pgha_patroni", "restarted", {"stage": "replica", "pending_only": True, "timeout": 300})
+    assert _state(states, "pgha-ops-switched-over") == (
+        "pgha_patroni", "switched_over", {"candidate": "", "away_from": "",
+                                          "max_lag_bytes": 10485760, "timeout": 300})
+    assert _state(states, "pgha-ops-update-ready")[2]["max_transaction_sec"] == 15
+    assert _state(states, "pgha-ops-update-pkgs-latest") == (
+        "pkg", "latest", {"pkgs": pkgs, "refresh": True,
+                          "require": [{"pgha_patroni": "pgha-ops-update-ready"}]})
+    assert _state(states, "pgha-ops-update-postgresql-restarted")[2]["onchanges"] == [
+        {"pkg": "pgha-ops-update-pkgs-latest"}]
+    assert _state(states, "pgha-gate-patroni-tags-applied")[:2] == ("pgha_patroni", "tags_applied")
 
 
 # -- what highstate (`pgha`) applies for the node's roles -------------------------------------

@@ -239,6 +239,16 @@ CHECK_CASES = [
      ["pgha:confd:url: and confd:source_hash are both required"]),
     ("confd-without-hash", {"confd": {"enabled": True, "url": "http://mirror.example/confd"}},
      ["pgha:confd:url"]),
+    ("update-target-unknown", {"operations": {"update_target": "kernel"}},
+     ["pgha:operations:update_target: must be one of postgres, patroni, system (got 'kernel')"]),
+    ("max-lag-negative", {"operations": {"max_replication_lag_bytes": -1}},
+     ["pgha:operations:max_replication_lag_bytes: must be a whole number >= 0 (got -1)"]),
+    ("max-transaction-not-a-number", {"operations": {"max_transaction_sec": "soon"}},
+     ["pgha:operations:max_transaction_sec: must be a whole number >= 0"]),
+    ("tags-not-a-mapping", {"patroni": {"tags": ["nofailover"]}},
+     ["pgha:patroni:tags: must be a mapping"]),
+    ("tag-not-boolean", {"patroni": {"tags": {"nofailover": "yes"}}},
+     ["pgha:patroni:tags:nofailover: must be true or false (got 'yes')"]),
 ]
 
 

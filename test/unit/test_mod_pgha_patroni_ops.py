@@ -186,8 +186,15 @@ DCS = {"ttl": 30, "loop_wait": 10, "pause": False,
        "postgresql": {"use_slots": True, "parameters": {"max_connections": 200, "hot_standby": "on"}}}
 
 
-def test_edit_config_sends_only_what_differs():
-    patcher, fake = _patroni({("GET", "/config"): (200, DCS), ("PATCH", "/config"): (200, DCS)})
+def test_edit_config_sends_only_what_differs(clock):
+    patched = copy.deepcopy(DCS)
+    patched.update(loop_wait=5)
+    patched["postgresql"]["parameters"]["max_connections"] = "100"
+    # then each member's /config: pg1 up to date, pg2 stale once, pg3 unreachable
+    patcher, fake = _patroni({("GET", "/config"): [(200, DCS), (200, patched), (200, DCS),
+                                                   OSError("refused"), (200, patched)],
+                              ("PATCH", "/config"): (200, patched),
+                              ("GET", "/cluster"): (200, CLUSTER)})
     patch_ = {"ttl": 30, "loop_wait": 5,
               "postgresql": {"use_slots": True, "parameters": {"max_connections": "100",
                                                                "hot_standby": True}}}
@@ -198,6 +205,16 @@ def test_edit_config_sends_only_what_differs():
         "postgresql.parameters.max_connections": {"old": 200, "new": "100"}}}
     assert _body(fake, "PATCH", "/config")[1] == {
         "loop_wait": 5, "postgresql": {"parameters": {"max_connections": "100"}}}
+    assert clock.sleeps == [0.5]                  # until every member reads the new config
+
+
+def test_edit_config_members_that_never_see_it(clock):
+    patcher, _ = _patroni({("GET", "/config"): (200, DCS), ("PATCH", "/config"): (200, {}),
+                           ("GET", "/cluster"): (200, CLUSTER)})
+    with patcher, pytest.raises(CommandExecutionError,
+                                match="the DCS has the new configuration, but pg1, pg2, pg3 still "
+                                      "run with the old one after 2s"):
+        pgha_patroni.edit_config({"ttl": 40}, timeout=2)
 
 
 def test_edit_config_test_mode_and_no_change_send_nothing():
@@ -363,3 +380,22 @@ def test_wait_maintenance_ready(clock, config_file):
     with patcher, sql:
         assert pgha_patroni.wait_maintenance_ready(1048576, 15) == (
             "replication lag and transaction age within limits")
+
+
+def test_wait_replayed(clock):
+    patcher, _ = _patroni({("GET", "/cluster"): (200, CLUSTER)})
+    sql, cursor = _rows(("0/5000000",), (1024,), (0,))
+    with patcher, sql:
+        assert pgha_patroni.wait_replayed(interval=1) == "replayed up to 0/5000000"
+    assert clock.sleeps == [1]
+    assert cursor.execute.call_args_list[1][0][1] == ("0/5000000",)
+
+
+def test_wait_replayed_errors(clock):
+    patcher, _ = _patroni({("GET", "/cluster"): (200, _cluster(pg1={"state": "stopped"}))})
+    with patcher, pytest.raises(CommandExecutionError, match="no running leader to catch up with"):
+        pgha_patroni.wait_replayed()
+    patcher, _ = _patroni({("GET", "/cluster"): (200, CLUSTER)})
+    sql, _ = _rows(("0/5000000",), *[(None,)] * 5)
+    with patcher, sql, pytest.raises(CommandExecutionError, match="still None bytes behind pg1 after 2s"):
+        pgha_patroni.wait_replayed(timeout=2, interval=1)

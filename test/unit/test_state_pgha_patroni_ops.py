@@ -80,12 +80,20 @@ def test_dynamic_config_reload_only():
     assert ret["comment"] == "patched ttl; applied with a reload"
 
 
-def test_dynamic_config_error():
+def test_dynamic_config_while_patroni_starts():
     patcher, _ = _salt(leader=CommandExecutionError("Patroni REST API unreachable"))
     with patcher:
         ret = state.dynamic_config("dcs", {})
+    assert ret["result"] is True and ret["changes"] == {}
+    assert ret["comment"].startswith("Patroni REST API unreachable: nothing to patch")
+
+
+def test_dynamic_config_error():
+    patcher, _ = _salt(leader="pg1", edit_config=CommandExecutionError("Patroni /config answered 503"))
+    with patcher:
+        ret = state.dynamic_config("dcs", {})
     assert ret == {"name": "dcs", "result": False, "changes": {},
-                   "comment": "Patroni REST API unreachable"}
+                   "comment": "Patroni /config answered 503"}
 
 
 # -- pending_restart ---------------------------------------------------------------------------
@@ -159,12 +167,13 @@ def test_restarted_nothing_pending():
 
 def test_restarted_replica():
     patcher, mocks = _salt(is_leader=False, pending_restart=Seq([["shared_buffers"], []]),
-                           restart={"pg2": True}, wait_healthy="streaming")
+                           restart={"pg2": True}, wait_healthy="streaming", wait_replayed="ok")
     with patcher:
         ret = state.restarted("r", stage="replica", timeout=99)
     assert ret["result"] is True and ret["changes"] == {"restarted": ["shared_buffers"]}
     mocks["pgha_patroni.restart"].assert_called_once_with(timeout=99)
     mocks["pgha_patroni.wait_healthy"].assert_called_once_with(role="replica", timeout=99)
+    mocks["pgha_patroni.wait_replayed"].assert_called_once_with(timeout=99)   # before the restart
 
 
 def test_restarted_replica_test_mode():
@@ -177,7 +186,7 @@ def test_restarted_replica_test_mode():
 
 def test_restarted_still_pending_fails():
     patcher, _ = _salt(is_leader=False, pending_restart=Seq([["max_connections"], ["max_connections"]]),
-                       restart={"pg2": True}, wait_healthy="ok")
+                       restart={"pg2": True}, wait_healthy="ok", wait_replayed="ok")
     with patcher:
         ret = state.restarted("r", stage="replica")
     assert ret["result"] is False
