@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST_PACKAGES := systemd-container mmdebstrap iproute2 dpkg-dev python3-venv postgresql-client
 
-.PHONY: demo test unit lab bench bench-typea host venv image down
+.PHONY: demo test unit lab bench bench-typea bench-ops host venv image down
 
 ## make demo: a 3-node lab and `salt-run state.orch pgha.deploy` on it
 demo: host venv
@@ -28,6 +28,10 @@ lab: host venv
 ## make bench: deploy figures (seconds from bare nodes, no-op re-run); asserts nothing
 bench: host venv
 	$(PY) test/bench_deploy.py --runs 2 --repeat 3
+
+## make bench-ops: write unavailability during switchover and rolling restart; asserts nothing
+bench-ops: host venv
+	$(PY) test/bench_ops.py --repeat 3
 
 ## make bench-typea: pgbench through HAProxy/PgBouncer vs direct, and port 5000 after switchovers
 bench-typea: host venv

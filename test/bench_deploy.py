@@ -15,7 +15,6 @@ Prints every sample, then median/min/max and each median as a multiple of the ba
     test/bench_deploy.py --runs 2 --repeat 3
 """
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from lab_tests.helpers import leader_name, run_orch, serves_writes_as, wait_for  # noqa: E402
+from figures import print_run, print_table  # noqa: E402
 from pghalab.lab import Lab  # noqa: E402
 
 VIP = "10.213.0.100"
@@ -81,16 +81,10 @@ def main():
             salt(lab, "-I", CLUSTER, "saltutil.sync_all")
             salt(lab, "-I", CLUSTER, "state.sls", "pgha.packages")
             samples["deploy_preinstalled"].append(timed(orch, lab, "pgha.deploy"))
-            print(f"run {run + 1}: " + ", ".join(
-                f"{k}={' '.join(f'{x:.1f}' for x in v)}" for k, v in samples.items()), flush=True)
+            print_run(run + 1, samples, digits=1)
     finally:
         lab.down(log=lambda *_: None)
-    base = statistics.median(samples["baseline"])
-    print("\nfigure                          median     min     max   x baseline  samples")
-    for name, values in samples.items():
-        med = statistics.median(values)
-        print(f"{name:30} {med:6.1f}s {min(values):6.1f}s {max(values):6.1f}s   "
-              f"{med / base:9.1f}  {len(values)}")
+    print_table(samples, digits=1)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ acknowledged. On any error the client reconnects (1 s connect timeout) and goes 
 """
 import threading
 import time
+import uuid
 
 import psycopg2
 
@@ -13,13 +14,14 @@ TABLE = "pgha_writer"
 
 
 class Writer:
-    def __init__(self, lab, host, port=5432, login=None, interval=0.01, name="w"):
+    def __init__(self, lab, host, port=5432, login=None, interval=0.01, name=None):
         from .helpers import superuser  # pylint: disable=import-outside-toplevel
         self.lab, self.host, self.port = lab, host, port
         self.user, self.password = login or superuser(lab)
-        self.interval, self.name = interval, name
+        self.interval, self.name = interval, name or f"w{uuid.uuid4().hex[:8]}"
         self.acked = []            # (id, monotonic time of the acknowledged commit)
         self.errors = 0
+        self.last_error = None
         self.reconnects = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -51,8 +53,9 @@ class Writer:
                 with conn.cursor() as cur:
                     cur.execute(f"INSERT INTO {TABLE} (id) VALUES (%s)", (row,))
                 self.acked.append((row, time.monotonic()))
-            except psycopg2.Error:
+            except psycopg2.Error as exc:
                 self.errors += 1
+                self.last_error = str(exc).strip()
                 if conn is not None:
                     try:
                         conn.close()
