@@ -470,6 +470,8 @@ def edit_config(patch, test=False, timeout=30):
     if changes and not test:
         body = _patch_for(patch, changes)
         code, answer = _request("/config", method="PATCH", body=body)
+        if code == 409:  # another member patched at the same moment: patch again on top
+            code, answer = _request("/config", method="PATCH", body=body)
         if code != 200:
             raise CommandExecutionError(f"Patroni refused the configuration change ({code}): {answer}")
         _wait_members_see(body, timeout)
@@ -773,6 +775,29 @@ def wait_healthy(role="member", timeout=120, interval=0.5):
             why = f"{type(exc).__name__}: {exc}".strip()
         if time.monotonic() >= deadline:
             raise CommandExecutionError(f"not healthy as {role} after {timeout}s: {why}")
+        time.sleep(interval)
+
+
+def wait_restart_flagged(timeout=60, interval=0.5):
+    """
+    Wait until Patroni itself flags this node's pending restart: it has applied the new
+    configuration, so a restart now starts PostgreSQL with it. (The DCS may already hold a
+    change that Patroni applies only in its next loop.)
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg2 pgha_patroni.wait_restart_flagged
+    """
+    deadline = time.monotonic() + float(timeout)
+    while True:
+        if status().get("pending_restart"):
+            return "Patroni flags a pending restart"
+        if time.monotonic() >= deadline:
+            raise CommandExecutionError(
+                f"Patroni has not applied the configuration change after {timeout}s "
+                "(no pending restart flag): check its log")
         time.sleep(interval)
 
 

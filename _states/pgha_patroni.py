@@ -225,6 +225,8 @@ def restarted(name, stage, pending_only=True, timeout=300):
         if __opts__.get("test"):
             ret.update(result=None, comment=f"would restart ({stage}): {_restart_hint(pending)}")
             return ret
+        if pending:  # Patroni applies a DCS change in its next loop: restart after that
+            mod["pgha_patroni.wait_restart_flagged"]()
         if stage == "leader":
             moved = mod["pgha_patroni.switchover"]()
             ret["changes"]["switchover"] = {"old": moved["from"], "new": moved["to"]}

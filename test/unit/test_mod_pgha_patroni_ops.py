@@ -399,3 +399,23 @@ def test_wait_replayed_errors(clock):
     sql, _ = _rows(("0/5000000",), *[(None,)] * 5)
     with patcher, sql, pytest.raises(CommandExecutionError, match="still None bytes behind pg1 after 2s"):
         pgha_patroni.wait_replayed(timeout=2, interval=1)
+
+
+def test_wait_restart_flagged(clock):
+    patcher, _ = _patroni({("GET", "/patroni"): [(200, ME_REPLICA), (200, dict(ME_REPLICA, pending_restart=True))]})
+    with patcher:
+        assert pgha_patroni.wait_restart_flagged() == "Patroni flags a pending restart"
+    assert clock.sleeps == [0.5]
+    patcher, _ = _patroni({("GET", "/patroni"): (200, ME_REPLICA)})
+    with patcher, pytest.raises(CommandExecutionError, match="has not applied the configuration change after 2s"):
+        pgha_patroni.wait_restart_flagged(timeout=2)
+
+
+def test_edit_config_retries_a_conflict(clock):
+    patched = dict(DCS, ttl=40)
+    patcher, fake = _patroni({("GET", "/config"): [(200, DCS), (200, patched)],
+                              ("PATCH", "/config"): [(409, "Conflict"), (200, patched)],
+                              ("GET", "/cluster"): (200, CLUSTER)})
+    with patcher:
+        assert pgha_patroni.edit_config({"ttl": 40})["changes"] == {"ttl": {"old": 30, "new": 40}}
+    assert [r.get_method() for r, _ in fake.requests].count("PATCH") == 2

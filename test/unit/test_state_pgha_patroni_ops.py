@@ -167,13 +167,15 @@ def test_restarted_nothing_pending():
 
 def test_restarted_replica():
     patcher, mocks = _salt(is_leader=False, pending_restart=Seq([["shared_buffers"], []]),
-                           restart={"pg2": True}, wait_healthy="streaming", wait_replayed="ok")
+                           restart={"pg2": True}, wait_healthy="streaming", wait_replayed="ok",
+                           wait_restart_flagged="ok")
     with patcher:
         ret = state.restarted("r", stage="replica", timeout=99)
     assert ret["result"] is True and ret["changes"] == {"restarted": ["shared_buffers"]}
     mocks["pgha_patroni.restart"].assert_called_once_with(timeout=99)
     mocks["pgha_patroni.wait_healthy"].assert_called_once_with(role="replica", timeout=99)
     mocks["pgha_patroni.wait_replayed"].assert_called_once_with(timeout=99)   # before the restart
+    mocks["pgha_patroni.wait_restart_flagged"].assert_called_once_with()     # Patroni applied it
 
 
 def test_restarted_replica_test_mode():
@@ -186,7 +188,8 @@ def test_restarted_replica_test_mode():
 
 def test_restarted_still_pending_fails():
     patcher, _ = _salt(is_leader=False, pending_restart=Seq([["max_connections"], ["max_connections"]]),
-                       restart={"pg2": True}, wait_healthy="ok", wait_replayed="ok")
+                       restart={"pg2": True}, wait_healthy="ok", wait_replayed="ok",
+                       wait_restart_flagged="ok")
     with patcher:
         ret = state.restarted("r", stage="replica")
     assert ret["result"] is False
@@ -200,7 +203,8 @@ def test_restarted_primary_first_only_when_a_minimum_goes_down():
     assert "restarts last" in ret["comment"]
     mocks["pgha_patroni.restart"].assert_not_called()
     patcher, mocks = _salt(is_leader=True, pending_restart=Seq([["max_connections"], []]),
-                           decreasing=["max_connections"], restart={"pg1": True}, wait_healthy="ok")
+                           decreasing=["max_connections"], restart={"pg1": True}, wait_healthy="ok",
+                           wait_restart_flagged="ok")
     with patcher:
         ret = state.restarted("r", stage="primary_first")
     assert ret["changes"] == {"restarted": ["max_connections"]}
@@ -208,7 +212,7 @@ def test_restarted_primary_first_only_when_a_minimum_goes_down():
 
 
 def test_restarted_leader_switches_over_first():
-    patcher, mocks = _salt(is_leader=True, pending_restart=Seq([["shared_buffers"], [], []]),
+    patcher, mocks = _salt(is_leader=True, pending_restart=Seq([["shared_buffers"], [], []]), wait_restart_flagged="ok",
                            switchover={"from": "pg1", "to": "pg2"}, restart=None, wait_healthy="ok")
     with patcher:
         ret = state.restarted("r", stage="leader")
@@ -228,7 +232,7 @@ def test_restarted_forced_leader_restarts_after_switchover():
 
 
 def test_restarted_error():
-    patcher, _ = _salt(is_leader=True, pending_restart=["x"],
+    patcher, _ = _salt(is_leader=True, pending_restart=["x"], wait_restart_flagged="ok",
                        switchover=CommandExecutionError("switchover refused: no running replica"))
     with patcher:
         ret = state.restarted("r", stage="leader")
