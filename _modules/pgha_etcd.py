@@ -8,6 +8,8 @@ import time
 import urllib.error
 import urllib.request
 
+import salt.utils.files
+import salt.utils.yaml
 from salt.exceptions import CommandExecutionError
 
 log = logging.getLogger(__name__)
@@ -44,9 +46,32 @@ def health(endpoints, timeout=2):
     return result
 
 
+def _post(endpoints, path, body, timeout=5):
+    """POST to etcd's v3 JSON gateway on the first endpoint that answers."""
+    errors = []
+    for endpoint in [endpoints] if isinstance(endpoints, str) else endpoints:
+        req = urllib.request.Request(endpoint.rstrip("/") + path, data=json.dumps(body).encode(),
+                                     method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:  # nosec: cluster-internal
+                return json.loads(resp.read().decode() or "{}")
+        except urllib.error.HTTPError as exc:
+            raise CommandExecutionError(f"etcd {path} at {endpoint} refused: "
+                                        f"{exc.read().decode(errors='replace').strip()}") from exc
+        except (OSError, ValueError) as exc:
+            errors.append(f"{endpoint}: {getattr(exc, 'reason', exc)}")
+    raise CommandExecutionError(f"no etcd endpoint answered {path}: {'; '.join(errors)}")
+
+
+def _member(m):
+    return {"id": str(m.get("ID", "")), "name": m.get("name", ""), "peer_urls": m.get("peerURLs", []),
+            "client_urls": m.get("clientURLs", [])}
+
+
 def members(endpoint, timeout=3):
     """
-    List the members of the etcd cluster behind one client URL (v3 JSON gateway).
+    List the members of the etcd cluster behind one client URL (or a list of them: the first
+    that answers), over etcd's v3 JSON gateway. A member added but not started yet has no name.
 
     CLI Example:
 
@@ -54,15 +79,99 @@ def members(endpoint, timeout=3):
 
         salt pg1 pgha_etcd.members http://10.0.0.11:2379
     """
-    req = urllib.request.Request(endpoint.rstrip("/") + "/v3/cluster/member/list", data=b"{}",
-                                 method="POST")
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # nosec
-            data = json.loads(resp.read().decode())
-    except (OSError, ValueError) as exc:
+        data = _post(endpoint, "/v3/cluster/member/list", {}, timeout=timeout)
+    except CommandExecutionError as exc:
         raise CommandExecutionError(f"cannot list etcd members at {endpoint}: {exc}") from exc
-    return [{"name": m.get("name", ""), "peer_urls": m.get("peerURLs", []),
-             "client_urls": m.get("clientURLs", [])} for m in data.get("members", [])]
+    return [_member(m) for m in data.get("members", [])]
+
+
+def member_add(endpoints, peer_url):
+    """
+    Add a member with ``peer_url`` to the running etcd cluster (before that member starts with
+    ``initial-cluster-state: existing``). Does nothing when a member has that peer URL already.
+    Returns ``{added, members}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_etcd.member_add '["http://10.0.0.11:2379"]' http://10.0.0.14:2380
+    """
+    current = members(endpoints)
+    if any(peer_url in m["peer_urls"] for m in current):
+        return {"added": False, "members": current}
+    _post(endpoints, "/v3/cluster/member/add", {"peerURLs": [peer_url]})
+    return {"added": True, "members": members(endpoints)}
+
+
+def _leaving(endpoints, name):
+    """(current members, the member `name`) after checking that the others keep a quorum."""
+    current = members(endpoints)
+    target = [m for m in current if m["name"] == name or name in m["peer_urls"]]
+    if not target:
+        return current, None
+    left = [m for m in current if m is not target[0]]
+    healthy = [m for m in left if any(v is True for v in health(m["client_urls"]).values())]
+    if not left or len(healthy) < len(left) // 2 + 1:
+        raise CommandExecutionError(
+            f"removing etcd member {name} would break quorum: {len(healthy)} of the {len(left)} "
+            f"members left are healthy, a quorum needs {len(left) // 2 + 1}")
+    return current, target[0]
+
+
+def removal_allowed(name, endpoints=None):
+    """
+    Say whether etcd member ``name`` can leave: the members left must be healthy enough to
+    keep a quorum. Raises with the reason when not. ``endpoints`` default to this node's
+    Patroni etcd hosts.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_etcd.removal_allowed pg3
+    """
+    endpoints = endpoints or _patroni_endpoints()
+    current, target = _leaving(endpoints, name)
+    if target is None:
+        return f"{name} is not an etcd member"
+    left = len(current) - 1
+    return (f"{name} can leave: {left} member(s) stay" +
+            (" (an even count tolerates no more failures than one fewer)" if left % 2 == 0 else ""))
+
+
+def _patroni_endpoints():
+    """The etcd hosts of this node's Patroni configuration (the cluster's client URLs)."""
+    path = __salt__["config.option"]("pgha_patroni.config") or "/etc/patroni/config.yml"
+    try:
+        with salt.utils.files.fopen(path) as f:
+            data = salt.utils.yaml.safe_load(f) or {}
+    except OSError as exc:
+        raise CommandExecutionError(f"no etcd endpoints given and cannot read {path}: {exc}") from exc
+    hosts = (data.get("etcd3") or data.get("etcd") or {}).get("hosts", [])
+    if not hosts:
+        raise CommandExecutionError(f"no etcd endpoints given and none in {path}")
+    return ["http://" + h if "://" not in h else h for h in hosts]
+
+
+def member_remove(endpoints, name):
+    """
+    Remove member ``name`` (or the member with that peer URL) from the etcd cluster. Does
+    nothing when it is not a member. Refuses when the members left could not form a quorum:
+    fewer healthy members than a majority of those left.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_etcd.member_remove '["http://10.0.0.11:2379"]' pg4
+    """
+    current, target = _leaving(endpoints, name)
+    if target is None:
+        return {"removed": False, "members": current}
+    _post(endpoints, "/v3/cluster/member/remove", {"ID": target["id"]})
+    return {"removed": True, "members": members(endpoints)}
 
 
 def wait_healthy(endpoints, timeout=90, interval=0.5):

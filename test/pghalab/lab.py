@@ -70,14 +70,33 @@ class Lab:
     def write_pillar(self, scenario, spec):
         pillar_dir = self.master.pillar_dir
         pillar_dir.mkdir(parents=True, exist_ok=True)
-        top = {"base": {"*": ["cluster"]}}
+        # Spare nodes boot as plain minions: they join the cluster when a test assigns them.
+        top = {"base": {}}
         for name, roles in spec["roles"].items():
-            top["base"][name] = ["cluster", f"roles_{name}"]
             (pillar_dir / f"roles_{name}.sls").write_text(yaml.safe_dump({"pgha": {"roles": roles}}))
+            if name not in spec.get("spares", ()):
+                top["base"][name] = ["cluster", f"roles_{name}"]
         (pillar_dir / "top.sls").write_text(yaml.safe_dump(top))
         path = pillar_dir / "cluster.sls"
         path.write_text(yaml.safe_dump(lab_pillar(scenario), sort_keys=False))
         path.chmod(0o600)
+
+    def assign(self, name):
+        """Give a spare node the cluster's pillar and its roles (the user's step before
+        pgha.add_node)."""
+        top_file = self.master.pillar_dir / "top.sls"
+        top = yaml.safe_load(top_file.read_text())
+        top["base"][name] = ["cluster", f"roles_{name}"]
+        top_file.write_text(yaml.safe_dump(top))
+        self.master.cli("salt", name, "saltutil.refresh_pillar", "wait=True", capture_output=True, check=True)
+
+    def unassign(self, name):
+        """Take a node's pillar away (the user's step after pgha.remove_node)."""
+        top_file = self.master.pillar_dir / "top.sls"
+        top = yaml.safe_load(top_file.read_text())
+        top["base"].pop(name, None)
+        top_file.write_text(yaml.safe_dump(top))
+        self.master.cli("salt", name, "saltutil.refresh_pillar", "wait=True", capture_output=True, check=True)
 
     def pillar(self):
         return yaml.safe_load((self.master.pillar_dir / "cluster.sls").read_text())

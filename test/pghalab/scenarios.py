@@ -41,6 +41,26 @@ SCENARIOS = {
             "haproxy": {"maxconn": 4000, "stats_password": "stats-" + secrets.token_urlsafe(12)},
         }},
     },
+    # Grow and shrink (Type B): pg1-pg3 are deployed; pg4 and pg5 boot as spare minions that
+    # tests assign to the cluster (etcd goes from 3 to 5 members).
+    "grow": {
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13, "pg4": 14, "pg5": 15},
+        "roles": {n: ["postgresql", "etcd"] for n in ("pg1", "pg2", "pg3", "pg4", "pg5")},
+        "spares": ["pg4", "pg5"],
+        "pillar": {},
+    },
+    # Grow Type A: pg1, pg2 and lb1 deployed; pg3 (database) and lb2 (balancer) are spares.
+    "grow-typea": {
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13, "lb1": 21, "lb2": 22},
+        "roles": {"pg1": ["postgresql", "etcd"], "pg2": ["postgresql", "etcd"],
+                  "pg3": ["postgresql"], "lb1": ["balancer", "etcd"], "lb2": ["balancer"]},
+        "spares": ["pg3", "lb2"],
+        "pillar": {"pgha": {
+            "with_haproxy_load_balancing": True,
+            "pgbouncer": {"auth_user": {"password": "pgb-" + secrets.token_urlsafe(12)}},
+            "haproxy": {"maxconn": 4000, "stats_password": "stats-" + secrets.token_urlsafe(12)},
+        }},
+    },
     # Patroni from PyPI (pinned, in a virtualenv, from the offline wheelhouse); etcd on one
     # node only, so the other database node is a pure etcd client.
     "pip": {

@@ -62,7 +62,7 @@ LEAF_SLS = {
     "pgha.keepalived.install", "pgha.keepalived.config", "pgha.keepalived.service",
     "pgha.pgbouncer.install", "pgha.pgbouncer.config", "pgha.pgbouncer.service",
     "pgha.gate.balancer", "pgha.gate.tags", "pgha.ops.restart", "pgha.ops.switchover",
-    "pgha.ops.update",
+    "pgha.ops.update", "pgha.ops.leave", "pgha.ops.etcd_member_removed",
 }
 
 GRAINS = {
@@ -470,7 +470,10 @@ def test_etcd_members_from_the_mine(rendered, grains_id):
     module, _, args = _state(states, "pgha-etcd-config-file-managed")
     assert args["name"] == PG[grains_id][5]
     assert args["context"]["me"] == NODE_ADDRESS
-    assert args["context"]["members"] == {"pg1": NODE_ADDRESS}
+    # a new cluster: every etcd minion of the mine; no member add (that is pgha.add_node's join)
+    assert args["context"]["initial_cluster"] == f"pg1=http://{NODE_ADDRESS}:2380"
+    assert args["context"]["initial_state"] == "new"
+    assert "pgha-etcd-member-added" not in states
     assert args["context"]["etcd"]["cluster_token"] == "etcd-main"
     assert args["context"]["etcd"]["enable_v2"] is True           # vip-manager 1.x reads v2
     assert _state(states, "pgha-etcd-data-dir-managed")[2]["mode"] == "0700"
@@ -487,7 +490,7 @@ def test_existing_etcd(rendered, grains_id):
     assert context["interface"] == "eth1"
     assert context["vm"]["major_version"] == 2
     # no etcd role: this node is no etcd member
-    assert _state(states, "pgha-etcd-config-file-managed")[2]["context"]["members"] == {}
+    assert _state(states, "pgha-etcd-config-file-managed")[2]["context"]["initial_cluster"] == ""
 
 
 @pytest.mark.parametrize("grains_id,pillar_id", COMBOS, ids=COMBO_IDS)

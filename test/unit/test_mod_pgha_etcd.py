@@ -99,9 +99,9 @@ def test_members_posts_to_the_v3_gateway():
     with patcher:
         members = pgha_etcd.members(E3, timeout=7)
     assert members == [
-        {"name": "pg1", "peer_urls": ["http://10.0.0.11:2380"],
+        {"id": "1", "name": "pg1", "peer_urls": ["http://10.0.0.11:2380"],
          "client_urls": ["http://10.0.0.11:2379"]},
-        {"name": "", "peer_urls": ["http://10.0.0.12:2380"], "client_urls": []},
+        {"id": "2", "name": "", "peer_urls": ["http://10.0.0.12:2380"], "client_urls": []},
     ]
     (url, timeout, req), = calls
     assert url == "http://10.0.0.13:2379/v3/cluster/member/list"
@@ -125,6 +125,75 @@ def test_members_errors_raise(answer):
     patcher, _ = _urlopen({E1 + "/v3/cluster/member/list": answer})
     with patcher, pytest.raises(CommandExecutionError, match="cannot list etcd members at " + E1):
         pgha_etcd.members(E1)
+
+
+# -- member_add / member_remove ------------------------------------------------------------
+
+LIST = E1 + "/v3/cluster/member/list"
+M1 = {"ID": "11", "name": "pg1", "peerURLs": ["http://10.0.0.11:2380"], "clientURLs": [E1]}
+M2 = {"ID": "12", "name": "pg2", "peerURLs": ["http://10.0.0.12:2380"], "clientURLs": [E2]}
+M4 = {"ID": "14", "name": "pg4", "peerURLs": ["http://10.0.0.14:2380"],
+      "clientURLs": ["http://10.0.0.14:2379"]}
+
+
+def test_member_add():
+    new = {"ID": "14", "peerURLs": ["http://10.0.0.14:2380"]}
+    patcher, calls = _urlopen({LIST: [{"members": [M1, M2]}, {"members": [M1, M2, new]}],
+                               E1 + "/v3/cluster/member/add": {"member": new}})
+    with patcher:
+        result = pgha_etcd.member_add([E1], "http://10.0.0.14:2380")
+    assert result["added"] is True and len(result["members"]) == 3
+    add = [req for url, _, req in calls if url.endswith("/member/add")][0]
+    assert json.loads(add.data) == {"peerURLs": ["http://10.0.0.14:2380"]}
+
+
+def test_member_add_is_idempotent():
+    patcher, calls = _urlopen({LIST: {"members": [M1, M2, M4]}})
+    with patcher:
+        assert pgha_etcd.member_add([E1], "http://10.0.0.14:2380")["added"] is False
+    assert len(calls) == 1
+
+
+def test_member_add_tries_the_next_endpoint():
+    patcher, _ = _urlopen({E2 + "/v3/cluster/member/list": urllib.error.URLError("refused"),
+                           LIST: {"members": [M1, M2, M4]}})
+    with patcher:
+        assert pgha_etcd.member_add([E2, E1], "http://10.0.0.14:2380")["added"] is False
+
+
+def test_member_remove():
+    patcher, calls = _urlopen({LIST: [{"members": [M1, M2, M4]}, {"members": [M1, M2]}],
+                               E1 + "/health": {"health": "true"}, E2 + "/health": {"health": "true"},
+                               E1 + "/v3/cluster/member/remove": {}})
+    with patcher:
+        assert pgha_etcd.member_remove([E1], "pg4")["removed"] is True
+    remove = [req for url, _, req in calls if url.endswith("/member/remove")][0]
+    assert json.loads(remove.data) == {"ID": "14"}
+
+
+def test_member_remove_not_a_member():
+    patcher, _ = _urlopen({LIST: {"members": [M1, M2]}})
+    with patcher:
+        assert pgha_etcd.member_remove([E1], "pg4") == {"removed": False, "members": [
+            pgha_etcd._member(M1), pgha_etcd._member(M2)]}
+
+
+def test_member_remove_refused_without_quorum_left():
+    patcher, calls = _urlopen({LIST: {"members": [M1, M2, M4]},
+                               E1 + "/health": {"health": "true"},
+                               E2 + "/health": urllib.error.URLError("refused")})
+    with patcher, pytest.raises(CommandExecutionError,
+                                match="removing etcd member pg4 would break quorum: 1 of the 2 members left "
+                                      "are healthy, a quorum needs 2"):
+        pgha_etcd.member_remove([E1], "pg4")
+    assert not [url for url, _, _ in calls if url.endswith("/remove")]
+
+
+def test_member_add_refused_by_etcd():
+    patcher, _ = _urlopen({LIST: {"members": [M1]},
+                           E1 + "/v3/cluster/member/add": http_error(E1, 400, b'{"error":"unhealthy cluster"}')})
+    with patcher, pytest.raises(CommandExecutionError, match="member/add at .* refused: .*unhealthy cluster"):
+        pgha_etcd.member_add([E1], "http://10.0.0.14:2380")
 
 
 # -- wait_healthy ----------------------------------------------------------------------------
@@ -172,3 +241,22 @@ def test_wait_healthy_timeout_zero_looks_once(clock):
         pgha_etcd.wait_healthy([E1], timeout=0)
     assert len(calls) == 1
     assert clock.sleeps == []
+
+
+def test_removal_allowed_reads_patroni_hosts(tmp_path):
+    config = tmp_path / "patroni.yml"
+    config.write_text("etcd3:\n  hosts: ['10.0.0.11:2379']\n")
+    option = MagicMock(return_value=str(config))
+    patcher, _ = _urlopen({LIST: {"members": [M1, M2, M4]}, E1 + "/health": {"health": "true"},
+                           E2 + "/health": {"health": "true"}})
+    with patcher, patch.dict(pgha_etcd.__salt__, {"config.option": option}):
+        assert pgha_etcd.removal_allowed("pg4") == (
+            "pg4 can leave: 2 member(s) stay (an even count tolerates no more failures than one fewer)")
+        assert pgha_etcd.removal_allowed("pg9", endpoints=[E1]) == "pg9 is not an etcd member"
+
+
+def test_removal_allowed_without_endpoints(tmp_path):
+    option = MagicMock(return_value=str(tmp_path / "missing.yml"))
+    with patch.dict(pgha_etcd.__salt__, {"config.option": option}), \
+            pytest.raises(CommandExecutionError, match="no etcd endpoints given and cannot read"):
+        pgha_etcd.removal_allowed("pg4")

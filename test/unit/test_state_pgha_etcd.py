@@ -71,3 +71,40 @@ def test_no_endpoints(test, result):
         ret = pgha_etcd_state.healthy("gate", [])
     assert ret["result"] is result
     assert "no etcd endpoints" in ret["comment"]
+
+
+# -- member_added / member_removed --------------------------------------------------------------
+
+MEMBERS = [{"id": "1", "name": "pg1", "peer_urls": ["http://10.0.0.11:2380"], "client_urls": []}]
+
+
+@pytest.mark.parametrize("func,name,present", [
+    ("member_added", "http://10.0.0.11:2380", True), ("member_removed", "pg4", False)])
+def test_membership_already_right(func, name, present):
+    with patch.dict(pgha_etcd_state.__salt__, {"pgha_etcd.members": MagicMock(return_value=MEMBERS)}):
+        ret = getattr(pgha_etcd_state, func)(name, ["http://10.0.0.11:2379"])
+    assert ret["result"] is True and ret["changes"] == {}
+    assert ("already" if present else "not") in ret["comment"]
+
+
+@pytest.mark.parametrize("test", [False, True], ids=["real", "test"])
+@pytest.mark.parametrize("func,name,verb,call", [
+    ("member_added", "http://10.0.0.14:2380", "add", "pgha_etcd.member_add"),
+    ("member_removed", "pg1", "remove", "pgha_etcd.member_remove")])
+def test_membership_changes(test, func, name, verb, call):
+    act = MagicMock(return_value={})
+    with patch.dict(pgha_etcd_state.__opts__, {"test": test}), \
+            patch.dict(pgha_etcd_state.__salt__, {"pgha_etcd.members": MagicMock(return_value=MEMBERS),
+                                                  call: act}):
+        ret = getattr(pgha_etcd_state, func)(name, ["http://10.0.0.11:2379"])
+    assert ret["changes"] == {verb: name}
+    assert ret["result"] is (None if test else True)
+    assert act.call_count == (0 if test else 1)
+
+
+def test_membership_refused():
+    error = CommandExecutionError("removing etcd member pg1 would break quorum: 1 of the 2 members left are healthy")
+    with patch.dict(pgha_etcd_state.__salt__, {"pgha_etcd.members": MagicMock(return_value=MEMBERS),
+                                               "pgha_etcd.member_remove": MagicMock(side_effect=error)}):
+        ret = pgha_etcd_state.member_removed("pg1", ["http://10.0.0.12:2379"])
+    assert ret == {"name": "pg1", "result": False, "changes": {}, "comment": str(error)}

@@ -1,0 +1,87 @@
+{#- salt-run state.orch pgha.add_node pillar='{"target": "pg4"}'   (or a list: ["pg4", "pg5"])
+    Adds minions that carry the cluster's pillar (pgha:cluster_name, pgha:roles), one at a
+    time: packages; an etcd member joins the running etcd cluster (member add, then start as
+    `existing`); the members already there converge to the new membership (pg_hba, etcd
+    endpoints, HAProxy servers, keepalived peers: reloads, no PostgreSQL restart); then the
+    new node starts as a Patroni replica (or as a balancer) and must be healthy before the
+    next one. pgha.add_balancer is the same orchestration. -#}
+{%- from 'pgha/cluster.jinja' import cluster_name, tgt with context %}
+{%- include 'pgha/prepared.jinja' %}
+{%- from 'pgha/nodes.jinja' import pg_nodes, type_a with context %}
+{%- from 'pgha/targets.jinja' import targets, target_roles with context %}
+{%- from 'pgha/steps.jinja' import entry_gates with context %}
+{%- set previous = namespace(step=None) %}
+{%- for target in targets %}
+{%-   set roles = target_roles[target] %}
+{%-   set later = targets[loop.index:] %}
+{%-   set members_tgt = tgt.all ~ ' and not L@' ~ ([target] + later) | join(',') %}
+
+pgha-add-{{ target }}-base:
+  salt.state:
+    - tgt: {{ target }}
+    - sls:
+      - pgha.packages
+      - pgha.dcs
+    - pillar: {pgha_etcd: {join: true}}
+{%-   if previous.step %}
+    - require:
+      - salt: {{ previous.step }}
+{%-   endif %}
+
+pgha-add-{{ target }}-members-updated:
+  salt.state:
+    - tgt: {{ members_tgt }}
+    - tgt_type: compound
+    - sls: pgha
+    - require:
+      - salt: pgha-add-{{ target }}-base
+{%-   set previous.step = 'pgha-add-' ~ target ~ '-members-updated' %}
+{%-   if 'postgresql' in roles %}
+
+pgha-add-{{ target }}-replica:
+  salt.state:
+    - tgt: {{ target }}
+    - sls:
+      - pgha.postgresql
+      - pgha.patroni
+      - pgha.vip_manager.optional
+      - pgha.pgbouncer.optional
+      - pgha.gate.patroni
+    - pillar: {pgha_gate: {role: replica}}
+    - require:
+      - salt: {{ previous.step }}
+{%-     set previous.step = 'pgha-add-' ~ target ~ '-replica' %}
+{%-   endif %}
+{%-   if 'balancer' in roles %}
+
+pgha-add-{{ target }}-balancer:
+  salt.state:
+    - tgt: {{ target }}
+    - sls: pgha.balancer
+    - require:
+      - salt: {{ previous.step }}
+{%-     set previous.step = 'pgha-add-' ~ target ~ '-balancer' %}
+{%-   endif %}
+{%- endfor %}
+
+{#- Balancers pick up the new database nodes (their HAProxy server lists come from the mine). #}
+{%- if type_a %}
+
+pgha-add-balancers-updated:
+  salt.state:
+    - tgt: {{ tgt.balancer }}
+    - tgt_type: compound
+    - sls: pgha.balancer
+    - require:
+      - salt: {{ previous.step }}
+{%-   set previous.step = 'pgha-add-balancers-updated' %}
+{%- endif %}
+
+{{ entry_gates(tgt, type_a, previous.step, 'pgha-add') }}
+
+pgha-cluster-summary:
+  salt.function:
+    - name: pgha_patroni.table
+    - tgt: {{ pg_nodes[0] }}
+    - require:
+      - salt: pgha-add-vip-ready

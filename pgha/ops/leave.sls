@@ -1,0 +1,37 @@
+{#- Take this node out of service before pgha.remove_node forgets it: Patroni stops (and
+    PostgreSQL with it: a replica by now, the orchestration moved leadership away), then
+    vip-manager, PgBouncer, HAProxy, keepalived, and etcd after it left the etcd cluster.
+    Data directories stay: nothing is deleted but the etcd member's own data, which etcd
+    cannot reuse once the member is removed. #}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import pgha with context %}
+{%- set services = [] %}
+{%- if 'postgresql' in pgha.roles %}
+{%-   do services.extend([pgha.services.patroni, pgha.services.vip_manager, pgha.services.pgbouncer]) %}
+{%- endif %}
+{%- if 'balancer' in pgha.roles %}
+{%-   do services.extend([pgha.services.keepalived, pgha.services.haproxy]) %}
+{%- endif %}
+{%- if 'etcd' in pgha.roles and salt['pillar.get']('pgha_ops:etcd_removed', False) %}
+{%-   do services.append(pgha.services.etcd) %}
+{%- endif %}
+
+{%- for service in services %}
+pgha-ops-leave-{{ service }}-dead:
+  service.dead:
+    - name: {{ service }}
+    - enable: false
+{%- endfor %}
+
+{%- if pgha.services.etcd in services %}
+pgha-ops-leave-etcd-data-absent:
+  file.absent:
+    - name: {{ pgha.etcd.data_dir }}
+    - require:
+      - service: pgha-ops-leave-{{ pgha.services.etcd }}-dead
+{%- endif %}
+{%- if not services %}
+pgha-ops-leave-nothing:
+  test.nop:
+    - name: no pgha service on this node
+{%- endif %}
