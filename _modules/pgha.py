@@ -120,6 +120,31 @@ def members(cluster_name, roles=("postgresql", "etcd", "balancer")):
     return __context__[key]
 
 
+def existing_postgresql(data_dir=None):
+    """
+    The standalone PostgreSQL on this node, for adopting it (``pgha:postgresql_exists``):
+    ``{running, version, data_directory}`` asked of the running server over the local socket,
+    or read from ``data_dir``'s PG_VERSION when none runs.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha.existing_postgresql
+    """
+    res = __salt__["cmd.run_all"](
+        ["psql", "-XAtq", "-F", "|", "-c",
+         "SELECT current_setting('server_version_num'), current_setting('data_directory')"],
+        runas="postgres", python_shell=False, ignore_retcode=True)
+    if res["retcode"] == 0 and "|" in res["stdout"]:
+        num, directory = res["stdout"].strip().splitlines()[-1].split("|", 1)
+        return {"running": True, "version": str(int(num) // 10000), "data_directory": directory}
+    version = None
+    if data_dir and __salt__["file.file_exists"](f"{data_dir}/PG_VERSION"):
+        version = __salt__["file.read"](f"{data_dir}/PG_VERSION").strip()
+    return {"running": False, "version": version, "data_directory": data_dir if version else None}
+
+
 # -- validation ------------------------------------------------------------------------------
 
 def _get(data, path, default=None):
@@ -226,6 +251,11 @@ def check(pillar_pgha, defaults):
     count = _int(_get(cfg, "patroni:synchronous_node_count"))
     if count is None or count < 1:
         bad("patroni:synchronous_node_count", "must be 1 or more")
+
+    if not isinstance(cfg.get("postgresql_exists", False), bool):
+        bad("postgresql_exists", f"must be true or false (got {cfg.get('postgresql_exists')!r})")
+    elif cfg.get("postgresql_exists") and isinstance(roles, list) and "postgresql" not in roles:
+        bad("postgresql_exists", "is true on a minion without the postgresql role")
 
     if _get(cfg, "operations:update_target") not in UPDATE_TARGETS:
         bad("operations:update_target", f"must be one of {', '.join(UPDATE_TARGETS)} "

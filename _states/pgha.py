@@ -67,3 +67,36 @@ def address_published(name, mine_key=MINE_KEY):
         return ret
     ret["comment"] = f"mine {mine_key} set to {address}"
     return ret
+
+
+def existing_postgresql_matches(name, version, data_dir):
+    """
+    Before pgha stops a standalone PostgreSQL to hand it to Patroni (``postgresql_exists``):
+    fail, changing nothing, unless it is the version and data directory pillar names.
+
+    .. code-block:: yaml
+
+        pgha-postgresql-existing-checked:
+          pgha.existing_postgresql_matches:
+            - version: 15
+            - data_dir: /var/lib/postgresql/15/main
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    found = __salt__["pgha.existing_postgresql"](data_dir)
+    problems = []
+    if not found["version"]:
+        problems.append(f"pgha:postgresql_exists is true, but no PostgreSQL runs here and "
+                        f"{data_dir} holds no cluster")
+    else:
+        if str(found["version"]) != str(version):
+            problems.append(f"pgha:postgresql:version is {version}, but the existing PostgreSQL "
+                            f"is {found['version']}")
+        if found["data_directory"] != data_dir:
+            problems.append(f"pgha:postgresql:data_dir is {data_dir}, but the existing PostgreSQL "
+                            f"uses {found['data_directory']}")
+    if problems:
+        ret.update(result=False, comment="nothing was stopped: " + "; ".join(problems))
+        return ret
+    ret["comment"] = (f"PostgreSQL {found['version']} in {data_dir} "
+                      f"({'running' if found['running'] else 'stopped'}) can be taken over by Patroni")
+    return ret

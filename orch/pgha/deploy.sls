@@ -5,9 +5,23 @@
     gate in the same state run; the first failed gate stops the orchestration. -#}
 {%- from 'pgha/cluster.jinja' import cluster_name, tgt with context %}
 {%- include 'pgha/prepared.jinja' %}
-{%- from 'pgha/nodes.jinja' import pg_nodes, balancers, site, type_a with context %}
+{%- from 'pgha/nodes.jinja' import pg_nodes, balancers, pillars, site, type_a with context %}
 {%- set wanted = site.get('patroni', {}).get('bootstrap_node') %}
 {%- set primary = wanted if wanted in pg_nodes else pg_nodes[0] %}
+{#- A minion with pgha:postgresql_exists keeps its data and becomes the primary. #}
+{%- set existing = [] %}
+{%- for minion, node_pillar in pillars | dictsort if node_pillar.get("pgha", {}).get("postgresql_exists") %}
+{%-   do existing.append(minion) %}
+{%- endfor %}
+{%- if existing | length > 1 %}
+{{- raise("pgha:postgresql_exists is true on " ~ existing | join(', ') ~ ": only one node's data can become the cluster") }}
+{%- elif existing %}
+{%-   if wanted and wanted != existing[0] %}
+{{-     raise("pgha:patroni:bootstrap_node is " ~ wanted ~ " but pgha:postgresql_exists is set on " ~ existing[0]) }}
+{%-   endif %}
+{%-   set primary = existing[0] %}
+{%-   do salt['log.warning']('pgha.deploy: the existing PostgreSQL on ' ~ primary ~ ' will stop for a few seconds while Patroni takes it over (its data stays)') %}
+{%- endif %}
 {%- set replicas = pg_nodes | reject('equalto', primary) | list %}
 
 {#- All packages on all nodes in parallel; then, in the same run, etcd members start together

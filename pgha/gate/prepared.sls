@@ -1,6 +1,8 @@
 {#- Orchestration step 1: this formula's modules on the minion, then reject bad pillar before
     any node changes, then publish this node's address to the mine for its peers.
     Changes nothing on the node itself. -#}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import pgha with context %}
 {#- Only what pgha ships (sync_all would scan every loader type: ~4 s instead of ~0.5 s). #}
 pgha-gate-modules-synced:
   saltutil.sync_modules:
@@ -22,3 +24,13 @@ pgha-gate-address-published:
   pgha.address_published:
     - require:
       - pgha: pgha-gate-pillar-valid
+
+{#- A standalone PostgreSQL to adopt must match pillar before any node changes. #}
+{%- if pgha.postgresql_exists %}
+pgha-gate-existing-postgresql-checked:
+  pgha.existing_postgresql_matches:
+    - version: {{ pgha.postgresql.version | json }}
+    - data_dir: {{ pgha.postgresql.data_dir | json }}
+    - require:
+      - pgha: pgha-gate-pillar-valid
+{%- endif %}

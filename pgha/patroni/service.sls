@@ -2,8 +2,14 @@
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
 {%- from tplroot ~ "/patroni/dcs.jinja" import dcs with context %}
 
+{%- set unit = pgha.services.postgresql_instance %}
+{%- set adopting = pgha.postgresql_exists and (salt['service.enabled'](unit) or salt['service.status'](unit)) %}
+
 include:
   - {{ tplroot }}.patroni.config
+{%- if adopting %}
+  - {{ tplroot }}.postgresql.adopt
+{%- endif %}
 
 {#- A config change is applied with a reload (SIGHUP): Patroni then reloads PostgreSQL or marks
     a pending restart. Salt never restarts Patroni, so it never restarts PostgreSQL. #}
@@ -14,6 +20,10 @@ pgha-patroni-service-running:
     - reload: true
     - watch:
       - sls: {{ tplroot }}.patroni.config
+{%- if adopting %}
+    - require:
+      - sls: {{ tplroot }}.postgresql.adopt
+{%- endif %}
 
 {#- The DCS half of the configuration (ttl, loop_wait, max_connections, ...): patched through
     Patroni's REST API when it drifts from pillar; restart-only parameters become pending. #}

@@ -73,7 +73,8 @@ class Lab:
         # Spare nodes boot as plain minions: they join the cluster when a test assigns them.
         top = {"base": {}}
         for name, roles in spec["roles"].items():
-            (pillar_dir / f"roles_{name}.sls").write_text(yaml.safe_dump({"pgha": {"roles": roles}}))
+            node = {"roles": roles, **spec.get("node_pillar", {}).get(name, {})}
+            (pillar_dir / f"roles_{name}.sls").write_text(yaml.safe_dump({"pgha": node}))
             if name not in spec.get("spares", ()):
                 top["base"][name] = ["cluster", f"roles_{name}"]
         (pillar_dir / "top.sls").write_text(yaml.safe_dump(top))

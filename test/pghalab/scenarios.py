@@ -61,6 +61,13 @@ SCENARIOS = {
             "haproxy": {"maxconn": 4000, "stats_password": "stats-" + secrets.token_urlsafe(12)},
         }},
     },
+    # Adopt a standalone PostgreSQL: pg1 runs one (the test installs it) before pgha.deploy.
+    "adopt": {
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13},
+        "roles": {n: ["postgresql", "etcd"] for n in ("pg1", "pg2", "pg3")},
+        "node_pillar": {"pg1": {"postgresql_exists": True}},
+        "pillar": {},
+    },
     # Patroni from PyPI (pinned, in a virtualenv, from the offline wheelhouse); etcd on one
     # node only, so the other database node is a pure etcd client.
     "pip": {

@@ -247,6 +247,10 @@ CHECK_CASES = [
      ["pgha:operations:max_transaction_sec: must be a whole number >= 0"]),
     ("tags-not-a-mapping", {"patroni": {"tags": ["nofailover"]}},
      ["pgha:patroni:tags: must be a mapping"]),
+    ("postgresql-exists-not-boolean", {"postgresql_exists": "yes"},
+     ["pgha:postgresql_exists: must be true or false (got 'yes')"]),
+    ("postgresql-exists-on-a-balancer", {"postgresql_exists": True, "roles": ["etcd"]},
+     ["pgha:postgresql_exists: is true on a minion without the postgresql role"]),
     ("tag-not-boolean", {"patroni": {"tags": {"nofailover": "yes"}}},
      ["pgha:patroni:tags:nofailover: must be true or false (got 'yes')"]),
 ]
@@ -387,3 +391,26 @@ def test_check_pillar_user_named_like_the_pgbouncer_auth_role(defaults):
                            "postgresql": {"users": [{"name": "pgbouncer", "password": "x"}]}})
     problems = pgha.check(pillar, defaults)
     assert any(p.startswith("pgha:postgresql:users:") and "pgbouncer" in p for p in problems)
+
+
+# -- existing_postgresql -------------------------------------------------------------------------
+
+def test_existing_postgresql_running():
+    run = MagicMock(return_value={"retcode": 0, "stdout": "150020|/var/lib/postgresql/15/main\n"})
+    with patch.dict(pgha.__salt__, {"cmd.run_all": run}):
+        assert pgha.existing_postgresql() == {"running": True, "version": "15",
+                                              "data_directory": "/var/lib/postgresql/15/main"}
+    args, kwargs = run.call_args
+    assert args[0][0] == "psql" and kwargs["runas"] == "postgres" and kwargs["python_shell"] is False
+
+
+@pytest.mark.parametrize("has_version,expected", [
+    (True, {"running": False, "version": "15", "data_directory": "/data"}),
+    (False, {"running": False, "version": None, "data_directory": None}),
+])
+def test_existing_postgresql_stopped(has_version, expected):
+    funcs = {"cmd.run_all": MagicMock(return_value={"retcode": 2, "stdout": ""}),
+             "file.file_exists": MagicMock(return_value=has_version),
+             "file.read": MagicMock(return_value="15\n")}
+    with patch.dict(pgha.__salt__, funcs):
+        assert pgha.existing_postgresql("/data") == expected

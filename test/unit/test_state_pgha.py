@@ -122,3 +122,22 @@ def test_address_published_send_fails(send):
     assert ret["result"] is False
     assert ret["changes"] == {}
     assert "mine.send" in ret["comment"] and "failed" in ret["comment"]
+
+
+# -- existing_postgresql_matches -----------------------------------------------------------------
+
+@pytest.mark.parametrize("found,result,fragment", [
+    ({"running": True, "version": "15", "data_directory": "/d"}, True,
+     "PostgreSQL 15 in /d (running) can be taken over by Patroni"),
+    ({"running": True, "version": "13", "data_directory": "/d"}, False,
+     "nothing was stopped: pgha:postgresql:version is 15, but the existing PostgreSQL is 13"),
+    ({"running": True, "version": "15", "data_directory": "/other"}, False,
+     "pgha:postgresql:data_dir is /d, but the existing PostgreSQL uses /other"),
+    ({"running": False, "version": None, "data_directory": None}, False,
+     "pgha:postgresql_exists is true, but no PostgreSQL runs here and /d holds no cluster"),
+], ids=["match", "version", "data-dir", "none"])
+def test_existing_postgresql_matches(found, result, fragment):
+    with patch.dict(pgha_state.__salt__, {"pgha.existing_postgresql": MagicMock(return_value=found)}):
+        ret = pgha_state.existing_postgresql_matches("check", 15, "/d")
+    assert ret["result"] is result and ret["changes"] == {}
+    assert fragment in ret["comment"]

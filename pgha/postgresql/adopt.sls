@@ -1,0 +1,60 @@
+{#- Adopt the standalone PostgreSQL of this minion (pillar pgha:postgresql_exists) as the
+    cluster's primary, keeping its data. While it still runs: check it is the version and data
+    directory pillar names (else stop here, nothing changed), set the superuser's password and
+    create the replication role. Then stop it and let Patroni (started right after, by
+    pgha.patroni.service) take the data directory over. Included by pgha.patroni.service only
+    while the standalone instance is still enabled or running. #}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import pgha with context %}
+{%- set pg = pgha.postgresql %}
+{%- set conn = {'user': pgha.users.postgres, 'db_port': pg.port} %}
+
+include:
+  - {{ tplroot }}.patroni.config
+
+pgha-postgresql-adopt-announced:
+  test.show_notification:
+    - text: >-
+        PostgreSQL {{ pg.version }} on {{ grains.id }} ({{ pg.data_dir }}) stops for a few
+        seconds while Patroni takes it over as the cluster's primary; its data stays.
+
+pgha-postgresql-existing-checked:
+  pgha.existing_postgresql_matches:
+    - version: {{ pg.version | json }}
+    - data_dir: {{ pg.data_dir | json }}
+    - require:
+      - test: pgha-postgresql-adopt-announced
+
+{%- for role, attrs in [(pg.superuser, {'superuser': true}), (pg.replication_user, {'replication': true})] %}
+pgha-postgresql-adopt-{{ role.name }}-present:
+  postgres_user.present:
+    - name: {{ role.name }}
+    - password: {{ role.password | json }}
+    - encrypted: scram-sha-256
+    - login: true
+{%-   for key, value in attrs.items() %}
+    - {{ key }}: {{ value }}
+{%-   endfor %}
+{%-   for key, value in conn.items() %}
+    - {{ key }}: {{ value }}
+{%-   endfor %}
+    - require:
+      - pgha: pgha-postgresql-existing-checked
+{%- endfor %}
+
+{#- The stop: the last step before Patroni starts on the same data directory. #}
+pgha-postgresql-adopt-instance-stopped:
+  service.dead:
+    - name: {{ pgha.services.postgresql_instance }}
+    - enable: false
+    - require:
+      - postgres_user: pgha-postgresql-adopt-{{ pg.superuser.name }}-present
+      - postgres_user: pgha-postgresql-adopt-{{ pg.replication_user.name }}-present
+      - sls: {{ tplroot }}.patroni.config
+
+pgha-postgresql-adopt-distro-service-dead:
+  service.dead:
+    - name: {{ pgha.services.postgresql_distro }}
+    - enable: false
+    - require:
+      - service: pgha-postgresql-adopt-instance-stopped
