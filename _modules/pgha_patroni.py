@@ -98,6 +98,13 @@ def _sql(query, host, conf=None, params=None, fetch="one"):
         conn.close()
 
 
+def _get_json(path, kind=dict):
+    code, data = _request(path)
+    if code != 200 or not isinstance(data, kind):
+        raise CommandExecutionError(f"Patroni {path} answered {code}: {data}")
+    return data
+
+
 def _leader(cluster_data):
     for member in cluster_data.get("members", []):
         if member.get("role") in LEADER_ROLES and member.get("state") == "running":
@@ -133,10 +140,7 @@ def cluster():
 
         salt pg1 pgha_patroni.cluster
     """
-    code, data = _request("/cluster")
-    if code != 200 or not isinstance(data, dict):
-        raise CommandExecutionError(f"Patroni /cluster answered {code}: {data}")
-    return data
+    return _get_json("/cluster")
 
 
 def leader():
@@ -422,10 +426,7 @@ def show_config():
 
         salt pg1 pgha_patroni.show_config
     """
-    code, data = _request("/config")
-    if code != 200 or not isinstance(data, dict):
-        raise CommandExecutionError(f"Patroni /config answered {code}: {data}")
-    return data
+    return _get_json("/config")
 
 
 def _config_diff(desired, current):
@@ -563,9 +564,7 @@ def history():
 
         salt pg1 pgha_patroni.history
     """
-    code, data = _request("/history")
-    if code != 200 or not isinstance(data, list):
-        raise CommandExecutionError(f"Patroni /history answered {code}: {data}")
+    data = _get_json("/history", kind=list)
     keys = ("timeline", "lsn", "reason", "timestamp", "new_leader")
     return [dict(zip(keys, row)) for row in data]
 

@@ -37,6 +37,36 @@ def minion_changes(step):
     return found
 
 
+def assert_orch_ok(result):
+    """The orchestration ran and every step succeeded."""
+    assert result["rc"] == 0, result["stdout"][-6000:] + result["stderr"][-2000:]
+    failed = {k: v.get("comment") for k, v in steps(result).items() if v.get("result") is not True}
+    assert not failed, failed
+
+
+def vip_holders(lab, names, vip):
+    return [n for n in names if vip in lab.node(n).exec(["ip", "-4", "-o", "addr"], capture=True).stdout]
+
+
+def kill_haproxy_on_vip_holder(lab, balancers, vip):
+    """Kill HAProxy where the VIP is; return (seconds until another balancer holds the VIP and
+    port 5000 answers writes there, the node to restart HAProxy on)."""
+    first = vip_holders(lab, balancers, vip)
+    assert len(first) == 1, first
+    node = lab.node(first[0])
+    node.exec(["systemctl", "kill", "-s", "KILL", "haproxy"])
+    node.exec(["systemctl", "stop", "haproxy"], check=False)
+    started = time.monotonic()
+    try:
+        wait_for(lambda: vip_holders(lab, balancers, vip) not in ([], first), timeout=30,
+                 what="VIP on the other balancer")
+        wait_for(lambda: identity(lab, vip, 5000)[1] is False, timeout=30,
+                 what="port 5000 via the new VIP holder")
+        return time.monotonic() - started
+    finally:
+        node.exec(["systemctl", "start", "haproxy"], check=False)
+
+
 def assert_orch_changed_nothing(result):
     """Every step succeeded and no minion state changed (the summary step is a report)."""
     assert result["rc"] == 0, result["stdout"][-4000:]

@@ -6,7 +6,7 @@ lost. Tests share one cluster and run in file order.
 """
 import time
 
-from .helpers import (leader_name, pillar_changed, postmaster_starts, query, run_orch, salt_json,
+from .helpers import (assert_orch_ok, leader_name, pillar_changed, postmaster_starts, query, run_orch, salt_json,
                       state_comments, steps, wait_for)
 from .writer import Writer
 
@@ -14,11 +14,6 @@ SCENARIO = "typeb"
 VIP = "10.213.0.100"
 PG = "I@pgha:roles:postgresql"
 
-
-def _ok(result):
-    assert result["rc"] == 0, result["stdout"][-6000:] + result["stderr"][-2000:]
-    failed = {k: v.get("comment") for k, v in steps(result).items() if v.get("result") is not True}
-    assert not failed, failed
 
 
 def _settled(lab):
@@ -63,7 +58,7 @@ def _assert_no_write_lost(lab, writer):
 
 
 def test_deploy(lab, deployed):
-    _ok(deployed["result"])
+    assert_orch_ok(deployed["result"])
 
 
 def test_list_topology_config_history(lab, deployed):
@@ -131,7 +126,7 @@ def test_switchover_orchestration_loses_no_write(lab, deployed):
     print(f"\nFIGURE switchover_orch_seconds={time.monotonic() - started - 2:.1f}"
           f" switchover_write_unavailable_seconds={writer.longest_gap():.2f}"
           f" writes={len(writer.acked)} write_errors={writer.errors}")
-    _ok(result)
+    assert_orch_ok(result)
     new = leader_name(lab)
     assert new != old
     _assert_no_write_lost(lab, writer)
@@ -143,11 +138,11 @@ def test_switchover_to_a_named_candidate_and_refusals(lab, deployed):
     _settled(lab)
     old = leader_name(lab)
     target = sorted(n.name for n in lab.nodes() if n.name != old)[0]
-    _ok(run_orch(lab, "pgha.switchover", pillar={"candidate": target}))
+    assert_orch_ok(run_orch(lab, "pgha.switchover", pillar={"candidate": target}))
     assert leader_name(lab) == target
     # again: already the leader, nothing changes
     again = run_orch(lab, "pgha.switchover", pillar={"candidate": target})
-    _ok(again)
+    assert_orch_ok(again)
     assert steps(again)["pgha-switchover"]["changes"] == {}, steps(again)["pgha-switchover"]
     bad = run_orch(lab, "pgha.switchover", pillar={"candidate": "pg9"})
     assert bad["rc"] != 0
@@ -203,7 +198,7 @@ def test_highstate_reports_pending_restart_and_rolling_restart_applies_it(lab, d
         print(f"\nFIGURE rolling_restart_seconds={time.monotonic() - started - 2:.1f}"
               f" rolling_restart_write_unavailable_seconds={writer.longest_gap():.2f}"
               f" writes={len(writer.acked)} write_errors={writer.errors}")
-        _ok(result)
+        assert_orch_ok(result)
         assert all(v == [] for v in _pending(lab).values()), _pending(lab)
         assert set(_setting(lab, "shared_buffers").values()) == {"160MB"}
         after = postmaster_starts(lab)
@@ -214,7 +209,7 @@ def test_highstate_reports_pending_restart_and_rolling_restart_applies_it(lab, d
         # nothing pending: the same orchestration restarts nothing and changes nothing
         starts = postmaster_starts(lab)
         quiet = run_orch(lab, "pgha.restart")
-        _ok(quiet)
+        assert_orch_ok(quiet)
         changed = {sid: s for sid, s in steps(quiet).items() if "Updating" in (s.get("comment") or "")}
         assert not changed, changed
         assert postmaster_starts(lab) == starts
@@ -230,7 +225,7 @@ def test_config_lowering_max_connections(lab, deployed):
 
     with pillar_changed(lab, lower):
         result = run_orch(lab, "pgha.config")
-        _ok(result)
+        assert_orch_ok(result)
         assert set(_setting(lab, "max_connections").values()) == {"120"}
         assert all(v == [] for v in _pending(lab).values()), _pending(lab)
         first = state_comments(result, "pgha-ops-restarted")
@@ -243,7 +238,7 @@ def test_update_drains_replicas_first_and_loses_no_write(lab, deployed):
     old = leader_name(lab)
     result, writer = _with_writer(lab, lambda: run_orch(lab, "pgha.update"))
     print(f"\nFIGURE update_write_unavailable_seconds={writer.longest_gap():.2f} writes={len(writer.acked)}")
-    _ok(result)
+    assert_orch_ok(result)
     order = [sid for sid in steps(result) if sid.endswith("-updated")]
     assert order[-1] == f"pgha-update-{old}-updated", order    # the old leader goes last
     drained = state_comments(result, "pgha-gate-patroni-tags-applied")

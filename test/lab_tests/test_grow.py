@@ -3,18 +3,13 @@ etcd members: etcd goes from 3 to 5), pgha.remove_node of a replica and of the l
 the refusals. A writer commits through the VIP during each change; no acknowledged write may
 be lost and no member that stays may restart. Tests share one cluster and run in file order.
 """
-from .helpers import query, run_orch, salt_json, steps, wait_for
+from .helpers import assert_orch_ok, query, run_orch, salt_json, wait_for
 from .writer import Writer
 
 SCENARIO = "grow"
 VIP = "10.213.0.100"
 ETCD = "http://10.213.0.11:2379"
 
-
-def _ok(result):
-    assert result["rc"] == 0, result["stdout"][-6000:] + result["stderr"][-2000:]
-    failed = {k: v.get("comment") for k, v in steps(result).items() if v.get("result") is not True}
-    assert not failed, failed
 
 
 def _nodes(lab, names):
@@ -59,7 +54,7 @@ def _no_write_lost(lab, writer, names):
 
 
 def test_deploy_three_nodes(lab, deployed):
-    _ok(deployed["result"])
+    assert_orch_ok(deployed["result"])
     assert _etcd_members(lab) == ["pg1", "pg2", "pg3"]
 
 
@@ -69,7 +64,7 @@ def test_add_two_nodes_and_etcd_members(lab, deployed):
     lab.assign("pg5")
     result, writer = _during_writes(
         lab, lambda: run_orch(lab, "pgha.add_node", pillar={"target": ["pg4", "pg5"]}))
-    _ok(result)
+    assert_orch_ok(result)
     assert _etcd_members(lab) == ["pg1", "pg2", "pg3", "pg4", "pg5"]
     assert _patroni_members(lab, "pg1") == ["pg1", "pg2", "pg3", "pg4", "pg5"]
     for name in ("pg4", "pg5"):
@@ -84,7 +79,7 @@ def test_add_two_nodes_and_etcd_members(lab, deployed):
 
 def test_add_node_again_changes_nothing_on_the_members(lab, deployed):
     before = _starts(lab, ["pg1", "pg2", "pg3", "pg4", "pg5"])
-    _ok(run_orch(lab, "pgha.add_node", pillar={"target": "pg5"}))
+    assert_orch_ok(run_orch(lab, "pgha.add_node", pillar={"target": "pg5"}))
     assert _starts(lab, ["pg1", "pg2", "pg3", "pg4", "pg5"]) == before
     assert _etcd_members(lab) == ["pg1", "pg2", "pg3", "pg4", "pg5"]
 
@@ -97,7 +92,7 @@ def test_remove_a_replica(lab, deployed):
     before = _starts(lab, staying)
     result, writer = _during_writes(
         lab, lambda: run_orch(lab, "pgha.remove_node", pillar={"target": replica}))
-    _ok(result)
+    assert_orch_ok(result)
     lab.unassign(replica)
     assert _etcd_members(lab) == sorted(staying)
     assert _leader(lab, staying) == leader, "removing a replica must not move leadership"
@@ -118,7 +113,7 @@ def test_remove_the_leader_switches_over_first(lab, deployed):
     staying = [n for n in names if n != leader]
     result, writer = _during_writes(
         lab, lambda: run_orch(lab, "pgha.remove_node", pillar={"target": leader}))
-    _ok(result)
+    assert_orch_ok(result)
     lab.unassign(leader)
     assert _leader(lab, staying) in staying
     assert _etcd_members(lab, via=staying[0]) == sorted(staying)

@@ -3,19 +3,13 @@ sends replica traffic to it, pg_hba admits it, a writer through port 5000 loses 
 pgha.add_balancer (the new balancer joins the VIP group and takes the VIP when HAProxy dies
 on the first one).
 """
-import time
-
-from .helpers import identity, query, run_orch, salt_json, steps, wait_for
+from .helpers import (assert_orch_ok, identity, kill_haproxy_on_vip_holder, query, run_orch, salt_json,
+                      wait_for)
 from .writer import Writer
 
 SCENARIO = "grow-typea"
 VIP = "10.213.0.100"
 
-
-def _ok(result):
-    assert result["rc"] == 0, result["stdout"][-6000:] + result["stderr"][-2000:]
-    failed = {k: v.get("comment") for k, v in steps(result).items() if v.get("result") is not True}
-    assert not failed, failed
 
 
 def _replica_servers(lab):
@@ -25,7 +19,7 @@ def _replica_servers(lab):
 
 
 def test_deploy(lab, deployed):
-    _ok(deployed["result"])
+    assert_orch_ok(deployed["result"])
     assert identity(lab, VIP, 5000)[1] is False
 
 
@@ -38,7 +32,7 @@ def test_add_database_node(lab, deployed):
         result = run_orch(lab, "pgha.add_node", pillar={"target": "pg3"})
     finally:
         writer.stop()
-    _ok(result)
+    assert_orch_ok(result)
     assert query(lab, lab.node("pg3").address, "SELECT status FROM pg_stat_wal_receiver") == [("streaming",)]
     wait_for(lambda: _replica_servers(lab).get("pg3") == "UP", timeout=30,
              what="pg3 UP in HAProxy's replica listener")
@@ -51,22 +45,9 @@ def test_add_database_node(lab, deployed):
 
 def test_add_balancer_joins_the_vip_group(lab, deployed):
     lab.assign("lb2")
-    _ok(run_orch(lab, "pgha.add_balancer", pillar={"target": "lb2"}))
+    assert_orch_ok(run_orch(lab, "pgha.add_balancer", pillar={"target": "lb2"}))
     conf = lab.node("lb1").exec(["cat", "/etc/keepalived/keepalived.conf"], capture=True).stdout
     assert lab.node("lb2").address in conf, "lb1's keepalived does not know lb2"
 
-    def holder():
-        return [n for n in ("lb1", "lb2") if VIP in lab.node(n).exec(["ip", "-4", "-o", "addr"], capture=True).stdout]
-
-    first = holder()
-    assert len(first) == 1, first
-    node = lab.node(first[0])
-    node.exec(["systemctl", "kill", "-s", "KILL", "haproxy"])
-    node.exec(["systemctl", "stop", "haproxy"], check=False)
-    try:
-        started = time.monotonic()
-        wait_for(lambda: holder() not in ([], first), timeout=30, what="VIP on the other balancer")
-        wait_for(lambda: identity(lab, VIP, 5000)[1] is False, timeout=30, what="port 5000 through it")
-        print(f"\nFIGURE vip_to_added_balancer_seconds={time.monotonic() - started:.1f}")
-    finally:
-        node.exec(["systemctl", "start", "haproxy"], check=False)
+    seconds = kill_haproxy_on_vip_holder(lab, ["lb1", "lb2"], VIP)
+    print(f"\nFIGURE vip_to_added_balancer_seconds={seconds:.1f}")
