@@ -42,6 +42,22 @@ pgha-postgresql-adopt-{{ role.name }}-present:
       - pgha: pgha-postgresql-existing-checked
 {%- endfor %}
 
+{#- Patroni keeps a data directory's own postgresql.conf as postgresql.base.conf and includes
+    it; Debian keeps the instance's settings in /etc/postgresql instead. Those do not come
+    along (pillar sets PostgreSQL's parameters), so the base file starts empty. #}
+pgha-postgresql-adopt-base-conf-present:
+  file.managed:
+    - name: {{ pg.data_dir }}/postgresql.base.conf
+    - contents: |
+        # Created by Salt (pgha) when Patroni adopted this instance; Patroni's postgresql.conf
+        # includes it. Set PostgreSQL parameters in pillar (pgha:postgresql:parameters).
+    - replace: false
+    - user: {{ pgha.users.postgres }}
+    - group: {{ pgha.users.postgres }}
+    - mode: '0600'
+    - require:
+      - pgha: pgha-postgresql-existing-checked
+
 {#- The stop: the last step before Patroni starts on the same data directory. #}
 pgha-postgresql-adopt-instance-stopped:
   service.dead:
@@ -50,6 +66,7 @@ pgha-postgresql-adopt-instance-stopped:
     - require:
       - postgres_user: pgha-postgresql-adopt-{{ pg.superuser.name }}-present
       - postgres_user: pgha-postgresql-adopt-{{ pg.replication_user.name }}-present
+      - file: pgha-postgresql-adopt-base-conf-present
       - sls: {{ tplroot }}.patroni.config
 
 pgha-postgresql-adopt-distro-service-dead:

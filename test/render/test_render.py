@@ -62,7 +62,7 @@ LEAF_SLS = {
     "pgha.keepalived.install", "pgha.keepalived.config", "pgha.keepalived.service",
     "pgha.pgbouncer.install", "pgha.pgbouncer.config", "pgha.pgbouncer.service",
     "pgha.gate.balancer", "pgha.gate.tags", "pgha.ops.restart", "pgha.ops.switchover",
-    "pgha.ops.update", "pgha.ops.leave", "pgha.ops.etcd_member_removed",
+    "pgha.ops.update", "pgha.ops.leave", "pgha.ops.etcd_member_removed", "pgha.postgresql.adopt",
 }
 
 GRAINS = {
@@ -602,6 +602,23 @@ def test_operation_sls(rendered, grains_id):
     assert _state(states, "pgha-ops-update-postgresql-restarted")[2]["onchanges"] == [
         {"pkg": "pgha-ops-update-pkgs-latest"}]
     assert _state(states, "pgha-gate-patroni-tags-applied")[:2] == ("pgha_patroni", "tags_applied")
+
+
+@pytest.mark.parametrize("grains_id", GRAINS)
+def test_adopting_a_standalone_stops_it_last(rendered, grains_id):
+    states = _states(rendered, "show_sls", grains_id, "typeb_vip")
+    version = PG[grains_id][1].split("/")[-2]          # .../15/main, .../15/data
+    unit = {"Debian": f"postgresql@{version}-main", "RedHat": f"postgresql-{version}"}[GRAINS[grains_id]["os_family"]]
+    assert _state(states, "pgha-postgresql-existing-checked") == (
+        "pgha", "existing_postgresql_matches", {
+            "version": version, "data_dir": PG[grains_id][1],
+            "require": [{"test": "pgha-postgresql-adopt-announced"}]})
+    module, function, args = _state(states, "pgha-postgresql-adopt-instance-stopped")
+    assert (module, function, args["name"], args["enable"]) == ("service", "dead", unit, False)
+    assert {"file": "pgha-postgresql-adopt-base-conf-present"} in args["require"]
+    assert {"postgres_user": "pgha-postgresql-adopt-replicator-present"} in args["require"]
+    replicator = _state(states, "pgha-postgresql-adopt-replicator-present")[2]
+    assert replicator["replication"] is True and replicator["password"] == "repl-secret"
 
 
 # -- what highstate (`pgha`) applies for the node's roles -------------------------------------
