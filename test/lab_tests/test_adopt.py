@@ -94,8 +94,9 @@ def test_failover_after_adoption(lab, standalone, deployed):
         new = wait_for(lambda: [n.name for n in lab.nodes() if n.name != "pg1" and not
                                 query(lab, n.address, "SELECT pg_is_in_recovery()")[0][0]],
                        timeout=90, what="a new primary after pg1 crashed")
+        wait_for(lambda: query(lab, VIP, "SELECT pg_read_file('/etc/hostname')")[0][0].strip() == new[0],
+                 timeout=30, what=f"the VIP on {new[0]}")
         assert query(lab, VIP, "SELECT count(*) FROM legacy")[0][0] == ROWS
-        assert query(lab, VIP, "SELECT pg_read_file('/etc/hostname')")[0][0].strip() == new[0]
     finally:
         FAULTS["start"](lab, "pg1")
     lab.master.wait_minions(["pg1"])
