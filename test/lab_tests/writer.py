@@ -28,9 +28,10 @@ class Writer:
 
     def _connect(self):
         conn = psycopg2.connect(host=self.host, port=self.port, dbname="postgres", user=self.user,
-                                password=self.password, connect_timeout=1,
-                                options="-c statement_timeout=2000")
+                                password=self.password, connect_timeout=1)
         conn.autocommit = True
+        with conn.cursor() as cur:  # a SET, not a startup option: PgBouncer refuses those
+            cur.execute("SET statement_timeout = 2000")
         return conn
 
     def start(self):
