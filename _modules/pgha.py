@@ -27,6 +27,8 @@ DIRECT_PORTS = ("master", "replicas", "replicas_sync", "replicas_async")
 TYPE_A_SECRETS = ("pgbouncer:auth_user:password", "haproxy:stats_password")
 EXAMPLE_PASSWORD_PREFIX = "CHANGE-ME"
 UPDATE_TARGETS = ("postgres", "patroni", "system")
+REPO_TYPES = ("posix", "s3", "gcs", "azure")
+REPLICA_METHODS = {"basebackup", "pgbackrest", "wal_g"}
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -251,6 +253,23 @@ def check(pillar_pgha, defaults):
     count = _int(_get(cfg, "patroni:synchronous_node_count"))
     if count is None or count < 1:
         bad("patroni:synchronous_node_count", "must be 1 or more")
+
+    pgbr = cfg.get("pgbackrest") or {}
+    if _get(cfg, "pgbackrest:repo:type") not in REPO_TYPES:
+        bad("pgbackrest:repo:type", f"must be one of {', '.join(REPO_TYPES)} "
+            f"(got {_get(cfg, 'pgbackrest:repo:type')!r})")
+    for i, entry in enumerate(pgbr.get("schedule") or []):
+        if not isinstance(entry, dict) or entry.get("type") not in ("full", "diff", "incr"):
+            bad(f"pgbackrest:schedule:{i}", "needs type full, diff or incr (and cron fields "
+                "minute, hour, daymonth, month, dayweek)")
+    methods = _get(cfg, "patroni:create_replica_methods")
+    if not isinstance(methods, list) or not methods or set(map(str, methods)) - REPLICA_METHODS:
+        bad("patroni:create_replica_methods", f"must be a list of {', '.join(sorted(REPLICA_METHODS))} "
+            f"(got {methods!r})")
+    elif "pgbackrest" in methods and not pgbr.get("enabled"):
+        bad("patroni:create_replica_methods", "has pgbackrest but pgbackrest:enabled is false")
+    elif "wal_g" in methods:
+        bad("patroni:create_replica_methods", "has wal_g, which pgha does not configure yet")
 
     if not isinstance(cfg.get("postgresql_exists", False), bool):
         bad("postgresql_exists", f"must be true or false (got {cfg.get('postgresql_exists')!r})")

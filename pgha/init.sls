@@ -16,6 +16,9 @@ include:
 {%-   if pgha.pgbouncer.enabled %}
   - {{ tplroot }}.pgbouncer
 {%-   endif %}
+{%-   if pgha.pgbackrest.enabled %}
+  - {{ tplroot }}.pgbackrest
+{%-   endif %}
 {%- endif %}
 {%- if 'balancer' in pgha.roles %}
   - {{ tplroot }}.balancer

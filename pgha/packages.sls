@@ -17,6 +17,9 @@ include:
 {%-   if pgha.pgbouncer.enabled %}
   - {{ tplroot }}.pgbouncer.install
 {%-   endif %}
+{%-   if pgha.pgbackrest.enabled %}
+  - {{ tplroot }}.pgbackrest.install
+{%-   endif %}
 {%- endif %}
 {%- if 'balancer' in pgha.roles %}
   - {{ tplroot }}.haproxy.install

@@ -70,6 +70,21 @@ pgha-users-applied:
     - require:
       - salt: pgha-vip-deployed
 
+{%- set last = namespace(step='pgha-users-applied') %}
+{%- if site.get('pgbackrest', {}).get('enabled') %}
+
+{#- pgBackRest everywhere (config, schedule), then the stanza from the leader. #}
+pgha-pgbackrest-deployed:
+  salt.state:
+    - tgt: {{ tgt.postgresql }}
+    - tgt_type: compound
+    - sls:
+      - pgha.pgbackrest
+      - pgha.pgbackrest.stanza
+    - require:
+      - salt: pgha-users-applied
+{%-   set last.step = 'pgha-pgbackrest-deployed' %}
+{%- endif %}
 {%- if type_a %}
 {#- Type A: PgBouncer on every database node, then the balancers (HAProxy + keepalived VIP). #}
 pgha-pgbouncer-deployed:
@@ -78,7 +93,7 @@ pgha-pgbouncer-deployed:
     - tgt_type: compound
     - sls: pgha.pgbouncer.optional
     - require:
-      - salt: pgha-users-applied
+      - salt: {{ last.step }}
 
 pgha-balancers-deployed:
   salt.state:
@@ -104,4 +119,4 @@ pgha-cluster-summary:
 {%-   endif %}
 {%- endif %}
     - require:
-      - salt: {{ 'pgha-balancers-deployed' if type_a else 'pgha-users-applied' }}
+      - salt: {{ 'pgha-balancers-deployed' if type_a else last.step }}

@@ -63,6 +63,7 @@ LEAF_SLS = {
     "pgha.pgbouncer.install", "pgha.pgbouncer.config", "pgha.pgbouncer.service",
     "pgha.gate.balancer", "pgha.gate.tags", "pgha.ops.restart", "pgha.ops.switchover",
     "pgha.ops.update", "pgha.ops.leave", "pgha.ops.etcd_member_removed", "pgha.postgresql.adopt",
+    "pgha.pgbackrest.install", "pgha.pgbackrest.config", "pgha.pgbackrest.schedule",
 }
 
 GRAINS = {
@@ -133,7 +134,14 @@ PILLARS.update({
     # a balancer of the same cluster (HAProxy + keepalived only)
     "typea_lb": _pillar(roles=["balancer"], address=LB_ADDRESS, **_TYPE_A),
 })
-LEADER_PILLARS = {"typeb_vip", "typea"}
+# pgBackRest on, replicas restored from its repository first.
+PILLARS["backup"] = _pillar(
+    roles=["postgresql", "etcd"], cluster_vip=VIP,
+    postgresql={"users": [{"name": "app", "password": "app-secret"}]},
+    pgbackrest={"enabled": True, "repo": {"type": "s3", "path": "/pgha", "s3-bucket": "b",
+                                          "s3-key-secret": "s3-secret"}},
+    patroni={"create_replica_methods": ["pgbackrest", "basebackup"]})
+LEADER_PILLARS = {"typeb_vip", "typea", "backup"}
 TYPE_A_PILLARS = {"typea", "typea_lb"}
 MINION_IDS = {"typea_lb": "lb1"}          # the others: pg1
 
@@ -179,13 +187,13 @@ def get(tgt, fun, tgt_type="glob", exclude_minion=False):
 
 # Type A renders on one distribution per family (the run time stays reasonable): the
 # database node's show_sls renders the balancer's SLS (haproxy, keepalived) too.
-ONLY_ON = {"typea": ("debian12", "rhel9"), "typea_lb": ("debian12",)}
+ONLY_ON = {"typea": ("debian12", "rhel9"), "typea_lb": ("debian12",), "backup": ("debian12",)}
 COMBOS = [(g, p) for g in GRAINS for p in PILLARS if g in ONLY_ON.get(p, GRAINS)]
 COMBO_IDS = [f"{g}-{p}" for g, p in COMBOS]
 # `pgha` alone (the highstate of the node's roles), and the rendered Patroni config file.
 HIGHSTATE_COMBOS = [("debian12", p) for p in PILLARS]
 TEMPLATE_COMBOS = [("debian12", "typeb_vip"), ("rhel9", "typeb_vip"), ("debian12", "dcs_exists"),
-                   ("debian12", "typea")]
+                   ("debian12", "typea"), ("debian12", "backup")]
 
 REQUISITES = {"require", "watch", "onchanges", "onfail", "prereq", "listen", "use",
               "require_in", "watch_in", "onchanges_in", "onfail_in", "prereq_in", "listen_in",
@@ -621,6 +629,44 @@ def test_adopting_a_standalone_stops_it_last(rendered, grains_id):
     assert replicator["replication"] is True and replicator["password"] == "repl-secret"
 
 
+# -- pgBackRest ----------------------------------------------------------------------------------
+
+def test_pgbackrest_archive_and_replica_method(rendered):
+    config = _patroni_config(rendered, "debian12", "backup")
+    params = config["bootstrap"]["dcs"]["postgresql"]["parameters"]
+    assert params["archive_mode"] == "on"
+    assert params["archive_command"] == "/usr/bin/pgbackrest --stanza=main archive-push %p"
+    pg = config["postgresql"]
+    assert pg["create_replica_methods"] == ["pgbackrest", "basebackup"]
+    assert pg["pgbackrest"] == {"command": "/usr/bin/pgbackrest --stanza=main --delta restore",
+                                "keep_data": True, "no_params": True}
+    assert pg["recovery_conf"] == {"restore_command": '/usr/bin/pgbackrest --stanza=main archive-get %f "%p"'}
+
+
+def test_no_pgbackrest_by_default(rendered):
+    config = _patroni_config(rendered, "debian12", "typeb_vip")
+    assert "archive_command" not in config["bootstrap"]["dcs"]["postgresql"]["parameters"]
+    assert "pgbackrest" not in config["postgresql"] and "recovery_conf" not in config["postgresql"]
+    assert config["postgresql"]["create_replica_methods"] == ["basebackup"]
+    assert "pgha.pgbackrest" not in {b["__sls__"] for b in _states(rendered, "highstate", "debian12", "typeb_vip").values()}
+
+
+def test_pgbackrest_states(rendered):
+    states = _states(rendered, "show_sls", "debian12", "backup")
+    module, _, args = _state(states, "pgha-pgbackrest-config-file-managed")
+    assert (args["name"], args["mode"], args["show_changes"], args["user"]) == (
+        "/etc/pgbackrest/pgbackrest.conf", "0640", False, "postgres")
+    assert "pgha-pgbackrest-repo-dir-managed" not in states          # s3: no local path
+    assert _state(states, "pgha-pgbackrest-stanza-created")[:2] == ("pgha_pgbackrest", "stanza_created")
+    full = _state(states, "pgha-pgbackrest-full-backup-scheduled")[2]
+    assert full["name"].endswith("/usr/bin/pgbackrest --stanza=main --type=full backup")
+    assert "pg_is_in_recovery()" in full["name"] and full["user"] == "postgres"
+    assert (full["minute"], full["hour"], full["dayweek"]) == ("0", "1", "0")
+    text = _render_file(states, "pgha-pgbackrest-config-file-managed", "debian12", "backup")
+    assert "repo1-type=s3\n" in text and "repo1-s3-key-secret=s3-secret\n" in text
+    assert "[main]\npg1-path=/var/lib/postgresql/15/main\npg1-port=5432\n" in text
+
+
 # -- what highstate (`pgha`) applies for the node's roles -------------------------------------
 
 @pytest.mark.parametrize("pillar_id,has_etcd,has_vip_manager", [
@@ -696,7 +742,7 @@ def test_patroni_config_file(rendered, grains_id, pillar_id):
         for address in TYPE_A_LB.values():
             assert f"host all all {address}/32 scram-sha-256" in pg["pg_hba"]
         assert not [line for line in pg["pg_hba"] if "10.9.0." in line]
-    else:
+    elif pillar_id == "dcs_exists":
         assert config["etcd3"] == {"hosts": ["10.0.0.21:2379", "10.0.0.22:2379"]}
         assert "etcd" not in config
 

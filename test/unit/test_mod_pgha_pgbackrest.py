@@ -1,0 +1,127 @@
+"""Unit tests of the pgha_pgbackrest execution and state modules (cmd.run_all mocked)."""
+import json
+from unittest.mock import MagicMock, patch
+
+import pgha_pgbackrest
+import pytest
+from salt.exceptions import CommandExecutionError
+
+from conftest import _load_state
+
+state = _load_state("pgha_pgbackrest_state", "pgha_pgbackrest.py")
+
+INFO_OK = [{"name": "main", "status": {"code": 0, "message": "ok"},
+            "backup": [{"label": "20261126-010000F", "type": "full",
+                        "lsn": {"start": "0/2000028", "stop": "0/2000100"},
+                        "timestamp": {"start": 1795650000, "stop": 1795650010}}]}]
+INFO_MISSING = [{"name": "main", "status": {"code": 1, "message": "missing stanza path"}}]
+
+
+@pytest.fixture
+def configure_loader_modules():
+    pillar = {"pgha": {"cluster_name": "main"}}
+    return {pgha_pgbackrest: {"__salt__": {}, "__opts__": {"test": False}, "__pillar__": pillar,
+                              "__context__": {}},
+            state: {"__salt__": {}, "__opts__": {"test": False}, "__pillar__": {}, "__context__": {}}}
+
+
+def _run(*answers):
+    results = [{"retcode": rc, "stdout": out, "stderr": err} for rc, out, err in answers]
+    return patch.dict(pgha_pgbackrest.__salt__, {"cmd.run_all": MagicMock(side_effect=results)})
+
+
+def test_virtual_needs_the_binary():
+    with patch("salt.utils.path.which", return_value=None):
+        assert pgha_pgbackrest.__virtual__()[0] is False
+    with patch("salt.utils.path.which", return_value="/usr/bin/pgbackrest"):
+        assert pgha_pgbackrest.__virtual__() == "pgha_pgbackrest"
+
+
+def test_info_runs_as_postgres_without_a_shell():
+    with _run((0, json.dumps(INFO_OK), "")):
+        assert pgha_pgbackrest.info()["status"]["code"] == 0
+        args, kwargs = pgha_pgbackrest.__salt__["cmd.run_all"].call_args
+    assert args[0] == ["pgbackrest", "--stanza=main", "info", "--output=json"]
+    assert kwargs["runas"] == "postgres" and kwargs["python_shell"] is False
+
+
+def test_stanza_from_pillar_or_argument():
+    with patch.dict(pgha_pgbackrest.__pillar__, {"pgha": {"cluster_name": "x",
+                                                          "pgbackrest": {"stanza": "s1"}}}), \
+            _run((0, "[]", "")):
+        pgha_pgbackrest.info()
+        assert pgha_pgbackrest.__salt__["cmd.run_all"].call_args[0][0][1] == "--stanza=s1"
+    with patch.dict(pgha_pgbackrest.__pillar__, {"pgha": {}}, clear=True), \
+            pytest.raises(CommandExecutionError, match="no stanza given"):
+        pgha_pgbackrest.info()
+
+
+@pytest.mark.parametrize("answer,exists", [(INFO_OK, True), (INFO_MISSING, False),
+                                           ([{"status": {"code": 2, "message": "no valid backups"}}], True)])
+def test_stanza_exists(answer, exists):
+    with _run((0, json.dumps(answer), "")):
+        assert pgha_pgbackrest.stanza_exists() is exists
+
+
+def test_failure_names_the_command():
+    with _run((56, "", "ERROR: [056]: unable to find primary cluster")), \
+            pytest.raises(CommandExecutionError, match=r"pgbackrest check failed \(56\): ERROR: \[056\]"):
+        pgha_pgbackrest.check()
+
+
+def test_backup_returns_the_new_set():
+    with _run((0, "", ""), (0, json.dumps(INFO_OK), "")):
+        result = pgha_pgbackrest.backup(type="full")
+        first = pgha_pgbackrest.__salt__["cmd.run_all"].call_args_list[0][0][0]
+    assert first == ["pgbackrest", "--stanza=main", "--type=full", "backup"]
+    assert result["label"] == "20261126-010000F" and result["lsn"]["stop"] == "0/2000100"
+    with pytest.raises(CommandExecutionError, match="backup type must be one of full, diff, incr"):
+        pgha_pgbackrest.backup(type="weekly")
+
+
+@pytest.mark.parametrize("kwargs,argv", [
+    ({}, ["--delta", "restore"]),
+    ({"target_type": "time", "target": "2026-11-26 01:00:00+00"},
+     ["--delta", "--type=time", "--target=2026-11-26 01:00:00+00", "--target-action=promote", "restore"]),
+    ({"target_type": "immediate", "delta": False, "backup_set": "20261126-010000F"},
+     ["--set=20261126-010000F", "--type=immediate", "--target-action=promote", "restore"]),
+], ids=["latest", "time", "immediate"])
+def test_restore(kwargs, argv):
+    with _run((0, "", "")):
+        pgha_pgbackrest.restore(**kwargs)
+        assert pgha_pgbackrest.__salt__["cmd.run_all"].call_args[0][0] == ["pgbackrest", "--stanza=main", *argv]
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"target_type": "when"}, "target_type must be one of"),
+    ({"target_type": "lsn"}, "target_type lsn needs a target"),
+])
+def test_restore_refuses_bad_targets(kwargs, message):
+    with pytest.raises(CommandExecutionError, match=message):
+        pgha_pgbackrest.restore(**kwargs)
+
+
+# -- state -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("test", [False, True], ids=["real", "test"])
+def test_stanza_created(test):
+    funcs = {"pgha_pgbackrest.stanza_exists": MagicMock(return_value=False),
+             "pgha_pgbackrest.stanza_create": MagicMock(return_value="created"),
+             "pgha_pgbackrest.check": MagicMock(return_value="stanza main: archiving and configuration checked")}
+    with patch.dict(state.__salt__, funcs), patch.dict(state.__opts__, {"test": test}):
+        ret = state.stanza_created("main")
+    assert ret["changes"] == {"stanza": "main"}
+    assert ret["result"] is (None if test else True)
+    assert funcs["pgha_pgbackrest.stanza_create"].call_count == (0 if test else 1)
+
+
+def test_stanza_exists_already_and_errors():
+    with patch.dict(state.__salt__, {"pgha_pgbackrest.stanza_exists": MagicMock(return_value=True)}):
+        assert state.stanza_created("main") == {"name": "main", "result": True, "changes": {},
+                                                "comment": "stanza main exists"}
+    error = CommandExecutionError("pgbackrest check failed (82): archive timeout")
+    with patch.dict(state.__salt__, {"pgha_pgbackrest.stanza_exists": MagicMock(return_value=False),
+                                     "pgha_pgbackrest.stanza_create": MagicMock(),
+                                     "pgha_pgbackrest.check": MagicMock(side_effect=error)}):
+        ret = state.stanza_created("main")
+    assert ret["result"] is False and ret["comment"] == str(error)
