@@ -55,7 +55,7 @@ def info(stanza=None):
 
         salt pg1 pgha_pgbackrest.info
     """
-    data = json.loads(_run("info", "--output=json", stanza=stanza) or "[]")
+    data = json.loads(_run("--log-level-console=warn", "info", "--output=json", stanza=stanza) or "[]")
     return data[0] if data else {}
 
 

@@ -2,7 +2,7 @@
 import argparse
 import sys
 
-from .lab import Lab, REPO_MOUNT
+from .lab import Lab
 from .scenarios import SCENARIOS
 
 FAULTS = {
@@ -20,7 +20,7 @@ def _start(lab, name):
     node = lab.node(name)
     if node.init_pid():
         return
-    node.boot(binds=[(lab.info["repo"], REPO_MOUNT)])
+    node.boot(binds=lab.binds())
     node.wait_booted()
     lab.net.flush_arp()
 

@@ -39,6 +39,15 @@ class Lab:
     def nodes(self):
         return [self.node(n) for n in self.info.get("nodes", {})]
 
+    def binds(self):
+        """(host path, node path, writable) for every node: the package repository read-only,
+        and the scenario's shared directories (storage all nodes see, like NFS) writable."""
+        shared = [(str(self.dir / "shared" / name), path, True)
+                  for name, path in SCENARIOS[self.info["scenario"]].get("shared", {}).items()]
+        for host_path, _, _ in shared:
+            Path(host_path).mkdir(parents=True, exist_ok=True)
+        return [(self.info["repo"], REPO_MOUNT, False)] + shared
+
     # -- up / down ---------------------------------------------------------------------------
     def up(self, scenario="typeb", log=print):
         spec = SCENARIOS[scenario]
@@ -60,7 +69,7 @@ class Lab:
             node = self.node(name)
             node.mount(rootfs)
             node.configure(hosts, self.net.host_ip)
-            node.boot(binds=[(repo, REPO_MOUNT)])
+            node.boot(binds=self.binds())
         for node in self.nodes():
             node.wait_booted()
         self.net.flush_arp()

@@ -106,7 +106,7 @@ class Node:
                "--keep-unit", f"--network-namespace-path=/run/netns/{self.netns}",
                "--capability=all", "--resolv-conf=off", "--timezone=off", "--boot",
                "--console=passive"]
-        cmd += [f"--bind-ro={src}:{dst}" for src, dst in binds]
+        cmd += [f"--bind{'' if rw else '-ro'}={src}:{dst}" for src, dst, rw in binds]
         log = open(self.dir / "console.log", "ab")
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                 preexec_fn=self._enter_cgroups, start_new_session=True)

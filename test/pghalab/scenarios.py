@@ -68,6 +68,15 @@ SCENARIOS = {
         "node_pillar": {"pg1": {"postgresql_exists": True}},
         "pillar": {},
     },
+    # Backups: pgBackRest with a posix repository on storage every node shares (a host
+    # directory bound into each node, as NFS would be); replicas restore from it first.
+    "backup": {
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13},
+        "roles": {n: ["postgresql", "etcd"] for n in ("pg1", "pg2", "pg3")},
+        "shared": {"pgbackrest": "/var/lib/pgbackrest"},
+        "pillar": {"pgha": {"pgbackrest": {"enabled": True},
+                            "patroni": {"create_replica_methods": ["pgbackrest", "basebackup"]}}},
+    },
     # Patroni from PyPI (pinned, in a virtualenv, from the offline wheelhouse); etcd on one
     # node only, so the other database node is a pure etcd client.
     "pip": {

@@ -41,7 +41,7 @@ def test_info_runs_as_postgres_without_a_shell():
     with _run((0, json.dumps(INFO_OK), "")):
         assert pgha_pgbackrest.info()["status"]["code"] == 0
         args, kwargs = pgha_pgbackrest.__salt__["cmd.run_all"].call_args
-    assert args[0] == ["pgbackrest", "--stanza=main", "info", "--output=json"]
+    assert args[0] == ["pgbackrest", "--stanza=main", "--log-level-console=warn", "info", "--output=json"]
     assert kwargs["runas"] == "postgres" and kwargs["python_shell"] is False
 
 

@@ -1,0 +1,54 @@
+"""pgBackRest on a real Type B cluster (scenario `backup`: a posix repository on storage all
+nodes share): pgha.deploy creates the stanza from the leader and WAL reaches the archive
+through Patroni's archive_command; a full backup from the module; the schedule in the
+postgres crontab; a replica rebuilt from the repository (create_replica_methods: pgbackrest).
+"""
+from .helpers import assert_orch_ok, leader_name, query, salt_json, wait_for
+
+SCENARIO = "backup"
+
+
+def test_deploy_creates_the_stanza(lab, deployed):
+    assert_orch_ok(deployed["result"])
+    leader = leader_name(lab)
+    info = salt_json(lab, leader, "pgha_pgbackrest.info")[leader]
+    assert info["name"] == "lab" and info["status"]["code"] in (0, 2), info   # 2: no backup yet
+    config = salt_json(lab, leader, "pgha_patroni.show_config")[leader]
+    assert config["postgresql"]["parameters"]["archive_command"] == (
+        "/usr/bin/pgbackrest --stanza=lab archive-push %p")
+    assert query(lab, lab.node(leader).address, "SHOW archive_mode") == [("on",)]
+    conf = lab.node(leader).exec(["stat", "-c", "%a %U", "/etc/pgbackrest/pgbackrest.conf"],
+                                 capture=True).stdout.split()
+    assert conf == ["640", "postgres"]
+
+
+def test_full_backup_and_archive(lab, deployed):
+    leader = leader_name(lab)
+    backup = salt_json(lab, leader, "pgha_pgbackrest.backup", "type=full", timeout=600)[leader]
+    assert backup["type"] == "full" and backup["label"].endswith("F"), backup
+    assert "checked" in salt_json(lab, leader, "pgha_pgbackrest.check")[leader]
+    info = salt_json(lab, leader, "pgha_pgbackrest.info")[leader]
+    assert info["status"]["code"] == 0 and [b["type"] for b in info["backup"]] == ["full"]
+    # the same repository seen from a replica (shared storage)
+    replica = sorted(n.name for n in lab.nodes() if n.name != leader)[0]
+    assert salt_json(lab, replica, "pgha_pgbackrest.info")[replica]["backup"][0]["label"] == backup["label"]
+
+
+def test_backups_scheduled_on_every_node(lab, deployed):
+    for node in lab.nodes():
+        crontab = node.exec(["crontab", "-l", "-u", "postgres"], capture=True).stdout
+        assert "--stanza=lab --type=full backup" in crontab and "--type=diff backup" in crontab
+        assert "pg_is_in_recovery()" in crontab          # runs on the primary only
+
+
+def test_replica_rebuilt_from_the_repository(lab, deployed):
+    leader = leader_name(lab)
+    replica = sorted(n.name for n in lab.nodes() if n.name != leader)[-1]
+    query(lab, lab.node(leader).address,
+          "CREATE TABLE IF NOT EXISTS backup_check AS SELECT generate_series(1, 100) AS id")
+    assert salt_json(lab, leader, "pgha_patroni.reinit", replica, timeout=600)[leader] == {
+        replica: "reinitialized"}
+    log = lab.node(replica).exec(["journalctl", "-u", "patroni", "--no-pager"], capture=True).stdout
+    assert "replica has been created using pgbackrest" in log, log[-3000:]
+    wait_for(lambda: query(lab, lab.node(replica).address, "SELECT count(*) FROM backup_check")[0][0] == 100,
+             timeout=60, what=f"rows on {replica}")
