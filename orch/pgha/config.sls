@@ -4,7 +4,7 @@
     in the order PostgreSQL requires (pgha.restart's rolling restart). -#}
 {%- from 'pgha/cluster.jinja' import cluster_name, tgt with context %}
 {%- include 'pgha/prepared.jinja' %}
-{%- from 'pgha/nodes.jinja' import pg_nodes, type_a with context %}
+{%- from 'pgha/nodes.jinja' import pg_nodes, site, type_a with context %}
 {%- from 'pgha/steps.jinja' import rolling_restart, entry_gates with context %}
 
 pgha-config-applied:
@@ -24,4 +24,18 @@ pgha-config-users-applied:
 
 {{ rolling_restart(tgt, pg_nodes, 'pgha-config-users-applied') }}
 
-{{ entry_gates(tgt, type_a, 'pgha-restart-leader', 'pgha-config') }}
+{%- set last = 'pgha-restart-leader' %}
+{%- if site.get('pgbackrest', {}).get('enabled') %}
+
+{#- pgBackRest switched on for a running cluster: archive_mode needed the restart above. #}
+pgha-config-pgbackrest-stanza:
+  salt.state:
+    - tgt: {{ tgt.postgresql }}
+    - tgt_type: compound
+    - sls: pgha.pgbackrest.stanza
+    - require:
+      - salt: pgha-restart-leader
+{%-   set last = 'pgha-config-pgbackrest-stanza' %}
+{%- endif %}
+
+{{ entry_gates(tgt, type_a, last, 'pgha-config') }}
