@@ -259,9 +259,10 @@ def check(pillar_pgha, defaults):
         bad("pgbackrest:repo:type", f"must be one of {', '.join(REPO_TYPES)} "
             f"(got {_get(cfg, 'pgbackrest:repo:type')!r})")
     for i, entry in enumerate(pgbr.get("schedule") or []):
-        if not isinstance(entry, dict) or entry.get("type") not in ("full", "diff", "incr"):
-            bad(f"pgbackrest:schedule:{i}", "needs type full, diff or incr (and cron fields "
-                "minute, hour, daymonth, month, dayweek)")
+        if (not isinstance(entry, dict) or entry.get("type") not in ("full", "diff", "incr")
+                or not entry.get("on_calendar")):
+            bad(f"pgbackrest:schedule:{i}", "needs type (full, diff or incr) and on_calendar "
+                "(a systemd OnCalendar expression such as 'Sun *-*-* 01:00:00')")
     methods = _get(cfg, "patroni:create_replica_methods")
     if not isinstance(methods, list) or not methods or set(map(str, methods)) - REPLICA_METHODS:
         bad("patroni:create_replica_methods", f"must be a list of {', '.join(sorted(REPLICA_METHODS))} "

@@ -34,11 +34,18 @@ def test_full_backup_and_archive(lab, deployed):
     assert salt_json(lab, replica, "pgha_pgbackrest.info")[replica]["backup"][0]["label"] == backup["label"]
 
 
-def test_backups_scheduled_on_every_node(lab, deployed):
+def test_scheduled_backup_runs_on_the_primary_only(lab, deployed):
+    leader = leader_name(lab)
     for node in lab.nodes():
-        crontab = node.exec(["crontab", "-l", "-u", "postgres"], capture=True).stdout
-        assert "--stanza=lab --type=full backup" in crontab and "--type=diff backup" in crontab
-        assert "pg_is_in_recovery()" in crontab          # runs on the primary only
+        active = node.exec(["systemctl", "is-active", "pgha-pgbackrest-full.timer",
+                            "pgha-pgbackrest-diff.timer"], capture=True).stdout.split()
+        assert active == ["active", "active"], (node.name, active)
+    # what the timers start: on a replica nothing, on the leader a diff backup
+    replica = sorted(n.name for n in lab.nodes() if n.name != leader)[0]
+    lab.node(replica).exec(["systemctl", "start", "pgha-pgbackrest-diff.service"])
+    lab.node(leader).exec(["systemctl", "start", "pgha-pgbackrest-diff.service"])
+    types = [b["type"] for b in salt_json(lab, leader, "pgha_pgbackrest.info")[leader]["backup"]]
+    assert types == ["full", "diff"], types
 
 
 def test_replica_rebuilt_from_the_repository(lab, deployed):

@@ -658,10 +658,13 @@ def test_pgbackrest_states(rendered):
         "/etc/pgbackrest/pgbackrest.conf", "0640", False, "postgres")
     assert "pgha-pgbackrest-repo-dir-managed" not in states          # s3: no local path
     assert _state(states, "pgha-pgbackrest-stanza-created")[:2] == ("pgha_pgbackrest", "stanza_created")
-    full = _state(states, "pgha-pgbackrest-full-backup-scheduled")[2]
-    assert full["name"].endswith("/usr/bin/pgbackrest --stanza=main --type=full backup")
-    assert "pg_is_in_recovery()" in full["name"] and full["user"] == "postgres"
-    assert (full["minute"], full["hour"], full["dayweek"]) == ("0", "1", "0")
+    service = _state(states, "pgha-pgbackrest-full-service-managed")[2]
+    assert service["name"] == "/etc/systemd/system/pgha-pgbackrest-full.service"
+    assert "User=postgres" in service["contents"] and "pg_is_in_recovery()" in service["contents"]
+    assert "exec /usr/bin/pgbackrest --stanza=main --type=full backup" in service["contents"]
+    timer = _state(states, "pgha-pgbackrest-diff-timer-managed")[2]
+    assert "OnCalendar=Mon..Sat *-*-* 01:00:00" in timer["contents"]
+    assert _state(states, "pgha-pgbackrest-full-timer-running")[2]["name"] == "pgha-pgbackrest-full.timer"
     text = _render_file(states, "pgha-pgbackrest-config-file-managed", "debian12", "backup")
     assert "repo1-type=s3\n" in text and "repo1-s3-key-secret=s3-secret\n" in text
     assert "[main]\npg1-path=/var/lib/postgresql/15/main\npg1-port=5432\n" in text
