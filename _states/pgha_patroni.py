@@ -154,7 +154,7 @@ def pending_restart(name):
         pgha-patroni-pending-restart:
           pgha_patroni.pending_restart:
             - watch:
-              - file: pgha-patroni-config-file-managed
+              - sls: pgha.patroni.config
     """
     return _pending(name, wait=False)
 

@@ -37,6 +37,6 @@ pgha-patroni-dynamic-config-managed:
 pgha-patroni-pending-restart-reported:
   pgha_patroni.pending_restart:
     - watch:
-      - file: pgha-patroni-config-file-managed
+      - sls: {{ tplroot }}.patroni.config
     - require:
       - pgha_patroni: pgha-patroni-dynamic-config-managed

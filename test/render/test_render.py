@@ -588,7 +588,7 @@ def test_dynamic_config_is_the_bootstrap_dcs(rendered, grains_id, pillar_id):
     assert "pause" not in config["bootstrap"]["dcs"]      # maintenance mode survives highstate
     assert _state(states, "pgha-patroni-pending-restart-reported") == (
         "pgha_patroni", "pending_restart", {
-            "watch": [{"file": "pgha-patroni-config-file-managed"}],
+            "watch": [{"sls": "pgha.patroni.config"}],
             "require": [{"pgha_patroni": "pgha-patroni-dynamic-config-managed"}]})
     assert config["tags"] == {"nofailover": False, "noloadbalance": False, "clonefrom": False,
                               "nosync": False}
