@@ -35,15 +35,20 @@ def _setting(lab, name):
     return {n.name: query(lab, n.address, f"SELECT current_setting('{name}')")[0][0] for n in lab.nodes()}
 
 
-def _with_writer(lab, action):
-    """Run `action()` while a writer commits through the VIP; return (result, writer)."""
+def _with_writer(lab, action, figure):
+    """Run `action()` while a writer commits through the VIP, print the operation's FIGURE
+    line (wall seconds, write unavailability); return (result, writer)."""
     writer = Writer(lab, VIP).start()
     time.sleep(1)  # some writes before the operation
     try:
+        started = time.monotonic()
         result = action()
+        seconds = time.monotonic() - started
         time.sleep(1)  # and some after
     finally:
         writer.stop()
+    print(f"\nFIGURE {figure}_seconds={seconds:.1f} {figure}_write_unavailable_seconds="
+          f"{writer.longest_gap():.2f} writes={len(writer.acked)} write_errors={writer.errors}")
     return result, writer
 
 
@@ -121,11 +126,7 @@ def test_reload_restart_reinit_of_a_member(lab, deployed):
 
 def test_switchover_orchestration_loses_no_write(lab, deployed):
     old = leader_name(lab)
-    started = time.monotonic()
-    result, writer = _with_writer(lab, lambda: run_orch(lab, "pgha.switchover"))
-    print(f"\nFIGURE switchover_orch_seconds={time.monotonic() - started - 2:.1f}"
-          f" switchover_write_unavailable_seconds={writer.longest_gap():.2f}"
-          f" writes={len(writer.acked)} write_errors={writer.errors}")
+    result, writer = _with_writer(lab, lambda: run_orch(lab, "pgha.switchover"), "switchover_orch")
     assert_orch_ok(result)
     new = leader_name(lab)
     assert new != old
@@ -193,11 +194,7 @@ def test_highstate_reports_pending_restart_and_rolling_restart_applies_it(lab, d
         assert all(v == ["shared_buffers"] for v in _pending(lab).values()), _pending(lab)
 
         old = leader_name(lab)
-        started = time.monotonic()
-        result, writer = _with_writer(lab, lambda: run_orch(lab, "pgha.restart"))
-        print(f"\nFIGURE rolling_restart_seconds={time.monotonic() - started - 2:.1f}"
-              f" rolling_restart_write_unavailable_seconds={writer.longest_gap():.2f}"
-              f" writes={len(writer.acked)} write_errors={writer.errors}")
+        result, writer = _with_writer(lab, lambda: run_orch(lab, "pgha.restart"), "rolling_restart")
         assert_orch_ok(result)
         assert all(v == [] for v in _pending(lab).values()), _pending(lab)
         assert set(_setting(lab, "shared_buffers").values()) == {"160MB"}
@@ -236,8 +233,7 @@ def test_config_lowering_max_connections(lab, deployed):
 def test_update_drains_replicas_first_and_loses_no_write(lab, deployed):
     _settled(lab)
     old = leader_name(lab)
-    result, writer = _with_writer(lab, lambda: run_orch(lab, "pgha.update"))
-    print(f"\nFIGURE update_write_unavailable_seconds={writer.longest_gap():.2f} writes={len(writer.acked)}")
+    result, writer = _with_writer(lab, lambda: run_orch(lab, "pgha.update"), "update")
     assert_orch_ok(result)
     order = [sid for sid in steps(result) if sid.endswith("-updated")]
     assert order[-1] == f"pgha-update-{old}-updated", order    # the old leader goes last
