@@ -29,6 +29,10 @@ EXAMPLE_PASSWORD_PREFIX = "CHANGE-ME"
 UPDATE_TARGETS = ("postgres", "patroni", "system")
 REPO_TYPES = ("posix", "s3", "gcs", "azure")
 REPLICA_METHODS = {"basebackup", "pgbackrest", "wal_g"}
+BOOTSTRAP_METHODS = ("initdb", "pgbackrest", "wal_g")
+RESTORE_TYPES = ("default", "time", "lsn", "name", "xid", "immediate")
+TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?|[A-Za-z_/]+)$")
+LSN_RE = re.compile(r"^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -271,6 +275,7 @@ def check(pillar_pgha, defaults):
         bad("patroni:create_replica_methods", "has pgbackrest but pgbackrest:enabled is false")
     elif "wal_g" in methods:
         bad("patroni:create_replica_methods", "has wal_g, which pgha does not configure yet")
+    problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_bootstrap(cfg))
 
     if not isinstance(cfg.get("postgresql_exists", False), bool):
         bad("postgresql_exists", f"must be true or false (got {cfg.get('postgresql_exists')!r})")
@@ -308,6 +313,62 @@ def check(pillar_pgha, defaults):
     for i, ext in enumerate(_get(cfg, "postgresql:extensions") or []):
         if not isinstance(ext, dict) or not ext.get("name") or not ext.get("db"):
             bad(f"postgresql:extensions:{i}", "needs a name and a db")
+    return problems
+
+
+def check_restore_target(restore, prefix="restore"):
+    """
+    Problems as (key, message) with a restore target: ``type`` (default, time, lsn, name,
+    xid, immediate), ``target``, ``stanza`` and ``set``. ``prefix`` names where the keys came
+    from in the messages.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha.check_restore_target '{"type": "time", "target": "2026-11-26 04:00:00+00"}'
+    """
+    problems = []
+    kind = restore.get("type", "default")
+    target = str(restore.get("target") or "").strip()
+    if kind not in RESTORE_TYPES:
+        problems.append((f"{prefix}:type", f"must be one of {', '.join(RESTORE_TYPES)} (got {kind!r})"))
+    elif kind in ("time", "lsn", "name", "xid") and not target:
+        problems.append((f"{prefix}:target", f"is empty: restore type {kind} needs a target "
+                         "(e.g. '2026-11-26 04:00:00+00' for time, '0/3000060' for lsn)"))
+    elif kind == "time" and not TIME_RE.match(target):
+        problems.append((f"{prefix}:target", f"{target!r} is not a time such as "
+                         "'2026-11-26 04:00:00+00' (give the time zone)"))
+    elif kind == "lsn" and not LSN_RE.match(target):
+        problems.append((f"{prefix}:target", f"{target!r} is not an LSN such as '0/3000060'"))
+    elif kind == "xid" and not target.isdigit():
+        problems.append((f"{prefix}:target", f"{target!r} is not a transaction id"))
+    elif kind in ("default", "immediate") and target:
+        problems.append((f"{prefix}:target", f"is set but restore type {kind} takes no target"))
+    for key in ("stanza", "set"):
+        if restore.get(key) and not NAME_RE.match(str(restore[key])):
+            problems.append((f"{prefix}:{key}", f"{restore[key]!r} is not a pgBackRest name"))
+    return problems
+
+
+def _check_bootstrap(cfg):
+    """Problems as (key, message) with bootstrapping from a backup: the method, the restore
+    target (pgha:restore), the archive setting. ``cfg`` is the merged pgha pillar."""
+    problems = []
+    method = _get(cfg, "patroni:bootstrap_method")
+    if method not in BOOTSTRAP_METHODS:
+        problems.append(("patroni:bootstrap_method", f"must be one of {', '.join(BOOTSTRAP_METHODS)} "
+                         f"(got {method!r})"))
+    elif method == "pgbackrest" and not _get(cfg, "pgbackrest:enabled"):
+        problems.append(("patroni:bootstrap_method", "is pgbackrest but pgbackrest:enabled is false: "
+                         "configure the repository to bootstrap from"))
+    elif method == "wal_g":
+        problems.append(("patroni:bootstrap_method", "is wal_g, which pgha does not configure yet"))
+    restore = cfg.get("restore") if isinstance(cfg.get("restore"), dict) else {}
+    problems.extend(check_restore_target(restore))
+    if not isinstance(cfg.get("disable_archive_command", True), bool):
+        problems.append(("disable_archive_command", "must be true or false "
+                         f"(got {cfg.get('disable_archive_command')!r})"))
     return problems
 
 

@@ -416,6 +416,39 @@ def reinit(member, force=False, timeout=600):
         time.sleep(1)
 
 
+def remove_cluster(confirm, patronictl="patronictl"):
+    """
+    Remove this node's cluster from the DCS (``patronictl remove``): leader, members,
+    configuration and initialize key. Patroni must be stopped on every member; ``confirm``
+    must be the cluster name. pgha.restore uses it before it starts the restored primary.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_patroni.remove_cluster confirm=main
+    """
+    conf = _config()
+    scope = conf.get("scope")
+    if confirm != scope:
+        raise CommandExecutionError(f"remove_cluster refused: confirm={confirm!r} is not this node's cluster {scope!r}")
+    try:
+        members = cluster().get("members", [])
+    except CommandExecutionError:
+        members = []  # Patroni stopped here: what we want
+    running = [m["name"] for m in members if m.get("state") == "running"]
+    if running:
+        raise CommandExecutionError(f"remove_cluster refused: Patroni still runs PostgreSQL on {', '.join(running)}")
+    path = __salt__["config.option"]("pgha_patroni.config") or DEFAULT_CONFIG
+    # patronictl asks for the name, then a sentence, then the leader's name if one is left
+    answers = f"{scope}\nYes I am aware\n" + "".join(f"{m['name']}\n" for m in members[:1])
+    res = __salt__["cmd.run_all"]([patronictl, "-c", path, "remove", scope], stdin=answers,
+                                  python_shell=False, ignore_retcode=True)
+    if res["retcode"] != 0:
+        raise CommandExecutionError(f"patronictl remove {scope} failed: {(res['stderr'] or res['stdout'])[-1000:]}")
+    return f"cluster {scope} removed from the DCS"
+
+
 def show_config():
     """
     The cluster's dynamic configuration, as stored in the DCS (``GET /config``).
@@ -742,9 +775,12 @@ def _check(role, conf):
             return False, f"leader {lead['name']} is still in recovery"
         return True, f"leader {lead['name']} accepts writes"
     host = conf.get("postgresql", {}).get("connect_address", "127.0.0.1:5432").rsplit(":", 1)[0]
-    row = _sql("SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), 'none')", host, conf)
+    row = _sql("SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), 'none'), "
+               "(SELECT received_tli FROM pg_stat_wal_receiver)", host, conf)
     if row[0] != "streaming":
         return False, f"replica WAL receiver is {row[0]!r}, not streaming"
+    if lead.get("timeline") and row[1] and int(row[1]) != int(lead["timeline"]):
+        return False, f"replica streams timeline {row[1]}, the leader is on timeline {lead['timeline']}"
     return True, f"replica streaming from {lead['name']}"
 
 

@@ -3,8 +3,10 @@ pgBackRest workflows for pgha: repository information, checks, backups and resto
 cluster's stanza. Commands run as the postgres user with an argument list (no shell); the
 repository settings come from /etc/pgbackrest/pgbackrest.conf, which pgha manages.
 """
+import datetime
 import json
 import logging
+import time
 
 import salt.utils.data
 import salt.utils.path
@@ -14,7 +16,12 @@ log = logging.getLogger(__name__)
 
 __virtualname__ = "pgha_pgbackrest"
 BACKUP_TYPES = ("full", "diff", "incr")
-TARGET_TYPES = ("time", "lsn", "name", "xid", "immediate", "default")
+TARGET_TYPES = ("time", "lsn", "name", "xid", "immediate", "default", "standby")
+# What pgBackRest's restore writes to postgresql.auto.conf; Patroni manages recovery itself.
+RECOVERY_SETTINGS = ("restore_command", "recovery_target", "recovery_target_time",
+                     "recovery_target_lsn", "recovery_target_name", "recovery_target_xid",
+                     "recovery_target_action", "recovery_target_timeline",
+                     "recovery_target_inclusive")
 
 
 def __virtual__():
@@ -127,7 +134,7 @@ def restore(target_type="default", target=None, delta=True, target_action="promo
     Restore the stanza into this node's data directory (PostgreSQL must be stopped). With
     ``target_type`` time, lsn, name or xid and a ``target``, recovery stops there and then
     takes ``target_action``; ``immediate`` stops at the end of the backup; ``default``
-    replays all archived WAL (latest).
+    replays all archived WAL (latest); ``standby`` makes a replica that follows the archive.
 
     CLI Example:
 
@@ -144,8 +151,126 @@ def restore(target_type="default", target=None, delta=True, target_action="promo
         args.append(f"--set={backup_set}")
     if target_type != "default":
         args.append(f"--type={target_type}")
+    if target_type not in ("default", "standby"):
         if target:
             args.append(f"--target={target}")
         args.append(f"--target-action={target_action}")
     _run(*args, "restore", stanza=stanza, timeout=timeout)
     return {"restored": _stanza(stanza), "target_type": target_type, "target": target}
+
+
+def _lsn(value):
+    high, low = str(value).split("/")
+    return (int(high, 16) << 32) + int(low, 16)
+
+
+def _epoch(text):
+    try:
+        moment = datetime.datetime.fromisoformat(str(text).strip().replace(" ", "T", 1))
+    except ValueError:
+        return None  # a form only PostgreSQL reads (a zone name): no pre-check, it decides
+    return moment.timestamp() if moment.tzinfo else None
+
+
+def restorable(target_type="default", target=None, backup_set=None, stanza=None):
+    """
+    Check, before anything stops, that the repository has a backup to restore to the target
+    from: ``backup_set`` exists, and for a time or lsn target a backup ended before it.
+    Returns the backup pgBackRest will start from.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_pgbackrest.restorable target_type=time target='2026-11-26 04:00:00+00'
+    """
+    problems = __salt__["pgha.check_restore_target"](
+        {"type": target_type, "target": target, "set": backup_set, "stanza": stanza})
+    if problems:
+        raise CommandExecutionError("; ".join(f"{key}: {msg}" for key, msg in problems))
+    backups = info(stanza).get("backup") or []
+    if not backups:
+        raise CommandExecutionError(f"stanza {_stanza(stanza)} has no backup to restore from")
+    if backup_set:
+        backups = [b for b in backups if b.get("label") == backup_set]
+        if not backups:
+            raise CommandExecutionError(f"stanza {_stanza(stanza)} has no backup {backup_set}")
+    if target_type == "time" and _epoch(target) is not None:
+        backups = [b for b in backups if b["timestamp"]["stop"] <= _epoch(target)]
+        if not backups:
+            raise CommandExecutionError(f"no backup of stanza {_stanza(stanza)} ended before {target}: "
+                                        "a point in time needs a backup taken before it")
+    elif target_type == "lsn":
+        backups = [b for b in backups if _lsn(b["lsn"]["stop"]) <= _lsn(target)]
+        if not backups:
+            raise CommandExecutionError(f"no backup of stanza {_stanza(stanza)} ended before LSN {target}")
+    return {"label": backups[-1]["label"], "type": backups[-1]["type"],
+            "stop": backups[-1]["timestamp"]["stop"]}
+
+
+def _psql(sql, port, socket_dir, user):
+    res = __salt__["cmd.run_all"](["psql", "-XAtq", "-h", socket_dir, "-p", str(port), "-d", "postgres",
+                                   "-c", sql], runas=user, python_shell=False, ignore_retcode=True)
+    return res["stdout"].strip() if res["retcode"] == 0 else None
+
+
+def recover(data_dir, bin_dir, port=5432, socket_dir="/var/run/postgresql", user="postgres",
+            timeout=3600):
+    """
+    Run a restored data directory's recovery to its end (the target, then promotion) with
+    PostgreSQL listening on its socket only, so that no client writes meanwhile; then clear
+    the recovery settings pgBackRest wrote, let the new timeline reach the archive, and stop
+    it cleanly for Patroni to take over. Fails with the server log when recovery stops short
+    (e.g. a target beyond the archived WAL).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_pgbackrest.recover /var/lib/postgresql/15/main /usr/lib/postgresql/15/bin
+    """
+    pg_ctl = f"{bin_dir}/pg_ctl"
+    log_file = f"{data_dir}/pgha-recovery.log"
+    # -w waits until it accepts (read-only) connections, or exits when recovery fails early
+    start = __salt__["cmd.run_all"]([pg_ctl, "-D", data_dir, "-l", log_file, "-w", "-t", str(int(timeout)),
+                                     "start", "-o", f"-c listen_addresses='' -p {port} -k {socket_dir}"],
+                                    runas=user, python_shell=False, ignore_retcode=True)
+    if start["retcode"] != 0:
+        tail = __salt__["cmd.run"](["tail", "-n", "20", log_file], python_shell=False)
+        raise CommandExecutionError(f"PostgreSQL did not start for recovery:\n{tail}")
+    deadline = time.monotonic() + float(timeout)
+    while _psql("SELECT pg_is_in_recovery()", port, socket_dir, user) != "f":
+        running = __salt__["cmd.retcode"]([pg_ctl, "-D", data_dir, "status"], runas=user,
+                                          python_shell=False, ignore_retcode=True) == 0
+        if not running or time.monotonic() > deadline:
+            tail = __salt__["cmd.run"](["tail", "-n", "20", log_file], python_shell=False)
+            if running:
+                _stop(pg_ctl, data_dir, user)
+            raise CommandExecutionError(f"recovery did not reach its target and promote "
+                                        f"({'timed out' if running else 'PostgreSQL stopped'}):\n{tail}")
+        time.sleep(1)
+    for setting in RECOVERY_SETTINGS:
+        _psql(f"ALTER SYSTEM RESET {setting}", port, socket_dir, user)
+    _psql("CHECKPOINT", port, socket_dir, user)
+    timeline = _psql("SELECT timeline_id FROM pg_control_checkpoint()", port, socket_dir, user)
+    # the new timeline's history file goes to the archive: replicas restored from the
+    # repository follow it there
+    archived = False
+    for _ in range(60):
+        ready = _psql("SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'",
+                      port, socket_dir, user)
+        if ready == "0":
+            archived = True
+            break
+        time.sleep(1)
+    _stop(pg_ctl, data_dir, user)
+    if not archived:
+        log.warning("pgha: WAL of the restored timeline still waits for archive_command")
+    return {"promoted": True, "timeline": timeline, "archived": archived}
+
+
+def _stop(pg_ctl, data_dir, user):
+    res = __salt__["cmd.run_all"]([pg_ctl, "-D", data_dir, "-m", "fast", "-w", "stop"], runas=user,
+                                  python_shell=False, ignore_retcode=True)
+    if res["retcode"] != 0:
+        raise CommandExecutionError(f"pg_ctl stop failed: {res['stderr'] or res['stdout']}")

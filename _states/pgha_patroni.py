@@ -92,12 +92,38 @@ def _restart_hint(names):
             if names else "no restart pending")
 
 
-def dynamic_config(name, config):
+ARCHIVING = ("keep", "pause", "resume")
+RESUME_HINT = ("WAL archiving is paused since a restore: resume it with "
+               "salt-run state.orch pgha.config pillar='{\"resume_archiving\": true}'")
+
+
+def _archiving(config, archiving, paused_command):
+    """The configuration to enforce, given whether WAL archiving is paused after a restore
+    (the DCS archive_command is ``paused_command``) and what to do about it; and a note."""
+    params = config.get("postgresql", {}).get("parameters", {})
+    if archiving not in ARCHIVING:
+        raise CommandExecutionError(f"archiving must be one of {', '.join(ARCHIVING)}, not {archiving!r}")
+    if not paused_command or "archive_command" not in params or archiving == "resume":
+        return config, ""
+    if archiving == "keep":
+        current = __salt__["pgha_patroni.show_config"]().get("postgresql", {}).get("parameters", {})
+        if current.get("archive_command") != paused_command:
+            return config, ""
+    patched = dict(config, postgresql=dict(config["postgresql"],
+                                           parameters=dict(params, archive_command=paused_command)))
+    return patched, RESUME_HINT
+
+
+def dynamic_config(name, config, archiving="keep", paused_archive_command=None):
     """
     Keep Patroni's dynamic configuration (in the DCS) equal to ``config``: the keys given are
     patched when they differ, other keys are left alone. Parameters that need a PostgreSQL
     restart are reported as pending, never restarted. Without a running leader there is
     nothing to patch yet (bootstrap writes the configuration).
+
+    After a restore, WAL archiving is paused: archive_command is ``paused_archive_command``.
+    ``archiving`` says what to do about it: ``keep`` a pause that is in place, ``pause``
+    archiving now, or ``resume`` it with ``config``'s archive_command.
 
     .. code-block:: yaml
 
@@ -120,9 +146,10 @@ def dynamic_config(name, config):
         ret["comment"] = f"{why}: nothing to patch (Patroni's bootstrap writes this configuration)"
         return ret
     try:
+        config, note = _archiving(config, archiving, paused_archive_command)
         diff = __salt__["pgha_patroni.edit_config"](config, test=True)["changes"]
         if not diff:
-            ret["comment"] = "the dynamic configuration matches"
+            ret["comment"] = "; ".join(filter(None, ["the dynamic configuration matches", note]))
             return ret
         if __opts__.get("test"):
             ret.update(result=None, changes=diff,
@@ -139,7 +166,7 @@ def dynamic_config(name, config):
         restart = [f"(unknown: {exc})"]
     ret["comment"] = f"patched {', '.join(sorted(diff))}; " + (
         f"needs a restart: {', '.join(sorted(restart))} (salt-run state.orch pgha.restart)"
-        if restart else "applied with a reload")
+        if restart else "applied with a reload") + (f"; {note}" if note else "")
     return ret
 
 
@@ -288,4 +315,26 @@ def switched_over(name, candidate=None, away_from=None, max_lag_bytes=None, time
     except CommandExecutionError as exc:
         return _fail(ret, exc)
     ret["comment"] = f"switched over from {moved['from']} to {moved['to']}; the leader accepts writes"
+    return ret
+
+
+def cluster_removed(name, patronictl="patronictl"):
+    """
+    Remove cluster ``name`` from the DCS once Patroni is stopped on every member
+    (``pgha_patroni.remove_cluster``). The restored primary then starts it anew.
+
+    .. code-block:: yaml
+
+        main:
+          pgha_patroni.cluster_removed: []
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    if __opts__.get("test"):
+        ret.update(result=None, changes={"removed": name}, comment=f"would remove cluster {name} from the DCS")
+        return ret
+    try:
+        ret["comment"] = __salt__["pgha_patroni.remove_cluster"](name, patronictl=patronictl)
+    except CommandExecutionError as exc:
+        return _fail(ret, exc)
+    ret["changes"] = {"removed": name}
     return ret

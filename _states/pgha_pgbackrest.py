@@ -1,4 +1,5 @@
-"""pgBackRest states for pgha: the stanza exists in the repository."""
+"""pgBackRest states for pgha: the stanza exists in the repository; a data directory restored
+from it (pgha.restore)."""
 from salt.exceptions import CommandExecutionError
 
 __virtualname__ = "pgha_pgbackrest"
@@ -10,10 +11,11 @@ def __virtual__():
     return (False, "the pgha_pgbackrest execution module is not loaded")
 
 
-def stanza_created(name):
+def stanza_created(name, paused_archive_command=None):
     """
     Create stanza ``name`` when the repository lacks it, then check that WAL reaches the
-    archive. Run on the primary.
+    archive (unless archiving is paused after a restore: archive_command is
+    ``paused_archive_command``). Run on the primary.
 
     .. code-block:: yaml
 
@@ -30,9 +32,83 @@ def stanza_created(name):
             ret.update(result=None, changes={"stanza": name}, comment=f"would create stanza {name}")
             return ret
         __salt__["pgha_pgbackrest.stanza_create"](name)
-        ret["comment"] = __salt__["pgha_pgbackrest.check"](name)
+        if paused_archive_command and __salt__["pgha_patroni.show_config"]().get(
+                "postgresql", {}).get("parameters", {}).get("archive_command") == paused_archive_command:
+            ret["comment"] = f"stanza {name} created; not checked: WAL archiving is paused after a restore"
+        else:
+            ret["comment"] = __salt__["pgha_pgbackrest.check"](name)
     except CommandExecutionError as exc:
         ret.update(result=False, comment=str(exc))
         return ret
     ret["changes"] = {"stanza": name}
+    return ret
+
+
+def restored(name, data_dir, bin_dir, target_type="default", target=None, backup_set=None,
+             standby=False, port=5432, socket_dir="/var/run/postgresql", timeout=86400):
+    """
+    Restore stanza ``name`` into ``data_dir`` (``--delta``: only files that differ are
+    copied); PostgreSQL must be stopped. Then recovery runs to the target and promotes, and
+    PostgreSQL stops again for Patroni to start (the primary of pgha.restore). With
+    ``standby``, the backup the target restores from is restored as a standby instead, which
+    follows the archive to the primary's new timeline when Patroni starts it as a replica.
+
+    .. code-block:: yaml
+
+        pgha-restore-primary-restored:
+          pgha_pgbackrest.restored:
+            - name: main
+            - data_dir: /var/lib/postgresql/15/main
+            - bin_dir: /usr/lib/postgresql/15/bin
+            - target_type: time
+            - target: '2026-11-26 04:00:00+00'
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    what = f"{target_type} {target}" if target else target_type
+    if __opts__.get("test"):
+        ret.update(result=None, changes={"restored": what},
+                   comment=f"would restore stanza {name} into {data_dir} ("
+                           + (f"a standby from the backup for {what})" if standby else f"{what}), recover and promote"))
+        return ret
+    try:
+        if standby:
+            label = __salt__["pgha_pgbackrest.restorable"](target_type, target, backup_set, stanza=name)["label"]
+            __salt__["pgha_pgbackrest.restore"](target_type="standby", backup_set=label, stanza=name,
+                                                timeout=timeout)
+            ret.update(changes={"restored": f"standby from {label}"},
+                       comment=f"stanza {name} backup {label} restored into {data_dir} as a standby")
+            return ret
+        __salt__["pgha_pgbackrest.restore"](target_type=target_type, target=target,
+                                            backup_set=backup_set, stanza=name, timeout=timeout)
+        changes = {"restored": what}
+        changes.update(__salt__["pgha_pgbackrest.recover"](data_dir, bin_dir, port=port,
+                                                          socket_dir=socket_dir, timeout=timeout))
+    except CommandExecutionError as exc:
+        ret.update(result=False, comment=str(exc))
+        return ret
+    ret.update(changes=changes, comment=f"stanza {name} restored into {data_dir} ({what}), "
+                                        f"promoted on timeline {changes['timeline']}")
+    return ret
+
+
+def restorable(name, target_type="default", target=None, backup_set=None):
+    """
+    Gate: the repository has a backup to restore stanza ``name`` to the target from.
+    Changes nothing.
+
+    .. code-block:: yaml
+
+        pgha-restore-checked:
+          pgha_pgbackrest.restorable:
+            - name: main
+            - target_type: time
+            - target: '2026-11-26 04:00:00+00'
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    try:
+        backup = __salt__["pgha_pgbackrest.restorable"](target_type, target, backup_set, stanza=name)
+    except CommandExecutionError as exc:
+        ret.update(result=False, comment=str(exc))
+        return ret
+    ret["comment"] = f"stanza {name}: restores from backup {backup['label']} ({backup['type']})"
     return ret

@@ -1,7 +1,8 @@
 {#- salt-run state.orch pgha.config [pillar='{"cluster": "NAME"}']
     Apply pillar changes to a running cluster: every node converges to pillar (files reload,
     the DCS configuration is patched through Patroni), then the members that need it restart
-    in the order PostgreSQL requires (pgha.restart's rolling restart). -#}
+    in the order PostgreSQL requires (pgha.restart's rolling restart).
+    pillar='{"resume_archiving": true}' also resumes WAL archiving paused by a restore. -#}
 {%- from 'pgha/cluster.jinja' import cluster_name, tgt with context %}
 {%- include 'pgha/prepared.jinja' %}
 {%- from 'pgha/nodes.jinja' import pg_nodes, site, type_a with context %}
@@ -12,6 +13,9 @@ pgha-config-applied:
     - tgt: {{ tgt.all }}
     - tgt_type: compound
     - sls: pgha
+{%- if salt['pillar.get']('resume_archiving') %}
+    - pillar: {pgha_archiving: resume}
+{%- endif %}
 
 {#- Users, databases and extensions added to pillar (acts on the leader only). #}
 pgha-config-users-applied:

@@ -26,10 +26,14 @@ pgha-patroni-service-running:
 {%- endif %}
 
 {#- The DCS half of the configuration (ttl, loop_wait, max_connections, ...): patched through
-    Patroni's REST API when it drifts from pillar; restart-only parameters become pending. #}
+    Patroni's REST API when it drifts from pillar; restart-only parameters become pending.
+    WAL archiving paused after a restore stays paused until pgha.config resumes it. #}
 pgha-patroni-dynamic-config-managed:
   pgha_patroni.dynamic_config:
     - config: {{ dcs | json }}
+    {#- pgha.restore pauses WAL archiving, pgha.config resumes it (pillar resume_archiving) #}
+    - archiving: {{ salt['pillar.get']('pgha_archiving', 'keep') }}
+    - paused_archive_command: {{ pgha.paused_archive_command | json }}
     - require:
       - service: pgha-patroni-service-running
 

@@ -18,6 +18,7 @@ pgha-pgbackrest-config-file-managed:
     - show_changes: false
     - context:
         pgbr: {{ pgbr | json }}
+        restore_stanza: {{ pgha.restore.stanza | json }}
         data_dir: {{ pgha.postgresql.data_dir | json }}
         port: {{ pgha.postgresql.port }}
         socket: {{ pgha.paths.run_dir | json }}

@@ -10,6 +10,7 @@ include:
 pgha-pgbackrest-stanza-created:
   pgha_pgbackrest.stanza_created:
     - name: {{ pgha.pgbackrest.stanza }}
+    - paused_archive_command: {{ pgha.paused_archive_command | json }}
     - require:
       - sls: {{ tplroot }}.pgbackrest.config
 {%- else %}

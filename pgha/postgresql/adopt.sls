@@ -7,7 +7,8 @@
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
 {%- set pg = pgha.postgresql %}
-{%- set conn = {'user': pgha.users.postgres, 'db_port': pg.port} %}
+
+{%- from tplroot ~ "/postgresql/system_roles.jinja" import system_roles %}
 
 include:
   - {{ tplroot }}.patroni.config
@@ -25,22 +26,7 @@ pgha-postgresql-existing-checked:
     - require:
       - test: pgha-postgresql-adopt-announced
 
-{%- for role, attrs in [(pg.superuser, {'superuser': true}), (pg.replication_user, {'replication': true})] %}
-pgha-postgresql-adopt-{{ role.name }}-present:
-  postgres_user.present:
-    - name: {{ role.name }}
-    - password: {{ role.password | json }}
-    - encrypted: scram-sha-256
-    - login: true
-{%-   for key, value in attrs.items() %}
-    - {{ key }}: {{ value }}
-{%-   endfor %}
-{%-   for key, value in conn.items() %}
-    - {{ key }}: {{ value }}
-{%-   endfor %}
-    - require:
-      - pgha: pgha-postgresql-existing-checked
-{%- endfor %}
+{{ system_roles(pgha, 'pgha-postgresql-adopt', require={'pgha': 'pgha-postgresql-existing-checked'}) }}
 
 {#- Patroni keeps a data directory's own postgresql.conf as postgresql.base.conf and includes
     it; Debian keeps the instance's settings in /etc/postgresql instead. Those do not come

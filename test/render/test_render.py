@@ -583,8 +583,10 @@ def test_dynamic_config_is_the_bootstrap_dcs(rendered, grains_id, pillar_id):
     states = _states(rendered, "show_sls", grains_id, pillar_id)
     config = _patroni_config(rendered, grains_id, pillar_id)
     assert _state(states, "pgha-patroni-dynamic-config-managed") == (
-        "pgha_patroni", "dynamic_config", {"config": config["bootstrap"]["dcs"],
-                                           "require": [{"service": "pgha-patroni-service-running"}]})
+        "pgha_patroni", "dynamic_config", {
+            "config": config["bootstrap"]["dcs"], "archiving": "keep",
+            "paused_archive_command": "true  # pgha: WAL archiving paused after a restore",
+            "require": [{"service": "pgha-patroni-service-running"}]})
     assert "pause" not in config["bootstrap"]["dcs"]      # maintenance mode survives highstate
     assert _state(states, "pgha-patroni-pending-restart-reported") == (
         "pgha_patroni", "pending_restart", {
@@ -627,6 +629,7 @@ def test_adopting_a_standalone_stops_it_last(rendered, grains_id):
     assert {"postgres_user": "pgha-postgresql-adopt-replicator-present"} in args["require"]
     replicator = _state(states, "pgha-postgresql-adopt-replicator-present")[2]
     assert replicator["replication"] is True and replicator["password"] == "repl-secret"
+    assert replicator["require"] == [{"pgha": "pgha-postgresql-existing-checked"}]
 
 
 # -- pgBackRest ----------------------------------------------------------------------------------

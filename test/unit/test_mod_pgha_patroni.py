@@ -364,17 +364,27 @@ def test_wait_healthy_replica_streaming(clock, config_file, role):
     _write(config_file, postgresql={**CONFIG["postgresql"], "connect_address": "10.0.0.12:5433"})
     patcher, _ = _patroni({("GET", "/patroni"): (200, ME_REPLICA),
                            ("GET", "/cluster"): (200, CLUSTER)})
-    pg_patcher, pg, cursor = _psycopg2(("streaming",))
+    pg_patcher, pg, cursor = _psycopg2(("streaming", 3))
     with patcher, pg_patcher:
         assert pgha_patroni.wait_healthy(role=role) == "replica streaming from pg1"
     assert pg.connect.call_args.kwargs["host"] == "10.0.0.12"      # this node, not the leader
     assert "pg_stat_wal_receiver" in cursor.execute.call_args[0][0]
 
 
+def test_wait_healthy_replica_on_an_old_timeline_waits(clock):
+    """After a point-in-time restore a replica must follow the leader's new timeline."""
+    patcher, _ = _patroni({("GET", "/patroni"): (200, ME_REPLICA),
+                           ("GET", "/cluster"): (200, CLUSTER)})
+    pg_patcher, _, _ = _psycopg2(("streaming", 2), ("streaming", 3))
+    with patcher, pg_patcher:
+        assert pgha_patroni.wait_healthy(role="replica", timeout=10, interval=1) == "replica streaming from pg1"
+    assert sum(clock.sleeps) == 1
+
+
 def test_wait_healthy_replica_not_streaming_times_out(clock):
     patcher, _ = _patroni({("GET", "/patroni"): (200, ME_REPLICA),
                            ("GET", "/cluster"): (200, CLUSTER)})
-    pg_patcher, _, _ = _psycopg2(*[("none",)] * 50)
+    pg_patcher, _, _ = _psycopg2(*[("none", None)] * 50)
     with patcher, pg_patcher, pytest.raises(CommandExecutionError) as exc:
         pgha_patroni.wait_healthy(role="replica", timeout=10, interval=1)
     assert str(exc.value) == ("not healthy as replica after 10s: "

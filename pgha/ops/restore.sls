@@ -1,0 +1,56 @@
+{#- One stage of pgha.restore on this node (pillar pgha_ops:stage, the restore target in
+    pgha_ops:restore; the orchestration checked the confirmation pin):
+    - check: the repository has a backup to reach the target from (changes nothing);
+    - stop: Patroni stops, and PostgreSQL with it;
+    - forget: the cluster is removed from the DCS (Patroni stopped everywhere);
+    - primary: the data directory is restored, recovers to the target and is promoted,
+      then stopped for Patroni;
+    - replica: the backup the primary restored from is restored as a standby, which follows
+      the archive to the new timeline (Patroni then streams from the new primary). #}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import pgha with context %}
+{%- set stage = salt['pillar.get']('pgha_ops:stage') %}
+{%- set spec = salt['pillar.get']('pgha_ops:restore', {}) %}
+{%- set source = spec.get('stanza') or pgha.pgbackrest.stanza %}
+{%- set pg = pgha.postgresql %}
+
+{%- if stage == 'check' %}
+pgha-ops-restore-backup-found:
+  pgha_pgbackrest.restorable:
+    - name: {{ source }}
+    - target_type: {{ spec.get('type', 'default') }}
+    - target: {{ spec.get('target') | json }}
+    - backup_set: {{ spec.get('set') | json }}
+
+{%- elif stage == 'stop' %}
+pgha-ops-restore-patroni-dead:
+  service.dead:
+    - name: {{ pgha.services.patroni }}
+
+{%- elif stage == 'forget' %}
+pgha-ops-restore-cluster-removed:
+  pgha_patroni.cluster_removed:
+    - name: {{ pgha.cluster_name }}
+    - patronictl: {{ pgha.paths.patroni_bin.rsplit('/', 1)[0] ~ '/patronictl' }}
+
+{%- elif stage in ('primary', 'replica') %}
+pgha-ops-restore-{{ stage }}-restored:
+  pgha_pgbackrest.restored:
+    - name: {{ source }}
+    - data_dir: {{ pg.data_dir }}
+    - bin_dir: {{ pg.bin_dir }}
+    - port: {{ pg.port }}
+    - socket_dir: {{ pgha.paths.run_dir }}
+    - target_type: {{ spec.get('type', 'default') }}
+    - target: {{ spec.get('target') | json }}
+    - backup_set: {{ spec.get('set') | json }}
+    - standby: {{ stage == 'replica' }}
+
+{%- elif not stage %}
+pgha-ops-restore-not-alone:
+  test.fail_without_changes:
+    - name: pgha.ops.restore is a step of salt-run state.orch pgha.restore
+
+{%- else %}
+{{- raise('pgha.ops.restore: unknown stage ' ~ stage | string) }}
+{%- endif %}
