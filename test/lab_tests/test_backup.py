@@ -1,11 +1,16 @@
 """pgBackRest on a real Type B cluster (scenario `backup`: a posix repository on storage all
 nodes share): pgha.deploy creates the stanza from the leader and WAL reaches the archive
-through Patroni's archive_command; a full backup from the module; the schedule in the
-postgres crontab; a replica rebuilt from the repository (create_replica_methods: pgbackrest).
+through Patroni's archive_command; a full backup from the module; the scheduled backups; a
+replica rebuilt from the repository (create_replica_methods: pgbackrest); a second cluster
+cloned from the backup; point-in-time recovery of the running cluster with pgha.restore.
 """
-from .helpers import assert_orch_ok, leader_name, query, salt_json, wait_for
+import time
+
+from .helpers import assert_orch_ok, leader_name, query, run_orch, salt_json, wait_for
 
 SCENARIO = "backup"
+CLUSTER = ("pg1", "pg2", "pg3")
+PAUSED = "true  # pgha: WAL archiving paused after a restore"   # defaults.yaml
 
 
 def test_deploy_creates_the_stanza(lab, deployed):
@@ -30,18 +35,18 @@ def test_full_backup_and_archive(lab, deployed):
     info = salt_json(lab, leader, "pgha_pgbackrest.info")[leader]
     assert info["status"]["code"] == 0 and [b["type"] for b in info["backup"]] == ["full"]
     # the same repository seen from a replica (shared storage)
-    replica = sorted(n.name for n in lab.nodes() if n.name != leader)[0]
+    replica = sorted(n for n in CLUSTER if n != leader)[0]
     assert salt_json(lab, replica, "pgha_pgbackrest.info")[replica]["backup"][0]["label"] == backup["label"]
 
 
 def test_scheduled_backup_runs_on_the_primary_only(lab, deployed):
     leader = leader_name(lab)
-    for node in lab.nodes():
+    for node in map(lab.node, CLUSTER):
         active = node.exec(["systemctl", "is-active", "pgha-pgbackrest-full.timer",
                             "pgha-pgbackrest-diff.timer"], capture=True).stdout.split()
         assert active == ["active", "active"], (node.name, active)
     # what the timers start: on a replica nothing, on the leader a diff backup
-    replica = sorted(n.name for n in lab.nodes() if n.name != leader)[0]
+    replica = sorted(n for n in CLUSTER if n != leader)[0]
     lab.node(replica).exec(["systemctl", "start", "pgha-pgbackrest-diff.service"])
     lab.node(leader).exec(["systemctl", "start", "pgha-pgbackrest-diff.service"])
     types = [b["type"] for b in salt_json(lab, leader, "pgha_pgbackrest.info")[leader]["backup"]]
@@ -50,7 +55,7 @@ def test_scheduled_backup_runs_on_the_primary_only(lab, deployed):
 
 def test_replica_rebuilt_from_the_repository(lab, deployed):
     leader = leader_name(lab)
-    replica = sorted(n.name for n in lab.nodes() if n.name != leader)[-1]
+    replica = sorted(n for n in CLUSTER if n != leader)[-1]
     query(lab, lab.node(leader).address,
           "CREATE TABLE IF NOT EXISTS backup_check AS SELECT generate_series(1, 100) AS id")
     assert salt_json(lab, leader, "pgha_patroni.reinit", replica, timeout=600)[leader] == {
@@ -59,3 +64,88 @@ def test_replica_rebuilt_from_the_repository(lab, deployed):
     assert "replica has been created using pgbackrest" in log, log[-3000:]
     wait_for(lambda: query(lab, lab.node(replica).address, "SELECT count(*) FROM backup_check")[0][0] == 100,
              timeout=60, what=f"rows on {replica}")
+
+
+def _archive_max(lab, node, stanza):
+    info = salt_json(lab, node, "pgha_pgbackrest.info", f"stanza={stanza}")[node]
+    return [a.get("max") for a in info.get("archive", [])]
+
+
+def test_clone_into_a_second_cluster(lab, deployed):
+    """pg4 has cluster_name clone and patroni:bootstrap_method pgbackrest reading stanza lab:
+    one deploy makes it a cluster of its own with lab's data, archiving paused so that
+    nothing reaches lab's archive."""
+    leader = leader_name(lab)
+    query(lab, lab.node(leader).address,
+          "CREATE TABLE clone_check AS SELECT generate_series(1, 500) AS id")
+    query(lab, lab.node(leader).address, "SELECT pg_switch_wal()")
+    assert "checked" in salt_json(lab, leader, "pgha_pgbackrest.check")[leader]   # in the archive
+    before = _archive_max(lab, leader, "lab")
+    lab.assign("pg4")
+    result = run_orch(lab, "pgha.deploy", {"cluster": "clone"})
+    assert_orch_ok(result)
+    pg4 = lab.node("pg4").address
+    assert query(lab, pg4, "SELECT count(*) FROM clone_check") == [(500,)]
+    assert query(lab, pg4, "SELECT pg_is_in_recovery()") == [(False,)]
+    assert query(lab, pg4, "SHOW archive_command") == [(PAUSED,)]
+    table = salt_json(lab, "pg4", "pgha_patroni.list")["pg4"]
+    assert list(table["members"]) == ["pg4"] and table["leader"] == "pg4", table
+    assert _archive_max(lab, leader, "lab") == before     # the clone wrote nothing there
+    # the source cluster was not touched
+    assert sorted(salt_json(lab, leader, "pgha_patroni.list")[leader]["members"]) == list(CLUSTER)
+
+
+def test_restore_refused_without_the_pin(lab, deployed):
+    result = run_orch(lab, "pgha.restore", {"cluster": "lab", "restore": {"type": "immediate"}})
+    assert result["rc"] != 0
+    assert """confirm with pillar='{"confirm_restore": "lab", ...}' (nothing was changed)""" in result["stdout"] + result["stderr"]
+    result = run_orch(lab, "pgha.restore", {"cluster": "lab", "confirm_restore": "lab",
+                                            "restore": {"type": "time", "target": "2001-01-01 00:00:00+00"}})
+    assert result["rc"] != 0
+    assert "no backup of stanza lab ended before 2001-01-01 00:00:00+00" in result["stdout"] + result["stderr"]
+    assert query(lab, lab.node(leader_name(lab)).address, "SELECT 1") == [(1,)]
+
+
+def test_point_in_time_restore(lab, deployed):
+    """Rows, a full backup, more rows, a timestamp, more rows: pgha.restore to the timestamp
+    leaves exactly the rows before it on the primary and on every replica, all on the new
+    timeline, with WAL archiving paused; highstate keeps it paused; pgha.config resumes it."""
+    leader = leader_name(lab)
+    address = lab.node(leader).address
+    query(lab, address, "CREATE TABLE pitr (id int PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())")
+    query(lab, address, "INSERT INTO pitr (id) SELECT generate_series(1, 100)")
+    salt_json(lab, leader, "pgha_pgbackrest.backup", "type=full", timeout=600)
+    query(lab, address, "INSERT INTO pitr (id) SELECT generate_series(101, 200)")
+    target = query(lab, address, "SELECT clock_timestamp()::text")[0][0]
+    wait_for(lambda: query(lab, address, "SELECT clock_timestamp() > %s::timestamptz + interval '1 second'",
+                           (target,))[0][0], what="a second after the target")
+    query(lab, address, "INSERT INTO pitr (id) SELECT generate_series(201, 300)")
+    query(lab, address, "SELECT pg_switch_wal()")
+    assert "checked" in salt_json(lab, leader, "pgha_pgbackrest.check")[leader]
+    timeline = salt_json(lab, leader, "pgha_patroni.status")[leader]["timeline"]
+
+    started = time.monotonic()
+    result = run_orch(lab, "pgha.restore", {"cluster": "lab", "confirm_restore": "lab",
+                                            "restore": {"type": "time", "target": target}}, timeout=1800)
+    assert_orch_ok(result)
+    print(f"\nFIGURE restore_to_time_seconds={time.monotonic() - started:.1f}")
+    new_leader = leader_name(lab)
+    members = salt_json(lab, new_leader, "pgha_patroni.list")[new_leader]["members"]
+    assert sorted(members) == list(CLUSTER), members
+    timelines = {m["timeline"] for m in members.values()}
+    assert len(timelines) == 1 and timelines.pop() > timeline, members
+    for name in CLUSTER:
+        host = lab.node(name).address
+        wait_for(lambda: query(lab, host, "SELECT count(*), max(id) FROM pitr") == [(200, 200)],
+                 timeout=60, what=f"exactly the 200 rows before the target on {name}")
+    assert query(lab, lab.node(new_leader).address, "SHOW archive_command") == [(PAUSED,)]
+
+    # highstate keeps archiving paused; pgha.config resumes it when asked
+    ret = salt_json(lab, new_leader, "state.apply", "pgha")[new_leader]
+    assert all(s["result"] for s in ret.values()), [s["comment"] for s in ret.values() if not s["result"]]
+    assert query(lab, lab.node(new_leader).address, "SHOW archive_command") == [(PAUSED,)]
+    assert_orch_ok(run_orch(lab, "pgha.config", {"cluster": "lab", "resume_archiving": True}))
+    wait_for(lambda: query(lab, lab.node(new_leader).address, "SHOW archive_command") == [
+        ("/usr/bin/pgbackrest --stanza=lab archive-push %p",)], what="archiving resumed")
+    assert "checked" in salt_json(lab, new_leader, "pgha_pgbackrest.check")[new_leader]
+

@@ -70,9 +70,14 @@ SCENARIOS = {
     },
     # Backups: pgBackRest with a posix repository on storage every node shares (a host
     # directory bound into each node, as NFS would be); replicas restore from it first.
+    # pg4 is a spare that becomes a second cluster, "clone", bootstrapped from lab's backup.
     "backup": {
-        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13},
-        "roles": {n: ["postgresql", "etcd"] for n in ("pg1", "pg2", "pg3")},
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13, "pg4": 14},
+        "roles": {n: ["postgresql", "etcd"] for n in ("pg1", "pg2", "pg3", "pg4")},
+        "spares": ["pg4"],
+        "node_pillar": {"pg4": {"cluster_name": "clone", "cluster_vip": f"{SUBNET}.101",
+                                "patroni": {"bootstrap_method": "pgbackrest"},
+                                "restore": {"stanza": "lab"}}},
         "shared": {"pgbackrest": "/var/lib/pgbackrest"},
         "pillar": {"pgha": {"pgbackrest": {"enabled": True},
                             "patroni": {"create_replica_methods": ["pgbackrest", "basebackup"]}}},
