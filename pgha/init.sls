@@ -9,6 +9,10 @@ include:
 {%- endif %}
 {%- if 'postgresql' in pgha.roles %}
   - {{ tplroot }}.postgresql
+{%-   if pgha.wal_g.enabled %}
+{#-   before Patroni: a replica (or a new cluster) may be restored from WAL-G #}
+  - {{ tplroot }}.wal_g
+{%-   endif %}
   - {{ tplroot }}.patroni
 {%-   if pgha.vip_manager.enabled %}
   - {{ tplroot }}.vip_manager

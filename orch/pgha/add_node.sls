@@ -43,6 +43,7 @@ pgha-add-{{ target }}-replica:
     - tgt: {{ target }}
     - sls:
       - pgha.postgresql
+      - pgha.wal_g.optional
       - pgha.patroni
       - pgha.vip_manager.optional
       - pgha.pgbouncer.optional

@@ -42,6 +42,7 @@ pgha-patroni-{{ node }}-deployed:
     - tgt: {{ node }}
     - sls:
       - pgha.postgresql
+      - pgha.wal_g.optional
       - pgha.patroni
       - pgha.gate.patroni
     - pillar:
