@@ -408,6 +408,10 @@ def _check_wal_g(cfg):
     if not any(key.endswith("_PREFIX") for key in options):
         problems.append(("wal_g:json", "needs a storage, e.g. WALG_S3_PREFIX, WALG_GS_PREFIX, "
                          "WALG_AZ_PREFIX or WALG_FILE_PREFIX"))
+    for key, value in sorted(options.items()):
+        if value.startswith(EXAMPLE_PASSWORD_PREFIX):
+            problems.append((f"wal_g:json:{key}", "is still the placeholder from pillar.example: "
+                             "set the real value"))
     return problems
 
 
