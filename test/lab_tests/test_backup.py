@@ -3,7 +3,7 @@ nodes share): pgha.deploy creates the stanza from the leader and WAL reaches the
 through Patroni's archive_command; a full backup from the module; the schedule in the
 postgres crontab; a replica rebuilt from the repository (create_replica_methods: pgbackrest).
 """
-from .helpers import assert_orch_ok, leader_name, query, salt_json, wait_for
+from .helpers import assert_orch_ok, assert_replica_rebuilt_with, leader_name, query, salt_json
 
 SCENARIO = "backup"
 
@@ -49,13 +49,4 @@ def test_scheduled_backup_runs_on_the_primary_only(lab, deployed):
 
 
 def test_replica_rebuilt_from_the_repository(lab, deployed):
-    leader = leader_name(lab)
-    replica = sorted(n.name for n in lab.nodes() if n.name != leader)[-1]
-    query(lab, lab.node(leader).address,
-          "CREATE TABLE IF NOT EXISTS backup_check AS SELECT generate_series(1, 100) AS id")
-    assert salt_json(lab, leader, "pgha_patroni.reinit", replica, timeout=600)[leader] == {
-        replica: "reinitialized"}
-    log = lab.node(replica).exec(["journalctl", "-u", "patroni", "--no-pager"], capture=True).stdout
-    assert "replica has been created using pgbackrest" in log, log[-3000:]
-    wait_for(lambda: query(lab, lab.node(replica).address, "SELECT count(*) FROM backup_check")[0][0] == 100,
-             timeout=60, what=f"rows on {replica}")
+    assert_replica_rebuilt_with(lab, "pgbackrest", "backup_check")

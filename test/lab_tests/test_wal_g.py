@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from .helpers import assert_orch_ok, leader_name, query, salt_json, wait_for
+from .helpers import assert_orch_ok, assert_replica_rebuilt_with, leader_name, query, salt_json, wait_for
 
 SCENARIO = "wal-g"
 WAL_G = "/usr/local/bin/wal-g --config /var/lib/postgresql/.walg.json"
@@ -68,14 +68,6 @@ def test_scheduled_backup_runs_on_the_primary_only(lab, deployed):
 
 def test_replica_rebuilt_from_wal_g(lab, deployed):
     leader = leader_name(lab)
-    replica = sorted(n.name for n in lab.nodes() if n.name != leader)[-1]
     if not _backups(lab, leader):
         lab.node(leader).exec(["systemctl", "start", "pgha-wal-g-backup.service"])
-    query(lab, lab.node(leader).address,
-          "CREATE TABLE IF NOT EXISTS wal_g_check AS SELECT generate_series(1, 100) AS id")
-    assert salt_json(lab, leader, "pgha_patroni.reinit", replica, timeout=600)[leader] == {
-        replica: "reinitialized"}
-    log = lab.node(replica).exec(["journalctl", "-u", "patroni", "--no-pager"], capture=True).stdout
-    assert "replica has been created using wal_g" in log, log[-3000:]
-    wait_for(lambda: query(lab, lab.node(replica).address, "SELECT count(*) FROM wal_g_check")[0][0] == 100,
-             timeout=60, what=f"rows on {replica}")
+    assert_replica_rebuilt_with(lab, "wal_g", "wal_g_check")
