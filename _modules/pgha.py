@@ -33,6 +33,8 @@ BOOTSTRAP_METHODS = ("initdb", "pgbackrest", "wal_g")
 RESTORE_TYPES = ("default", "time", "lsn", "name", "xid", "immediate")
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?|[A-Za-z_/]+)$")
 LSN_RE = re.compile(r"^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")
+# WAL-G options pgha writes itself (where PostgreSQL is), never from pillar.
+WAL_G_OWN_OPTIONS = ("PGDATA", "PGHOST", "PGPORT")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -273,9 +275,10 @@ def check(pillar_pgha, defaults):
             f"(got {methods!r})")
     elif "pgbackrest" in methods and not pgbr.get("enabled"):
         bad("patroni:create_replica_methods", "has pgbackrest but pgbackrest:enabled is false")
-    elif "wal_g" in methods:
-        bad("patroni:create_replica_methods", "has wal_g, which pgha does not configure yet")
+    elif "wal_g" in methods and not _get(cfg, "wal_g:enabled"):
+        bad("patroni:create_replica_methods", "has wal_g but wal_g:enabled is false")
     problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_bootstrap(cfg))
+    problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_wal_g(cfg))
 
     if not isinstance(cfg.get("postgresql_exists", False), bool):
         bad("postgresql_exists", f"must be true or false (got {cfg.get('postgresql_exists')!r})")
@@ -362,13 +365,54 @@ def _check_bootstrap(cfg):
     elif method == "pgbackrest" and not _get(cfg, "pgbackrest:enabled"):
         problems.append(("patroni:bootstrap_method", "is pgbackrest but pgbackrest:enabled is false: "
                          "configure the repository to bootstrap from"))
-    elif method == "wal_g":
-        problems.append(("patroni:bootstrap_method", "is wal_g, which pgha does not configure yet"))
+    elif method == "wal_g" and not _get(cfg, "wal_g:enabled"):
+        problems.append(("patroni:bootstrap_method", "is wal_g but wal_g:enabled is false: "
+                         "configure WAL-G to bootstrap from"))
     restore = cfg.get("restore") if isinstance(cfg.get("restore"), dict) else {}
     problems.extend(check_restore_target(restore))
     if not isinstance(cfg.get("disable_archive_command", True), bool):
         problems.append(("disable_archive_command", "must be true or false "
                          f"(got {cfg.get('disable_archive_command')!r})"))
+    return problems
+
+
+def _check_wal_g(cfg):
+    """Problems as (key, message) with WAL-G: the binary, its options (pgha:wal_g:json), one WAL
+    archive per cluster. ``cfg`` is the merged pgha pillar."""
+    problems = []
+    walg = cfg.get("wal_g") or {}
+    options = walg.get("json")
+    if not isinstance(options, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in options.items()):
+        problems.append(("wal_g:json", "must be a mapping of WAL-G option names to strings "
+                         "(quote numbers and booleans: WALG_DELTA_MAX_STEPS: '6')"))
+        options = {}
+    own = sorted(set(options) & set(WAL_G_OWN_OPTIONS))
+    if own:
+        problems.append(("wal_g:json", f"must not set {', '.join(own)}: pgha writes them from "
+                         "postgresql:data_dir, postgresql:port and the socket directory"))
+    retain = _int(walg.get("retain_full"))
+    if retain is None or retain < 0:
+        problems.append(("wal_g:retain_full", "must be a whole number >= 0, 0 keeps every backup "
+                         f"(got {walg.get('retain_full')!r})"))
+    if not walg.get("enabled"):
+        return problems
+    if not (walg.get("url") and walg.get("source_hash")):
+        problems.append(("wal_g:url", "and wal_g:source_hash are both required with wal_g:enabled "
+                         "(WAL-G is not packaged: Salt downloads the binary and checks it)"))
+    elif str(walg["url"]).endswith((".tar.gz", ".tgz", ".zip")):
+        problems.append(("wal_g:url", "must be the wal-g binary itself (a release's file without "
+                         f".tar.gz), not an archive (got {walg['url']!r})"))
+    if _get(cfg, "pgbackrest:enabled"):
+        problems.append(("wal_g:enabled", "choose one archive: pgbackrest:enabled and wal_g:enabled "
+                         "are both true"))
+    if not any(key.endswith("_PREFIX") for key in options):
+        problems.append(("wal_g:json", "needs a storage, e.g. WALG_S3_PREFIX, WALG_GS_PREFIX, "
+                         "WALG_AZ_PREFIX or WALG_FILE_PREFIX"))
+    for key, value in sorted(options.items()):
+        if value.startswith(EXAMPLE_PASSWORD_PREFIX):
+            problems.append((f"wal_g:json:{key}", "is still the placeholder from pillar.example: "
+                             "set the real value"))
     return problems
 
 

@@ -9,15 +9,19 @@ include:
 {%- endif %}
 {%- if 'postgresql' in pgha.roles %}
   - {{ tplroot }}.postgresql
+{#-   backups before Patroni: a replica (or a new cluster) may be restored from them #}
+{%-   if pgha.pgbackrest.enabled %}
+  - {{ tplroot }}.pgbackrest
+{%-   endif %}
+{%-   if pgha.wal_g.enabled %}
+  - {{ tplroot }}.wal_g
+{%-   endif %}
   - {{ tplroot }}.patroni
 {%-   if pgha.vip_manager.enabled %}
   - {{ tplroot }}.vip_manager
 {%-   endif %}
 {%-   if pgha.pgbouncer.enabled %}
   - {{ tplroot }}.pgbouncer
-{%-   endif %}
-{%-   if pgha.pgbackrest.enabled %}
-  - {{ tplroot }}.pgbackrest
 {%-   endif %}
 {%- endif %}
 {%- if 'balancer' in pgha.roles %}

@@ -20,6 +20,9 @@ include:
 {%-   if pgha.pgbackrest.enabled %}
   - {{ tplroot }}.pgbackrest.install
 {%-   endif %}
+{%-   if pgha.wal_g.enabled %}
+  - {{ tplroot }}.wal_g.install
+{%-   endif %}
 {%- endif %}
 {%- if 'balancer' in pgha.roles %}
   - {{ tplroot }}.haproxy.install

@@ -43,6 +43,8 @@ pgha-add-{{ target }}-replica:
     - tgt: {{ target }}
     - sls:
       - pgha.postgresql
+      - pgha.pgbackrest.optional
+      - pgha.wal_g.optional
       - pgha.patroni
       - pgha.vip_manager.optional
       - pgha.pgbouncer.optional

@@ -42,6 +42,8 @@ pgha-patroni-{{ node }}-deployed:
     - tgt: {{ node }}
     - sls:
       - pgha.postgresql
+      - pgha.pgbackrest.optional
+      - pgha.wal_g.optional
       - pgha.patroni
       - pgha.gate.patroni
     - pillar:
@@ -73,13 +75,12 @@ pgha-users-applied:
 {%- set last = namespace(step='pgha-users-applied') %}
 {%- if site.get('pgbackrest', {}).get('enabled') %}
 
-{#- pgBackRest everywhere (config, schedule), then the stanza from the leader. #}
+{#- The stanza from the leader (pgBackRest itself came with each node's Patroni step). #}
 pgha-pgbackrest-deployed:
   salt.state:
     - tgt: {{ tgt.postgresql }}
     - tgt_type: compound
     - sls:
-      - pgha.pgbackrest
       - pgha.pgbackrest.stanza
     - require:
       - salt: pgha-users-applied

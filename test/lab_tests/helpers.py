@@ -200,3 +200,19 @@ def state_comments(result_or_ret, state_id):
                 if isinstance(st, dict) and st.get("__id__", sid.split("_|-")[1] if "_|-" in sid else sid) == state_id:
                     found.setdefault(minion, []).append(st.get("comment"))
     return found
+
+
+def assert_replica_rebuilt_with(lab, method, table, members=None):
+    """Reinitialise the last replica by name among `members` (default: every lab node;
+    Patroni's create_replica_methods decide how) and check that `method` created it and
+    that it has the leader's 100 rows of `table`."""
+    leader = leader_name(lab)
+    replica = sorted(n for n in members or [n.name for n in lab.nodes()] if n != leader)[-1]
+    query(lab, lab.node(leader).address,
+          f"CREATE TABLE IF NOT EXISTS {table} AS SELECT generate_series(1, 100) AS id")
+    assert salt_json(lab, leader, "pgha_patroni.reinit", replica, timeout=600)[leader] == {
+        replica: "reinitialized"}
+    log = lab.node(replica).exec(["journalctl", "-u", "patroni", "--no-pager"], capture=True).stdout
+    assert f"replica has been created using {method}" in log, log[-3000:]
+    wait_for(lambda: query(lab, lab.node(replica).address, f"SELECT count(*) FROM {table}")[0][0] == 100,
+             timeout=60, what=f"rows on {replica}")

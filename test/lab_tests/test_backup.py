@@ -6,7 +6,8 @@ cloned from the backup; point-in-time recovery of the running cluster with pgha.
 """
 import time
 
-from .helpers import assert_orch_ok, leader_name, query, run_orch, salt_json, wait_for
+from .helpers import (assert_orch_ok, assert_replica_rebuilt_with, leader_name, query, run_orch,
+                      salt_json, wait_for)
 
 SCENARIO = "backup"
 CLUSTER = ("pg1", "pg2", "pg3")
@@ -54,16 +55,7 @@ def test_scheduled_backup_runs_on_the_primary_only(lab, deployed):
 
 
 def test_replica_rebuilt_from_the_repository(lab, deployed):
-    leader = leader_name(lab)
-    replica = sorted(n for n in CLUSTER if n != leader)[-1]
-    query(lab, lab.node(leader).address,
-          "CREATE TABLE IF NOT EXISTS backup_check AS SELECT generate_series(1, 100) AS id")
-    assert salt_json(lab, leader, "pgha_patroni.reinit", replica, timeout=600)[leader] == {
-        replica: "reinitialized"}
-    log = lab.node(replica).exec(["journalctl", "-u", "patroni", "--no-pager"], capture=True).stdout
-    assert "replica has been created using pgbackrest" in log, log[-3000:]
-    wait_for(lambda: query(lab, lab.node(replica).address, "SELECT count(*) FROM backup_check")[0][0] == 100,
-             timeout=60, what=f"rows on {replica}")
+    assert_replica_rebuilt_with(lab, "pgbackrest", "backup_check", CLUSTER)
 
 
 def _archive_max(lab, node, stanza):

@@ -3,6 +3,7 @@
 The pillar here is site data only (addresses, secrets, the offline package sources); every
 default comes from the formula's parameters/defaults.yaml.
 """
+import os
 import secrets
 
 SUBNET = "10.213.0"
@@ -81,6 +82,21 @@ SCENARIOS = {
         "shared": {"pgbackrest": "/var/lib/pgbackrest"},
         "pillar": {"pgha": {"pgbackrest": {"enabled": True},
                             "patroni": {"create_replica_methods": ["pgbackrest", "basebackup"]}}},
+    },
+    # WAL-G on file storage every node shares (a host directory bound into each node, as NFS
+    # would be); replicas restore from its backups first. WAL-G is not packaged and cannot be
+    # downloaded offline: PGHA_WAL_G_URL (a URL the nodes reach, e.g. file:///srv/pgha-repo/wal-g
+    # after copying the binary into the package repository) and PGHA_WAL_G_SHA256 supply it.
+    "wal-g": {
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13},
+        "roles": {n: ["postgresql", "etcd"] for n in ("pg1", "pg2", "pg3")},
+        "shared": {"wal-g": "/var/lib/wal-g"},
+        "pillar": {"pgha": {
+            "wal_g": {"enabled": True, "url": os.environ.get("PGHA_WAL_G_URL", ""),
+                      "source_hash": ("sha256=" + os.environ["PGHA_WAL_G_SHA256"]
+                                      if os.environ.get("PGHA_WAL_G_SHA256") else ""),
+                      "json": {"WALG_FILE_PREFIX": "/var/lib/wal-g"}},
+            "patroni": {"create_replica_methods": ["wal_g", "basebackup"]}}},
     },
     # Patroni from PyPI (pinned, in a virtualenv, from the offline wheelhouse); etcd on one
     # node only, so the other database node is a pure etcd client.

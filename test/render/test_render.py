@@ -64,6 +64,7 @@ LEAF_SLS = {
     "pgha.gate.balancer", "pgha.gate.tags", "pgha.ops.restart", "pgha.ops.switchover",
     "pgha.ops.update", "pgha.ops.leave", "pgha.ops.etcd_member_removed", "pgha.postgresql.adopt",
     "pgha.pgbackrest.install", "pgha.pgbackrest.config", "pgha.pgbackrest.schedule",
+    "pgha.wal_g.install", "pgha.wal_g.config", "pgha.wal_g.schedule",
 }
 
 GRAINS = {
@@ -141,6 +142,31 @@ PILLARS["backup"] = _pillar(
     pgbackrest={"enabled": True, "repo": {"type": "s3", "path": "/pgha", "s3-bucket": "b",
                                           "s3-key-secret": "s3-secret"}},
     patroni={"create_replica_methods": ["pgbackrest", "basebackup"]})
+# WAL-G on, storage on S3 (credentials in wal_g:json), replicas restored from its backups first.
+WAL_G_SECRETS = ("walg-key-id", "walg-s3-secret")
+PILLARS["wal_g"] = _pillar(
+    roles=["postgresql", "etcd"], cluster_vip=VIP,
+    wal_g={"enabled": True, "url": "https://mirror.example/wal-g-pg-ubuntu-22.04-amd64",
+           "source_hash": "sha256=" + "ab" * 32,
+           "json": {"WALG_S3_PREFIX": "s3://pgha-backups/main", "AWS_REGION": "eu-west-1",
+                    "AWS_ACCESS_KEY_ID": WAL_G_SECRETS[0],
+                    "AWS_SECRET_ACCESS_KEY": WAL_G_SECRETS[1],
+                    "WALG_DELTA_MAX_STEPS": "6"}},
+    patroni={"create_replica_methods": ["wal_g", "basebackup"]})
+# WAL-G on storage every node shares (WALG_FILE_PREFIX), no timer, every backup kept.
+PILLARS["wal_g_file"] = _pillar(
+    roles=["postgresql"], cluster_vip=VIP, dcs_exists=True, etcd={"endpoints": EXISTING_ETCD},
+    wal_g={"enabled": True, "url": "file:///srv/pgha-repo/wal-g", "source_hash": "sha256=" + "cd" * 32,
+           "json": {"WALG_FILE_PREFIX": "/var/lib/wal-g"}, "backup_on_calendar": "", "retain_full": 0})
+# A clone: a new cluster bootstrapped from another cluster's pgBackRest stanza at a time.
+PILLARS["clone"] = _pillar(
+    roles=["postgresql", "etcd"], cluster_name="copy",
+    pgbackrest={"enabled": True}, patroni={"bootstrap_method": "pgbackrest"},
+    restore={"stanza": "main", "type": "time", "target": "2026-11-26 04:00:00+00"})
+# A new cluster from WAL-G's latest backup, archiving on from the start.
+PILLARS["wal_g_clone"] = _pillar(
+    roles=["postgresql", "etcd"], wal_g=PILLARS["wal_g"]["pgha"]["wal_g"],
+    patroni={"bootstrap_method": "wal_g"}, disable_archive_command=False)
 LEADER_PILLARS = {"typeb_vip", "typea", "backup"}
 TYPE_A_PILLARS = {"typea", "typea_lb"}
 MINION_IDS = {"typea_lb": "lb1"}          # the others: pg1
@@ -187,13 +213,26 @@ def get(tgt, fun, tgt_type="glob", exclude_minion=False):
 
 # Type A renders on one distribution per family (the run time stays reasonable): the
 # database node's show_sls renders the balancer's SLS (haproxy, keepalived) too.
-ONLY_ON = {"typea": ("debian12", "rhel9"), "typea_lb": ("debian12",), "backup": ("debian12",)}
+ONLY_ON = {"typea": ("debian12", "rhel9"), "typea_lb": ("debian12",), "backup": ("debian12",),
+           "wal_g": ("debian12", "rhel9"), "wal_g_file": ("debian12",), "clone": ("debian12",),
+           "wal_g_clone": ("debian12",)}
 COMBOS = [(g, p) for g in GRAINS for p in PILLARS if g in ONLY_ON.get(p, GRAINS)]
 COMBO_IDS = [f"{g}-{p}" for g, p in COMBOS]
 # `pgha` alone (the highstate of the node's roles), and the rendered Patroni config file.
 HIGHSTATE_COMBOS = [("debian12", p) for p in PILLARS]
 TEMPLATE_COMBOS = [("debian12", "typeb_vip"), ("rhel9", "typeb_vip"), ("debian12", "dcs_exists"),
-                   ("debian12", "typea"), ("debian12", "backup")]
+                   ("debian12", "typea"), ("debian12", "backup"), ("debian12", "wal_g"),
+                   ("debian12", "clone"), ("debian12", "wal_g_clone")]
+# WAL-G's configuration file, and the wal_g bootstrap method (through a probe template).
+WAL_G_JSON_COMBOS = [("debian12", "wal_g"), ("rhel9", "wal_g")]
+BOOTSTRAP_PROBE = ("{%- from 'pgha/patroni/files/bootstrap_wal_g.jinja' import bootstrap_wal_g with context %}"
+                   "{{ bootstrap_wal_g | json }}")
+# pgbackrest.conf with the context pgha/pgbackrest/config.sls gives it.
+PGBACKREST_CONF_PROBE = (
+    "{%- from 'pgha/map.jinja' import pgha with context %}"
+    "{%- with pgbr=pgha.pgbackrest, restore_stanza=pgha.restore.stanza, data_dir=pgha.postgresql.data_dir,"
+    " port=pgha.postgresql.port, socket=pgha.paths.run_dir %}"
+    "{% include 'pgha/pgbackrest/files/pgbackrest.conf.jinja' %}{% endwith %}")
 
 REQUISITES = {"require", "watch", "onchanges", "onfail", "prereq", "listen", "use",
               "require_in", "watch_in", "onchanges_in", "onfail_in", "prereq_in", "listen_in",
@@ -290,6 +329,9 @@ def rendered(tmp_path_factory, patroni_leader):
     (base / "file_roots" / "pgha").symlink_to(REPO / "pgha")
     (base / "fake_mine").mkdir()
     (base / "fake_mine" / "mine.py").write_text(_FAKE_MINE)
+    (base / "file_roots" / "probe").mkdir()
+    (base / "file_roots" / "probe" / "bootstrap_wal_g.jinja").write_text(BOOTSTRAP_PROBE)
+    (base / "file_roots" / "probe" / "pgbackrest_conf.jinja").write_text(PGBACKREST_CONF_PROBE)
     confdirs = {combo: _minion_config(base, *combo, patroni_leader) for combo in COMBOS}
     jobs = {("show_sls",) + combo: (confdirs[combo], "state.show_sls", ",".join(SLS))
             for combo in COMBOS}
@@ -299,6 +341,16 @@ def rendered(tmp_path_factory, patroni_leader):
                                          "salt://pgha/patroni/files/config.yml.jinja",
                                          "default_renderer=jinja", "tplroot=pgha")
                  for combo in TEMPLATE_COMBOS})
+    jobs.update({("walg_json",) + combo: (confdirs[combo], "slsutil.renderer",
+                                          "salt://pgha/wal_g/files/walg.json.jinja",
+                                          "default_renderer=jinja", "tplroot=pgha")
+                 for combo in WAL_G_JSON_COMBOS})
+    jobs[("bootstrap_wal_g", "debian12", "wal_g")] = (
+        confdirs[("debian12", "wal_g")], "slsutil.renderer", "salt://probe/bootstrap_wal_g.jinja",
+        "default_renderer=jinja", "tplroot=pgha")
+    jobs[("pgbackrest_conf", "debian12", "clone")] = (
+        confdirs[("debian12", "clone")], "slsutil.renderer", "salt://probe/pgbackrest_conf.jinja",
+        "default_renderer=jinja", "tplroot=pgha")
     with ThreadPoolExecutor(max_workers=max(2, (os.cpu_count() or 2) + 1)) as pool:
         futures = {key: pool.submit(_salt_call, *args) for key, args in jobs.items()}
         return {key: future.result() for key, future in futures.items()}
@@ -582,9 +634,12 @@ def test_dynamic_config_is_the_bootstrap_dcs(rendered, grains_id, pillar_id):
     """One source: what highstate keeps in the DCS is what bootstrap writes there."""
     states = _states(rendered, "show_sls", grains_id, pillar_id)
     config = _patroni_config(rendered, grains_id, pillar_id)
+    expected = copy.deepcopy(config["bootstrap"]["dcs"])
+    if pillar_id == "clone":   # bootstrap pauses archiving; the pillar's command waits for a resume
+        expected["postgresql"]["parameters"]["archive_command"] = "/usr/bin/pgbackrest --stanza=copy archive-push %p"
     assert _state(states, "pgha-patroni-dynamic-config-managed") == (
         "pgha_patroni", "dynamic_config", {
-            "config": config["bootstrap"]["dcs"], "archiving": "keep",
+            "config": expected, "archiving": "keep",
             "paused_archive_command": "true  # pgha: WAL archiving paused after a restore",
             "require": [{"service": "pgha-patroni-service-running"}]})
     assert "pause" not in config["bootstrap"]["dcs"]      # maintenance mode survives highstate
@@ -673,6 +728,133 @@ def test_pgbackrest_states(rendered):
     assert "[main]\npg1-path=/var/lib/postgresql/15/main\npg1-port=5432\n" in text
 
 
+# -- WAL-G ---------------------------------------------------------------------------------------
+
+WAL_G = "/usr/local/bin/wal-g --config /var/lib/postgresql/.walg.json"
+
+
+def _rendered_text(rendered, kind, grains_id, pillar_id):
+    result = rendered[(kind, grains_id, pillar_id)]
+    assert result["rc"] == 0 and isinstance(result["data"], str), (
+        f"{result['stdout']}\n{result['stderr']}")
+    return result["data"]
+
+
+def test_wal_g_archive_and_replica_method(rendered):
+    config = _patroni_config(rendered, "debian12", "wal_g")
+    params = config["bootstrap"]["dcs"]["postgresql"]["parameters"]
+    assert params["archive_mode"] == "on"
+    assert params["archive_command"] == f"{WAL_G} wal-push %p"
+    pg = config["postgresql"]
+    assert pg["create_replica_methods"] == ["wal_g", "basebackup"]
+    assert pg["wal_g"] == {"command": f"{WAL_G} backup-fetch /var/lib/postgresql/15/main LATEST",
+                           "no_params": True}
+    assert pg["recovery_conf"] == {"restore_command": f"{WAL_G} wal-fetch %f %p"}
+    assert "pgbackrest" not in pg
+    # what highstate keeps in the DCS archives through WAL-G too
+    states = _states(rendered, "show_sls", "debian12", "wal_g")
+    dynamic = _state(states, "pgha-patroni-dynamic-config-managed")[2]["config"]
+    assert dynamic["postgresql"]["parameters"]["archive_command"] == f"{WAL_G} wal-push %p"
+
+
+def test_wal_g_bootstrap_method(rendered):
+    """The self-contained block pgha:patroni:bootstrap_method plugs into bootstrap:."""
+    method = json.loads(_rendered_text(rendered, "bootstrap_wal_g", "debian12", "wal_g"))
+    assert method == {"wal_g": {
+        "command": f"{WAL_G} backup-fetch /var/lib/postgresql/15/main LATEST",
+        "no_params": True,
+        "recovery_conf": {"restore_command": f"{WAL_G} wal-fetch %f %p",
+                          "recovery_target_action": "promote",
+                          "recovery_target_timeline": "latest"}}}
+
+
+@pytest.mark.parametrize("grains_id", ONLY_ON["wal_g"])
+def test_wal_g_states(rendered, grains_id):
+    states = _states(rendered, "show_sls", grains_id, "wal_g")
+    home = "/var/lib/pgsql" if GRAINS[grains_id]["os_family"] == "RedHat" else "/var/lib/postgresql"
+    # not packaged: the binary from pillar, checked against its hash
+    assert _state(states, "pgha-wal-g-binary-managed") == ("file", "managed", {
+        "name": "/usr/local/bin/wal-g", "source": "https://mirror.example/wal-g-pg-ubuntu-22.04-amd64",
+        "source_hash": "sha256=" + "ab" * 32, "mode": "0755"})
+    # the storage credentials: owner-only, never diffed, and not among the state's arguments
+    module, function, args = _state(states, "pgha-wal-g-config-file-managed")
+    assert (module, function, args["name"]) == ("file", "managed", f"{home}/.walg.json")
+    assert (args["mode"], args["show_changes"], args["user"], args["group"]) == (
+        "0600", False, "postgres", "postgres")
+    assert args["context"] == {"tplroot": "pgha"}
+    assert args["require"] == [{"sls": "pgha.postgresql.install"}]
+    assert "pgha-wal-g-file-prefix-dir-managed" not in states        # s3: no local path
+    # the backup timer: backup-push on the primary only, then the retention
+    service = _state(states, "pgha-wal-g-backup-service-managed")[2]
+    assert service["name"] == "/etc/systemd/system/pgha-wal-g-backup.service"
+    assert "User=postgres" in service["contents"] and "pg_is_in_recovery()" in service["contents"]
+    wal_g = f"/usr/local/bin/wal-g --config {home}/.walg.json"
+    assert (f"|| {{ {wal_g} backup-push {PG[grains_id][1]} && {wal_g} delete retain FULL 4 --confirm; }}'"
+            in service["contents"])
+    timer = _state(states, "pgha-wal-g-backup-timer-managed")[2]
+    assert "OnCalendar=*-*-* 01:00:00" in timer["contents"]
+    assert _state(states, "pgha-wal-g-backup-timer-running")[2]["name"] == "pgha-wal-g-backup.timer"
+    assert "pgha-wal-g-backup-timer-dead" not in states
+
+
+@pytest.mark.parametrize("grains_id", [g for g, _ in WAL_G_JSON_COMBOS])
+def test_wal_g_config_file(rendered, grains_id):
+    text = _rendered_text(rendered, "walg_json", grains_id, "wal_g")
+    assert text.startswith("{")
+    options = json.loads(text)
+    _, data_dir, _, _, _, _ = PG[grains_id]
+    assert options == {
+        "WALG_S3_PREFIX": "s3://pgha-backups/main", "AWS_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "walg-key-id", "AWS_SECRET_ACCESS_KEY": "walg-s3-secret",
+        "WALG_DELTA_MAX_STEPS": "6",
+        # where PostgreSQL is: pgha's, not pillar's
+        "PGDATA": data_dir, "PGHOST": "/var/run/postgresql", "PGPORT": "5432"}
+
+
+@pytest.mark.parametrize("kind", ["show_sls", "highstate"])
+def test_wal_g_secrets_stay_in_the_file(rendered, kind):
+    """No secret of wal_g:json in any rendered state: not in an argument, a test.nop name or
+    anything else a state run could print as its comment."""
+    text = json.dumps(_states(rendered, kind, "debian12", "wal_g"))
+    for secret in WAL_G_SECRETS:
+        assert secret not in text
+
+
+def test_wal_g_file_storage_without_schedule(rendered):
+    states = _states(rendered, "show_sls", "debian12", "wal_g_file")
+    module, function, args = _state(states, "pgha-wal-g-file-prefix-dir-managed")
+    assert (module, function, args["name"], args["mode"], args["user"]) == (
+        "file", "directory", "/var/lib/wal-g", "0750", "postgres")
+    assert _state(states, "pgha-wal-g-binary-managed")[2]["source"] == "file:///srv/pgha-repo/wal-g"
+    # backup_on_calendar '': no timer, and one an earlier pillar installed goes
+    assert not [s for s in states if s.startswith("pgha-wal-g-backup-") and s.endswith("-managed")]
+    assert _state(states, "pgha-wal-g-backup-timer-dead")[2] == {
+        "name": "pgha-wal-g-backup.timer", "enable": False}
+    assert _state(states, "pgha-wal-g-backup-units-absent")[2]["names"] == [
+        "/etc/systemd/system/pgha-wal-g-backup.timer", "/etc/systemd/system/pgha-wal-g-backup.service"]
+
+
+def test_wal_g_highstate_configures_it_before_patroni(rendered):
+    states = _states(rendered, "highstate", "debian12", "wal_g")
+    sls = {body["__sls__"] for body in states.values()}
+    assert {"pgha.wal_g.install", "pgha.wal_g.config", "pgha.wal_g.schedule"} <= sls
+    assert not {s for s in sls if s.startswith("pgha.pgbackrest")}
+
+    def order(state_id):     # the compiler's order: include order, as the run applies it
+        (items,) = [v for k, v in states[state_id].items() if not k.startswith("__")]
+        return next(i["order"] for i in items if isinstance(i, dict) and "order" in i)
+    assert order("pgha-wal-g-config-file-managed") < order("pgha-patroni-service-running")
+
+
+def test_no_wal_g_by_default(rendered):
+    config = _patroni_config(rendered, "debian12", "typeb_vip")
+    assert "wal_g" not in config["postgresql"]
+    states = _states(rendered, "highstate", "debian12", "typeb_vip")
+    assert not {b["__sls__"] for b in states.values() if b["__sls__"].startswith("pgha.wal_g")}
+    nop = _state(_states(rendered, "show_sls", "debian12", "typeb_vip"), "pgha-wal-g-not-used")
+    assert nop == ("test", "nop", {"name": "WAL-G is not enabled (pgha:wal_g:enabled)"})
+
+
 # -- what highstate (`pgha`) applies for the node's roles -------------------------------------
 
 @pytest.mark.parametrize("pillar_id,has_etcd,has_vip_manager", [
@@ -709,7 +891,7 @@ def test_patroni_config_file(rendered, grains_id, pillar_id):
     config = _patroni_config(rendered, grains_id, pillar_id)
     _, data_dir, bin_dir, _, _, _ = PG[grains_id]
     assert {"scope", "namespace", "name", "restapi", "bootstrap", "postgresql", "tags"} <= set(config)
-    assert (config["scope"], config["name"], config["namespace"]) == ("main", "pg1", "/service/")
+    assert (config["scope"], config["name"], config["namespace"]) == (PILLARS[pillar_id]["pgha"]["cluster_name"], "pg1", "/service/")
     # secrets come through unmasked (Salt 3008 masks pillar only outside templates)
     assert config["restapi"] == {
         "listen": "0.0.0.0:8008", "connect_address": f"{NODE_ADDRESS}:8008",
@@ -1023,3 +1205,47 @@ def test_type_b_highstate_has_no_type_a_states(rendered, pillar_id):
     assert not {s for s in sls if s.startswith(TYPE_A_SLS_PREFIXES)}
     assert not [s for s in states if s.startswith(("pgha-pgbouncer-", "pgha-haproxy-",
                                                    "pgha-keepalived-"))]
+
+
+# -- bootstrap from a backup, restore ------------------------------------------------------------
+
+def test_clone_bootstraps_from_the_source_stanza(rendered):
+    config = _patroni_config(rendered, "debian12", "clone")
+    assert config["scope"] == "copy"
+    source = "/usr/bin/pgbackrest --stanza=main"
+    assert config["bootstrap"]["method"] == "pgbackrest"
+    assert config["bootstrap"]["pgbackrest"] == {
+        "command": f'{source} --delta restore --type=time "--target=2026-11-26 04:00:00+00" --target-action=promote',
+        "keep_existing_recovery_conf": True, "no_params": True,
+        "recovery_conf": {"restore_command": f'{source} archive-get %f "%p"',
+                          "recovery_target_action": "promote", "recovery_target_timeline": "latest",
+                          "recovery_target_time": "2026-11-26 04:00:00+00"}}
+    # its own archive is its own stanza, and starts paused
+    params = config["bootstrap"]["dcs"]["postgresql"]["parameters"]
+    assert params["archive_command"] == "true  # pgha: WAL archiving paused after a restore"
+    assert config["postgresql"]["recovery_conf"] == {
+        "restore_command": '/usr/bin/pgbackrest --stanza=copy archive-get %f "%p"'}
+    # while highstate keeps the pillar's command as the one a resume restores
+    states = _states(rendered, "show_sls", "debian12", "clone")
+    dynamic = _state(states, "pgha-patroni-dynamic-config-managed")[2]
+    assert dynamic["config"]["postgresql"]["parameters"]["archive_command"] == (
+        "/usr/bin/pgbackrest --stanza=copy archive-push %p")
+    assert dynamic["archiving"] == "keep"
+
+
+def test_clone_reads_the_source_stanza_section(rendered):
+    text = _rendered_text(rendered, "pgbackrest_conf", "debian12", "clone")
+    assert "[copy]" in text and "[main]" in text
+
+
+def test_wal_g_bootstrap_with_archiving_kept(rendered):
+    config = _patroni_config(rendered, "debian12", "wal_g_clone")
+    assert config["bootstrap"]["method"] == "wal_g"
+    assert config["bootstrap"]["wal_g"]["command"].endswith("backup-fetch /var/lib/postgresql/15/main LATEST")
+    # disable_archive_command: false keeps WAL-G's archive_command from the start
+    assert config["bootstrap"]["dcs"]["postgresql"]["parameters"]["archive_command"].endswith("wal-push %p")
+
+
+def test_restore_stages_render(rendered):
+    states = _states(rendered, "show_sls", "debian12", "backup")
+    assert _state(states, "pgha-ops-restore-not-alone")[:2] == ("test", "fail_without_changes")

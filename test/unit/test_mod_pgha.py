@@ -40,6 +40,10 @@ TYPE_A = {
     "haproxy": {"stats_password": "stats-secret"},
 }
 
+WAL_G = {"wal_g": {"enabled": True, "url": "https://mirror.example/wal-g-pg-ubuntu-22.04-amd64",
+                   "source_hash": "sha256=" + "0" * 64,
+                   "json": {"WALG_S3_PREFIX": "s3://backups/main", "AWS_SECRET_ACCESS_KEY": "s3-secret"}}}
+
 
 @pytest.fixture
 def configure_loader_modules():
@@ -261,8 +265,36 @@ CHECK_CASES = [
      ["pgha:patroni:create_replica_methods: must be a list of basebackup, pgbackrest, wal_g"]),
     ("replica-method-pgbackrest-disabled", {"patroni": {"create_replica_methods": ["pgbackrest", "basebackup"]}},
      ["pgha:patroni:create_replica_methods: has pgbackrest but pgbackrest:enabled is false"]),
-    ("replica-method-wal-g", {"patroni": {"create_replica_methods": ["wal_g", "basebackup"]}},
-     ["pgha:patroni:create_replica_methods: has wal_g, which pgha does not configure yet"]),
+    ("replica-method-wal-g-disabled", {"patroni": {"create_replica_methods": ["wal_g", "basebackup"]}},
+     ["pgha:patroni:create_replica_methods: has wal_g but wal_g:enabled is false"]),
+    # WAL-G: a binary from pillar, its options as strings, one archive per cluster
+    ("valid-wal-g", WAL_G, []),
+    ("valid-wal-g-replicas", _with(WAL_G, {"patroni": {"create_replica_methods": ["wal_g", "basebackup"]}}), []),
+    ("valid-wal-g-file-storage-no-schedule",
+     _with(WAL_G, {"wal_g": {"json": {"WALG_S3_PREFIX": DELETE, "WALG_FILE_PREFIX": "/var/lib/wal-g"},
+                             "backup_on_calendar": "", "retain_full": 0}}), []),
+    ("wal-g-without-url", _with(WAL_G, {"wal_g": {"url": DELETE}}),
+     ["pgha:wal_g:url: and wal_g:source_hash are both required with wal_g:enabled"]),
+    ("wal-g-without-hash", _with(WAL_G, {"wal_g": {"source_hash": ""}}),
+     ["pgha:wal_g:url: and wal_g:source_hash are both required"]),
+    ("wal-g-url-is-an-archive",
+     _with(WAL_G, {"wal_g": {"url": "https://mirror.example/wal-g-pg-ubuntu-22.04-amd64.tar.gz"}}),
+     ["pgha:wal_g:url: must be the wal-g binary itself"]),
+    ("wal-g-and-pgbackrest", _with(WAL_G, {"pgbackrest": {"enabled": True}}),
+     ["pgha:wal_g:enabled: choose one archive: pgbackrest:enabled and wal_g:enabled are both true"]),
+    ("wal-g-without-storage", _with(WAL_G, {"wal_g": {"json": {"WALG_S3_PREFIX": DELETE}}}),
+     ["pgha:wal_g:json: needs a storage, e.g. WALG_S3_PREFIX"]),
+    ("wal-g-json-not-a-mapping", {"wal_g": {"json": ["WALG_S3_PREFIX=s3://backups/main"]}},
+     ["pgha:wal_g:json: must be a mapping of WAL-G option names to strings"]),
+    ("wal-g-json-number", {"wal_g": {"json": {"WALG_DELTA_MAX_STEPS": 6}}},
+     ["pgha:wal_g:json: must be a mapping of WAL-G option names to strings (quote numbers"]),
+    ("wal-g-json-sets-pgdata", _with(WAL_G, {"wal_g": {"json": {"PGDATA": "/data", "PGPORT": "5433"}}}),
+     ["pgha:wal_g:json: must not set PGDATA, PGPORT: pgha writes them"]),
+    ("wal-g-placeholder-credential",
+     _with(WAL_G, {"wal_g": {"json": {"AWS_SECRET_ACCESS_KEY": "CHANGE-ME-walg-secret"}}}),
+     ["pgha:wal_g:json:AWS_SECRET_ACCESS_KEY: is still the placeholder from pillar.example"]),
+    ("wal-g-retain-negative", {"wal_g": {"retain_full": -1}},
+     ["pgha:wal_g:retain_full: must be a whole number >= 0"]),
     ("tag-not-boolean", {"patroni": {"tags": {"nofailover": "yes"}}},
      ["pgha:patroni:tags:nofailover: must be true or false (got 'yes')"]),
 ]
