@@ -4,6 +4,7 @@ restarts and the maintenance gates. Same fakes as test_mod_pgha_patroni (REST be
 psycopg2 mocked, the config file in tmp_path)."""
 import copy
 import json
+import urllib.error
 from unittest.mock import MagicMock, patch
 
 import pgha_patroni
@@ -419,3 +420,34 @@ def test_edit_config_retries_a_conflict(clock):
     with patcher:
         assert pgha_patroni.edit_config({"ttl": 40})["changes"] == {"ttl": {"old": 30, "new": 40}}
     assert [r.get_method() for r, _ in fake.requests].count("PATCH") == 2
+
+
+# -- remove_cluster (pgha.restore) -------------------------------------------------------------
+
+def _run_all(retcode=0):
+    return patch.dict(pgha_patroni.__salt__, {"cmd.run_all": MagicMock(
+        return_value={"retcode": retcode, "stdout": "", "stderr": "Cluster names specified do not match"})})
+
+
+def test_remove_cluster_answers_patronictl_on_stdin(config_file):
+    # Patroni stopped here: the REST API does not answer
+    patcher, _ = _patroni({("GET", "/cluster"): urllib.error.URLError("Connection refused")})
+    with patcher, _run_all():
+        assert pgha_patroni.remove_cluster(CONFIG["scope"], patronictl="/usr/bin/patronictl") == (
+            f"cluster {CONFIG['scope']} removed from the DCS")
+        args, kwargs = pgha_patroni.__salt__["cmd.run_all"].call_args
+    assert args[0][:2] == ["/usr/bin/patronictl", "-c"] and args[0][-2:] == ["remove", CONFIG["scope"]]
+    assert kwargs["stdin"] == f"{CONFIG['scope']}\nYes I am aware\n" and kwargs["python_shell"] is False
+
+
+@pytest.mark.parametrize("confirm,routes,message", [
+    ("other", {}, "confirm='other' is not this node's cluster"),
+    (None, {("GET", "/cluster"): (200, CLUSTER)}, "Patroni still runs PostgreSQL on pg1"),
+])
+def test_remove_cluster_refused(config_file, confirm, routes, message):
+    patcher, _ = _patroni(routes)
+    with patcher, _run_all(), pytest.raises(CommandExecutionError, match=message):
+        try:
+            pgha_patroni.remove_cluster(confirm or CONFIG["scope"])
+        finally:
+            pgha_patroni.__salt__["cmd.run_all"].assert_not_called()

@@ -1,5 +1,6 @@
 """Unit tests of the pgha_pgbackrest execution and state modules (cmd.run_all mocked)."""
 import json
+import re
 from unittest.mock import MagicMock, patch
 
 import pgha_pgbackrest
@@ -85,7 +86,9 @@ def test_backup_returns_the_new_set():
      ["--delta", "--type=time", "--target=2026-11-26 01:00:00+00", "--target-action=promote", "restore"]),
     ({"target_type": "immediate", "delta": False, "backup_set": "20261126-010000F"},
      ["--set=20261126-010000F", "--type=immediate", "--target-action=promote", "restore"]),
-], ids=["latest", "time", "immediate"])
+    ({"target_type": "standby", "backup_set": "20261126-010000F"},
+     ["--delta", "--set=20261126-010000F", "--type=standby", "restore"]),
+], ids=["latest", "time", "immediate", "standby"])
 def test_restore(kwargs, argv):
     with _run((0, "", "")):
         pgha_pgbackrest.restore(**kwargs)
@@ -125,3 +128,103 @@ def test_stanza_exists_already_and_errors():
                                      "pgha_pgbackrest.check": MagicMock(side_effect=error)}):
         ret = state.stanza_created("main")
     assert ret["result"] is False and ret["comment"] == str(error)
+
+
+# -- restore workflow ----------------------------------------------------------------------------
+
+def _restorable(*args, **kwargs):
+    import pgha  # pylint: disable=import-outside-toplevel
+    checker = MagicMock(side_effect=pgha.check_restore_target)
+    with patch.dict(pgha_pgbackrest.__salt__, {"pgha.check_restore_target": checker}), \
+            _run((0, json.dumps(INFO_OK), "")):
+        return pgha_pgbackrest.restorable(*args, **kwargs)
+
+
+@pytest.mark.parametrize("args,label", [
+    (("default",), "20261126-010000F"),
+    (("time", "2026-11-26 04:00:00+00"), "20261126-010000F"),   # stop 1795650010 = 11-25 23:40:10 UTC
+    (("lsn", "0/3000000"), "20261126-010000F"),
+    (("name", "before-upgrade"), "20261126-010000F"),
+])
+def test_restorable_finds_the_backup(args, label):
+    assert _restorable(*args)["label"] == label
+
+
+@pytest.mark.parametrize("args,message", [
+    (("time", "2026-11-25 23:00:00+00"), "no backup of stanza main ended before 2026-11-25 23:00:00+00"),
+    (("lsn", "0/2000000"), "no backup of stanza main ended before LSN 0/2000000"),
+    (("default", None, "20250101-000000F"), "stanza main has no backup 20250101-000000F"),
+    (("time", "yesterday"), "restore:target: 'yesterday' is not a time"),
+])
+def test_restorable_refuses(args, message):
+    with pytest.raises(CommandExecutionError, match=re.escape(message)):
+        _restorable(*args)
+
+
+def test_recover_promotes_clears_recovery_settings_and_stops():
+    answers = {"SELECT pg_is_in_recovery()": ["t", "f"], "SELECT timeline_id FROM pg_control_checkpoint()": ["3"]}
+    calls = []
+
+    def run_all(cmd, **kwargs):
+        calls.append(cmd)
+        if cmd[0] == "psql":
+            sql = cmd[-1]
+            out = answers[sql].pop(0) if sql in answers else ("0" if "archive_status" in sql else "")
+            return {"retcode": 0, "stdout": out, "stderr": ""}
+        return {"retcode": 0, "stdout": "", "stderr": ""}
+
+    funcs = {"cmd.run_all": MagicMock(side_effect=run_all), "cmd.retcode": MagicMock(return_value=0)}
+    with patch.dict(pgha_pgbackrest.__salt__, funcs), patch("time.sleep"):
+        ret = pgha_pgbackrest.recover("/data", "/bin15", port=5433, socket_dir="/run/pg")
+    assert ret == {"promoted": True, "timeline": "3", "archived": True}
+    start = calls[0]
+    assert start[:2] == ["/bin15/pg_ctl", "-D"] and "start" in start
+    assert start[-1] == "-c listen_addresses='' -p 5433 -k /run/pg"      # no client meanwhile
+    assert ["psql", "-XAtq", "-h", "/run/pg", "-p", "5433", "-d", "postgres", "-c",
+            "ALTER SYSTEM RESET recovery_target_time"] in calls
+    assert calls[-1] == ["/bin15/pg_ctl", "-D", "/data", "-m", "fast", "-w", "stop"]
+
+
+def test_recover_fails_with_the_log_when_recovery_stops_short():
+    funcs = {"cmd.run_all": MagicMock(return_value={"retcode": 1, "stdout": "", "stderr": "no"}),
+             "cmd.run": MagicMock(return_value="FATAL:  recovery ended before configured recovery target was reached")}
+    with patch.dict(pgha_pgbackrest.__salt__, funcs), \
+            pytest.raises(CommandExecutionError, match="recovery target was reached"):
+        pgha_pgbackrest.recover("/data", "/bin15")
+
+
+@pytest.mark.parametrize("test", [False, True], ids=["real", "test"])
+def test_restored_primary(test):
+    funcs = {"pgha_pgbackrest.restore": MagicMock(),
+             "pgha_pgbackrest.recover": MagicMock(return_value={"promoted": True, "timeline": "4", "archived": True})}
+    with patch.dict(state.__salt__, funcs), patch.dict(state.__opts__, {"test": test}):
+        ret = state.restored("main", "/data", "/bin", target_type="time", target="2026-11-26 04:00:00+00")
+    assert ret["result"] is (None if test else True)
+    assert funcs["pgha_pgbackrest.restore"].call_count == (0 if test else 1)
+    if not test:
+        assert ret["comment"] == ("stanza main restored into /data (time 2026-11-26 04:00:00+00), "
+                                  "promoted on timeline 4")
+
+
+def test_restored_standby_uses_the_primary_s_backup():
+    funcs = {"pgha_pgbackrest.restorable": MagicMock(return_value={"label": "20261126-010000F"}),
+             "pgha_pgbackrest.restore": MagicMock(), "pgha_pgbackrest.recover": MagicMock()}
+    with patch.dict(state.__salt__, funcs):
+        ret = state.restored("main", "/data", "/bin", target_type="time", target="2026-11-26 04:00:00+00",
+                             standby=True)
+    assert ret["changes"] == {"restored": "standby from 20261126-010000F"}
+    assert funcs["pgha_pgbackrest.restore"].call_args.kwargs == {
+        "target_type": "standby", "backup_set": "20261126-010000F", "stanza": "main", "timeout": 86400}
+    assert funcs["pgha_pgbackrest.recover"].call_count == 0
+
+
+def test_stanza_created_without_check_while_archiving_is_paused():
+    paused = "true  # paused"
+    funcs = {"pgha_pgbackrest.stanza_exists": MagicMock(return_value=False),
+             "pgha_pgbackrest.stanza_create": MagicMock(), "pgha_pgbackrest.check": MagicMock(),
+             "pgha_patroni.show_config": MagicMock(return_value={
+                 "postgresql": {"parameters": {"archive_command": paused}}})}
+    with patch.dict(state.__salt__, funcs):
+        ret = state.stanza_created("copy", paused_archive_command=paused)
+    assert ret["comment"] == "stanza copy created; not checked: WAL archiving is paused after a restore"
+    assert funcs["pgha_pgbackrest.check"].call_count == 0

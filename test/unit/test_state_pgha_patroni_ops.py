@@ -96,6 +96,46 @@ def test_dynamic_config_error():
                    "comment": "Patroni /config answered 503"}
 
 
+PAUSED = "true  # paused"
+PUSH = {"postgresql": {"parameters": {"archive_command": "pgbackrest archive-push %p", "archive_mode": "on"}}}
+
+
+def _archive(config):
+    return config["postgresql"]["parameters"]["archive_command"]
+
+
+@pytest.mark.parametrize("archiving,current,enforced,noted", [
+    ("keep", PAUSED, PAUSED, True),                       # a pause after a restore stays
+    ("keep", "pgbackrest archive-push %p", "pgbackrest archive-push %p", False),
+    ("pause", "pgbackrest archive-push %p", PAUSED, True),
+    ("resume", PAUSED, "pgbackrest archive-push %p", False),
+])
+def test_dynamic_config_archiving(archiving, current, enforced, noted):
+    patcher, mocks = _salt(leader="pg1", edit_config={"changes": {}},
+                           show_config={"postgresql": {"parameters": {"archive_command": current}}})
+    with patcher:
+        ret = state.dynamic_config("dcs", PUSH, archiving=archiving, paused_archive_command=PAUSED)
+    assert _archive(mocks["pgha_patroni.edit_config"].call_args[0][0]) == enforced
+    assert ("resume it with salt-run state.orch pgha.config" in ret["comment"]) is noted
+    assert _archive(PUSH) == "pgbackrest archive-push %p"      # the caller's config is not changed
+
+
+def test_dynamic_config_archiving_unknown():
+    patcher, _ = _salt(leader="pg1")
+    with patcher:
+        ret = state.dynamic_config("dcs", PUSH, archiving="stop", paused_archive_command=PAUSED)
+    assert ret["result"] is False and ret["comment"] == "archiving must be one of keep, pause, resume, not 'stop'"
+
+
+@pytest.mark.parametrize("test", [False, True], ids=["real", "test"])
+def test_cluster_removed(test):
+    patcher, mocks = _salt(remove_cluster="cluster main removed from the DCS")
+    with patcher, _test_mode(test):
+        ret = state.cluster_removed("main", patronictl="/usr/bin/patronictl")
+    assert ret["result"] is (None if test else True) and ret["changes"] == {"removed": "main"}
+    assert mocks["pgha_patroni.remove_cluster"].call_count == (0 if test else 1)
+
+
 # -- pending_restart ---------------------------------------------------------------------------
 
 def test_pending_restart_reports_without_changes():
