@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 __virtualname__ = "pgha"
 
-ROLES = {"postgresql", "etcd", "balancer"}
+ROLES = {"postgresql", "etcd", "balancer", "pgbackrest"}
 SECRETS = (
     "postgresql:superuser:password",
     "postgresql:replication_user:password",
@@ -106,7 +106,7 @@ def _pick_interface():
     return _primary_ipv4(interfaces, skip)
 
 
-def members(cluster_name, roles=("postgresql", "etcd", "balancer")):
+def members(cluster_name, roles=("postgresql", "etcd", "balancer", "pgbackrest")):
     """
     ``{role: {minion: address}}`` for a cluster, from the mine (``pgha_address``), looked up
     once per state run: map.jinja asks for it every time a state file or template imports it.
@@ -210,6 +210,8 @@ def check(pillar_pgha, defaults):
     for key in SECRETS:
         secret(key, "is missing or empty: set a password in pillar")
 
+    if isinstance(roles, list) and "pgbackrest" in roles and not _get(cfg, "pgbackrest:enabled"):
+        bad("roles", "has pgbackrest (the backup repository host) but pgbackrest:enabled is false")
     if isinstance(roles, list) and "balancer" in roles and not cfg.get("with_haproxy_load_balancing"):
         bad("roles", "has balancer but with_haproxy_load_balancing is false: keepalived and "
             "vip-manager would both claim cluster_vip")

@@ -9,6 +9,7 @@ import logging
 import time
 
 import salt.utils.data
+import salt.utils.files
 import salt.utils.path
 from salt.exceptions import CommandExecutionError
 
@@ -41,7 +42,15 @@ def _stanza(stanza):
     return configured
 
 
-def _run(*args, stanza=None, user="postgres", timeout=None):
+def _user():
+    """Who runs pgbackrest here: the repository host's own user, else postgres."""
+    if "pgbackrest" in (salt.utils.data.traverse_dict_and_list(__pillar__, "pgha:roles") or []):
+        return salt.utils.data.traverse_dict_and_list(__pillar__, "pgha:pgbackrest:repo_host_user") or "pgbackrest"
+    return "postgres"
+
+
+def _run(*args, stanza=None, user=None, timeout=None):
+    user = user or _user()
     cmd = ["pgbackrest", f"--stanza={_stanza(stanza)}", *args]
     res = __salt__["cmd.run_all"](cmd, runas=user, python_shell=False, ignore_retcode=True,
                                   timeout=timeout)
@@ -274,3 +283,25 @@ def _stop(pg_ctl, data_dir, user):
                                   python_shell=False, ignore_retcode=True)
     if res["retcode"] != 0:
         raise CommandExecutionError(f"pg_ctl stop failed: {res['stderr'] or res['stdout']}")
+
+
+def ssh_identity(user="postgres"):
+    """
+    ``user``'s SSH public key and this host's ed25519 host key, which the other side of a
+    repository-host setup trusts (published to the mine as ``pgha_ssh``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_pgbackrest.ssh_identity
+    """
+    try:
+        home = __salt__["user.info"](user)["home"]
+        with salt.utils.files.fopen(f"{home}/.ssh/id_ed25519.pub") as f:
+            key = f.read().strip()
+        with salt.utils.files.fopen("/etc/ssh/ssh_host_ed25519_key.pub") as f:
+            host_key = " ".join(f.read().split()[:2])
+    except (KeyError, OSError) as exc:
+        raise CommandExecutionError(f"no SSH identity for {user}: {exc}") from exc
+    return {"user": user, "key": key, "host_key": host_key}

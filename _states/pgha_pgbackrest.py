@@ -112,3 +112,37 @@ def restorable(name, target_type="default", target=None, backup_set=None):
         return ret
     ret["comment"] = f"stanza {name}: restores from backup {backup['label']} ({backup['type']})"
     return ret
+
+
+MINE_KEY = "pgha_ssh"
+
+
+def ssh_published(name):
+    """
+    Make sure the mine (``pgha_ssh``) holds user ``name``'s SSH public key and this host's
+    key (``pgha_pgbackrest.ssh_identity``), for the other side of a repository host to trust.
+
+    .. code-block:: yaml
+
+        postgres:
+          pgha_pgbackrest.ssh_published: []
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    try:
+        identity = __salt__["pgha_pgbackrest.ssh_identity"](name)
+    except CommandExecutionError as exc:
+        ret.update(result=False, comment=str(exc))
+        return ret
+    current = __salt__["mine.get"](__opts__["id"], MINE_KEY).get(__opts__["id"])
+    if current == identity:
+        ret["comment"] = f"mine {MINE_KEY} holds {name}'s key"
+        return ret
+    ret["changes"] = {"key": identity["key"]}
+    if __opts__.get("test"):
+        ret.update(result=None, comment=f"would publish {name}'s key to mine {MINE_KEY}")
+        return ret
+    if __salt__["mine.send"](MINE_KEY, mine_function="pgha_pgbackrest.ssh_identity", user=name) is False:
+        ret.update(result=False, changes={}, comment=f"mine.send {MINE_KEY} failed")
+        return ret
+    ret["comment"] = f"published {name}'s key to mine {MINE_KEY}"
+    return ret

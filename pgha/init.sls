@@ -27,3 +27,6 @@ include:
 {%- if 'balancer' in pgha.roles %}
   - {{ tplroot }}.balancer
 {%- endif %}
+{%- if 'pgbackrest' in pgha.roles %}
+  - {{ tplroot }}.pgbackrest
+{%- endif %}

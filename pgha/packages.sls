@@ -24,6 +24,9 @@ include:
   - {{ tplroot }}.wal_g.install
 {%-   endif %}
 {%- endif %}
+{%- if 'pgbackrest' in pgha.roles %}
+  - {{ tplroot }}.pgbackrest.install
+{%- endif %}
 {%- if 'balancer' in pgha.roles %}
   - {{ tplroot }}.haproxy.install
   - {{ tplroot }}.keepalived.install

@@ -34,7 +34,7 @@ pgha-config-users-applied:
 {#- pgBackRest switched on for a running cluster: archive_mode needed the restart above. #}
 pgha-config-pgbackrest-stanza:
   salt.state:
-    - tgt: {{ tgt.postgresql }}
+    - tgt: {{ tgt.backup }}
     - tgt_type: compound
     - sls: pgha.pgbackrest.stanza
     - require:

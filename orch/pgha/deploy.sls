@@ -5,7 +5,7 @@
     gate in the same state run; the first failed gate stops the orchestration. -#}
 {%- from 'pgha/cluster.jinja' import cluster_name, tgt with context %}
 {%- include 'pgha/prepared.jinja' %}
-{%- from 'pgha/nodes.jinja' import pg_nodes, balancers, pillars, site, type_a with context %}
+{%- from 'pgha/nodes.jinja' import pg_nodes, balancers, repo_hosts, pillars, site, type_a with context %}
 {%- set wanted = site.get('patroni', {}).get('bootstrap_node') %}
 {%- set primary = wanted if wanted in pg_nodes else pg_nodes[0] %}
 {#- A minion with pgha:postgresql_exists keeps its data and becomes the primary. #}
@@ -34,8 +34,30 @@ pgha-base-deployed:
       - pgha.packages
       - pgha.dcs
 
-{#- One node at a time, each ending with its own health gate (in the same state run). #}
 {%- set previous = namespace(step='pgha-base-deployed') %}
+{%- if repo_hosts and site.get('pgbackrest', {}).get('enabled') %}
+
+{#- A pgBackRest repository host: SSH keys on both sides first (published to the mine), then
+    trust, configuration and schedule, before any database node may need the repository. #}
+pgha-pgbackrest-ssh-keys:
+  salt.state:
+    - tgt: {{ tgt.backup }}
+    - tgt_type: compound
+    - sls: pgha.pgbackrest.ssh_keys
+    - require:
+      - salt: pgha-base-deployed
+
+pgha-pgbackrest-repository-deployed:
+  salt.state:
+    - tgt: {{ tgt.backup }}
+    - tgt_type: compound
+    - sls: pgha.pgbackrest
+    - require:
+      - salt: pgha-pgbackrest-ssh-keys
+{%-   set previous.step = 'pgha-pgbackrest-repository-deployed' %}
+{%- endif %}
+
+{#- One node at a time, each ending with its own health gate (in the same state run). #}
 {%- for node in [primary] + replicas %}
 pgha-patroni-{{ node }}-deployed:
   salt.state:
@@ -75,10 +97,11 @@ pgha-users-applied:
 {%- set last = namespace(step='pgha-users-applied') %}
 {%- if site.get('pgbackrest', {}).get('enabled') %}
 
-{#- The stanza from the leader (pgBackRest itself came with each node's Patroni step). #}
+{#- The stanza from the leader or the repository host (pgBackRest itself came before each
+    node's Patroni step). #}
 pgha-pgbackrest-deployed:
   salt.state:
-    - tgt: {{ tgt.postgresql }}
+    - tgt: {{ tgt.backup }}
     - tgt_type: compound
     - sls:
       - pgha.pgbackrest.stanza

@@ -1,19 +1,28 @@
+{#- pgbackrest.conf from pillar. Without a repository host every database node reaches the
+    repository itself (a shared posix path, s3, gcs, azure). With one (the minion with role
+    pgbackrest), the repository lives there: the database nodes reach it over SSH, and it
+    reaches every database node to back up the primary of the moment. #}
 {%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ "/map.jinja" import pgha with context %}
+{%- from tplroot ~ "/map.jinja" import pgha, members with context %}
 {%- set pgbr = pgha.pgbackrest %}
+{%- set on_repo_host = 'pgbackrest' in pgha.roles %}
+{%- set owner = pgbr.repo_host_user if on_repo_host else pgha.users.postgres %}
 
 include:
   - {{ tplroot }}.pgbackrest.install
+{%- if pgbr.repo_host %}
+  - {{ tplroot }}.pgbackrest.ssh_trust
+{%- endif %}
 
-{#- May hold repository credentials (s3 keys): readable by postgres only, never diffed. #}
+{#- May hold repository credentials (s3 keys): readable by its user only, never diffed. #}
 pgha-pgbackrest-config-file-managed:
   file.managed:
     - name: {{ pgha.paths.pgbackrest_config }}
     - source: salt://{{ tplroot }}/pgbackrest/files/pgbackrest.conf.jinja
     - template: jinja
     - makedirs: true
-    - user: {{ pgha.users.postgres }}
-    - group: {{ pgha.users.postgres }}
+    - user: {{ owner }}
+    - group: {{ owner }}
     - mode: '0640'
     - show_changes: false
     - context:
@@ -22,19 +31,33 @@ pgha-pgbackrest-config-file-managed:
         data_dir: {{ pgha.postgresql.data_dir | json }}
         port: {{ pgha.postgresql.port }}
         socket: {{ pgha.paths.run_dir | json }}
+        on_repo_host: {{ on_repo_host | json }}
+        pg_hosts: {{ (members.postgresql if on_repo_host else {}) | json }}
+        pg_user: {{ pgha.users.postgres | json }}
     - require:
       - sls: {{ tplroot }}.pgbackrest.install
-{%- if pgbr.repo.type == 'posix' %}
+{%- if pgbr.repo.type == 'posix' and (on_repo_host or not pgbr.repo_host) %}
 
-{#- A posix repository is a path every database node shares (NFS or similar): the primary of
-    the moment writes WAL and backups there, any node restores from it. #}
+{#- A posix repository: on the repository host, or a path every database node shares (NFS
+    or similar) where the primary of the moment writes and any node restores from. #}
 pgha-pgbackrest-repo-dir-managed:
   file.directory:
     - name: {{ pgbr.repo.path }}
-    - user: {{ pgha.users.postgres }}
-    - group: {{ pgha.users.postgres }}
+    - user: {{ owner }}
+    - group: {{ owner }}
     - mode: '0750'
     - makedirs: true
+    - require:
+      - sls: {{ tplroot }}.pgbackrest.install
+{%- endif %}
+{%- if on_repo_host %}
+
+pgha-pgbackrest-log-dir-managed:
+  file.directory:
+    - name: {{ pgha.paths.pgbackrest_log }}
+    - user: {{ owner }}
+    - group: {{ owner }}
+    - mode: '0750'
     - require:
       - sls: {{ tplroot }}.pgbackrest.install
 {%- endif %}

@@ -1,26 +1,39 @@
-{#- Scheduled backups (pgha:pgbackrest:schedule) as systemd timers on every database node; each
-    run backs up only where PostgreSQL is not in recovery, so exactly the primary of the
-    moment does. (systemd, not cron: every supported node has it.) #}
+{#- Scheduled backups (pgha:pgbackrest:schedule) as systemd timers: on the repository host
+    when there is one (pgBackRest finds the primary among the database nodes), else on every
+    database node, where each run backs up only if PostgreSQL is not in recovery, so exactly
+    the primary of the moment does. (systemd, not cron: every supported node has it.) #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
 {%- set pgbr = pgha.pgbackrest %}
+{%- set on_repo_host = 'pgbackrest' in pgha.roles %}
+{%- set backup = pgha.paths.pgbackrest_bin ~ ' --stanza=' ~ pgbr.stanza %}
 
 include:
   - {{ tplroot }}.pgbackrest.config
 
-{%- for entry in pgbr.schedule %}
+{%- if pgbr.repo_host and not on_repo_host %}
+pgha-pgbackrest-schedule-on-the-repository-host:
+  test.nop:
+    - name: backups are scheduled on the repository host
+{%- endif %}
+{%- for entry in pgbr.schedule if on_repo_host or not pgbr.repo_host %}
 {%-   set unit = 'pgha-pgbackrest-' ~ entry.type %}
 pgha-pgbackrest-{{ entry.type }}-service-managed:
   file.managed:
     - name: /etc/systemd/system/{{ unit }}.service
     - contents: |
-        # Managed by Salt (pgha): a {{ entry.type }} backup of stanza {{ pgbr.stanza }}, on the primary only.
+        # Managed by Salt (pgha): a {{ entry.type }} backup of stanza {{ pgbr.stanza }}, from the primary.
         [Unit]
-        Description=pgBackRest {{ entry.type }} backup of stanza {{ pgbr.stanza }} (primary only)
+        Description=pgBackRest {{ entry.type }} backup of stanza {{ pgbr.stanza }} (from the primary)
         [Service]
         Type=oneshot
+{%-   if on_repo_host %}
+        User={{ pgbr.repo_host_user }}
+        ExecStart={{ backup }} --type={{ entry.type }} backup
+{%-   else %}
         User={{ pgha.users.postgres }}
-        ExecStart=/bin/sh -c '[ "$(psql -XAtp {{ pgha.postgresql.port }} -c "SELECT pg_is_in_recovery()")" != f ] || exec {{ pgha.paths.pgbackrest_bin }} --stanza={{ pgbr.stanza }} --type={{ entry.type }} backup'
+        ExecStart=/bin/sh -c '[ "$(psql -XAtp {{ pgha.postgresql.port }} -c "SELECT pg_is_in_recovery()")" != f ] || exec {{ backup }} --type={{ entry.type }} backup'
+{%-   endif %}
     - require:
       - sls: {{ tplroot }}.pgbackrest.config
 

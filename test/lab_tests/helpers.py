@@ -216,3 +216,59 @@ def assert_replica_rebuilt_with(lab, method, table, members=None):
     assert f"replica has been created using {method}" in log, log[-3000:]
     wait_for(lambda: query(lab, lab.node(replica).address, f"SELECT count(*) FROM {table}")[0][0] == 100,
              timeout=60, what=f"rows on {replica}")
+
+
+PAUSED_ARCHIVE_COMMAND = "true  # pgha: WAL archiving paused after a restore"   # defaults.yaml
+
+
+def _leader_of(lab, members):
+    for name in members:
+        if query(lab, lab.node(name).address, "SELECT NOT pg_is_in_recovery()")[0][0]:
+            return name
+    raise AssertionError(f"no primary among {members}")
+
+
+def assert_point_in_time_restore(lab, members, backup_from):
+    """Rows, a full backup (taken on `backup_from`), more rows, a timestamp, more rows:
+    pgha.restore to the timestamp leaves exactly the rows before it on the primary and on
+    every replica, all on a new timeline, with WAL archiving paused; highstate keeps it
+    paused; pgha.config resumes it and `pgbackrest check` passes again."""
+    leader = _leader_of(lab, members)
+    address = lab.node(leader).address
+    query(lab, address, "CREATE TABLE pitr (id int PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())")
+    query(lab, address, "INSERT INTO pitr (id) SELECT generate_series(1, 100)")
+    salt_json(lab, backup_from, "pgha_pgbackrest.backup", "type=full", timeout=600)
+    query(lab, address, "INSERT INTO pitr (id) SELECT generate_series(101, 200)")
+    target = query(lab, address, "SELECT clock_timestamp()::text")[0][0]
+    wait_for(lambda: query(lab, address, "SELECT clock_timestamp() > %s::timestamptz + interval '1 second'",
+                           (target,))[0][0], what="a second after the target")
+    query(lab, address, "INSERT INTO pitr (id) SELECT generate_series(201, 300)")
+    query(lab, address, "SELECT pg_switch_wal()")
+    assert "checked" in salt_json(lab, backup_from, "pgha_pgbackrest.check")[backup_from]
+    timeline = salt_json(lab, leader, "pgha_patroni.status")[leader]["timeline"]
+
+    started = time.monotonic()
+    result = run_orch(lab, "pgha.restore", {"cluster": "lab", "confirm_restore": "lab",
+                                            "restore": {"type": "time", "target": target}}, timeout=1800)
+    assert_orch_ok(result)
+    print(f"\nFIGURE restore_to_time_seconds={time.monotonic() - started:.1f}")
+    new_leader = _leader_of(lab, members)
+    listed = salt_json(lab, new_leader, "pgha_patroni.list")[new_leader]["members"]
+    assert sorted(listed) == sorted(members), listed
+    timelines = {m["timeline"] for m in listed.values()}
+    assert len(timelines) == 1 and timelines.pop() > timeline, listed
+    for name in members:
+        host = lab.node(name).address
+        wait_for(lambda: query(lab, host, "SELECT count(*), max(id) FROM pitr") == [(200, 200)],
+                 timeout=60, what=f"exactly the 200 rows before the target on {name}")
+    new_address = lab.node(new_leader).address
+    assert query(lab, new_address, "SHOW archive_command") == [(PAUSED_ARCHIVE_COMMAND,)]
+
+    # highstate keeps archiving paused; pgha.config resumes it when asked
+    ret = salt_json(lab, new_leader, "state.apply", "pgha")[new_leader]
+    assert all(s["result"] for s in ret.values()), [s["comment"] for s in ret.values() if not s["result"]]
+    assert query(lab, new_address, "SHOW archive_command") == [(PAUSED_ARCHIVE_COMMAND,)]
+    assert_orch_ok(run_orch(lab, "pgha.config", {"cluster": "lab", "resume_archiving": True}))
+    wait_for(lambda: query(lab, new_address, "SHOW archive_command") == [
+        ("/usr/bin/pgbackrest --stanza=lab archive-push %p",)], what="archiving resumed")
+    assert "checked" in salt_json(lab, backup_from, "pgha_pgbackrest.check")[backup_from]

@@ -4,14 +4,11 @@ through Patroni's archive_command; a full backup from the module; the scheduled 
 replica rebuilt from the repository (create_replica_methods: pgbackrest); a second cluster
 cloned from the backup; point-in-time recovery of the running cluster with pgha.restore.
 """
-import time
-
-from .helpers import (assert_orch_ok, assert_replica_rebuilt_with, leader_name, query, run_orch,
-                      salt_json, wait_for)
+from .helpers import (PAUSED_ARCHIVE_COMMAND as PAUSED, assert_orch_ok, assert_point_in_time_restore,
+                      assert_replica_rebuilt_with, leader_name, query, run_orch, salt_json)
 
 SCENARIO = "backup"
 CLUSTER = ("pg1", "pg2", "pg3")
-PAUSED = "true  # pgha: WAL archiving paused after a restore"   # defaults.yaml
 
 
 def test_deploy_creates_the_stanza(lab, deployed):
@@ -102,42 +99,4 @@ def test_point_in_time_restore(lab, deployed):
     """Rows, a full backup, more rows, a timestamp, more rows: pgha.restore to the timestamp
     leaves exactly the rows before it on the primary and on every replica, all on the new
     timeline, with WAL archiving paused; highstate keeps it paused; pgha.config resumes it."""
-    leader = leader_name(lab)
-    address = lab.node(leader).address
-    query(lab, address, "CREATE TABLE pitr (id int PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())")
-    query(lab, address, "INSERT INTO pitr (id) SELECT generate_series(1, 100)")
-    salt_json(lab, leader, "pgha_pgbackrest.backup", "type=full", timeout=600)
-    query(lab, address, "INSERT INTO pitr (id) SELECT generate_series(101, 200)")
-    target = query(lab, address, "SELECT clock_timestamp()::text")[0][0]
-    wait_for(lambda: query(lab, address, "SELECT clock_timestamp() > %s::timestamptz + interval '1 second'",
-                           (target,))[0][0], what="a second after the target")
-    query(lab, address, "INSERT INTO pitr (id) SELECT generate_series(201, 300)")
-    query(lab, address, "SELECT pg_switch_wal()")
-    assert "checked" in salt_json(lab, leader, "pgha_pgbackrest.check")[leader]
-    timeline = salt_json(lab, leader, "pgha_patroni.status")[leader]["timeline"]
-
-    started = time.monotonic()
-    result = run_orch(lab, "pgha.restore", {"cluster": "lab", "confirm_restore": "lab",
-                                            "restore": {"type": "time", "target": target}}, timeout=1800)
-    assert_orch_ok(result)
-    print(f"\nFIGURE restore_to_time_seconds={time.monotonic() - started:.1f}")
-    new_leader = leader_name(lab)
-    members = salt_json(lab, new_leader, "pgha_patroni.list")[new_leader]["members"]
-    assert sorted(members) == list(CLUSTER), members
-    timelines = {m["timeline"] for m in members.values()}
-    assert len(timelines) == 1 and timelines.pop() > timeline, members
-    for name in CLUSTER:
-        host = lab.node(name).address
-        wait_for(lambda: query(lab, host, "SELECT count(*), max(id) FROM pitr") == [(200, 200)],
-                 timeout=60, what=f"exactly the 200 rows before the target on {name}")
-    assert query(lab, lab.node(new_leader).address, "SHOW archive_command") == [(PAUSED,)]
-
-    # highstate keeps archiving paused; pgha.config resumes it when asked
-    ret = salt_json(lab, new_leader, "state.apply", "pgha")[new_leader]
-    assert all(s["result"] for s in ret.values()), [s["comment"] for s in ret.values() if not s["result"]]
-    assert query(lab, lab.node(new_leader).address, "SHOW archive_command") == [(PAUSED,)]
-    assert_orch_ok(run_orch(lab, "pgha.config", {"cluster": "lab", "resume_archiving": True}))
-    wait_for(lambda: query(lab, lab.node(new_leader).address, "SHOW archive_command") == [
-        ("/usr/bin/pgbackrest --stanza=lab archive-push %p",)], what="archiving resumed")
-    assert "checked" in salt_json(lab, new_leader, "pgha_pgbackrest.check")[new_leader]
-
+    assert_point_in_time_restore(lab, CLUSTER, backup_from=leader_name(lab))

@@ -98,6 +98,16 @@ SCENARIOS = {
                       "json": {"WALG_FILE_PREFIX": "/var/lib/wal-g"}},
             "patroni": {"create_replica_methods": ["wal_g", "basebackup"]}}},
     },
+    # Backups on a dedicated pgBackRest repository host (repo1, role pgbackrest): the database
+    # nodes reach it over SSH (keys exchanged by Salt through the mine), it backs up the
+    # primary of the moment.
+    "backup-repo-host": {
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13, "repo1": 31},
+        "roles": {"pg1": ["postgresql", "etcd"], "pg2": ["postgresql", "etcd"],
+                  "pg3": ["postgresql", "etcd"], "repo1": ["pgbackrest"]},
+        "pillar": {"pgha": {"pgbackrest": {"enabled": True},
+                            "patroni": {"create_replica_methods": ["pgbackrest", "basebackup"]}}},
+    },
     # Patroni from PyPI (pinned, in a virtualenv, from the offline wheelhouse); etcd on one
     # node only, so the other database node is a pure etcd client.
     "pip": {

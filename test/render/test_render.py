@@ -231,7 +231,8 @@ BOOTSTRAP_PROBE = ("{%- from 'pgha/patroni/files/bootstrap_wal_g.jinja' import b
 PGBACKREST_CONF_PROBE = (
     "{%- from 'pgha/map.jinja' import pgha with context %}"
     "{%- with pgbr=pgha.pgbackrest, restore_stanza=pgha.restore.stanza, data_dir=pgha.postgresql.data_dir,"
-    " port=pgha.postgresql.port, socket=pgha.paths.run_dir %}"
+    " port=pgha.postgresql.port, socket=pgha.paths.run_dir, on_repo_host=false, pg_hosts={},"
+    " pg_user='postgres' %}"
     "{% include 'pgha/pgbackrest/files/pgbackrest.conf.jinja' %}{% endwith %}")
 
 REQUISITES = {"require", "watch", "onchanges", "onfail", "prereq", "listen", "use",

@@ -178,7 +178,7 @@ CHECK_CASES = [
     ("empty-roles", {"roles": []}, ["pgha:roles: is missing"]),
     ("roles-not-a-list", {"roles": "postgresql"}, ["pgha:roles: is missing"]),
     ("unknown-roles", {"roles": ["postgresql", "postgres", "haproxy"]},
-     ["pgha:roles: unknown role(s) haproxy, postgres", "known: balancer, etcd, postgresql"]),
+     ["pgha:roles: unknown role(s) haproxy, postgres", "known: balancer, etcd, pgbackrest, postgresql"]),
     ("bad-vip", {"cluster_vip": "10.0.0.300"}, ["pgha:cluster_vip", "'10.0.0.300' is not an IPv4"]),
     ("vip-with-prefix", {"cluster_vip": "10.0.0.100/24"}, ["pgha:cluster_vip"]),
     ("ipv6-vip", {"cluster_vip": "fd00::100"}, ["pgha:cluster_vip"]),

@@ -1,0 +1,46 @@
+{#- SSH between the database nodes (user postgres) and a dedicated repository host (role
+    pgbackrest, its own user): sshd, the user's key pair, and the public keys in the mine
+    (pgha_ssh) for the other side's pgha.pgbackrest.ssh_trust. #}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import pgha with context %}
+{%- set repo_host = 'pgbackrest' in pgha.roles %}
+{%- set user = pgha.pgbackrest.repo_host_user if repo_host else pgha.users.postgres %}
+
+pgha-pgbackrest-ssh-pkgs-installed:
+  pkg.installed:
+    - pkgs: {{ pgha.pkgs.ssh | json }}
+
+pgha-pgbackrest-ssh-service-running:
+  service.running:
+    - name: {{ pgha.services.ssh }}
+    - enable: true
+    - require:
+      - pkg: pgha-pgbackrest-ssh-pkgs-installed
+{%- if repo_host %}
+
+pgha-pgbackrest-repo-user-present:
+  user.present:
+    - name: {{ user }}
+    - system: true
+    - home: /home/{{ user }}
+    - createhome: true
+    - shell: /bin/sh
+{%- endif %}
+
+pgha-pgbackrest-ssh-key-generated:
+  cmd.run:
+    - name: mkdir -p -m 0700 "$HOME/.ssh" && ssh-keygen -q -t ed25519 -N '' -C {{ user }}@{{ grains.id }} -f "$HOME/.ssh/id_ed25519"
+    - unless: test -f "$HOME/.ssh/id_ed25519"
+    - runas: {{ user }}
+    - require:
+      - pkg: pgha-pgbackrest-ssh-pkgs-installed
+{%- if repo_host %}
+      - user: pgha-pgbackrest-repo-user-present
+{%- endif %}
+
+pgha-pgbackrest-ssh-key-published:
+  pgha_pgbackrest.ssh_published:
+    - name: {{ user }}
+    - require:
+      - cmd: pgha-pgbackrest-ssh-key-generated
+      - service: pgha-pgbackrest-ssh-service-running
