@@ -167,9 +167,14 @@ PILLARS["clone"] = _pillar(
 PILLARS["wal_g_clone"] = _pillar(
     roles=["postgresql", "etcd"], wal_g=PILLARS["wal_g"]["pgha"]["wal_g"],
     patroni={"bootstrap_method": "wal_g"}, disable_archive_command=False)
+# A pgBackRest repository host (repo1, role pgbackrest) and a database node of its cluster.
+REPO_ADDRESS = "10.0.0.41"
+PILLARS["repo_host"] = _pillar(roles=["pgbackrest"], address=REPO_ADDRESS, pgbackrest={"enabled": True})
+PILLARS["backup_ssh"] = _pillar(roles=["postgresql", "etcd"], pgbackrest={"enabled": True},
+                                patroni={"create_replica_methods": ["pgbackrest", "basebackup"]})
 LEADER_PILLARS = {"typeb_vip", "typea", "backup"}
 TYPE_A_PILLARS = {"typea", "typea_lb"}
-MINION_IDS = {"typea_lb": "lb1"}          # the others: pg1
+MINION_IDS = {"typea_lb": "lb1", "repo_host": "repo1"}          # the others: pg1
 
 # The mine of a Type A cluster: {minion: (pgha_address, cluster_name, roles)}.
 TYPE_A_MINE = {
@@ -182,6 +187,19 @@ TYPE_A_MINE = {
     "pg9": ("10.9.0.11", "other", ["postgresql"]),       # another cluster's database node
 }
 TYPE_A_PG = {"pg1": NODE_ADDRESS, "pg2": "10.0.0.12", "pg3": "10.0.0.13"}
+# The mine of a cluster with a repository host, with the SSH identities each side published.
+REPO_MINE = {
+    "pg1": (NODE_ADDRESS, "main", ["postgresql", "etcd"]),
+    "pg2": ("10.0.0.12", "main", ["postgresql", "etcd"]),
+    "repo1": (REPO_ADDRESS, "main", ["pgbackrest"]),
+}
+REPO_PILLARS = {"repo_host", "backup_ssh"}
+
+
+def _ssh_identity(minion):
+    user = "pgbackrest" if minion == "repo1" else "postgres"
+    return {"user": user, "key": f"ssh-ed25519 AAAAkey{minion} {user}@{minion}",
+            "host_key": f"ssh-ed25519 AAAAhost{minion}"}
 TYPE_A_LB = {"lb1": LB_ADDRESS, "lb2": "10.0.0.32"}
 
 # A test double of Salt's mine module: mine.get over TYPE_A_MINE (minion option
@@ -215,7 +233,7 @@ def get(tgt, fun, tgt_type="glob", exclude_minion=False):
 # database node's show_sls renders the balancer's SLS (haproxy, keepalived) too.
 ONLY_ON = {"typea": ("debian12", "rhel9"), "typea_lb": ("debian12",), "backup": ("debian12",),
            "wal_g": ("debian12", "rhel9"), "wal_g_file": ("debian12",), "clone": ("debian12",),
-           "wal_g_clone": ("debian12",)}
+           "wal_g_clone": ("debian12",), "repo_host": ("debian12", "rhel9"), "backup_ssh": ("debian12",)}
 COMBOS = [(g, p) for g in GRAINS for p in PILLARS if g in ONLY_ON.get(p, GRAINS)]
 COMBO_IDS = [f"{g}-{p}" for g, p in COMBOS]
 # `pgha` alone (the highstate of the node's roles), and the rendered Patroni config file.
@@ -288,6 +306,12 @@ def _minion_config(base, grains_id, pillar_id, leader_port):
         extra["pgha_test_mine"] = {
             minion: {"pgha_address": address, "pgha": {"cluster_name": cluster, "roles": roles}}
             for minion, (address, cluster, roles) in TYPE_A_MINE.items()}
+    if pillar_id in REPO_PILLARS:
+        module_dirs.insert(0, str(base / "fake_mine"))
+        extra["pgha_test_mine"] = {
+            minion: {"pgha_address": address, "pgha_ssh": _ssh_identity(minion),
+                     "pgha": {"cluster_name": cluster, "roles": roles}}
+            for minion, (address, cluster, roles) in REPO_MINE.items()}
     config = {
         "id": minion_id,
         "file_client": "local",
@@ -1250,3 +1274,33 @@ def test_wal_g_bootstrap_with_archiving_kept(rendered):
 def test_restore_stages_render(rendered):
     states = _states(rendered, "show_sls", "debian12", "backup")
     assert _state(states, "pgha-ops-restore-not-alone")[:2] == ("test", "fail_without_changes")
+
+
+# -- pgBackRest repository host --------------------------------------------------------------------
+
+def test_repository_host_trusts_the_database_nodes(rendered):
+    states = _states(rendered, "show_sls", "debian12", "repo_host")
+    assert _state(states, "pgha-pgbackrest-repo-user-present")[2]["name"] == "pgbackrest"
+    assert _state(states, "pgha-pgbackrest-ssh-pg2-authorized")[2]["name"] == "ssh-ed25519 AAAAkeypg2 postgres@pg2"
+    assert _state(states, "pgha-pgbackrest-ssh-pg2-authorized")[2]["user"] == "pgbackrest"
+    known = _state(states, "pgha-pgbackrest-ssh-pg2-known")[2]
+    assert (known["name"], known["enc"], known["key"], known["user"]) == (
+        "10.0.0.12", "ssh-ed25519", "AAAAhostpg2", "pgbackrest")
+    conf = _state(states, "pgha-pgbackrest-config-file-managed")[2]
+    assert (conf["user"], conf["mode"], conf["show_changes"]) == ("pgbackrest", "0640", False)
+    assert conf["context"]["on_repo_host"] is True and conf["context"]["pg_hosts"] == {
+        "pg1": NODE_ADDRESS, "pg2": "10.0.0.12"}
+    assert _state(states, "pgha-pgbackrest-repo-dir-managed")[2]["user"] == "pgbackrest"
+    # backups are scheduled here, straight (pgBackRest finds the primary)
+    service = _state(states, "pgha-pgbackrest-full-service-managed")[2]["contents"]
+    assert "User=pgbackrest" in service and "ExecStart=/usr/bin/pgbackrest --stanza=main --type=full backup" in service
+
+
+def test_database_node_reaches_the_repository_host(rendered):
+    states = _states(rendered, "show_sls", "debian12", "backup_ssh")
+    assert _state(states, "pgha-pgbackrest-ssh-repo1-authorized")[2]["user"] == "postgres"
+    assert _state(states, "pgha-pgbackrest-ssh-repo1-known")[2]["name"] == REPO_ADDRESS
+    assert "pgha-pgbackrest-repo-dir-managed" not in states
+    assert not any(k.startswith("pgha-pgbackrest-full-") for k in states)
+    assert _state(states, "pgha-pgbackrest-schedule-on-the-repository-host")[:2] == ("test", "nop")
+    assert _state(states, "pgha-pgbackrest-stanza-elsewhere")[2]["name"] == "the stanza is created on the repository host"
