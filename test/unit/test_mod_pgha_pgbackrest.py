@@ -228,3 +228,53 @@ def test_stanza_created_without_check_while_archiving_is_paused():
         ret = state.stanza_created("copy", paused_archive_command=paused)
     assert ret["comment"] == "stanza copy created; not checked: WAL archiving is paused after a restore"
     assert funcs["pgha_pgbackrest.check"].call_count == 0
+
+
+# -- repository host: SSH identities, who runs pgbackrest ---------------------------------------
+
+def test_runs_as_the_repository_host_user_there():
+    with patch.dict(pgha_pgbackrest.__pillar__, {"pgha": {"cluster_name": "main", "roles": ["pgbackrest"],
+                                                          "pgbackrest": {"repo_host_user": "backrest"}}}), \
+            _run((0, "[]", "")):
+        pgha_pgbackrest.info()
+        assert pgha_pgbackrest.__salt__["cmd.run_all"].call_args.kwargs["runas"] == "backrest"
+
+
+def test_ssh_identity(tmp_path):
+    (tmp_path / ".ssh").mkdir()
+    (tmp_path / ".ssh" / "id_ed25519.pub").write_text("ssh-ed25519 AAAAuser postgres@pg1\n")
+    host = tmp_path / "host.pub"
+    host.write_text("ssh-ed25519 AAAAhost root@pg1\n")
+    real_open = pgha_pgbackrest.salt.utils.files.fopen
+
+    def fopen(path, *args, **kwargs):
+        return real_open(str(host) if path == "/etc/ssh/ssh_host_ed25519_key.pub" else path, *args, **kwargs)
+
+    with patch.dict(pgha_pgbackrest.__salt__, {"user.info": MagicMock(return_value={"home": str(tmp_path)})}), \
+            patch.object(pgha_pgbackrest.salt.utils.files, "fopen", fopen):
+        assert pgha_pgbackrest.ssh_identity() == {"user": "postgres", "key": "ssh-ed25519 AAAAuser postgres@pg1",
+                                                  "host_key": "ssh-ed25519 AAAAhost"}
+    with patch.dict(pgha_pgbackrest.__salt__, {"user.info": MagicMock(return_value={})}), \
+            pytest.raises(CommandExecutionError, match="no SSH identity for postgres"):
+        pgha_pgbackrest.ssh_identity()
+
+
+IDENTITY = {"user": "postgres", "key": "ssh-ed25519 AAAAuser", "host_key": "ssh-ed25519 AAAAhost"}
+
+
+@pytest.mark.parametrize("published,test,result,sent", [
+    (IDENTITY, False, True, 0),
+    (None, False, True, 1),
+    (None, True, None, 0),
+], ids=["published", "publish", "test"])
+def test_ssh_published(published, test, result, sent):
+    funcs = {"pgha_pgbackrest.ssh_identity": MagicMock(return_value=IDENTITY),
+             "mine.get": MagicMock(return_value={"pg1": published} if published else {}),
+             "mine.send": MagicMock(return_value=True)}
+    with patch.dict(state.__salt__, funcs), patch.dict(state.__opts__, {"test": test, "id": "pg1"}):
+        ret = state.ssh_published("postgres")
+    assert ret["result"] is result and bool(ret["changes"]) is (published is None)
+    assert funcs["mine.send"].call_count == sent
+    if sent:
+        funcs["mine.send"].assert_called_once_with("pgha_ssh", mine_function="pgha_pgbackrest.ssh_identity",
+                                                   user="postgres")
