@@ -1,13 +1,13 @@
 {#- salt-run state.orch pgha.add_node pillar='{"target": "pg4"}'   (or a list: ["pg4", "pg5"])
     Adds minions that carry the cluster's pillar (pgha:cluster_name, pgha:roles), one at a
-    time: packages; an etcd member joins the running etcd cluster (member add, then start as
+    time: packages (and an SSH key for a pgBackRest repository host); an etcd member joins the running etcd cluster (member add, then start as
     `existing`); the members already there converge to the new membership (pg_hba, etcd
     endpoints, HAProxy servers, keepalived peers: reloads, no PostgreSQL restart); then the
     new node starts as a Patroni replica (or as a balancer) and must be healthy before the
     next one. pgha.add_balancer is the same orchestration. -#}
 {%- from 'pgha/cluster.jinja' import cluster_name, tgt with context %}
 {%- include 'pgha/prepared.jinja' %}
-{%- from 'pgha/nodes.jinja' import pg_nodes, type_a with context %}
+{%- from 'pgha/nodes.jinja' import pg_nodes, repo_hosts, site, type_a with context %}
 {%- from 'pgha/targets.jinja' import targets, target_roles with context %}
 {%- from 'pgha/steps.jinja' import entry_gates with context %}
 {%- set previous = namespace(step=None) %}
@@ -22,6 +22,10 @@ pgha-add-{{ target }}-base:
     - sls:
       - pgha.packages
       - pgha.dcs
+{%-   if 'postgresql' in roles and repo_hosts and site.get('pgbackrest', {}).get('enabled') %}
+      {#- its SSH key in the mine: the repository host trusts it in the next step #}
+      - pgha.pgbackrest.ssh_keys
+{%-   endif %}
     - pillar: {pgha_etcd: {join: true}}
 {%-   if previous.step %}
     - require:

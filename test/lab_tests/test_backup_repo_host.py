@@ -4,7 +4,7 @@ to repo1 over SSH, repo1 takes the backups from the primary of the moment on its
 replicas and pgha.restore restore from it.
 """
 from .helpers import (assert_orch_ok, assert_point_in_time_restore, assert_replica_rebuilt_with, query,
-                      salt_json)
+                      run_orch, salt_json)
 
 SCENARIO = "backup-repo-host"
 CLUSTER = ("pg1", "pg2", "pg3")
@@ -53,3 +53,16 @@ def test_replica_rebuilt_from_the_repository_host(lab, deployed):
 def test_point_in_time_restore_from_the_repository_host(lab, deployed):
     assert_point_in_time_restore(lab, CLUSTER, backup_from="repo1")
     assert query(lab, lab.node("pg1").address, "SELECT 1") == [(1,)]
+
+
+def test_added_node_trusts_and_is_trusted_by_the_repository_host(lab, deployed):
+    """pgha.add_node with a repository host: the new node's key reaches repo1 before it needs
+    the repository; it becomes a replica restored from there, and repo1 backs it up too."""
+    lab.assign("pg4")
+    assert_orch_ok(run_orch(lab, "pgha.add_node", {"cluster": "lab", "target": "pg4"}))
+    log = lab.node("pg4").exec(["journalctl", "-u", "patroni", "--no-pager"], capture=True).stdout
+    assert "replica has been created using pgbackrest" in log, log[-3000:]
+    conf = lab.node("repo1").exec(["cat", "/etc/pgbackrest/pgbackrest.conf"], capture=True).stdout
+    assert "pg4-host=10.213.0.14" in conf, conf
+    assert "checked" in salt_json(lab, "pg4", "pgha_pgbackrest.check")["pg4"]
+    assert "checked" in salt_json(lab, "repo1", "pgha_pgbackrest.check")["repo1"]

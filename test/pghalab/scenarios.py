@@ -101,10 +101,12 @@ SCENARIOS = {
     # Backups on a dedicated pgBackRest repository host (repo1, role pgbackrest): the database
     # nodes reach it over SSH (keys exchanged by Salt through the mine), it backs up the
     # primary of the moment.
+    # pg4 is a spare database node that pgha.add_node adds later.
     "backup-repo-host": {
-        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13, "repo1": 31},
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13, "pg4": 14, "repo1": 31},
         "roles": {"pg1": ["postgresql", "etcd"], "pg2": ["postgresql", "etcd"],
-                  "pg3": ["postgresql", "etcd"], "repo1": ["pgbackrest"]},
+                  "pg3": ["postgresql", "etcd"], "pg4": ["postgresql"], "repo1": ["pgbackrest"]},
+        "spares": ["pg4"],
         "pillar": {"pgha": {"pgbackrest": {"enabled": True},
                             "patroni": {"create_replica_methods": ["pgbackrest", "basebackup"]}}},
     },
