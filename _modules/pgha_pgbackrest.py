@@ -168,6 +168,24 @@ def restore(target_type="default", target=None, delta=True, target_action="promo
     return {"restored": _stanza(stanza), "target_type": target_type, "target": target}
 
 
+def stanza_delete(stanza=None):
+    """
+    Delete the stanza and everything in it from the repository (``pgbackrest stop``, then
+    ``stanza-delete``). PostgreSQL must be stopped; pgha.remove runs it only when asked.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_pgbackrest.stanza_delete stanza=main
+    """
+    if not stanza_exists(stanza):
+        return f"stanza {_stanza(stanza)} does not exist"
+    _run("stop", stanza=stanza)
+    _run("stanza-delete", stanza=stanza)
+    return f"stanza {_stanza(stanza)} deleted"
+
+
 def _lsn(value):
     high, low = str(value).split("/")
     return (int(high, 16) << 32) + int(low, 16)

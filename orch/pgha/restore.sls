@@ -58,8 +58,7 @@ pgha-restore-{{ stage }}-stopped:
   salt.state:
     - tgt: {{ nodes | join(',') }}
     - tgt_type: list
-    - sls: pgha.ops.restore
-    - pillar: {pgha_ops: {stage: stop}}
+    - sls: pgha.ops.patroni_stopped
     - require:
       - test: pgha-restore-announced
 {%-   if stage == 'primary' and replicas %}

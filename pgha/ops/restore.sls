@@ -1,7 +1,6 @@
 {#- One stage of pgha.restore on this node (pillar pgha_ops:stage, the restore target in
     pgha_ops:restore; the orchestration checked the confirmation pin):
     - check: the repository has a backup to reach the target from (changes nothing);
-    - stop: Patroni stops, and PostgreSQL with it;
     - forget: the cluster is removed from the DCS (Patroni stopped everywhere);
     - primary: the data directory is restored, recovers to the target and is promoted,
       then stopped for Patroni;
@@ -21,11 +20,6 @@ pgha-ops-restore-backup-found:
     - target_type: {{ spec.get('type', 'default') }}
     - target: {{ spec.get('target') | json }}
     - backup_set: {{ spec.get('set') | json }}
-
-{%- elif stage == 'stop' %}
-pgha-ops-restore-patroni-dead:
-  service.dead:
-    - name: {{ pgha.services.patroni }}
 
 {%- elif stage == 'forget' %}
 pgha-ops-restore-cluster-removed:

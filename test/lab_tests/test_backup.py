@@ -100,3 +100,38 @@ def test_point_in_time_restore(lab, deployed):
     leaves exactly the rows before it on the primary and on every replica, all on the new
     timeline, with WAL archiving paused; highstate keeps it paused; pgha.config resumes it."""
     assert_point_in_time_restore(lab, CLUSTER, backup_from=leader_name(lab))
+
+
+def _active(lab, name, unit):
+    return lab.node(name).exec(["systemctl", "is-active", unit], capture=True, check=False).stdout.strip()
+
+
+def test_remove_the_cluster_behind_its_pin(lab, deployed):
+    """pgha.remove: refused without confirm_remove (nothing changes); with it, what the flags
+    name goes and nothing else: data directories stay unless remove_data, and the clone
+    cluster on pg4 keeps serving."""
+    result = run_orch(lab, "pgha.remove", {"cluster": "lab", "remove_postgres": True})
+    assert result["rc"] != 0
+    assert "confirm with pillar='{\"confirm_remove\": \"lab\"" in result["stdout"] + result["stderr"]
+    assert all(_active(lab, name, "patroni") == "active" for name in CLUSTER)
+
+    assert_orch_ok(run_orch(lab, "pgha.remove", {"cluster": "lab", "confirm_remove": "lab",
+                                                 "remove_postgres": True, "remove_etcd": True,
+                                                 "remove_stanza": True}))
+    for name in CLUSTER:
+        assert [_active(lab, name, unit) for unit in ("patroni", "etcd", "vip-manager")] == [
+            "inactive", "inactive", "inactive"], name
+        assert lab.node(name).exec(["test", "-f", "/var/lib/postgresql/15/main/PG_VERSION"],
+                                   check=False).returncode == 0, f"{name} lost its data directory"
+        assert lab.node(name).exec(["test", "-e", "/etc/patroni/config.yml"], check=False).returncode != 0
+    info = salt_json(lab, "pg4", "pgha_pgbackrest.info", "stanza=lab")["pg4"]
+    assert info["status"]["code"] == 1, info              # the stanza and its backups are gone
+    assert query(lab, lab.node("pg4").address, "SELECT count(*) FROM clone_check") == [(500,)]
+    assert _active(lab, "pg4", "patroni") == "active"
+
+    assert_orch_ok(run_orch(lab, "pgha.remove", {"cluster": "lab", "confirm_remove": "lab",
+                                                 "remove_postgres": True, "remove_etcd": True,
+                                                 "remove_data": True}))
+    for name in CLUSTER:
+        assert lab.node(name).exec(["test", "-e", "/var/lib/postgresql/15/main"], check=False).returncode != 0
+        assert lab.node(name).exec(["test", "-e", "/var/lib/etcd/pgha"], check=False).returncode != 0
