@@ -253,10 +253,14 @@ def assert_point_in_time_restore(lab, members, backup_from):
     assert_orch_ok(result)
     print(f"\nFIGURE restore_to_time_seconds={time.monotonic() - started:.1f}")
     new_leader = _leader_of(lab, members)
-    listed = salt_json(lab, new_leader, "pgha_patroni.list")[new_leader]["members"]
-    assert sorted(listed) == sorted(members), listed
-    timelines = {m["timeline"] for m in listed.values()}
-    assert len(timelines) == 1 and timelines.pop() > timeline, listed
+
+    def one_new_timeline():
+        # Patroni refreshes a replica's timeline once per loop (loop_wait)
+        listed = salt_json(lab, new_leader, "pgha_patroni.list")[new_leader]["members"]
+        timelines = {m.get("timeline") for m in listed.values()}
+        return sorted(listed) == sorted(members) and len(timelines) == 1 and timelines.pop() > timeline
+
+    wait_for(one_new_timeline, timeout=30, interval=1, what="every member on the new timeline")
     for name in members:
         host = lab.node(name).address
         wait_for(lambda: query(lab, host, "SELECT count(*), max(id) FROM pitr") == [(200, 200)],

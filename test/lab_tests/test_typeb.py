@@ -141,3 +141,39 @@ def test_lab_faults_hit_one_node_and_it_recovers(lab, deployed):
     res = lab.master.cli("salt", replica.name, "pgha_patroni.wait_healthy", "role=replica",
                          "timeout=120", "--out=json", "--static", capture_output=True, timeout=240)
     assert res.returncode == 0, res.stdout
+
+
+def _secrets(pillar):
+    """Every password in the lab's pillar."""
+    found = []
+    if isinstance(pillar, dict):
+        for key, value in pillar.items():
+            if "password" in key and isinstance(value, str) and value:
+                found.append(value)
+            else:
+                found.extend(_secrets(value))
+    elif isinstance(pillar, list):
+        for item in pillar:
+            found.extend(_secrets(item))
+    return found
+
+
+def test_no_secret_in_output_command_lines_logs_or_world_readable_files(lab, deployed):
+    """Each password of the pillar: not in pgha.deploy's full output, not in any process's
+    command line or the journal on any node, and only in files that others cannot read."""
+    secrets = _secrets(lab.pillar())
+    assert len(secrets) >= 4, secrets          # superuser, replication, app user, REST API
+    output = deployed["result"]["stdout"] + deployed["result"]["stderr"]
+    leaks = [s[:4] + "..." for s in secrets if s in output]
+    assert not leaks, f"passwords in pgha.deploy's output: {leaks}"
+    for node in lab.nodes():
+        processes = node.exec(["ps", "-eo", "args"], capture=True).stdout
+        journal = node.exec(["journalctl", "-b", "--no-pager", "-o", "cat"], capture=True).stdout
+        for secret in secrets:
+            assert secret not in processes, f"a password in a command line on {node.name}"
+            assert secret not in journal, f"a password in the journal of {node.name}"
+            files = node.exec(["grep", "-rlsF", secret, "/etc", "/var/lib/postgresql", "/var/log", "/run"],
+                              capture=True, check=False).stdout.split()
+            for path in files:
+                mode = int(node.exec(["stat", "-c", "%a", path], capture=True).stdout.strip(), 8)
+                assert not mode & 0o004, f"{path} on {node.name} holds a password and is world-readable"
