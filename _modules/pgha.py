@@ -54,7 +54,8 @@ FREE_FORM = ("lookup", "postgresql:parameters", "pgbackrest:repo", "pgbackrest:g
              "wal_g:json", "patroni:tags", "haproxy:direct_ports")
 HBA_TYPES = ("local", "host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc")
 HBA_KEYWORDS = ("all", "samehost", "samenet")
-HOSTNAME_RE = re.compile(r"^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")
+HOST_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+HOSTNAME_RE = re.compile(rf"^\.?{HOST_LABEL}(\.{HOST_LABEL})*$")   # pg_hba: .example.com = its subdomains
 LOOKS_LIKE_IP_RE = re.compile(r"^[0-9./]+$|:")
 
 
@@ -465,12 +466,11 @@ def _check_unknown_keys(pillar, defaults, path=""):
     mappings and mappings empty in the defaults take any key. No defaults: nothing to compare."""
     if not isinstance(defaults, dict) or not defaults:
         return []
-    known = set(map(str, defaults))
+    known, problems = set(map(str, defaults)), []
     if not path:
         known |= set(EXTRA_KEYS) | set(DISTRO_KEYS)
         if not isinstance(pillar.get("lookup", {}), dict):
-            return [("lookup", "must be a mapping of distro facts such as {pkgs: {etcd: [etcd]}}")]
-    problems = []
+            problems.append(("lookup", "must be a mapping of distro facts such as {pkgs: {etcd: [etcd]}}"))
     for key, value in pillar.items():
         name, full = str(key), f"{path}{key}"
         if name not in known:
