@@ -4,9 +4,11 @@ pillar validation that runs before any node changes.
 
 :py:func:`check` is a plain function so that unit tests can feed it pillars without a minion.
 """
+import difflib
 import ipaddress
 import logging
 import re
+import urllib.parse
 
 import salt.utils.data
 import salt.utils.dictupdate
@@ -36,6 +38,25 @@ LSN_RE = re.compile(r"^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")
 # WAL-G options pgha writes itself (where PostgreSQL is), never from pillar.
 WAL_G_OWN_OPTIONS = ("PGDATA", "PGHOST", "PGPORT")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+PORT_KEYS = ("postgresql:port", "patroni:restapi:port", "pgbouncer:port", "etcd:client_port",
+             "etcd:peer_port") + tuple(f"haproxy:ports:{name}" for name in DIRECT_PORTS + ("stats",))
+# Settings of the whole cluster: every minion's pillar must agree (check_cluster).
+CLUSTER_KEYS = ("with_haproxy_load_balancing", "dcs_exists", "cluster_vip", "postgresql:version",
+                "patroni:synchronous_mode", "patroni:synchronous_mode_strict",
+                "patroni:synchronous_node_count")
+# Pillar keys the formula reads that parameters/defaults.yaml does not define, and the distro
+# facts (parameters/os_family) a pillar may override directly instead of through pgha:lookup.
+EXTRA_KEYS = ("address", "lookup")
+DISTRO_KEYS = ("pkgs", "paths", "services", "users")
+# Mappings whose keys are the user's (options passed through as written): not checked for
+# unknown keys. Patroni accepts tags of its own (failover_priority, nostream, ...) and any other.
+FREE_FORM = ("lookup", "postgresql:parameters", "pgbackrest:repo", "pgbackrest:global",
+             "wal_g:json", "patroni:tags", "haproxy:direct_ports")
+HBA_TYPES = ("local", "host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc")
+HBA_KEYWORDS = ("all", "samehost", "samenet")
+HOST_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+HOSTNAME_RE = re.compile(rf"^\.?{HOST_LABEL}(\.{HOST_LABEL})*$")   # pg_hba: .example.com = its subdomains
+LOOKS_LIKE_IP_RE = re.compile(r"^[0-9./]+$|:")
 
 
 def __virtual__():
@@ -171,17 +192,33 @@ def _int(value):
         return None
 
 
-def check(pillar_pgha, defaults):
+def _merged(defaults, pillar_pgha):
+    """The settings map.jinja would use: defaults, then pillar pgha:lookup, then pillar pgha."""
+    lookup = pillar_pgha.get("lookup")
+    cfg = salt.utils.dictupdate.merge({}, defaults or {}, merge_lists=False)
+    if isinstance(lookup, dict):
+        cfg = salt.utils.dictupdate.merge(cfg, lookup, merge_lists=False)
+    return salt.utils.dictupdate.merge(cfg, pillar_pgha, merge_lists=False)
+
+
+def _roles(cfg):
+    roles = cfg.get("roles")
+    return set(map(str, roles)) if isinstance(roles, list) else set()
+
+
+def check(pillar_pgha, defaults, context=None):
     """Return a list of problems (strings naming the pillar key) for a pgha pillar dict.
 
-    Pure function: the unit tests and :py:func:`validate` both call it.
+    ``defaults`` are the merged parameters (defaults.yaml, os_family/, osfinger/). ``context``
+    holds what only the minion knows: ``address`` (its cluster address, for the VIP's subnet)
+    and ``os`` (its osfinger, for messages). Pure function: the unit tests and
+    :py:func:`validate` both call it.
     """
     problems = []
     if not isinstance(pillar_pgha, dict):
         return ["pgha: pillar key 'pgha' is missing or not a mapping"]
-    cfg = salt.utils.dictupdate.merge(
-        salt.utils.dictupdate.merge({}, defaults or {}), pillar_pgha, merge_lists=False
-    )
+    context = context or {}
+    cfg = _merged(defaults, pillar_pgha)
 
     def bad(key, msg):
         problems.append(f"pgha:{key}: {msg}")
@@ -279,8 +316,10 @@ def check(pillar_pgha, defaults):
         bad("patroni:create_replica_methods", "has pgbackrest but pgbackrest:enabled is false")
     elif "wal_g" in methods and not _get(cfg, "wal_g:enabled"):
         bad("patroni:create_replica_methods", "has wal_g but wal_g:enabled is false")
-    problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_bootstrap(cfg))
-    problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_wal_g(cfg))
+    for found in (_check_bootstrap(cfg), _check_wal_g(cfg), _check_unknown_keys(pillar_pgha, defaults),
+                  _check_addresses(cfg, context), _check_pg_hba(cfg), _check_ports(cfg),
+                  _check_version_available(cfg, context)):
+        problems.extend(f"pgha:{key}: {msg}" for key, msg in found)
 
     if not isinstance(cfg.get("postgresql_exists", False), bool):
         bad("postgresql_exists", f"must be true or false (got {cfg.get('postgresql_exists')!r})")
@@ -312,6 +351,9 @@ def check(pillar_pgha, defaults):
             bad(f"postgresql:users:{i}", "needs a name")
         elif not user.get("password"):
             bad(f"postgresql:users:{i}:password", f"is missing for user {user['name']!r}")
+        elif str(user["password"]).startswith(EXAMPLE_PASSWORD_PREFIX):
+            bad(f"postgresql:users:{i}:password", f"of user {user['name']!r} is still the placeholder "
+                "from pillar.example: set a real password")
     for i, db in enumerate(_get(cfg, "postgresql:databases") or []):
         if not isinstance(db, dict) or not db.get("name"):
             bad(f"postgresql:databases:{i}", "needs a name")
@@ -418,11 +460,298 @@ def _check_wal_g(cfg):
     return problems
 
 
+def _check_unknown_keys(pillar, defaults, path=""):
+    """Problems as (key, message) with pillar keys pgha does not know, each with the closest
+    known key when one is close (a typo). ``defaults`` are the merged parameters; FREE_FORM
+    mappings and mappings empty in the defaults take any key. No defaults: nothing to compare."""
+    if not isinstance(defaults, dict) or not defaults:
+        return []
+    known, problems = set(map(str, defaults)), []
+    if not path:
+        known |= set(EXTRA_KEYS) | set(DISTRO_KEYS)
+        if not isinstance(pillar.get("lookup", {}), dict):
+            problems.append(("lookup", "must be a mapping of distro facts such as {pkgs: {etcd: [etcd]}}"))
+    for key, value in pillar.items():
+        name, full = str(key), f"{path}{key}"
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+            problems.append((full, f"unknown key; did you mean {path}{close[0]}?" if close
+                             else "unknown key (pillar.example lists the known keys)"))
+        elif isinstance(value, dict) and isinstance(defaults.get(name), dict) and full not in FREE_FORM:
+            problems.extend(_check_unknown_keys(value, defaults[name], f"{full}:"))
+    return problems
+
+
+def _ipv4(value):
+    try:
+        return ipaddress.IPv4Address(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _check_addresses(cfg, context):
+    """Problems as (key, message) with addresses: pgha:address, the etcd endpoints, the VIP's
+    prefix length and, when ``context`` has this node's address, whether the VIP is in its
+    subnet (on the nodes that hold the VIP: database nodes in Type B, balancers in Type A)."""
+    problems = []
+    own = cfg.get("address")
+    if own not in (None, "") and not _ipv4(own):
+        problems.append(("address", f"{own!r} is not an IPv4 address"))
+    endpoints = _get(cfg, "etcd:endpoints")
+    if not isinstance(endpoints, list):
+        problems.append(("etcd:endpoints", f"must be a list of client URLs (got {endpoints!r})"))
+        endpoints = []
+    for i, url in enumerate(endpoints):
+        parsed = urllib.parse.urlsplit(str(url))
+        try:
+            port = parsed.port
+        except ValueError:
+            port = None
+        host = parsed.hostname or ""
+        if (parsed.scheme not in ("http", "https") or not host or port is None
+                or parsed.path not in ("", "/") or (re.fullmatch(r"[0-9.]+", host) and not _ipv4(host))):
+            problems.append((f"etcd:endpoints:{i}", f"{url!r} is not an etcd client URL such as "
+                             "http://10.0.0.21:2379"))
+    router_id = _int(_get(cfg, "keepalived:virtual_router_id"))
+    if router_id is None or not 1 <= router_id <= 255:
+        problems.append(("keepalived:virtual_router_id", "must be 1-255 "
+                         f"(got {_get(cfg, 'keepalived:virtual_router_id')!r})"))
+    netmask = _int(_get(cfg, "vip_manager:netmask"))
+    if netmask is None or not 1 <= netmask <= 32:
+        problems.append(("vip_manager:netmask", "must be the VIP's prefix length, 1-32 "
+                         f"(got {_get(cfg, 'vip_manager:netmask')!r})"))
+        netmask = None
+    vip, address = _ipv4(cfg.get("cluster_vip") or ""), _ipv4(context.get("address") or "")
+    holder = "balancer" if cfg.get("with_haproxy_load_balancing") else "postgresql"
+    if vip and address and netmask and holder in _roles(cfg):
+        subnet = ipaddress.IPv4Network(f"{address}/{netmask}", strict=False)
+        if vip == address:
+            problems.append(("cluster_vip", f"{vip} is this node's own address: the VIP must be "
+                             "an address no node has"))
+        elif vip not in subnet:
+            problems.append(("cluster_vip", f"{vip} is outside this node's subnet {subnet} "
+                             "(vip_manager:netmask)"))
+    return problems
+
+
+def _hba_address_problem(text):
+    """Why a pg_hba address is malformed, or None: a CIDR (10.0.0.0/24, fd00::/64), an address
+    and a netmask ('10.0.0.0 255.255.255.0'), all, samehost, samenet or a host name."""
+    if text in HBA_KEYWORDS or (HOSTNAME_RE.match(text) and not LOOKS_LIKE_IP_RE.search(text)):
+        return None
+    parts = text.split()
+    try:
+        if len(parts) == 2:
+            ipaddress.ip_network(f"{parts[0]}/{parts[1]}", strict=False)
+            return None
+        if len(parts) == 1 and "/" in text:
+            ipaddress.ip_network(text, strict=False)
+            return None
+        if len(parts) == 1:
+            ipaddress.ip_address(text)
+            return f"{text!r} needs a prefix length, e.g. {text}/{32 if '.' in text else 128}"
+    except ValueError:
+        pass
+    return f"{text!r} is not a CIDR address such as 10.0.0.0/24, a host name, all, samehost or samenet"
+
+
+def _check_pg_hba(cfg):
+    """Problems as (key, message) with the extra pg_hba lines (postgresql:pg_hba)."""
+    entries = _get(cfg, "postgresql:pg_hba")
+    if not isinstance(entries, list):
+        return [("postgresql:pg_hba", "must be a list of {type, database, user, address, method}")]
+    problems = []
+    for i, entry in enumerate(entries):
+        key = f"postgresql:pg_hba:{i}"
+        kind = entry.get("type") if isinstance(entry, dict) else None
+        if kind not in HBA_TYPES:
+            problems.append((key, f"needs a type: one of {', '.join(HBA_TYPES)} (got {kind or entry!r})"))
+            continue
+        needed = ("database", "user", "method") + (() if kind == "local" else ("address",))
+        missing = [name for name in needed if not str(entry.get(name) or "").strip()]
+        if missing:
+            problems.append((key, f"needs {', '.join(missing)}"))
+        elif kind != "local":
+            why = _hba_address_problem(str(entry["address"]).strip())
+            if why:
+                problems.append((f"{key}:address", why))
+    return problems
+
+
+def _listening(cfg):
+    """The port keys of what listens on this minion, for its roles, in a fixed order."""
+    roles, keys = _roles(cfg), []
+    if "postgresql" in roles:
+        keys += ["postgresql:port", "patroni:restapi:port"]
+        pgbouncer = _get(cfg, "pgbouncer:enabled")
+        if pgbouncer is True or (pgbouncer == "auto" and cfg.get("with_haproxy_load_balancing")):
+            keys.append("pgbouncer:port")
+    if "etcd" in roles and not cfg.get("dcs_exists"):
+        keys += ["etcd:client_port", "etcd:peer_port"]
+    if "balancer" in roles:
+        listeners = ["master", "replicas"]
+        if _get(cfg, "patroni:synchronous_mode"):
+            listeners += ["replicas_sync", "replicas_async"]
+        keys += [f"haproxy:ports:{name}" for name in listeners + ["stats"]]
+        direct = _get(cfg, "haproxy:direct_ports")
+        keys += [f"haproxy:direct_ports:{name}" for name in DIRECT_PORTS
+                 if isinstance(direct, dict) and name in direct]
+    return keys
+
+
+def _check_ports(cfg):
+    """Problems as (key, message) with ports: each a number 1-65535, and no two components that
+    run on this minion (by its roles) on the same port."""
+    problems, ports = [], {}
+    direct = _get(cfg, "haproxy:direct_ports")
+    keys = list(PORT_KEYS) + [f"haproxy:direct_ports:{name}" for name in DIRECT_PORTS
+                              if isinstance(direct, dict) and name in direct]
+    for key in keys:
+        port = _int(_get(cfg, key))
+        if port is None or not 1 <= port <= 65535:
+            problems.append((key, f"must be a port number 1-65535 (got {_get(cfg, key)!r})"))
+        else:
+            ports[key] = port
+    taken = {}
+    for key in _listening(cfg):
+        if key not in ports:
+            continue
+        if ports[key] in taken:
+            problems.append((key, f"port {ports[key]} is also {taken[ports[key]]}"))
+        else:
+            taken[ports[key]] = key
+    return problems
+
+
+def _check_version_available(cfg, context):
+    """Problems as (key, message) with a PostgreSQL major the database node's package sources
+    lack: postgresql:available_versions (from parameters/osfinger, os_family) lists the
+    distro's. Not checked when unknown ([]) or when pkg_repo:url adds a package source."""
+    available = _get(cfg, "postgresql:available_versions", [])
+    if not isinstance(available, list) or None in map(_int, available):
+        return [("postgresql:available_versions", "must be a list of PostgreSQL major versions "
+                 f"such as [15] (got {available!r})")]
+    version = _int(_get(cfg, "postgresql:version"))
+    if (not available or version is None or not 10 <= version <= 18
+            or "postgresql" not in _roles(cfg) or _get(cfg, "pkg_repo:url")):
+        return []
+    majors = sorted(set(map(_int, available)))
+    if version in majors:
+        return []
+    listed = ", ".join(map(str, majors))
+    choice = listed if len(majors) == 1 else "one of those"
+    return [("postgresql:version", f"{version} is not available on {context.get('os') or 'this OS'} "
+             f"(available: {listed}); add a repository (pkg_repo) that has it, list it in "
+             f"postgresql:available_versions if this node's own sources have it, or choose {choice}")]
+
+
+def check_cluster(pillars, defaults=None):
+    """
+    The cluster-wide problems and warnings no single minion's pillar shows: the etcd member
+    count, synchronous replication with too few database nodes, Type A without balancers, and
+    cluster settings (CLUSTER_KEYS) that differ between minions. ``pillars`` is
+    ``{minion: pgha pillar}`` (the orchestrations pass only the roles and CLUSTER_KEYS, never a
+    password); ``defaults`` None reads this minion's parameters. Returns
+    ``{"problems": [...], "warnings": [...]}``, each ``pgha:<key>: <message>``: the
+    orchestrations refuse to run on a problem and log the warnings.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha.check_cluster '{"pg1": {"roles": [postgresql, etcd]}, "pg2": {"roles": [postgresql, etcd]}}'
+    """
+    if defaults is None:
+        defaults = _defaults()
+    problems, warnings = _cluster_checks(pillars if isinstance(pillars, dict) else {}, defaults)
+    return {"problems": [f"pgha:{key}: {msg}" for key, msg in problems],
+            "warnings": [f"pgha:{key}: {msg}" for key, msg in warnings]}
+
+
+def _cluster_checks(pillars, defaults):
+    """(problems, warnings) as (key, message) lists for :py:func:`check_cluster`."""
+    problems, warnings = [], []
+    merged = {str(minion): _merged(defaults, pillar)
+              for minion, pillar in sorted(pillars.items()) if isinstance(pillar, dict)}
+    if not merged:
+        return [("cluster_name", "no minion of the cluster has a pgha pillar")], []
+    for key in CLUSTER_KEYS:
+        values = {}
+        for minion, cfg in merged.items():
+            values.setdefault(str(_get(cfg, key)), []).append(minion)
+        if len(values) > 1:
+            seen = "; ".join(f"{value or repr(value)} on {', '.join(names)}"
+                             for value, names in sorted(values.items()))
+            problems.append((key, f"differs between minions ({seen}): set it once for the cluster"))
+
+    def having(role):
+        return [minion for minion, cfg in merged.items() if role in _roles(cfg)]
+
+    databases, members, balancers = having("postgresql"), having("etcd"), having("balancer")
+    site = merged[databases[0]] if databases else next(iter(merged.values()))
+    names = ", ".join(members)
+    if site.get("dcs_exists"):
+        pass
+    elif not members:
+        problems.append(("roles", "no minion has the etcd role and dcs_exists is false: give the etcd "
+                         "role to 3 minions, or set dcs_exists and etcd:endpoints"))
+    elif len(members) == 2:
+        problems.append(("roles", f"2 minions have the etcd role ({names}): etcd needs a majority, so "
+                         "2 members survive no failure (like 1) and stop when either fails; give "
+                         "the role to 3 minions (or 1 for a test cluster)"))
+    elif len(members) == 1:
+        warnings.append(("roles", f"1 minion has the etcd role ({names}): the cluster stops when it "
+                         "fails; use 3 or 5 members"))
+    elif len(members) % 2 == 0:
+        warnings.append(("roles", f"{len(members)} minions have the etcd role ({names}): they survive "
+                         f"no more failures than {len(members) - 1}; use an odd number"))
+
+    count = _int(_get(site, "patroni:synchronous_node_count"))
+    if databases and _get(site, "patroni:synchronous_mode") and count and len(databases) <= count:
+        have = (f"{count} synchronous replica(s) need {count + 1} database nodes, the cluster has "
+                f"{len(databases)} ({', '.join(databases)})")
+        if _get(site, "patroni:synchronous_mode_strict"):
+            problems.append(("patroni:synchronous_mode_strict", f"is true but {have}: writes would "
+                             "stop without a synchronous replica"))
+        else:
+            warnings.append(("patroni:synchronous_node_count", f"{have}: commits wait for fewer "
+                             "synchronous replicas than asked"))
+
+    if site.get("with_haproxy_load_balancing"):
+        if not balancers:
+            problems.append(("with_haproxy_load_balancing", "is true but no minion of the cluster has "
+                             "the balancer role (pgha:roles)"))
+        elif len(balancers) == 1:
+            warnings.append(("roles", f"1 minion has the balancer role ({balancers[0]}): keepalived has "
+                             "no standby for cluster_vip; use 2"))
+    return problems, warnings
+
+
 def _defaults():
+    """parameters/defaults.yaml merged with this minion's os_family/ and osfinger/ files, as
+    map.jinja merges them; read once per run."""
     if "pgha.defaults" not in __context__:
-        text = __salt__["cp.get_file_str"]("salt://pgha/parameters/defaults.yaml")
-        __context__["pgha.defaults"] = salt.utils.yaml.safe_load(text) if text else {}
+        merged = {}
+        for layer in ("defaults.yaml", f"os_family/{__grains__.get('os_family', '')}.yaml",
+                      f"osfinger/{__grains__.get('osfinger', '')}.yaml"):
+            text = __salt__["cp.get_file_str"](f"salt://pgha/parameters/{layer}")
+            data = salt.utils.yaml.safe_load(text) if text else None
+            if isinstance(data, dict):
+                merged = salt.utils.dictupdate.merge(merged, data, merge_lists=False)
+        __context__["pgha.defaults"] = merged
     return __context__["pgha.defaults"]
+
+
+def _context(pillar_pgha):
+    """What :py:func:`check` needs to know of this minion: its OS, and its cluster address when
+    a VIP is set (the address may come from the network)."""
+    context = {"os": __grains__.get("osfinger") or __grains__.get("os_family") or ""}
+    if isinstance(pillar_pgha, dict) and pillar_pgha.get("cluster_vip"):
+        try:
+            context["address"] = address()
+        except CommandExecutionError as exc:
+            log.warning("pgha.validate: no address to check cluster_vip's subnet against: %s", exc)
+    return context
 
 
 def validate():
@@ -436,4 +765,5 @@ def validate():
 
         salt -I 'pgha:cluster_name:main' pgha.validate
     """
-    return check(_pillar("pgha"), _defaults())
+    pillar_pgha = _pillar("pgha")
+    return check(pillar_pgha, _defaults(), _context(pillar_pgha))

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 import salt.payload
+import salt.utils.dictupdate
 import salt.state
 import salt.utils.args
 import salt.utils.templates
@@ -415,14 +416,24 @@ def _state(states, state_id):
 
 # -- every SLS renders, and hangs together ------------------------------------------------------
 
+@pytest.mark.parametrize("grains_id", GRAINS)
 @pytest.mark.parametrize("pillar_id", PILLARS)
-def test_matrix_pillars_are_valid(pillar_id):
-    """The pillars rendered here are ones pgha.validate accepts (no test of nonsense)."""
+def test_matrix_pillars_are_valid(grains_id, pillar_id):
+    """The pillars rendered here are ones pgha.validate accepts (no test of nonsense), with the
+    distribution's parameter files merged as on a minion of it, at the node's address."""
     spec = importlib.util.spec_from_file_location("pgha_module_for_render", REPO / "_modules" / "pgha.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    defaults = yaml.safe_load((REPO / "pgha" / "parameters" / "defaults.yaml").read_text())
+    parameters = REPO / "pgha" / "parameters"
+    defaults = yaml.safe_load((parameters / "defaults.yaml").read_text())
     assert module.check(PILLARS[pillar_id]["pgha"], defaults) == []
+    grains = GRAINS[grains_id]
+    for layer in (f"os_family/{grains['os_family']}.yaml", f"osfinger/{grains['osfinger']}.yaml"):
+        if (parameters / layer).is_file():
+            defaults = salt.utils.dictupdate.merge(defaults, yaml.safe_load((parameters / layer).read_text()),
+                                                   merge_lists=False)
+    context = {"address": PILLARS[pillar_id]["pgha"]["address"], "os": grains["osfinger"]}
+    assert module.check(PILLARS[pillar_id]["pgha"], defaults, context) == []
 
 
 def test_sls_list_is_complete():

@@ -1,13 +1,20 @@
 """Unit tests of the pgha execution module (_modules/pgha.py)."""
 import copy
+from pathlib import Path
 from unittest.mock import MagicMock, patch
 
 import pgha
 import pytest
+import salt.utils.dictupdate
 import salt.utils.secret
+import yaml
 from salt.exceptions import CommandExecutionError
 
 DELETE = object()
+REPO = Path(__file__).resolve().parents[2]
+PARAMETERS = REPO / "pgha" / "parameters"
+# osfinger -> os_family of the distributions the tables use
+OS_FAMILY = {"Debian-12": "Debian", "Debian-13": "Debian", "Rocky Linux-9": "RedHat"}
 
 VALID = {
     "cluster_name": "main",
@@ -52,6 +59,7 @@ def configure_loader_modules():
             "__salt__": {},
             "__opts__": {"id": "pg1", "test": False},
             "__pillar__": {"pgha": copy.deepcopy(VALID)},
+            "__grains__": {"os_family": "Debian", "osfinger": "Debian-12"},
             "__context__": {},
         }
     }
@@ -68,6 +76,22 @@ def _with(base, override):
         else:
             result[key] = value
     return result
+
+
+def _parameter_file(url):
+    """cp.get_file_str for salt://pgha/parameters/...: the repository's file, False if none."""
+    path = PARAMETERS / url.split("salt://pgha/parameters/", 1)[1]
+    return path.read_text() if path.is_file() else False
+
+
+def _os_defaults(defaults, osfinger):
+    """defaults.yaml merged with the os_family/ and osfinger/ files, as pgha._defaults does."""
+    merged = copy.deepcopy(defaults)
+    for layer in (f"os_family/{OS_FAMILY[osfinger]}.yaml", f"osfinger/{osfinger}.yaml"):
+        text = _parameter_file(f"salt://pgha/parameters/{layer}")
+        if text:
+            merged = salt.utils.dictupdate.merge(merged, yaml.safe_load(text), merge_lists=False)
+    return merged
 
 
 def _network(interfaces=None, routes=None):
@@ -323,13 +347,139 @@ CHECK_CASES = [
      ["pgha:disable_archive_command: must be true or false (got 'no')"]),
     ("tag-not-boolean", {"patroni": {"tags": {"nofailover": "yes"}}},
      ["pgha:patroni:tags:nofailover: must be true or false (got 'yes')"]),
+    ("user-placeholder-password", {"postgresql": {"users": [{"name": "app", "password": "CHANGE-ME-app"}]}},
+     ["pgha:postgresql:users:0:password: of user 'app' is still the placeholder from pillar.example"]),
+    # unknown keys, with the known key they are closest to
+    ("unknown-key-typo", {"patroni": {"synchronus_mode": True}},
+     ["pgha:patroni:synchronus_mode: unknown key; did you mean patroni:synchronous_mode?"]),
+    ("unknown-top-level-key-typo", {"cluster_vips": "10.0.0.100"},
+     ["pgha:cluster_vips: unknown key; did you mean cluster_vip?"]),
+    ("unknown-nested-key-typo", {"haproxy": {"ports": {"replica": 5001}}},
+     ["pgha:haproxy:ports:replica: unknown key; did you mean haproxy:ports:replicas?"]),
+    ("unknown-key-nothing-close", {"postgresql": {"frobnicate": 1}},
+     ["pgha:postgresql:frobnicate: unknown key (pillar.example lists the known keys)"]),
+    ("unknown-autobase-name", {"patroni_cluster_name": "main"}, ["pgha:patroni_cluster_name: unknown key"]),
+    ("valid-free-form-mappings", {
+        "address": "10.0.0.11", "lookup": {"pkgs": {"etcd": ["etcd"]}},
+        "postgresql": {"parameters": {"work_mem": "8MB"}},
+        "pgbackrest": {"repo": {"s3-bucket": "b"}, "global": {"compress-type": "zst"}},
+        "patroni": {"tags": {"failover_priority": 1}}}, []),
+    ("lookup-not-a-mapping", {"lookup": "Debian"}, ["pgha:lookup: must be a mapping"]),
+    ("unknown-key-in-distro-paths", {"paths": {"patroni_cofig": "/etc/patroni.yml"}},
+     ["pgha:paths:patroni_cofig: unknown key; did you mean paths:patroni_config?"], {"os": "Debian-12"}),
+    # addresses: the node's, pg_hba's, the existing etcd's, the VIP's netmask and subnet
+    ("bad-address", {"address": "10.0.0.256"}, ["pgha:address: '10.0.0.256' is not an IPv4 address"]),
+    ("hostname-address", {"address": "pg1.example"}, ["pgha:address: 'pg1.example' is not an IPv4"]),
+    ("hba-bad-ip", {"postgresql": {"pg_hba": [{"type": "host", "database": "all", "user": "all",
+                                               "address": "10.0.0.300/24", "method": "md5"}]}},
+     ["pgha:postgresql:pg_hba:0:address: '10.0.0.300/24' is not a CIDR address such as 10.0.0.0/24"]),
+    ("hba-prefix-too-long", {"postgresql": {"pg_hba": [{"type": "host", "database": "all", "user": "all",
+                                                        "address": "10.0.0.0/33", "method": "md5"}]}},
+     ["pgha:postgresql:pg_hba:0:address: '10.0.0.0/33' is not a CIDR address"]),
+    ("hba-without-prefix", {"postgresql": {"pg_hba": [{"type": "host", "database": "all", "user": "all",
+                                                       "address": "10.0.0.5", "method": "md5"}]}},
+     ["pgha:postgresql:pg_hba:0:address: '10.0.0.5' needs a prefix length, e.g. 10.0.0.5/32"]),
+    ("hba-without-method", {"postgresql": {"pg_hba": [{"type": "host", "database": "all", "user": "all",
+                                                       "address": "10.0.0.0/24"}]}},
+     ["pgha:postgresql:pg_hba:0: needs method"]),
+    ("hba-bad-type", {"postgresql": {"pg_hba": [{"type": "hots", "database": "all", "user": "all",
+                                                 "address": "10.0.0.0/24", "method": "md5"}]}},
+     ["pgha:postgresql:pg_hba:0: needs a type: one of local, host"]),
+    ("valid-hba-forms", {"postgresql": {"pg_hba": [
+        {"type": "local", "database": "all", "user": "app", "method": "peer"},
+        {"type": "host", "database": "all", "user": "all", "address": "samenet", "method": "md5"},
+        {"type": "hostssl", "database": "all", "user": "all", "address": ".example.com", "method": "md5"},
+        {"type": "host", "database": "all", "user": "all", "address": "10.0.0.0 255.255.255.0", "method": "md5"},
+        {"type": "host", "database": "all", "user": "all", "address": "fd00::/64", "method": "md5"}]}}, []),
+    ("etcd-endpoint-without-scheme", {"dcs_exists": True, "roles": ["postgresql"],
+                                      "etcd": {"endpoints": ["10.0.0.21:2379"]}},
+     ["pgha:etcd:endpoints:0: '10.0.0.21:2379' is not an etcd client URL such as http://10.0.0.21:2379"]),
+    ("etcd-endpoint-without-port", {"dcs_exists": True, "roles": ["postgresql"],
+                                    "etcd": {"endpoints": ["http://10.0.0.21:2379", "http://10.0.0.22"]}},
+     ["pgha:etcd:endpoints:1: 'http://10.0.0.22' is not an etcd client URL"]),
+    ("etcd-endpoint-bad-ip", {"dcs_exists": True, "roles": ["postgresql"],
+                              "etcd": {"endpoints": ["https://10.0.0.300:2379"]}},
+     ["pgha:etcd:endpoints:0: 'https://10.0.0.300:2379' is not an etcd client URL"]),
+    ("etcd-endpoints-not-a-list", {"etcd": {"endpoints": "http://10.0.0.21:2379"}},
+     ["pgha:etcd:endpoints: must be a list of client URLs"]),
+    ("vip-netmask-out-of-range", {"vip_manager": {"netmask": 33}},
+     ["pgha:vip_manager:netmask: must be the VIP's prefix length, 1-32 (got 33)"]),
+    ("keepalived-router-id-out-of-range", {"keepalived": {"virtual_router_id": 256}},
+     ["pgha:keepalived:virtual_router_id: must be 1-255 (got 256)"]),
+    ("vip-outside-subnet", {"cluster_vip": "10.1.0.100"},
+     ["pgha:cluster_vip: 10.1.0.100 is outside this node's subnet 10.0.0.0/24 (vip_manager:netmask)"],
+     {"address": "10.0.0.11"}),
+    ("vip-is-the-node-address", {"cluster_vip": "10.0.0.11"},
+     ["pgha:cluster_vip: 10.0.0.11 is this node's own address"], {"address": "10.0.0.11"}),
+    ("valid-vip-in-a-wider-netmask", {"cluster_vip": "10.0.1.100", "vip_manager": {"netmask": 16}}, [],
+     {"address": "10.0.0.11"}),
+    ("valid-vip-elsewhere-on-an-etcd-only-node", {"roles": ["etcd"], "cluster_vip": "10.1.0.100"}, [],
+     {"address": "10.0.0.11"}),
+    ("type-a-vip-outside-balancer-subnet", _with(TYPE_A, {"roles": ["balancer"], "cluster_vip": "10.1.0.100"}),
+     ["pgha:cluster_vip: 10.1.0.100 is outside this node's subnet 10.0.0.0/24"], {"address": "10.0.0.11"}),
+    ("valid-type-a-database-node-in-another-subnet", _with(TYPE_A, {"cluster_vip": "10.1.0.100"}), [],
+     {"address": "10.0.0.11"}),
+    # ports: valid numbers, and no two components of this minion's roles on one port
+    ("port-collision-pgbouncer-postgresql", _with(TYPE_A, {"pgbouncer": {"port": 5432}}),
+     ["pgha:pgbouncer:port: port 5432 is also postgresql:port"]),
+    ("port-collision-colocated-haproxy", _with(TYPE_A, {"roles": ["postgresql", "etcd", "balancer"],
+                                                        "haproxy": {"ports": {"master": 5432}}}),
+     ["pgha:haproxy:ports:master: port 5432 is also postgresql:port"]),
+    ("valid-same-port-on-a-dedicated-balancer", _with(TYPE_A, {"roles": ["balancer"],
+                                                               "haproxy": {"ports": {"master": 5432}}}), []),
+    ("port-collision-etcd-restapi", {"etcd": {"client_port": 8008}},
+     ["pgha:etcd:client_port: port 8008 is also patroni:restapi:port"]),
+    ("port-collision-etcd-peer-client", {"etcd": {"peer_port": 2379}},
+     ["pgha:etcd:peer_port: port 2379 is also etcd:client_port"]),
+    ("valid-etcd-port-unused-with-dcs-exists", {"dcs_exists": True, "roles": ["postgresql"],
+                                                "etcd": {"client_port": 8008,
+                                                         "endpoints": ["http://10.0.0.21:2379"]}}, []),
+    ("port-collision-direct-port-stats", _with(TYPE_A, {"roles": ["balancer"],
+                                                        "haproxy": {"direct_ports": {"master": 7000}}}),
+     ["pgha:haproxy:direct_ports:master: port 7000 is also haproxy:ports:stats"]),
+    ("port-collision-sync-listener", _with(TYPE_A, {"roles": ["balancer"], "patroni": {"synchronous_mode": True},
+                                                    "haproxy": {"ports": {"replicas_sync": 5001}}}),
+     ["pgha:haproxy:ports:replicas_sync: port 5001 is also haproxy:ports:replicas"]),
+    ("valid-sync-port-unused-without-sync-mode",
+     _with(TYPE_A, {"roles": ["balancer"], "haproxy": {"ports": {"replicas_sync": 5001}}}), []),
+    ("port-out-of-range", {"postgresql": {"port": 70000}},
+     ["pgha:postgresql:port: must be a port number 1-65535 (got 70000)"]),
+    ("port-not-a-number", {"etcd": {"peer_port": "peer"}},
+     ["pgha:etcd:peer_port: must be a port number 1-65535 (got 'peer')"]),
+    # the PostgreSQL major must be one the OS's package sources have (parameters/osfinger)
+    ("version-not-on-debian-12", {"postgresql": {"version": 16}},
+     ["pgha:postgresql:version: 16 is not available on Debian-12 (available: 15); add a repository "
+      "(pkg_repo) that has it", "or choose 15"], {"os": "Debian-12"}),
+    ("version-not-on-debian-13", {"postgresql": {"version": 15}},
+     ["pgha:postgresql:version: 15 is not available on Debian-13 (available: 17)"], {"os": "Debian-13"}),
+    ("version-not-in-pgdg", {"postgresql": {"version": 12}},
+     ["pgha:postgresql:version: 12 is not available on Rocky Linux-9 (available: 13, 14, 15, 16, 17, 18)",
+      "choose one of those"], {"os": "Rocky Linux-9"}),
+    ("valid-debian-13-default-version", {}, [], {"os": "Debian-13"}),
+    ("valid-version-from-pkg-repo", {"postgresql": {"version": 16},
+                                     "pkg_repo": {"url": "http://apt.postgresql.org/pub/repos/apt",
+                                                  "dist": "bookworm-pgdg", "components": "main"}}, [],
+     {"os": "Debian-12"}),
+    ("valid-version-declared-available", {"postgresql": {"version": 16, "available_versions": [15, 16]}}, [],
+     {"os": "Debian-12"}),
+    ("valid-version-declared-in-lookup", {"lookup": {"postgresql": {"available_versions": [15, 16]}},
+                                          "postgresql": {"version": 16}}, [], {"os": "Debian-12"}),
+    ("valid-version-on-an-etcd-only-node", {"roles": ["etcd"], "postgresql": {"version": 16}}, [],
+     {"os": "Debian-12"}),
+    ("available-versions-not-a-list", {"postgresql": {"available_versions": "15"}},
+     ["pgha:postgresql:available_versions: must be a list of PostgreSQL major versions"]),
 ]
 
 
-@pytest.mark.parametrize("override,expected", [c[1:] for c in CHECK_CASES],
+@pytest.mark.parametrize("override,expected,context", [(c[1], c[2], c[3] if len(c) > 3 else None)
+                                                       for c in CHECK_CASES],
                          ids=[c[0] for c in CHECK_CASES])
-def test_check(defaults, override, expected):
-    problems = pgha.check(_with(VALID, override), defaults)
+def test_check(defaults, override, expected, context):
+    """``context`` is what validate() passes: this node's address, its OS (whose parameter
+    files are then merged into the defaults)."""
+    if context and "os" in context:
+        defaults = _os_defaults(defaults, context["os"])
+    problems = pgha.check(_with(VALID, override), defaults, context)
     if not expected:
         assert problems == []
         return
@@ -382,40 +532,104 @@ def test_defaults_file_needs_only_roles_and_secrets(defaults):
 
 # -- validate --------------------------------------------------------------------------------
 
-def test_validate_valid_pillar_and_defaults_are_read_once(defaults_text):
-    get_file_str = MagicMock(return_value=defaults_text)
-    with patch.dict(pgha.__salt__, {"cp.get_file_str": get_file_str}):
+def _files(text=None):
+    """cp.get_file_str: the repository's parameter files, or ``text`` for each of them."""
+    return {"cp.get_file_str": MagicMock(side_effect=_parameter_file if text is None
+                                         else lambda url: text)}
+
+
+def test_validate_valid_pillar_and_defaults_are_read_once():
+    funcs = {**_files(), **_network()}
+    with patch.dict(pgha.__salt__, funcs):
         assert pgha.validate() == []
         assert pgha.validate() == []
-    get_file_str.assert_called_once_with("salt://pgha/parameters/defaults.yaml")
+    assert [c.args[0] for c in funcs["cp.get_file_str"].call_args_list] == [
+        "salt://pgha/parameters/defaults.yaml", "salt://pgha/parameters/os_family/Debian.yaml",
+        "salt://pgha/parameters/osfinger/Debian-12.yaml"]
     assert pgha.__context__["pgha.defaults"]["patroni"]["ttl"] == 30
 
 
-def test_validate_names_the_bad_key(defaults_text):
+def test_validate_merges_the_os_parameters_as_map_jinja_does():
+    """Debian 13's files set PostgreSQL 17, the only major it has: 15 from pillar is refused."""
+    with patch.dict(pgha.__salt__, {**_files(), **_network()}), \
+            patch.dict(pgha.__grains__, {"osfinger": "Debian-13"}):
+        assert pgha.__context__.get("pgha.defaults") is None
+        assert pgha._defaults()["postgresql"]["version"] == 17
+        assert pgha.validate() == []
+        with patch.dict(pgha.__pillar__, {"pgha": _with(VALID, {"postgresql": {"version": 15}})}):
+            assert pgha.validate() == [
+                "pgha:postgresql:version: 15 is not available on Debian-13 (available: 17); add a "
+                "repository (pkg_repo) that has it, list it in postgresql:available_versions if this "
+                "node's own sources have it, or choose 17"]
+
+
+def test_validate_unknown_os_has_only_the_defaults():
+    with patch.dict(pgha.__salt__, {**_files(), **_network()}), \
+            patch.dict(pgha.__grains__, {"os_family": "Suse", "osfinger": "SLES-15"}), \
+            patch.dict(pgha.__pillar__, {"pgha": _with(VALID, {"postgresql": {"version": 16}})}):
+        assert pgha.validate() == []
+        assert pgha._defaults()["postgresql"]["available_versions"] == []
+
+
+def test_validate_checks_the_vip_against_this_nodes_address():
+    """The node's address (10.0.0.11 on eth1, from the network) is outside 10.1.0.0/24."""
+    with patch.dict(pgha.__salt__, {**_files(), **_network()}), \
+            patch.dict(pgha.__pillar__, {"pgha": _with(VALID, {"cluster_vip": "10.1.0.100"})}):
+        assert pgha.validate() == ["pgha:cluster_vip: 10.1.0.100 is outside this node's subnet "
+                                   "10.0.0.0/24 (vip_manager:netmask)"]
+
+
+def test_validate_vip_subnet_from_the_pillar_address():
+    interfaces = MagicMock()
+    pillar = _with(VALID, {"address": "10.1.0.11", "cluster_vip": "10.1.0.100"})
+    with patch.dict(pgha.__salt__, {**_files(), "network.interfaces": interfaces}), \
+            patch.dict(pgha.__pillar__, {"pgha": pillar}):
+        assert pgha.validate() == []
+    interfaces.assert_not_called()
+
+
+def test_validate_without_a_vip_does_not_look_at_the_network():
+    interfaces = MagicMock()
+    with patch.dict(pgha.__salt__, {**_files(), "network.interfaces": interfaces}), \
+            patch.dict(pgha.__pillar__, {"pgha": _with(VALID, {"cluster_vip": ""})}):
+        assert pgha.validate() == []
+    interfaces.assert_not_called()
+
+
+def test_validate_when_the_network_cannot_be_read_skips_the_subnet():
+    failing = MagicMock(side_effect=CommandExecutionError("ip: not found"))
+    with patch.dict(pgha.__salt__, {**_files(), "network.interfaces": failing}), \
+            patch.dict(pgha.__pillar__, {"pgha": _with(VALID, {"cluster_vip": "10.1.0.100"})}), \
+            patch.object(pgha, "log") as log:
+        assert pgha.validate() == []
+    assert "cluster_vip's subnet" in log.warning.call_args.args[0]
+
+
+def test_validate_names_the_bad_key():
     bad = _with(VALID, {"postgresql": {"superuser": {"password": ""}}})
-    with patch.dict(pgha.__salt__, {"cp.get_file_str": MagicMock(return_value=defaults_text)}), \
+    with patch.dict(pgha.__salt__, {**_files(), **_network()}), \
             patch.dict(pgha.__pillar__, {"pgha": bad}):
         problems = pgha.validate()
     assert len(problems) == 1
     assert "pgha:postgresql:superuser:password" in problems[0]
 
 
-def test_validate_reads_masked_pillar_values(defaults_text):
+def test_validate_reads_masked_pillar_values():
     """Salt 3008 wraps pillar in MaskedDict; the module must see the real values."""
     masked = salt.utils.secret.hide({"pgha": copy.deepcopy(VALID)})
-    with patch.dict(pgha.__salt__, {"cp.get_file_str": MagicMock(return_value=defaults_text)}), \
+    with patch.dict(pgha.__salt__, {**_files(), **_network()}), \
             patch.object(pgha, "__pillar__", masked):
         assert pgha.validate() == []
 
 
-def test_validate_without_pillar(defaults_text):
-    with patch.dict(pgha.__salt__, {"cp.get_file_str": MagicMock(return_value=defaults_text)}):
+def test_validate_without_pillar():
+    with patch.dict(pgha.__salt__, _files()):
         pgha.__pillar__.clear()
         assert pgha.validate() == ["pgha: pillar key 'pgha' is missing or not a mapping"]
 
 
 def test_validate_without_defaults_file():
-    with patch.dict(pgha.__salt__, {"cp.get_file_str": MagicMock(return_value="")}):
+    with patch.dict(pgha.__salt__, {**_files(text=""), **_network()}):
         problems = pgha.validate()
     assert pgha.__context__["pgha.defaults"] == {}
     assert any("pgha:postgresql:version" in p for p in problems)
@@ -461,6 +675,145 @@ def test_check_pillar_user_named_like_the_pgbouncer_auth_role(defaults):
                            "postgresql": {"users": [{"name": "pgbouncer", "password": "x"}]}})
     problems = pgha.check(pillar, defaults)
     assert any(p.startswith("pgha:postgresql:users:") and "pgbouncer" in p for p in problems)
+
+
+# -- pillar.example ------------------------------------------------------------------------------
+
+def _example():
+    """pillar.example's pgha (Type B) and the Type A changes its closing comment shows."""
+    text = (REPO / "pillar.example").read_text()
+    lines = text.splitlines()
+    start = lines.index("# pgha:")
+    block = []
+    for line in lines[start:]:
+        if line.strip() == "#":
+            break
+        block.append(line[2:])
+    return yaml.safe_load(text)["pgha"], yaml.safe_load("\n".join(block))["pgha"]
+
+
+def _real(value):
+    """The example with a made-up secret in place of each CHANGE-ME placeholder."""
+    if isinstance(value, dict):
+        return {key: _real(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_real(item) for item in value]
+    if isinstance(value, str) and value.startswith("CHANGE-ME"):
+        return "real" + value[len("CHANGE-ME"):]
+    return value
+
+
+@pytest.mark.parametrize("roles", [None, ["balancer"], ["postgresql", "etcd", "balancer"]],
+                         ids=["type-b", "type-a-balancer", "type-a-colocated"])
+def test_pillar_example_is_valid_with_real_passwords(defaults, roles):
+    type_b, type_a_changes = _example()
+    pillar = _real(type_b if roles is None else _with(_with(type_b, type_a_changes), {"roles": roles}))
+    context = {"address": "10.0.0.11", "os": "Debian-12"}
+    assert pgha.check(pillar, defaults) == []
+    assert pgha.check(pillar, _os_defaults(defaults, "Debian-12"), context) == []
+
+
+def test_pillar_example_as_is_is_refused_for_its_placeholders(defaults):
+    type_b, type_a_changes = _example()
+    keys = ["pgha:patroni:restapi:password", "pgha:postgresql:replication_user:password",
+            "pgha:postgresql:superuser:password", "pgha:postgresql:users:0:password"]
+    assert sorted(p.split(": ")[0] for p in pgha.check(type_b, defaults)) == keys
+    problems = pgha.check(_with(type_b, type_a_changes), defaults)
+    assert sorted(p.split(": ")[0] for p in problems) == sorted(
+        keys + ["pgha:haproxy:stats_password", "pgha:pgbouncer:auth_user:password"])
+    assert all("placeholder from pillar.example" in p for p in problems)
+
+
+# -- check_cluster (table-driven) -----------------------------------------------------------------
+
+DB = {"roles": ["postgresql", "etcd"]}
+PG = {"roles": ["postgresql"]}
+LB = {"roles": ["balancer"], "with_haproxy_load_balancing": True}
+SYNC = {"patroni": {"synchronous_mode": True}}
+STRICT = {"patroni": {"synchronous_mode": True, "synchronous_mode_strict": True}}
+STRICT_TWO = _with(STRICT, {"patroni": {"synchronous_node_count": 2}})
+
+
+def _nodes(**minions):
+    return {name: copy.deepcopy(pillar) for name, pillar in minions.items()}
+
+
+CLUSTER_CASES = [
+    # (id, {minion: pgha pillar}, substrings of the problems, substrings of the warnings)
+    ("valid-three-etcd", _nodes(pg1=DB, pg2=DB, pg3=DB), [], []),
+    ("valid-five-etcd", _nodes(pg1=DB, pg2=DB, pg3=DB, pg4=DB, pg5=DB), [], []),
+    ("valid-etcd-on-a-balancer", _nodes(pg1=_with(DB, {"with_haproxy_load_balancing": True}),
+                                        pg2=_with(DB, {"with_haproxy_load_balancing": True}),
+                                        lb1=_with(LB, {"roles": ["balancer", "etcd"]}),
+                                        lb2=LB), [], []),
+    ("valid-existing-etcd", _nodes(pg1=_with(PG, {"dcs_exists": True}), pg2=_with(PG, {"dcs_exists": True})),
+     [], []),
+    ("two-etcd-members", _nodes(pg1=DB, pg2=DB, pg3=PG),
+     ["pgha:roles: 2 minions have the etcd role (pg1, pg2): etcd needs a majority"], []),
+    ("no-etcd-member", _nodes(pg1=PG, pg2=PG),
+     ["pgha:roles: no minion has the etcd role and dcs_exists is false"], []),
+    ("one-etcd-member", _nodes(pg1=DB, pg2=PG), [],
+     ["pgha:roles: 1 minion has the etcd role (pg1): the cluster stops when it fails"]),
+    ("four-etcd-members", _nodes(pg1=DB, pg2=DB, pg3=DB, pg4=DB), [],
+     ["pgha:roles: 4 minions have the etcd role (pg1, pg2, pg3, pg4): they survive no more failures than 3"]),
+    ("valid-sync", _nodes(pg1=_with(DB, STRICT), pg2=_with(DB, STRICT), pg3=_with(DB, STRICT)), [], []),
+    ("strict-sync-one-database-node", _nodes(pg1=_with(DB, STRICT)),
+     ["pgha:patroni:synchronous_mode_strict: is true but 1 synchronous replica(s) need 2 database nodes, "
+      "the cluster has 1 (pg1): writes would stop"], ["pgha:roles: 1 minion has the etcd role"]),
+    ("strict-sync-two-replicas-wanted", _nodes(pg1=_with(DB, STRICT_TWO), pg2=_with(DB, STRICT_TWO),
+                                               etcd1=_with(STRICT_TWO, {"roles": ["etcd"]})),
+     ["pgha:patroni:synchronous_mode_strict: is true but 2 synchronous replica(s) need 3 database nodes, "
+      "the cluster has 2 (pg1, pg2)"], []),
+    ("sync-count-differs", _nodes(pg1=_with(DB, STRICT_TWO), pg2=_with(DB, STRICT), pg3=_with(DB, STRICT)),
+     ["pgha:patroni:synchronous_node_count: differs between minions (1 on pg2, pg3; 2 on pg1)"], []),
+    ("sync-too-few-replicas", _nodes(pg1=_with(DB, SYNC)), [],
+     ["pgha:patroni:synchronous_node_count: 1 synchronous replica(s) need 2 database nodes, the cluster "
+      "has 1 (pg1): commits wait for fewer synchronous replicas than asked"]),
+    ("valid-strict-without-sync-mode", _nodes(
+        **{n: _with(DB, {"patroni": {"synchronous_mode_strict": True}}) for n in ("pg1", "pg2", "pg3")}), [], []),
+    ("type-a-without-balancers", _nodes(**{n: _with(DB, TYPE_A) for n in ("pg1", "pg2", "pg3")}),
+     ["pgha:with_haproxy_load_balancing: is true but no minion of the cluster has the balancer role"], []),
+    ("type-a-one-balancer", _nodes(pg1=_with(DB, TYPE_A), pg2=_with(DB, TYPE_A), pg3=_with(DB, TYPE_A),
+                                   lb1=_with(LB, TYPE_A)), [],
+     ["pgha:roles: 1 minion has the balancer role (lb1): keepalived has no standby for cluster_vip"]),
+    ("valid-type-a-colocated", _nodes(**{n: _with(DB, _with(TYPE_A, {"roles": ["postgresql", "etcd", "balancer"]}))
+                                         for n in ("pg1", "pg2", "pg3")}), [], []),
+    ("setting-differs", _nodes(pg1=_with(DB, {"with_haproxy_load_balancing": True}), pg2=DB, pg3=DB),
+     ["pgha:with_haproxy_load_balancing: differs between minions (False on pg2, pg3; True on pg1): set it "
+      "once for the cluster"], []),
+    ("vip-differs", _nodes(pg1=_with(DB, {"cluster_vip": "10.0.0.100"}), pg2=DB, pg3=DB),
+     ["pgha:cluster_vip: differs between minions ('' on pg2, pg3; 10.0.0.100 on pg1)"], []),
+    ("valid-version-as-string-and-number", _nodes(pg1=_with(DB, {"postgresql": {"version": "16"}}),
+                                                  pg2=_with(DB, {"postgresql": {"version": 16}}),
+                                                  pg3=_with(DB, {"postgresql": {"version": 16}})), [], []),
+    ("no-pillar", {"pg1": None}, ["pgha:cluster_name: no minion of the cluster has a pgha pillar"], []),
+]
+
+
+@pytest.mark.parametrize("pillars,problems,warnings", [c[1:] for c in CLUSTER_CASES],
+                         ids=[c[0] for c in CLUSTER_CASES])
+def test_check_cluster(defaults, pillars, problems, warnings):
+    found = pgha.check_cluster(pillars, defaults)
+    for kind, expected in (("problems", problems), ("warnings", warnings)):
+        text = "\n".join(found[kind])
+        if not expected:
+            assert found[kind] == [], kind
+        for fragment in expected:
+            assert fragment in text, kind
+        assert all(p.startswith("pgha:") for p in found[kind])
+
+
+def test_check_cluster_reads_this_minions_defaults_without_them():
+    with patch.dict(pgha.__salt__, _files()):
+        assert pgha.check_cluster(_nodes(pg1=DB, pg2=DB, pg3=DB)) == {"problems": [], "warnings": []}
+        assert pgha.__context__["pgha.defaults"]["patroni"]["synchronous_node_count"] == 1
+
+
+def test_check_cluster_does_not_modify_its_arguments(defaults):
+    pillars = _nodes(pg1=_with(DB, STRICT), pg2=DB)
+    before = (copy.deepcopy(pillars), copy.deepcopy(defaults))
+    pgha.check_cluster(pillars, defaults)
+    assert (pillars, defaults) == before
 
 
 # -- existing_postgresql -------------------------------------------------------------------------
