@@ -281,6 +281,7 @@ def check(pillar_pgha, defaults):
         bad("patroni:create_replica_methods", "has wal_g but wal_g:enabled is false")
     problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_bootstrap(cfg))
     problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_wal_g(cfg))
+    problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_firewall(cfg))
 
     if not isinstance(cfg.get("postgresql_exists", False), bool):
         bad("postgresql_exists", f"must be true or false (got {cfg.get('postgresql_exists')!r})")
@@ -415,6 +416,55 @@ def _check_wal_g(cfg):
         if value.startswith(EXAMPLE_PASSWORD_PREFIX):
             problems.append((f"wal_g:json:{key}", "is still the placeholder from pillar.example: "
                              "set the real value"))
+    return problems
+
+
+def _check_firewall(cfg):
+    """Problems as (key, message) with the firewall (pgha:firewall) and, when it is on, the
+    ports it opens. ``cfg`` is the merged pgha pillar."""
+    problems = []
+    fw = cfg.get("firewall", {})
+    if not isinstance(fw, dict):
+        return [("firewall", "must be a mapping such as {enabled: true}")]
+    enabled = fw.get("enabled", False)
+    if not isinstance(enabled, bool):
+        problems.append(("firewall:enabled", f"must be true or false (got {enabled!r})"))
+
+    def port(key, value):
+        if isinstance(value, bool) or _int(value) is None or not 1 <= _int(value) <= 65535:
+            problems.append((key, f"must be a TCP port number from 1 to 65535 (got {value!r})"))
+
+    if "ssh_port" in fw:
+        port("firewall:ssh_port", fw["ssh_port"])
+    extra = fw.get("extra_ports", [])
+    if not isinstance(extra, list):
+        problems.append(("firewall:extra_ports", f"must be a list of port numbers such as [9100] "
+                         f"(got {extra!r})"))
+    else:
+        for i, value in enumerate(extra):
+            port(f"firewall:extra_ports:{i}", value)
+    sources = fw.get("client_sources", [])
+    if not isinstance(sources, list):
+        problems.append(("firewall:client_sources", "must be a list of addresses or networks such as "
+                         f"['10.1.0.0/16'], [] for any (got {sources!r})"))
+    else:
+        for i, value in enumerate(sources):
+            try:
+                ipaddress.ip_network(str(value))
+            except ValueError as exc:
+                problems.append((f"firewall:client_sources:{i}", f"{value!r} is not an address or "
+                                 f"network such as 10.1.0.0/16 ({exc})"))
+    rules = fw.get("extra_rules", [])
+    if not isinstance(rules, list) or not all(isinstance(r, str) and r.strip() and "\n" not in r
+                                              for r in rules):
+        problems.append(("firewall:extra_rules", "must be a list of one-line nftables rules such as "
+                         f"'ip saddr 10.9.0.0/16 tcp dport 9187 accept' (got {rules!r})"))
+    if enabled is True:     # the ports the rules open, from the roles' settings
+        for key in ("postgresql:port", "patroni:restapi:port", "pgbouncer:port", "etcd:client_port",
+                    "etcd:peer_port", *(f"haproxy:ports:{name}" for name in (*DIRECT_PORTS, "stats"))):
+            port(key, _get(cfg, key))
+        for name, value in sorted((_get(cfg, "haproxy:direct_ports") or {}).items()):
+            port(f"haproxy:direct_ports:{name}", value)
     return problems
 
 
