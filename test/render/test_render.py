@@ -1331,6 +1331,7 @@ NFT_BASE = [   # every node: what any firewall of pgha accepts before its roles'
     "type filter hook input priority filter; policy drop;",
     "ct state established,related accept",
     "ct state invalid drop",
+    'ct state new tcp flags & syn == 0 socket wildcard 0 accept comment "connection older than the firewall"',
     "iif lo accept",
     "meta l4proto { icmp, ipv6-icmp } accept",
     'ip6 saddr fe80::/10 udp dport 546 accept comment "DHCPv6 client"',
@@ -1355,7 +1356,7 @@ def _nft(states, grains_id, pillar_id):
         sets[name] = elements.split(", ")
         assert ("auto-merge" in block.split("}", 1)[0]) is name.startswith("clients_"), name
     chain = table.split("chain input {\n", 1)[1].split("\n    }")[0]
-    chain = [line.strip() for line in chain.splitlines()]
+    chain = [line.strip() for line in chain.splitlines() if not line.strip().startswith("#")]
     assert chain[:len(NFT_BASE)] == NFT_BASE
     return sets, chain[len(NFT_BASE):]
 
