@@ -281,7 +281,6 @@ def check(pillar_pgha, defaults):
         bad("patroni:create_replica_methods", "has wal_g but wal_g:enabled is false")
     problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_bootstrap(cfg))
     problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_wal_g(cfg))
-    problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_firewall(cfg))
 
     if not isinstance(cfg.get("postgresql_exists", False), bool):
         bad("postgresql_exists", f"must be true or false (got {cfg.get('postgresql_exists')!r})")
@@ -319,6 +318,7 @@ def check(pillar_pgha, defaults):
     for i, ext in enumerate(_get(cfg, "postgresql:extensions") or []):
         if not isinstance(ext, dict) or not ext.get("name") or not ext.get("db"):
             bad(f"postgresql:extensions:{i}", "needs a name and a db")
+    problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_firewall(cfg))
     return problems
 
 
@@ -420,8 +420,8 @@ def _check_wal_g(cfg):
 
 
 def _check_firewall(cfg):
-    """Problems as (key, message) with the firewall (pgha:firewall) and, when it is on, the
-    ports it opens. ``cfg`` is the merged pgha pillar."""
+    """Problems as (key, message) with the firewall's own settings (pgha:firewall). ``cfg`` is
+    the merged pgha pillar."""
     problems = []
     fw = cfg.get("firewall", {})
     if not isinstance(fw, dict):
@@ -459,12 +459,6 @@ def _check_firewall(cfg):
                                               for r in rules):
         problems.append(("firewall:extra_rules", "must be a list of one-line nftables rules such as "
                          f"'ip saddr 10.9.0.0/16 tcp dport 9187 accept' (got {rules!r})"))
-    if enabled is True:     # the ports the rules open, from the roles' settings
-        for key in ("postgresql:port", "patroni:restapi:port", "pgbouncer:port", "etcd:client_port",
-                    "etcd:peer_port", *(f"haproxy:ports:{name}" for name in (*DIRECT_PORTS, "stats"))):
-            port(key, _get(cfg, key))
-        for name, value in sorted((_get(cfg, "haproxy:direct_ports") or {}).items()):
-            port(f"haproxy:direct_ports:{name}", value)
     return problems
 
 
