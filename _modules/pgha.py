@@ -360,6 +360,7 @@ def check(pillar_pgha, defaults, context=None):
     for i, ext in enumerate(_get(cfg, "postgresql:extensions") or []):
         if not isinstance(ext, dict) or not ext.get("name") or not ext.get("db"):
             bad(f"postgresql:extensions:{i}", "needs a name and a db")
+    problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_firewall(cfg))
     return problems
 
 
@@ -395,6 +396,49 @@ def check_restore_target(restore, prefix="restore"):
     for key in ("stanza", "set"):
         if restore.get(key) and not NAME_RE.match(str(restore[key])):
             problems.append((f"{prefix}:{key}", f"{restore[key]!r} is not a pgBackRest name"))
+    return problems
+
+
+def _check_firewall(cfg):
+    """Problems as (key, message) with the firewall's own settings (pgha:firewall). ``cfg`` is
+    the merged pgha pillar."""
+    problems = []
+    fw = cfg.get("firewall", {})
+    if not isinstance(fw, dict):
+        return [("firewall", "must be a mapping such as {enabled: true}")]
+    enabled = fw.get("enabled", False)
+    if not isinstance(enabled, bool):
+        problems.append(("firewall:enabled", f"must be true or false (got {enabled!r})"))
+
+    def port(key, value):
+        if isinstance(value, bool) or _int(value) is None or not 1 <= _int(value) <= 65535:
+            problems.append((key, f"must be a TCP port number from 1 to 65535 (got {value!r})"))
+
+    if "ssh_port" in fw:
+        port("firewall:ssh_port", fw["ssh_port"])
+    extra = fw.get("extra_ports", [])
+    if not isinstance(extra, list):
+        problems.append(("firewall:extra_ports", f"must be a list of port numbers such as [9100] "
+                         f"(got {extra!r})"))
+    else:
+        for i, value in enumerate(extra):
+            port(f"firewall:extra_ports:{i}", value)
+    sources = fw.get("client_sources", [])
+    if not isinstance(sources, list):
+        problems.append(("firewall:client_sources", "must be a list of addresses or networks such as "
+                         f"['10.1.0.0/16'], [] for any (got {sources!r})"))
+    else:
+        for i, value in enumerate(sources):
+            try:
+                ipaddress.ip_network(str(value))
+            except ValueError as exc:
+                problems.append((f"firewall:client_sources:{i}", f"{value!r} is not an address or "
+                                 f"network such as 10.1.0.0/16 ({exc})"))
+    rules = fw.get("extra_rules", [])
+    if not isinstance(rules, list) or not all(isinstance(r, str) and r.strip() and "\n" not in r
+                                              for r in rules):
+        problems.append(("firewall:extra_rules", "must be a list of one-line nftables rules such as "
+                         f"'ip saddr 10.9.0.0/16 tcp dport 9187 accept' (got {rules!r})"))
     return problems
 
 

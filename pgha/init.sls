@@ -4,6 +4,9 @@
 
 include:
   - {{ tplroot }}.repo
+{%- if pgha.firewall.enabled %}
+  - {{ tplroot }}.firewall
+{%- endif %}
 {%- if 'etcd' in pgha.roles and not pgha.dcs_exists %}
   - {{ tplroot }}.etcd
 {%- endif %}

@@ -5,6 +5,9 @@
 
 include:
   - {{ tplroot }}.repo
+{%- if pgha.firewall.enabled %}
+  - {{ tplroot }}.firewall.install
+{%- endif %}
 {%- if 'etcd' in pgha.roles and not pgha.dcs_exists %}
   - {{ tplroot }}.etcd.install
 {%- endif %}

@@ -11,6 +11,17 @@
 {%- from 'pgha/targets.jinja' import targets, target_roles with context %}
 {%- from 'pgha/steps.jinja' import entry_gates with context %}
 {%- set previous = namespace(step=None) %}
+{%- if site.get('firewall', {}).get('enabled') %}
+
+{#- Every node's firewall admits the new nodes (their addresses are in the mine) before a new
+    etcd member asks the running ones to add it; the new nodes get theirs. #}
+pgha-add-firewall-opened:
+  salt.state:
+    - tgt: {{ tgt.all }}
+    - tgt_type: compound
+    - sls: pgha.firewall.optional
+{%-   set previous.step = 'pgha-add-firewall-opened' %}
+{%- endif %}
 {%- for target in targets %}
 {%-   set roles = target_roles[target] %}
 {%-   set later = targets[loop.index:] %}

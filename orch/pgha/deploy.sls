@@ -24,14 +24,16 @@
 {%- endif %}
 {%- set replicas = pg_nodes | reject('equalto', primary) | list %}
 
-{#- All packages on all nodes in parallel; then, in the same run, etcd members start together
-    and wait for a healthy cluster (quorum). #}
+{#- All packages on all nodes in parallel; then, in the same run, the firewall (when enabled:
+    the rules admit every node in the mine, so none waits for another's) and the etcd members
+    start together and wait for a healthy cluster (quorum). #}
 pgha-base-deployed:
   salt.state:
     - tgt: {{ tgt.all }}
     - tgt_type: compound
     - sls:
       - pgha.packages
+      - pgha.firewall.optional
       - pgha.dcs
 
 {%- set previous = namespace(step='pgha-base-deployed') %}

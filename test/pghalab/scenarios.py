@@ -110,6 +110,14 @@ SCENARIOS = {
         "pillar": {"pgha": {"pgbackrest": {"enabled": True},
                             "patroni": {"create_replica_methods": ["pgbackrest", "basebackup"]}}},
     },
+    # The firewall (pgha:firewall) on a Type B cluster, clients admitted from the lab host only.
+    # pg4 is a spare: first a node outside the cluster, then added by pgha.add_node.
+    "firewall": {
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13, "pg4": 14},
+        "roles": {n: ["postgresql", "etcd"] for n in ("pg1", "pg2", "pg3", "pg4")},
+        "spares": ["pg4"],
+        "pillar": {"pgha": {"firewall": {"enabled": True, "client_sources": [f"{SUBNET}.1/32"]}}},
+    },
     # Patroni from PyPI (pinned, in a virtualenv, from the offline wheelhouse); etcd on one
     # node only, so the other database node is a pure etcd client.
     "pip": {
