@@ -91,29 +91,6 @@ def restored(name, data_dir, bin_dir, target_type="default", target=None, backup
     return ret
 
 
-def restorable(name, target_type="default", target=None, backup_set=None):
-    """
-    Gate: the repository has a backup to restore stanza ``name`` to the target from.
-    Changes nothing.
-
-    .. code-block:: yaml
-
-        pgha-restore-checked:
-          pgha_pgbackrest.restorable:
-            - name: main
-            - target_type: time
-            - target: '2026-11-26 04:00:00+00'
-    """
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
-    try:
-        backup = __salt__["pgha_pgbackrest.restorable"](target_type, target, backup_set, stanza=name)
-    except CommandExecutionError as exc:
-        ret.update(result=False, comment=str(exc))
-        return ret
-    ret["comment"] = f"stanza {name}: restores from backup {backup['label']} ({backup['type']})"
-    return ret
-
-
 MINE_KEY = "pgha_ssh"
 
 

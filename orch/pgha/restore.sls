@@ -69,7 +69,7 @@ pgha-restore-{{ stage }}-stopped:
 pgha-restore-dcs-cleared:
   salt.state:
     - tgt: {{ primary }}
-    - sls: pgha.ops.restore
+    - sls: pgha.ops.remove
     - pillar: {pgha_ops: {stage: forget}}
     - require:
       - salt: pgha-restore-primary-stopped

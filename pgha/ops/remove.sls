@@ -3,7 +3,8 @@
     - postgres: Patroni (and PostgreSQL with it), vip-manager, PgBouncer, HAProxy and
       keepalived stop and are disabled; pgha's configuration files go; with remove_data the
       PostgreSQL data directory (and WAL directory) too;
-    - forget: the cluster leaves the DCS (once Patroni is stopped everywhere);
+    - forget: the cluster leaves the DCS (once Patroni is stopped everywhere; pgha.restore
+      uses it too);
     - etcd: etcd stops and is disabled; with remove_data its data directory goes.
     Packages stay installed. #}
 {%- set tplroot = tpldir.split('/')[0] %}

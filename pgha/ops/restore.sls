@@ -1,7 +1,5 @@
 {#- One stage of pgha.restore on this node (pillar pgha_ops:stage, the restore target in
     pgha_ops:restore; the orchestration checked the confirmation pin):
-    - check: the repository has a backup to reach the target from (changes nothing);
-    - forget: the cluster is removed from the DCS (Patroni stopped everywhere);
     - primary: the data directory is restored, recovers to the target and is promoted,
       then stopped for Patroni;
     - replica: the backup the primary restored from is restored as a standby, which follows
@@ -13,21 +11,7 @@
 {%- set source = spec.get('stanza') or pgha.pgbackrest.stanza %}
 {%- set pg = pgha.postgresql %}
 
-{%- if stage == 'check' %}
-pgha-ops-restore-backup-found:
-  pgha_pgbackrest.restorable:
-    - name: {{ source }}
-    - target_type: {{ spec.get('type', 'default') }}
-    - target: {{ spec.get('target') | json }}
-    - backup_set: {{ spec.get('set') | json }}
-
-{%- elif stage == 'forget' %}
-pgha-ops-restore-cluster-removed:
-  pgha_patroni.cluster_removed:
-    - name: {{ pgha.cluster_name }}
-    - patronictl: {{ pgha.paths.patroni_bin.rsplit('/', 1)[0] ~ '/patronictl' }}
-
-{%- elif stage in ('primary', 'replica') %}
+{%- if stage in ('primary', 'replica') %}
 pgha-ops-restore-{{ stage }}-restored:
   pgha_pgbackrest.restored:
     - name: {{ source }}
