@@ -11,3 +11,7 @@ pgha-etcd-service-running:
     - enable: true
     - watch:
       - sls: {{ tplroot }}.etcd.config
+{%- if pgha.tls.enabled %}
+      {#- a renewed certificate: etcd reads its files at start only #}
+      - sls: {{ tplroot }}.tls.etcd
+{%- endif %}
