@@ -11,7 +11,3 @@ pgha-etcd-service-running:
     - enable: true
     - watch:
       - sls: {{ tplroot }}.etcd.config
-{%- if pgha.tls.enabled %}
-      {#- a renewed certificate: etcd reads its files at start only #}
-      - sls: {{ tplroot }}.tls.etcd
-{%- endif %}
