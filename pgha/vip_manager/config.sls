@@ -29,8 +29,8 @@ pgha-vip-manager-unit-dropin-managed:
             (vip-manager runs as root) #}
         tls:
           ca: {{ tls_files.ca }}
-          cert: {{ tls_files.postgres.cert if pgha.tls.etcd_client_cert_auth else '' }}
-          key: {{ tls_files.postgres.key if pgha.tls.etcd_client_cert_auth else '' }}
+          cert: {{ (tls_files.postgres.cert if pgha.tls.etcd_client_cert_auth else '') | json }}
+          key: {{ (tls_files.postgres.key if pgha.tls.etcd_client_cert_auth else '') | json }}
 {%- endif %}
     - require:
       - sls: {{ tplroot }}.vip_manager.install
