@@ -3,6 +3,7 @@ pgha's modules use (pgha.tls_files), and pgha_etcd and pgha_patroni over https, 
 real TLS server on 127.0.0.1 with certificates of a CA made for the test."""
 import copy
 import datetime
+import functools
 import http.server
 import json
 import ssl
@@ -178,21 +179,6 @@ def test_tls_files(defaults, pillar, expected):
 
 # -- over https: a real TLS server on 127.0.0.1 -------------------------------------------------------
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    answers = {"/health": {"health": "true"}, "/patroni": {"state": "running", "role": "primary"}}
-
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        body = json.dumps(self.answers.get(self.path, {})).encode()
-        self.send_response(200 if self.path in self.answers else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def files(tmp_path):
     """The CA's certificate, a server's pair for 127.0.0.1 and a client's pair, as files."""
@@ -209,13 +195,19 @@ def files(tmp_path):
 
 
 @pytest.fixture
-def https_server(files):
-    """Start a TLS server with the server's pair; ``client_certs`` True: it wants a client
-    certificate of the CA (etcd's client-cert-auth). Yields a function returning the port."""
+def https_server(files, tmp_path):
+    """Start a TLS server with the server's pair, serving /health (etcd's answer) and /patroni;
+    ``client_certs`` True: it wants a client certificate of the CA (etcd's client-cert-auth).
+    Yields a function returning the port."""
     servers = []
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "health").write_text(json.dumps({"health": "true"}))
+    (root / "patroni").write_text(json.dumps({"state": "running", "role": "primary"}))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
 
     def start(client_certs=False):
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(files["server.crt"], files["server.key"])
         if client_certs:
