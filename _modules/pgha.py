@@ -361,6 +361,7 @@ def check(pillar_pgha, defaults, context=None):
         if not isinstance(ext, dict) or not ext.get("name") or not ext.get("db"):
             bad(f"postgresql:extensions:{i}", "needs a name and a db")
     problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_firewall(cfg))
+    problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_tls(cfg))
     return problems
 
 
@@ -439,6 +440,100 @@ def _check_firewall(cfg):
                                               for r in rules):
         problems.append(("firewall:extra_rules", "must be a list of one-line nftables rules such as "
                          f"'ip saddr 10.9.0.0/16 tcp dport 9187 accept' (got {rules!r})"))
+    return problems
+
+
+def _check_tls(cfg):
+    """Problems as (key, message) with TLS (pgha:tls): its switches and lifetimes, the extra
+    names, and with tls:enabled the cluster CA (certificate and key). ``cfg`` is the merged
+    pgha pillar."""
+    tls = cfg.get("tls", {})
+    if not isinstance(tls, dict):
+        return [("tls", "must be a mapping such as {enabled: true, ca_cert: ..., ca_key: ...}")]
+    problems = []
+    for key in ("enabled", "require_ssl", "etcd_client_cert_auth"):
+        if not isinstance(tls.get(key, False), bool):
+            problems.append((f"tls:{key}", f"must be true or false (got {tls.get(key)!r})"))
+    valid, remaining = _int(tls.get("days_valid")), _int(tls.get("days_remaining"))
+    if "days_valid" in tls and (valid is None or valid < 1):
+        problems.append(("tls:days_valid", f"must be a number of days >= 1 (got {tls.get('days_valid')!r})"))
+    elif "days_remaining" in tls and (remaining is None or not 0 <= remaining < (valid or remaining + 1)):
+        problems.append(("tls:days_remaining", f"must be a number of days from 0 to less than "
+                         f"tls:days_valid ({valid}) (got {tls.get('days_remaining')!r})"))
+    sans = tls.get("extra_sans", [])
+    if not isinstance(sans, list):
+        problems.append(("tls:extra_sans", f"must be a list such as ['DNS:db.example.com', "
+                         f"'IP:192.0.2.10'] (got {sans!r})"))
+        sans = []
+    for i, name in enumerate(sans):
+        kind, _, value = str(name).partition(":")
+        if (kind == "DNS" and HOSTNAME_RE.match(value)) or (kind == "IP" and _ip(value)):
+            continue
+        problems.append((f"tls:extra_sans:{i}", f"{name!r} is not DNS:<host name> or IP:<address>"))
+    if tls.get("enabled") is not True:
+        return problems
+    problems.extend(_check_tls_ca(str(tls.get("ca_cert") or "").strip(),
+                                  str(tls.get("ca_key") or "").strip()))
+    if tls.get("etcd_client_cert_auth") and _get(cfg, "confd:enabled"):
+        problems.append(("tls:etcd_client_cert_auth", "is not supported with confd:enabled: confd on "
+                         "the balancers has no client certificate"))
+    return problems
+
+
+def _ip(text):
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _check_tls_ca(cert, key):
+    """Problems as (key, message) with the cluster CA of pillar (tls:ca_cert, tls:ca_key): both
+    given, PEM, the key unencrypted and the certificate's, a CA certificate still valid."""
+    how = "README, section TLS, shows how to make one"
+    if not cert:
+        return [("tls:ca_cert", f"required with tls:enabled: the cluster CA's certificate (PEM), "
+                 f"the same for every minion; {how}")]
+    if "-----BEGIN CERTIFICATE-----" not in cert:
+        return [("tls:ca_cert", "is not a PEM certificate (-----BEGIN CERTIFICATE-----)")]
+    if not key:
+        return [("tls:ca_key", "required with tls:enabled: the cluster CA's private key (PEM), "
+                 f"with which each node signs its own certificates; {how}")]
+    if "ENCRYPTED" in key:
+        return [("tls:ca_key", "is encrypted: give it without a passphrase (pillar keeps it secret)")]
+    if "PRIVATE KEY-----" not in key:
+        return [("tls:ca_key", "is not a PEM private key (-----BEGIN PRIVATE KEY-----)")]
+    try:  # Salt's x509 modules need cryptography: where it is missing the nodes say so
+        # pylint: disable=import-outside-toplevel
+        import datetime
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+    except ImportError:
+        return []
+    try:
+        ca = x509.load_pem_x509_certificate(cert.encode())
+    except ValueError as exc:
+        return [("tls:ca_cert", f"cannot be read as a PEM certificate: {exc}")]
+    try:
+        private = serialization.load_pem_private_key(key.encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        return [("tls:ca_key", f"cannot be read as a PEM private key: {exc}")]
+    problems = []
+    try:
+        is_ca = ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    if not is_ca:
+        problems.append(("tls:ca_cert", "is not a CA certificate (basicConstraints CA:true)"))
+    utc = datetime.timezone.utc
+    expires = getattr(ca, "not_valid_after_utc", None) or ca.not_valid_after.replace(tzinfo=utc)
+    if expires <= datetime.datetime.now(utc):
+        problems.append(("tls:ca_cert", f"expired on {expires:%Y-%m-%d}"))
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    if (private.public_key().public_bytes(serialization.Encoding.DER, spki)
+            != ca.public_key().public_bytes(serialization.Encoding.DER, spki)):
+        problems.append(("tls:ca_key", "is not the private key of tls:ca_cert"))
     return problems
 
 
@@ -811,3 +906,29 @@ def validate():
     """
     pillar_pgha = _pillar("pgha")
     return check(pillar_pgha, _defaults(), _context(pillar_pgha))
+
+
+def tls_files():
+    """
+    The TLS files (``pgha:tls``) with which pgha's modules reach etcd from this node:
+    ``{"ca": ..., "cert": ..., "key": ...}``, the cluster CA's certificate and a client
+    certificate (an etcd member's own key pair, else the postgres user's on a database node,
+    else none). ``{}`` when ``pgha:tls:enabled`` is false. The names are map.jinja's
+    ``tls_files``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha.tls_files
+    """
+    cfg = _merged(_defaults(), _pillar("pgha", {}) or {})
+    if _get(cfg, "tls:enabled") is not True:
+        return {}
+    tls_dir, roles = _get(cfg, "paths:tls_dir"), _roles(cfg)
+    files = {"ca": f"{tls_dir}/ca.crt"}
+    service = ("etcd" if "etcd" in roles and not cfg.get("dcs_exists")
+               else "postgres" if "postgresql" in roles else None)
+    if service:
+        files.update(cert=f"{tls_dir}/{service}.crt", key=f"{tls_dir}/{service}.key")
+    return files

@@ -1,9 +1,11 @@
 """
 etcd cluster health for pgha's orchestration gates, over etcd's HTTP API (no client library:
-the same calls work for etcd 3.4 to 3.6).
+the same calls work for etcd 3.4 to 3.6). https endpoints (pgha:tls) are verified with the
+cluster CA, and shown this node's client certificate (pgha.tls_files).
 """
 import json
 import logging
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -21,8 +23,29 @@ def __virtual__():
     return __virtualname__
 
 
+def _open(req, timeout):
+    """urlopen, with pgha's TLS context for an https URL when pgha:tls is on."""
+    url = req.full_url if isinstance(req, urllib.request.Request) else req
+    context = _ssl_context() if url.startswith("https://") else None
+    if context is None:
+        return urllib.request.urlopen(req, timeout=timeout)  # nosec: cluster-internal URL
+    return urllib.request.urlopen(req, timeout=timeout, context=context)  # nosec: cluster-internal
+
+
+def _ssl_context():
+    """The cluster CA and this node's client certificate (pgha.tls_files), or None when
+    pgha:tls is off (an https endpoint of an existing etcd: the system's CAs)."""
+    files = __salt__["pgha.tls_files"]() if "pgha.tls_files" in __salt__ else {}
+    if not files:
+        return None
+    context = ssl.create_default_context(cafile=files["ca"])
+    if files.get("cert"):
+        context.load_cert_chain(files["cert"], files["key"])
+    return context
+
+
 def _get(url, timeout):
-    with urllib.request.urlopen(url, timeout=timeout) as resp:  # nosec: cluster-internal URL
+    with _open(url, timeout) as resp:
         return json.loads(resp.read().decode() or "{}")
 
 
@@ -53,7 +76,7 @@ def _post(endpoints, path, body, timeout=5):
         req = urllib.request.Request(endpoint.rstrip("/") + path, data=json.dumps(body).encode(),
                                      method="POST")
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:  # nosec: cluster-internal
+            with _open(req, timeout) as resp:
                 return json.loads(resp.read().decode() or "{}")
         except urllib.error.HTTPError as exc:
             raise CommandExecutionError(f"etcd {path} at {endpoint} refused: "
@@ -149,10 +172,12 @@ def _patroni_endpoints():
             data = salt.utils.yaml.safe_load(f) or {}
     except OSError as exc:
         raise CommandExecutionError(f"no etcd endpoints given and cannot read {path}: {exc}") from exc
-    hosts = (data.get("etcd3") or data.get("etcd") or {}).get("hosts", [])
+    section = data.get("etcd3") or data.get("etcd") or {}
+    hosts = section.get("hosts", [])
     if not hosts:
         raise CommandExecutionError(f"no etcd endpoints given and none in {path}")
-    return ["http://" + h if "://" not in h else h for h in hosts]
+    scheme = section.get("protocol", "http")
+    return [f"{scheme}://{h}" if "://" not in h else h for h in hosts]
 
 
 def member_remove(endpoints, name):

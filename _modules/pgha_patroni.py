@@ -8,6 +8,7 @@ rendered. Override the path with the minion option ``pgha_patroni.config``.
 import base64
 import json
 import logging
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -67,8 +68,12 @@ def _request(path, method="GET", body=None, host=None, timeout=5, conf=None):
     if body is not None:
         req.data = json.dumps(body).encode()
         req.add_header("Content-Type", "application/json")
+    cafile = conf.get("restapi", {}).get("cafile")
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # nosec: cluster-internal
+        # https (pgha:tls): Patroni's certificate verified with the CA file of its config
+        extra = ({"context": ssl.create_default_context(cafile=cafile)}
+                 if cafile and req.full_url.startswith("https://") else {})
+        with urllib.request.urlopen(req, timeout=timeout, **extra) as resp:  # nosec: cluster-internal
             status, raw = resp.status, resp.read().decode()
     except urllib.error.HTTPError as exc:
         status, raw = exc.code, exc.read().decode()

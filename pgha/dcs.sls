@@ -10,6 +10,10 @@ include:
 {%- elif 'postgresql' in pgha.roles %}
 include:
   - {{ tplroot }}.gate.etcd
+{%-   if pgha.tls.enabled %}
+  {#- the CA and the client certificate the gate asks etcd with #}
+  - {{ tplroot }}.tls.postgres
+{%-   endif %}
 {%- else %}
 pgha-dcs-not-used-here:
   test.nop:

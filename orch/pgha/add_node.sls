@@ -27,6 +27,23 @@ pgha-add-firewall-opened:
 {%-   set later = targets[loop.index:] %}
 {%-   set members_tgt = tgt.all ~ ' and not L@' ~ ([target] + later) | join(',') %}
 
+{%-   if site.get('tls', {}).get('enabled') %}
+
+{#- TLS: the new node's certificates first; its etcd member asks the running ones (https,
+    with a client certificate when etcd wants one) while the next step renders. #}
+pgha-add-{{ target }}-tls:
+  salt.state:
+    - tgt: {{ target }}
+    - sls:
+      - pgha.packages
+      - pgha.tls
+{%-     if previous.step %}
+    - require:
+      - salt: {{ previous.step }}
+{%-     endif %}
+{%-     set previous.step = 'pgha-add-' ~ target ~ '-tls' %}
+{%-   endif %}
+
 pgha-add-{{ target }}-base:
   salt.state:
     - tgt: {{ target }}

@@ -1,9 +1,12 @@
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
-{%- from tplroot ~ "/map.jinja" import etcd_client_urls with context %}
+{%- from tplroot ~ "/map.jinja" import etcd_client_urls, tls_files with context %}
 
 include:
   - {{ tplroot }}.confd.install
+{%- if pgha.tls.enabled %}
+  - {{ tplroot }}.tls.ca
+{%- endif %}
 
 pgha-confd-config-file-managed:
   file.managed:
@@ -15,6 +18,9 @@ pgha-confd-config-file-managed:
         nodes = {{ etcd_client_urls | json }}
         watch = true
         prefix = "/service/{{ pgha.cluster_name }}"
+{%- if pgha.tls.enabled %}
+        client_cakeys = "{{ tls_files.ca }}"
+{%- endif %}
 
 pgha-confd-resource-file-managed:
   file.managed:
@@ -46,3 +52,6 @@ pgha-confd-template-file-managed:
         pg_port: {{ pgha.postgresql.port }}
         rest_port: {{ pgha.patroni.restapi.port }}
         synchronous_mode: {{ pgha.patroni.synchronous_mode }}
+{%- if pgha.tls.enabled %}
+        rest_ca: {{ tls_files.ca }}
+{%- endif %}

@@ -1,9 +1,9 @@
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
-{%- from tplroot ~ "/map.jinja" import members with context %}
+{%- from tplroot ~ "/map.jinja" import members, etcd_scheme, tls_files with context %}
 {%- set me = members.etcd.get(grains.id) %}
 {%- set etcd = pgha.etcd %}
-{%- set peer_url = 'http://%s:%s' % (me, etcd.peer_port) %}
+{%- set peer_url = '%s://%s:%s' % (etcd_scheme, me, etcd.peer_port) %}
 {#- etcd reads its initial-* settings only when it creates its data directory. A member that
     has data keeps the values it was created with, so that a member added or removed later
     does not rewrite this file and restart etcd. A new member of a running cluster (orch
@@ -23,7 +23,7 @@
 {%- endif %}
 {%- set others = [] %}
 {%- for name, address in members.etcd | dictsort if name != grains.id %}
-{%-   do others.append('http://%s:%s' % (address, etcd.client_port)) %}
+{%-   do others.append('%s://%s:%s' % (etcd_scheme, address, etcd.client_port)) %}
 {%- endfor %}
 {%- if join %}
 {%-   for member in salt['pgha_etcd.members'](others) if member.name and peer_url not in member.peer_urls %}
@@ -32,12 +32,15 @@
 {%-   do initial.update({'cluster': initial.cluster + [grains.id ~ '=' ~ peer_url], 'state': 'existing'}) %}
 {%- elif not initial.cluster %}
 {%-   for name, address in members.etcd | dictsort %}
-{%-     do initial.cluster.append('%s=http://%s:%s' % (name, address, etcd.peer_port)) %}
+{%-     do initial.cluster.append('%s=%s://%s:%s' % (name, etcd_scheme, address, etcd.peer_port)) %}
 {%-   endfor %}
 {%- endif %}
 
 include:
   - {{ tplroot }}.etcd.install
+{%- if pgha.tls.enabled %}
+  - {{ tplroot }}.tls.etcd
+{%- endif %}
 
 pgha-etcd-data-dir-managed:
   file.directory:
@@ -59,8 +62,18 @@ pgha-etcd-config-file-managed:
         me: {{ me | json }}
         initial_cluster: {{ initial.cluster | join(',') | json }}
         initial_state: {{ initial.state | json }}
+{%- if pgha.tls.enabled %}
+        tls:
+          ca: {{ tls_files.ca }}
+          cert: {{ tls_files.etcd.cert }}
+          key: {{ tls_files.etcd.key }}
+          client_cert_auth: {{ pgha.tls.etcd_client_cert_auth }}
+{%- endif %}
     - require:
       - sls: {{ tplroot }}.etcd.install
+{%- if pgha.tls.enabled %}
+      - sls: {{ tplroot }}.tls.etcd
+{%- endif %}
 {%- if join %}
 
 pgha-etcd-member-added:

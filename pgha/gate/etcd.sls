@@ -3,7 +3,7 @@
     have the pillar but are not added yet are not members. #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
-{%- from tplroot ~ "/map.jinja" import members, etcd_client_urls with context %}
+{%- from tplroot ~ "/map.jinja" import members, etcd_client_urls, etcd_scheme with context %}
 {%- set endpoints = etcd_client_urls %}
 {%- if salt['pillar.get']('pgha_etcd:join', False) and not pgha.dcs_exists %}
 {%-   set endpoints = [] %}
@@ -11,7 +11,7 @@
 {%-     do endpoints.extend(member.client_urls | reject('in', endpoints) | list) %}
 {%-   endfor %}
 {%-   if grains.id in members.etcd %}
-{%-     set mine = 'http://%s:%s' % (members.etcd[grains.id], pgha.etcd.client_port) %}
+{%-     set mine = '%s://%s:%s' % (etcd_scheme, members.etcd[grains.id], pgha.etcd.client_port) %}
 {%-     do endpoints.append(mine) if mine not in endpoints else None %}
 {%-   endif %}
 {%- endif %}

@@ -1,9 +1,12 @@
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
-{%- from tplroot ~ "/map.jinja" import members with context %}
+{%- from tplroot ~ "/map.jinja" import members, tls_files with context %}
 
 include:
   - {{ tplroot }}.haproxy.install
+{%- if pgha.tls.enabled %}
+  - {{ tplroot }}.tls.ca
+{%- endif %}
 
 {#- Holds the stats password: readable by root and haproxy only, never diffed in output.
     With confd, Salt writes only the first version; confd rewrites it from the DCS. #}
@@ -25,8 +28,14 @@ pgha-haproxy-config-file-managed:
         pg_port: {{ pgha.postgresql.port }}
         rest_port: {{ pgha.patroni.restapi.port }}
         synchronous_mode: {{ pgha.patroni.synchronous_mode }}
+{%- if pgha.tls.enabled %}
+        rest_ca: {{ tls_files.ca }}
+{%- endif %}
     - require:
       - sls: {{ tplroot }}.haproxy.install
+{%- if pgha.tls.enabled %}
+      - sls: {{ tplroot }}.tls.ca
+{%- endif %}
 
 {#- HAProxy needs about 2 file descriptors per connection: maxconn {{ pgha.haproxy.maxconn }}. #}
 pgha-haproxy-unit-dropin-managed:

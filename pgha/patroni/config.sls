@@ -4,6 +4,9 @@
 
 include:
   - {{ tplroot }}.patroni.install
+{%- if pgha.tls.enabled %}
+  - {{ tplroot }}.tls.postgres
+{%- endif %}
 
 pgha-patroni-config-dir-managed:
   file.directory:
@@ -39,3 +42,6 @@ pgha-patroni-config-file-managed:
         tplroot: {{ tplroot }}
     - require:
       - file: pgha-patroni-config-dir-managed
+{%- if pgha.tls.enabled %}
+      - sls: {{ tplroot }}.tls.postgres
+{%- endif %}

@@ -20,6 +20,10 @@ pgha-patroni-service-running:
     - reload: true
     - watch:
       - sls: {{ tplroot }}.patroni.config
+{%- if pgha.tls.enabled %}
+      {#- a renewed certificate: Patroni reloads its REST API's, PostgreSQL its own #}
+      - sls: {{ tplroot }}.tls.postgres
+{%- endif %}
 {%- if adopting %}
     - require:
       - sls: {{ tplroot }}.postgresql.adopt

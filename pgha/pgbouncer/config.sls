@@ -1,9 +1,13 @@
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
 {%- set pgb = pgha.pgbouncer %}
+{%- from tplroot ~ "/map.jinja" import tls_files with context %}
 
 include:
   - {{ tplroot }}.pgbouncer.install
+{%- if pgha.tls.enabled %}
+  - {{ tplroot }}.tls.postgres
+{%- endif %}
 
 pgha-pgbouncer-config-file-managed:
   file.managed:
@@ -18,8 +22,18 @@ pgha-pgbouncer-config-file-managed:
         pg_port: {{ pgha.postgresql.port }}
         userlist: {{ pgha.paths.pgbouncer_userlist }}
         run_dir: {{ pgha.paths.run_dir }}
+{%- if pgha.tls.enabled %}
+        tls:
+          ca: {{ tls_files.ca }}
+          cert: {{ tls_files.postgres.cert }}
+          key: {{ tls_files.postgres.key }}
+          client_sslmode: {{ 'require' if pgha.tls.require_ssl else 'prefer' }}
+{%- endif %}
     - require:
       - sls: {{ tplroot }}.pgbouncer.install
+{%- if pgha.tls.enabled %}
+      - sls: {{ tplroot }}.tls.postgres
+{%- endif %}
 
 {#- Only the auth_query role's password: clients are checked against PostgreSQL itself. #}
 pgha-pgbouncer-userlist-file-managed:

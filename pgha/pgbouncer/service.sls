@@ -12,6 +12,10 @@ pgha-pgbouncer-service-running:
     - reload: true
     - watch:
       - sls: {{ tplroot }}.pgbouncer.config
+{%- if pgha.tls.enabled %}
+      {#- a renewed certificate: a reload reads it #}
+      - sls: {{ tplroot }}.tls.postgres
+{%- endif %}
 
 {#- listen_addr/listen_port are read only at start: the first configuration (the package
     started PgBouncer on localhost) or a port change needs one restart. #}

@@ -1,9 +1,12 @@
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
-{%- from tplroot ~ "/map.jinja" import etcd_client_urls with context %}
+{%- from tplroot ~ "/map.jinja" import etcd_client_urls, tls_files with context %}
 
 include:
   - {{ tplroot }}.vip_manager.install
+{%- if pgha.tls.enabled %}
+  - {{ tplroot }}.tls.postgres
+{%- endif %}
 
 {#- Command-line flags rather than vip-manager's YAML file: 1.0.2 ignores some YAML keys
     (dcs-type), while 1.x and 2.x parse these flags alike. No secrets live here. #}
@@ -21,8 +24,19 @@ pgha-vip-manager-unit-dropin-managed:
         interface: {{ pgha.vip_interface or salt['pgha.interface']() }}
         scope: {{ pgha.cluster_name }}
         endpoints: {{ etcd_client_urls | json }}
+{%- if pgha.tls.enabled %}
+        {#- etcd over https: its CA, and the postgres user's certificate when etcd asks for one
+            (vip-manager runs as root) #}
+        tls:
+          ca: {{ tls_files.ca }}
+          cert: {{ (tls_files.postgres.cert if pgha.tls.etcd_client_cert_auth else '') | json }}
+          key: {{ (tls_files.postgres.key if pgha.tls.etcd_client_cert_auth else '') | json }}
+{%- endif %}
     - require:
       - sls: {{ tplroot }}.vip_manager.install
+{%- if pgha.tls.enabled %}
+      - sls: {{ tplroot }}.tls.postgres
+{%- endif %}
 
 pgha-vip-manager-systemd-reloaded:
   module.run:

@@ -10,3 +10,7 @@ pgha-vip-manager-service-running:
     - enable: true
     - watch:
       - sls: {{ tplroot }}.vip_manager.config
+{%- if pgha.tls.enabled and pgha.tls.etcd_client_cert_auth %}
+      {#- a renewed client certificate: vip-manager reads it at start only #}
+      - sls: {{ tplroot }}.tls.postgres
+{%- endif %}

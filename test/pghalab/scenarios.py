@@ -118,6 +118,13 @@ SCENARIOS = {
         "spares": ["pg4"],
         "pillar": {"pgha": {"firewall": {"enabled": True, "client_sources": [f"{SUBNET}.1/32"]}}},
     },
+    # TLS (pgha:tls) on a Type B cluster: a cluster CA made each time the lab comes up
+    # (lab_pillar), etcd asking its clients for certificates of it.
+    "tls": {
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13},
+        "roles": {n: ["postgresql", "etcd"] for n in ("pg1", "pg2", "pg3")},
+        "pillar": {"pgha": {"tls": {"enabled": True, "etcd_client_cert_auth": True}}},
+    },
     # Patroni from PyPI (pinned, in a virtualenv, from the offline wheelhouse); etcd on one
     # node only, so the other database node is a pure etcd client.
     "pip": {
@@ -129,7 +136,8 @@ SCENARIOS = {
 
 
 def lab_pillar(scenario):
-    """The cluster pillar for a scenario, with fresh passwords each time the lab comes up."""
+    """The cluster pillar for a scenario, with fresh passwords (and, with pgha:tls, a fresh
+    cluster CA) each time the lab comes up."""
     pillar = {
         "mine_functions": {"pgha_address": {"mine_function": "pgha.address"}},
         "pgha": {
@@ -150,6 +158,11 @@ def lab_pillar(scenario):
         },
     }
     _merge(pillar, SCENARIOS[scenario]["pillar"])
+    tls = pillar["pgha"].get("tls", {})
+    if tls.get("enabled") and not tls.get("ca_cert"):
+        from .ca import make_ca  # pylint: disable=import-outside-toplevel ; cryptography, for TLS only
+        ca_cert, ca_key = make_ca("pgha lab CA")
+        pillar["pgha"]["tls"] = dict(tls, ca_cert=ca_cert, ca_key=ca_key)
     return pillar
 
 
