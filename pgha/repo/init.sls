@@ -80,7 +80,7 @@ pgha-repo-dnf-module-disabled:
 {%- endif %}
 
 {%- for r in repos %}
-{%-   if r.key_text | default('') %}
+{%-   if r.get('key_text') %}
 
 pgha-repo-{{ r.id }}-key-managed:
   file.managed:
@@ -101,7 +101,7 @@ pgha-repo-{{ r.id }}-pkgrepo-managed:
 {%-   endfor %}
     - require:
       - file: pgha-repo-proxy-managed
-{%-   if r.key_text | default('') %}
+{%-   if r.get('key_text') %}
       - file: pgha-repo-{{ r.id }}-key-managed
 {%-   endif %}
 {%-   if r.id == 'pgdg' %}
