@@ -616,7 +616,7 @@ def test_validate_merges_the_os_parameters_as_map_jinja_does():
         with patch.dict(pgha.__pillar__, {"pgha": _with(VALID, {"postgresql": {"version": 15}})}):
             assert pgha.validate() == [
                 "pgha:postgresql:version: 15 is not available on Debian-13 (available: 17); add a "
-                "repository (pkg_repo) that has it, list it in postgresql:available_versions if this "
+                "repository (pgdg:enabled, pkg_repo) that has it, list it in postgresql:available_versions if this "
                 "node's own sources have it, or choose 17"]
 
 
