@@ -1,7 +1,8 @@
 """
 Render every SLS file of the formula, offline, with ``salt-call --local``: a pillar matrix
 (Type B with a VIP, Patroni from pip, an existing etcd; Type A with HAProxy, PgBouncer and
-keepalived, on a database node and on a balancer) on Debian 12, Debian 13 and RHEL 9 grains.
+keepalived, on a database node and on a balancer) on Debian 12, Debian 13 and RHEL 9 grains;
+the package sources (PGDG, EPEL, pkg_repos, proxy_env) also on Rocky and Alma 8 and 9.
 One ``state.show_sls`` subprocess per (grains, pillar) renders all SLS at once; a few more
 render ``pgha`` alone (what highstate applies for the roles) and the Patroni config file. The
 HAProxy, keepalived and PgBouncer files are rendered in-process by Salt's Jinja renderer from
