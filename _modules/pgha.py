@@ -360,6 +360,7 @@ def check(pillar_pgha, defaults, context=None):
     for i, ext in enumerate(_get(cfg, "postgresql:extensions") or []):
         if not isinstance(ext, dict) or not ext.get("name") or not ext.get("db"):
             bad(f"postgresql:extensions:{i}", "needs a name and a db")
+    problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_sources(cfg, context))
     problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_firewall(cfg))
     problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_tls(cfg))
     return problems
@@ -397,6 +398,126 @@ def check_restore_target(restore, prefix="restore"):
     for key in ("stanza", "set"):
         if restore.get(key) and not NAME_RE.match(str(restore[key])):
             problems.append((f"{prefix}:{key}", f"{restore[key]!r} is not a pgBackRest name"))
+    return problems
+
+
+PROXY_KEYS = ("http_proxy", "https_proxy", "no_proxy")
+APT_REPO_KEYS = {"name", "url", "dist", "components", "signed_by", "key_text", "trusted"}
+YUM_REPO_KEYS = {"name", "baseurl", "humanname", "gpgkey", "gpgcheck"}
+PGDG_FAMILIES = ("Debian", "RedHat")
+
+
+def _url_problem(value, schemes):
+    """Why ``value`` is not a URL with one of ``schemes`` and a host (file: needs a path), or None."""
+    parsed = urllib.parse.urlsplit(str(value))
+    if parsed.scheme not in schemes:
+        return f"{value!r} is not a {' or '.join(s + ':' for s in schemes)} URL"
+    if parsed.scheme == "file":
+        return None if parsed.path.startswith("/") else f"{value!r} needs an absolute path"
+    try:
+        parsed.port  # noqa: B018 (raises on a bad port)
+    except ValueError:
+        return f"{value!r} has a bad port"
+    return None if parsed.hostname else f"{value!r} has no host"
+
+
+def _check_sources(cfg, context):
+    """Problems as (key, message) with the package sources: pgha:pgdg, pgha:epel, pgha:pkg_repos
+    and pgha:proxy_env. ``context`` may name the minion's ``os_family``: the repository entries
+    are apt's or yum's."""
+    problems = []
+    family = context.get("os_family") or ""
+    proxy = cfg.get("proxy_env", {})
+    if not isinstance(proxy, dict):
+        problems.append(("proxy_env", "must be a mapping such as {https_proxy: 'http://proxy:3128', "
+                         f"no_proxy: 'localhost,mirror.example'}} (got {proxy!r})"))
+        proxy = {}
+    for key, value in proxy.items():
+        if key not in PROXY_KEYS:
+            problems.append((f"proxy_env:{key}", f"unknown key; known: {', '.join(PROXY_KEYS)} "
+                             "(pgha gives them to apt/dnf and pip only)"))
+        elif not isinstance(value, str):
+            problems.append((f"proxy_env:{key}", f"must be a string (got {value!r})"))
+        elif key != "no_proxy" and value:
+            why = _url_problem(value, ("http", "https"))
+            if why:
+                problems.append((f"proxy_env:{key}", f"{why} such as http://proxy.example:3128"))
+    for name in ("pgdg", "epel"):
+        section = cfg.get(name, {})
+        if not isinstance(section, dict):
+            problems.append((name, f"must be a mapping such as {{enabled: true}} (got {section!r})"))
+            continue
+        if not isinstance(section.get("enabled", False), bool):
+            problems.append((f"{name}:enabled", f"must be true or false (got {section.get('enabled')!r})"))
+        elif section.get("enabled"):
+            supported = PGDG_FAMILIES if name == "pgdg" else ("RedHat",)
+            if family and family not in supported:
+                problems.append((f"{name}:enabled", f"is not supported on {context.get('os') or family} "
+                                 f"(only the {' and '.join(supported)} families)"))
+            if section.get("url") in (None, "") and family:
+                problems.append((f"{name}:url", "is empty: give the repository's (or its mirror's) URL"))
+            elif section.get("url"):
+                why = _url_problem(section["url"], ("http", "https", "file"))
+                if why:
+                    problems.append((f"{name}:url", why))
+    if not isinstance(_get(cfg, "pgdg:extras", True), bool):
+        problems.append(("pgdg:extras", f"must be true or false (got {_get(cfg, 'pgdg:extras')!r})"))
+    versions = _get(cfg, "pgdg:versions", [])
+    if not isinstance(versions, list) or None in map(_int, versions):
+        problems.append(("pgdg:versions", f"must be a list of PostgreSQL majors (got {versions!r})"))
+    problems.extend(_check_repo_entries(cfg.get("pkg_repos", []), family))
+    return problems
+
+
+def _check_repo_entries(entries, family):
+    """Problems as (key, message) with pgha:pkg_repos: apt entries {name, url, dist, ...} or yum
+    entries {name, baseurl, ...}, as the minion's family (when known) needs."""
+    if not isinstance(entries, list):
+        return [("pkg_repos", f"must be a list of repositories (got {entries!r})")]
+    problems, names = [], set()
+    for i, entry in enumerate(entries):
+        key = f"pkg_repos:{i}"
+        if not isinstance(entry, dict):
+            problems.append((key, "must be a mapping: apt {name, url, dist, components, signed_by, "
+                             "key_text, trusted} or yum {name, baseurl, gpgkey, gpgcheck}"))
+            continue
+        name = entry.get("name")
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            problems.append((f"{key}:name", f"must be a name of letters, digits, '.', '_' or '-' (got {name!r})"))
+        elif name in names:
+            problems.append((f"{key}:name", f"{name!r} is listed twice"))
+        names.add(name)
+        apt = "url" in entry or (family == "Debian" and "baseurl" not in entry)
+        known = APT_REPO_KEYS if apt else YUM_REPO_KEYS
+        if family and (family == "Debian") != apt:
+            problems.append((key, f"is {'an apt' if apt else 'a yum'} repository but this minion's family is {family}: "
+                             + ("give url, dist, components" if family == "Debian" else "give baseurl")))
+            continue
+        for extra in sorted(set(entry) - known):
+            problems.append((f"{key}:{extra}", f"unknown key for {'an apt' if apt else 'a yum'} repository; known: "
+                             f"{', '.join(sorted(known))}"))
+        url_key = "url" if apt else "baseurl"
+        if not entry.get(url_key):
+            problems.append((f"{key}:{url_key}", "is missing"))
+        else:
+            why = _url_problem(entry[url_key], ("http", "https", "file"))
+            if why:
+                problems.append((f"{key}:{url_key}", why))
+        for flag in ("trusted", "gpgcheck"):
+            if flag in entry and not isinstance(entry[flag], bool):
+                problems.append((f"{key}:{flag}", f"must be true or false (got {entry[flag]!r})"))
+        if apt and entry.get("key_text") and "-----BEGIN PGP PUBLIC KEY BLOCK-----" not in str(entry["key_text"]):
+            problems.append((f"{key}:key_text", "is not an armored OpenPGP key (-----BEGIN PGP PUBLIC KEY BLOCK-----)"))
+        if apt and entry.get("key_text") and entry.get("signed_by"):
+            problems.append((f"{key}:signed_by", "and key_text are both set: key_text is written to "
+                             f"/etc/apt/keyrings/pgha-{name}.asc and signs the repository"))
+        if apt and entry.get("signed_by") and not str(entry["signed_by"]).startswith("/"):
+            problems.append((f"{key}:signed_by", f"must be the absolute path of a key file on the node "
+                             f"(got {entry['signed_by']!r})"))
+        if not apt and entry.get("gpgkey"):
+            why = _url_problem(entry["gpgkey"], ("http", "https", "file"))
+            if why:
+                problems.append((f"{key}:gpgkey", why))
     return problems
 
 
@@ -765,11 +886,14 @@ def _check_ports(cfg):
 def _check_version_available(cfg, context):
     """Problems as (key, message) with a PostgreSQL major the database node's package sources
     lack: postgresql:available_versions (from parameters/osfinger, os_family) lists the
-    distro's. Not checked when unknown ([]) or when pkg_repo:url adds a package source."""
+    distro's, pgdg:versions PGDG's with pgdg:enabled. Not checked when unknown ([]) or when
+    pkg_repo:url adds a package source."""
     available = _get(cfg, "postgresql:available_versions", [])
     if not isinstance(available, list) or None in map(_int, available):
         return [("postgresql:available_versions", "must be a list of PostgreSQL major versions "
                  f"such as [15] (got {available!r})")]
+    if _get(cfg, "pgdg:enabled") is True and isinstance(_get(cfg, "pgdg:versions"), list):
+        available = list(available) + list(_get(cfg, "pgdg:versions"))
     version = _int(_get(cfg, "postgresql:version"))
     if (not available or version is None or not 10 <= version <= 18
             or "postgresql" not in _roles(cfg) or _get(cfg, "pkg_repo:url")):
@@ -780,7 +904,7 @@ def _check_version_available(cfg, context):
     listed = ", ".join(map(str, majors))
     choice = listed if len(majors) == 1 else "one of those"
     return [("postgresql:version", f"{version} is not available on {context.get('os') or 'this OS'} "
-             f"(available: {listed}); add a repository (pkg_repo) that has it, list it in "
+             f"(available: {listed}); add a repository (pgdg:enabled, pkg_repo) that has it, list it in "
              f"postgresql:available_versions if this node's own sources have it, or choose {choice}")]
 
 
@@ -884,7 +1008,8 @@ def _defaults():
 def _context(pillar_pgha):
     """What :py:func:`check` needs to know of this minion: its OS, and its cluster address when
     a VIP is set (the address may come from the network)."""
-    context = {"os": __grains__.get("osfinger") or __grains__.get("os_family") or ""}
+    context = {"os": __grains__.get("osfinger") or __grains__.get("os_family") or "",
+               "os_family": __grains__.get("os_family") or ""}
     if isinstance(pillar_pgha, dict) and pillar_pgha.get("cluster_vip"):
         try:
             context["address"] = address()

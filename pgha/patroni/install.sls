@@ -41,6 +41,10 @@ pgha-patroni-pip-installed:
     - find_links: {{ pgha.pip.find_links }}
 {%-   endif %}
     - no_index: {{ pgha.pip.no_index }}
+{%-   if pgha.proxy_env %}
+    {#- pip's environment only, not its argv: a proxy password stays out of `ps` #}
+    - env_vars: {{ pgha.proxy_env | json }}
+{%-   endif %}
     - require:
       - cmd: pgha-patroni-venv-created
 

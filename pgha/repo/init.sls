@@ -1,22 +1,123 @@
-{#- An extra package source from pillar (pgha:pkg_repo), e.g. an offline mirror. #}
+{#- Package sources, before any package is installed (every install state requires this SLS):
+    the proxy of the package manager (pgha:proxy_env), the PostgreSQL project's repositories
+    (pgha:pgdg), EPEL (pgha:epel) and the site's own (pgha:pkg_repo, pgha:pkg_repos), e.g. an
+    offline mirror. Nothing here without pillar: the node's own sources are used. #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
-{%- set repo = pgha.pkg_repo %}
+{%- from tplroot ~ "/repo/sources.jinja" import repos, proxy with context %}
 
-{%- if repo.url %}
-pgha-repo-pkgrepo-managed:
-  pkgrepo.managed:
-{%-   if grains.os_family == 'Debian' %}
-    - name: deb {{ '[trusted=yes] ' if repo.trusted else '' }}{{ repo.url }} {{ repo.dist }} {{ repo.components }}
-    - file: /etc/apt/sources.list.d/pgha.list
+{#- The proxy goes to the package manager's own configuration, not to a global environment:
+    Salt's pkg states take no environment, and nothing else on the node should use it. #}
+{%- if grains.os_family == 'Debian' %}
+{%-   if proxy.url %}
+pgha-repo-proxy-managed:
+  file.managed:
+    - name: {{ pgha.paths.apt_proxy_conf }}
+    - mode: '{{ '0640' if proxy.secret else '0644' }}'
+    - show_changes: false
+    - contents: |
+        // Managed by Salt (pgha:proxy_env): apt's downloads only.
+{%-     if proxy.http %}
+        Acquire::http::Proxy "{{ proxy.http }}";
+{%-     endif %}
+{%-     if proxy.https %}
+        Acquire::https::Proxy "{{ proxy.https }}";
+{%-     endif %}
+{%-     for host in proxy.direct if not host.startswith('.') and '/' not in host %}
+        Acquire::http::Proxy::{{ host }} "DIRECT";
+        Acquire::https::Proxy::{{ host }} "DIRECT";
+{%-     endfor %}
 {%-   else %}
-    - name: pgha
-    - humanname: pgha packages
-    - baseurl: {{ repo.url }}
-    - gpgcheck: {{ 0 if repo.trusted else 1 }}
+pgha-repo-proxy-managed:
+  file.absent:
+    - name: {{ pgha.paths.apt_proxy_conf }}
 {%-   endif %}
 {%- else %}
-pgha-repo-none:
-  test.nop:
-    - name: no extra package source in pillar (pgha:pkg_repo:url)
+{#- dnf 4 has no drop-in directory for [main]: a marked block at the end of dnf.conf, whose
+    only section that is. #}
+pgha-repo-proxy-managed:
+  file.blockreplace:
+    - name: {{ pgha.paths.dnf_conf }}
+    - marker_start: '# pgha:proxy_env START (managed by Salt)'
+    - marker_end: '# pgha:proxy_env END'
+    - content: {{ ('proxy=' ~ proxy.url if proxy.url else '') | json }}
+    - append_if_not_found: {{ proxy.url != '' }}
+    - show_changes: false
+{%-   if not proxy.url %}
+    - onlyif: grep -qF 'pgha:proxy_env START' {{ pgha.paths.dnf_conf }}
+{%-   endif %}
+{%-   if proxy.secret %}
+
+pgha-repo-proxy-mode-managed:
+  file.managed:
+    - name: {{ pgha.paths.dnf_conf }}
+    - replace: false
+    - mode: '0640'
+    - require:
+      - file: pgha-repo-proxy-managed
+{%-   endif %}
+{%- endif %}
+
+{%- if pgha.pgdg.enabled and grains.os_family == 'Debian' %}
+
+{#- Debian's postgresql-common ships apt.postgresql.org's key (pgdg:signed_by). #}
+pgha-repo-pgdg-keyring-installed:
+  pkg.installed:
+    - pkgs: {{ pgha.pkgs.pgdg_keyring | json }}
+    - require:
+      - file: pgha-repo-proxy-managed
+{%- endif %}
+
+{%- if pgha.pgdg.enabled and pgha.pgdg.disable_dnf_module %}
+
+{#- EL 8: AppStream's postgresql module streams mask PGDG's packages of the same names. #}
+pgha-repo-dnf-module-disabled:
+  cmd.run:
+    - name: dnf -qy module disable postgresql
+    - unless: dnf -q module list --disabled postgresql
+    - require:
+      - file: pgha-repo-proxy-managed
+{%- endif %}
+
+{%- for r in repos %}
+{%-   if r.get('key_text') %}
+
+pgha-repo-{{ r.id }}-key-managed:
+  file.managed:
+    - name: {{ r.key_file }}
+    - makedirs: true
+    - mode: '0644'
+    - contents: {{ r.key_text | json }}
+{%-   endif %}
+
+{%-   if r.id == 'pkgrepo' %}
+pgha-repo-pkgrepo-managed:
+{%-   else %}
+pgha-repo-{{ r.id }}-pkgrepo-managed:
+{%-   endif %}
+  pkgrepo.managed:
+{%-   for key, value in r.args | dictsort %}
+    - {{ key }}: {{ value | json }}
+{%-   endfor %}
+    - require:
+      - file: pgha-repo-proxy-managed
+{%-   if r.get('key_text') %}
+      - file: pgha-repo-{{ r.id }}-key-managed
+{%-   endif %}
+{%-   if r.id == 'pgdg' %}
+      - pkg: pgha-repo-pgdg-keyring-installed
+{%-   endif %}
+{%- endfor %}
+
+pgha-repo-sources-ready:
+  test.succeed_without_changes:
+    - name: >-
+        package sources: {{ (repos | map(attribute='id') | list | join(', ')) or "the node's own" }}
+    - require:
+      - file: pgha-repo-proxy-managed
+{%- for r in repos %}
+      - pkgrepo: {{ 'pgha-repo-pkgrepo-managed' if r.id == 'pkgrepo' else 'pgha-repo-' ~ r.id ~ '-pkgrepo-managed' }}
+{%- endfor %}
+{%- if pgha.pgdg.enabled and pgha.pgdg.disable_dnf_module %}
+      - cmd: pgha-repo-dnf-module-disabled
 {%- endif %}

@@ -1,7 +1,8 @@
 """
 Render every SLS file of the formula, offline, with ``salt-call --local``: a pillar matrix
 (Type B with a VIP, Patroni from pip, an existing etcd; Type A with HAProxy, PgBouncer and
-keepalived, on a database node and on a balancer) on Debian 12, Debian 13 and RHEL 9 grains.
+keepalived, on a database node and on a balancer) on Debian 12, Debian 13 and RHEL 9 grains;
+the package sources (PGDG, EPEL, pkg_repos, proxy_env) also on Rocky and Alma 8 and 9.
 One ``state.show_sls`` subprocess per (grains, pillar) renders all SLS at once; a few more
 render ``pgha`` alone (what highstate applies for the roles) and the Patroni config file. The
 HAProxy, keepalived and PgBouncer files are rendered in-process by Salt's Jinja renderer from
@@ -81,6 +82,15 @@ GRAINS = {
     "rhel9": {"os_family": "RedHat", "os": "RedHat",
               "osfinger": "Red Hat Enterprise Linux-9", "osmajorrelease": 9},
 }
+# Rocky and Alma 8 and 9, as Salt's core grains name them (osfinger: osfullname-major for
+# Rocky, os-major for AlmaLinux); rendered with the package-source pillars only.
+EL_GRAINS = {
+    "rocky8": {"os_family": "RedHat", "os": "Rocky", "osfinger": "Rocky Linux-8", "osmajorrelease": 8},
+    "rocky9": {"os_family": "RedHat", "os": "Rocky", "osfinger": "Rocky Linux-9", "osmajorrelease": 9},
+    "alma8": {"os_family": "RedHat", "os": "AlmaLinux", "osfinger": "AlmaLinux-8", "osmajorrelease": 8},
+    "alma9": {"os_family": "RedHat", "os": "AlmaLinux", "osfinger": "AlmaLinux-9", "osmajorrelease": 9},
+}
+ALL_GRAINS = {**GRAINS, **EL_GRAINS}
 
 _SECRETS = {
     "postgresql": {"superuser": {"password": "su-secret"},
@@ -188,6 +198,26 @@ PILLARS["firewall"] = _pillar(
 PILLARS["firewall_typea"] = _pillar(roles=["postgresql", "etcd"], firewall={"enabled": True}, **_TYPE_A)
 PILLARS["firewall_lb"] = _pillar(roles=["balancer"], address=LB_ADDRESS, firewall={"enabled": True}, **_TYPE_A)
 PILLARS["firewall_not_in_mine"] = _pillar(roles=["postgresql", "etcd"], firewall={"enabled": True})
+# Package sources (pgha:pgdg, pgha:epel, pgha:pkg_repos, pgha:proxy_env), one pillar per
+# family: a Type B database + etcd node with the firewall on. PostgreSQL 16 from PGDG.
+PROXY = "http://pgha:proxy-secret@proxy.example:3128"
+KEY_TEXT = "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQINBGha\n-----END PGP PUBLIC KEY BLOCK-----\n"
+_SOURCES = {"roles": ["postgresql", "etcd"], "cluster_vip": VIP, "firewall": {"enabled": True},
+            "pgdg": {"enabled": True},
+            "proxy_env": {"http_proxy": PROXY, "https_proxy": PROXY,
+                          "no_proxy": "localhost,mirror.example,.internal.example"}}
+PILLARS["sources_deb"] = _pillar(
+    **_SOURCES,
+    patroni={"install_method": "pip"}, pip={"index_url": "https://pypi.internal.example/simple"},
+    pkg_repos=[{"name": "tools", "url": "https://mirror.example/tools", "dist": "bookworm",
+                "components": "main", "key_text": KEY_TEXT},
+               {"name": "local", "url": "file:/srv/local", "trusted": True}])
+PILLARS["sources_el"] = _pillar(
+    **_SOURCES, epel={"enabled": True},
+    pkg_repos=[{"name": "tools", "baseurl": "https://mirror.example/tools/el$releasever",
+                "gpgkey": "https://mirror.example/tools/key.asc"},
+               {"name": "local", "baseurl": "file:///srv/local", "gpgcheck": False}])
+EL_SOURCE_GRAINS = ("rhel9",) + tuple(EL_GRAINS)
 LEADER_PILLARS = {"typeb_vip", "typea", "backup"}
 TYPE_A_PILLARS = {"typea", "typea_lb", "firewall_typea", "firewall_lb"}
 MINION_IDS = {"typea_lb": "lb1", "repo_host": "repo1", "firewall_lb": "lb1"}          # the others: pg1
@@ -237,7 +267,7 @@ TYPE_B_MINE = {
 FAKE_MINES = {**{p: TYPE_A_MINE for p in TYPE_A_PILLARS}, **{p: REPO_MINE for p in REPO_PILLARS},
               "firewall": TYPE_B_MINE,
               "firewall_not_in_mine": {m: v for m, v in TYPE_B_MINE.items() if m != "pg1"},
-              "tls": TYPE_B_MINE}
+              "tls": TYPE_B_MINE, "sources_deb": TYPE_B_MINE, "sources_el": TYPE_B_MINE}
 
 
 def _ssh_identity(minion):
@@ -279,14 +309,16 @@ ONLY_ON = {"typea": ("debian12", "rhel9"), "typea_lb": ("debian12",), "backup": 
            "wal_g": ("debian12", "rhel9"), "wal_g_file": ("debian12",), "clone": ("debian12",),
            "wal_g_clone": ("debian12",), "repo_host": ("debian12", "rhel9"), "backup_ssh": ("debian12",),
            "firewall": ("debian12", "rhel9"), "firewall_typea": ("debian12",), "firewall_lb": ("debian12",),
-           "firewall_not_in_mine": ("debian12",)}
-COMBOS = [(g, p) for g in GRAINS for p in PILLARS if g in ONLY_ON.get(p, GRAINS) and p not in TLS_PILLARS]
+           "firewall_not_in_mine": ("debian12",),
+           "sources_deb": ("debian12", "debian13"), "sources_el": EL_SOURCE_GRAINS}
+COMBOS = [(g, p) for g in ALL_GRAINS for p in PILLARS
+          if g in ONLY_ON.get(p, GRAINS) and p not in TLS_PILLARS]
 # TLS renders on its own list: the matrix's tests assert what TLS changes (Patroni's watch, ...)
 TLS_COMBOS = [("debian12", "tls"), ("rhel9", "tls"), ("debian12", "tls_typea"), ("debian12", "tls_lb")]
 TLS_TEMPLATE_COMBOS = [("debian12", "tls"), ("rhel9", "tls"), ("debian12", "tls_typea")]
 COMBO_IDS = [f"{g}-{p}" for g, p in COMBOS]
 # `pgha` alone (the highstate of the node's roles), and the rendered Patroni config file.
-HIGHSTATE_COMBOS = [("debian12", p) for p in PILLARS]
+HIGHSTATE_COMBOS = [("debian12", p) for p in PILLARS if "debian12" in ONLY_ON.get(p, GRAINS)]
 TEMPLATE_COMBOS = [("debian12", "typeb_vip"), ("rhel9", "typeb_vip"), ("debian12", "dcs_exists"),
                    ("debian12", "typea"), ("debian12", "backup"), ("debian12", "wal_g"),
                    ("debian12", "clone"), ("debian12", "wal_g_clone")]
@@ -367,7 +399,7 @@ def _minion_config(base, grains_id, pillar_id, leader_port):
         "pillar_roots": {"base": [str(pillar_dir)]},
         "module_dirs": module_dirs,
         "states_dirs": [str(REPO / "_states")],
-        "grains": {**GRAINS[grains_id], "id": minion_id},
+        "grains": {**ALL_GRAINS[grains_id], "id": minion_id},
         "enable_fqdns_grains": False,
         "pgha_patroni.config": str(patroni_config),
         **extra,
@@ -459,8 +491,8 @@ def _state(states, state_id):
 
 # -- every SLS renders, and hangs together ------------------------------------------------------
 
-@pytest.mark.parametrize("grains_id", GRAINS)
-@pytest.mark.parametrize("pillar_id", PILLARS)
+@pytest.mark.parametrize("grains_id,pillar_id", [(g, p) for g in ALL_GRAINS for p in PILLARS
+                                                 if g in ONLY_ON.get(p, GRAINS)])
 def test_matrix_pillars_are_valid(grains_id, pillar_id):
     """The pillars rendered here are ones pgha.validate accepts (no test of nonsense), with the
     distribution's parameter files merged as on a minion of it, at the node's address."""
@@ -470,12 +502,13 @@ def test_matrix_pillars_are_valid(grains_id, pillar_id):
     parameters = REPO / "pgha" / "parameters"
     defaults = yaml.safe_load((parameters / "defaults.yaml").read_text())
     assert module.check(PILLARS[pillar_id]["pgha"], defaults) == []
-    grains = GRAINS[grains_id]
+    grains = ALL_GRAINS[grains_id]
     for layer in (f"os_family/{grains['os_family']}.yaml", f"osfinger/{grains['osfinger']}.yaml"):
         if (parameters / layer).is_file():
             defaults = salt.utils.dictupdate.merge(defaults, yaml.safe_load((parameters / layer).read_text()),
                                                    merge_lists=False)
-    context = {"address": PILLARS[pillar_id]["pgha"]["address"], "os": grains["osfinger"]}
+    context = {"address": PILLARS[pillar_id]["pgha"]["address"], "os": grains["osfinger"],
+               "os_family": grains["os_family"]}
     assert module.check(PILLARS[pillar_id]["pgha"], defaults, context) == []
 
 
@@ -525,9 +558,10 @@ PG = {  # grains -> (packages, data_dir, bin_dir, patroni config, distro service
     "debian13": (["postgresql-17", "postgresql-client-17"], "/var/lib/postgresql/17/main",
                  "/usr/lib/postgresql/17/bin", "/etc/patroni/config.yml", "postgresql",
                  "/etc/default/etcd"),
-    "rhel9": (["postgresql15-server", "postgresql15-contrib"], "/var/lib/pgsql/15/data",
-              "/usr/pgsql-15/bin", "/etc/patroni/patroni.yml", "postgresql-15",
-              "/etc/etcd/etcd.conf"),
+    # EL: PGDG's packages, PostgreSQL 16 (parameters/osfinger)
+    **{grains_id: (["postgresql16-server", "postgresql16-contrib"], "/var/lib/pgsql/16/data",
+                   "/usr/pgsql-16/bin", "/etc/patroni/patroni.yml", "postgresql-16",
+                   "/etc/etcd/etcd.conf") for grains_id in EL_SOURCE_GRAINS},
 }
 
 
@@ -539,7 +573,7 @@ def test_postgresql_and_patroni_per_distribution(rendered, grains_id, pillar_id)
     assert _state(states, "pgha-postgresql-pkgs-installed") == (
         "pkg", "installed", {"pkgs": pkgs, "require": [{"sls": "pgha.repo"}]})
     assert _state(states, "pgha-postgresql-distro-service-dead")[2]["name"] == distro_service
-    if GRAINS[grains_id]["os_family"] == "Debian":
+    if ALL_GRAINS[grains_id]["os_family"] == "Debian":
         module, _, args = _state(states, "pgha-postgresql-createcluster-conf-managed")
         assert args["name"] == "/etc/postgresql-common/createcluster.conf"
         assert "create_main_cluster = false" in args["contents"]
@@ -571,7 +605,7 @@ def test_postgresql_and_patroni_per_distribution(rendered, grains_id, pillar_id)
 def test_patroni_from_packages(rendered, grains_id):
     states = _states(rendered, "show_sls", grains_id, "typeb_vip")
     expected = {"Debian": ["patroni", "python3-etcd", "python3-psycopg2"],
-                "RedHat": ["patroni", "patroni-etcd"]}[GRAINS[grains_id]["os_family"]]
+                "RedHat": ["patroni", "patroni-etcd"]}[ALL_GRAINS[grains_id]["os_family"]]
     assert _state(states, "pgha-patroni-pkgs-installed")[2]["pkgs"] == expected
     assert "pgha-patroni-pip-installed" not in states
     assert "pgha-patroni-unit-file-managed" not in states
@@ -581,7 +615,7 @@ def test_patroni_from_packages(rendered, grains_id):
 def test_patroni_from_pip(rendered, grains_id):
     states = _states(rendered, "show_sls", grains_id, "pip")
     deps = {"Debian": ["python3-venv"],
-            "RedHat": ["python3"]}[GRAINS[grains_id]["os_family"]]
+            "RedHat": ["python3"]}[ALL_GRAINS[grains_id]["os_family"]]
     assert "pgha-patroni-pkgs-installed" not in states
     assert _state(states, "pgha-patroni-pip-deps-installed")[2]["pkgs"] == deps
     module, _, args = _state(states, "pgha-patroni-venv-created")
@@ -605,7 +639,7 @@ def test_patroni_from_pip(rendered, grains_id):
 def test_etcd_members_from_the_mine(rendered, grains_id):
     states = _states(rendered, "show_sls", grains_id, "typeb_vip")
     assert _state(states, "pgha-etcd-pkgs-installed")[2]["pkgs"] == (
-        ["etcd-server", "etcd-client"] if GRAINS[grains_id]["os_family"] == "Debian" else ["etcd"])
+        ["etcd-server", "etcd-client"] if ALL_GRAINS[grains_id]["os_family"] == "Debian" else ["etcd"])
     module, _, args = _state(states, "pgha-etcd-config-file-managed")
     assert args["name"] == PG[grains_id][5]
     assert args["context"]["me"] == NODE_ADDRESS
@@ -614,7 +648,8 @@ def test_etcd_members_from_the_mine(rendered, grains_id):
     assert args["context"]["initial_state"] == "new"
     assert "pgha-etcd-member-added" not in states
     assert args["context"]["etcd"]["cluster_token"] == "etcd-main"
-    assert args["context"]["etcd"]["enable_v2"] is True           # vip-manager 1.x reads v2
+    # Debian's vip-manager 1.x reads v2; PGDG's (RedHat) is 2 or newer: v3
+    assert args["context"]["etcd"]["enable_v2"] is (ALL_GRAINS[grains_id]["os_family"] == "Debian")
     assert _state(states, "pgha-etcd-data-dir-managed")[2]["mode"] == "0700"
     assert _state(states, "pgha-gate-etcd-healthy") == (
         "pgha_etcd", "healthy", {"endpoints": [f"http://{NODE_ADDRESS}:2379"], "timeout": 90})
@@ -655,14 +690,124 @@ def test_package_repository(rendered, grains_id):
     module, function, args = _state(_states(rendered, "show_sls", grains_id, "typeb_vip"),
                                     "pgha-repo-pkgrepo-managed")
     assert (module, function) == ("pkgrepo", "managed")
-    if GRAINS[grains_id]["os_family"] == "Debian":
+    if ALL_GRAINS[grains_id]["os_family"] == "Debian":
         assert args["name"] == "deb [trusted=yes] http://mirror.example/pgha ./"
         assert args["file"] == "/etc/apt/sources.list.d/pgha.list"
     else:
         assert (args["name"], args["baseurl"], args["gpgcheck"]) == (
             "pgha", "http://mirror.example/pgha", 0)
-    assert _state(_states(rendered, "show_sls", grains_id, "pip"),
-                  "pgha-repo-none")[:2] == ("test", "nop")
+    assert _state(_states(rendered, "show_sls", grains_id, "typeb_vip"), "pgha-repo-sources-ready")[2] == {
+        "name": "package sources: pkgrepo",
+        "require": [{"file": "pgha-repo-proxy-managed"}, {"pkgrepo": "pgha-repo-pkgrepo-managed"}]}
+
+
+@pytest.mark.parametrize("grains_id", GRAINS)
+def test_no_package_sources_by_default(rendered, grains_id):
+    """Without pillar: the node's own sources, no proxy (a proxy set before is taken away)."""
+    states = _states(rendered, "show_sls", grains_id, "pip")
+    assert not [state_id for state_id in states if state_id.endswith("-pkgrepo-managed")]
+    assert "pgha-repo-dnf-module-disabled" not in states
+    assert _state(states, "pgha-repo-sources-ready")[2]["name"] == "package sources: the node's own"
+    module, function, args = _state(states, "pgha-repo-proxy-managed")
+    if ALL_GRAINS[grains_id]["os_family"] == "Debian":
+        assert (module, function, args) == ("file", "absent", {"name": "/etc/apt/apt.conf.d/90pgha-proxy"})
+    else:
+        assert (module, function) == ("file", "blockreplace")
+        assert (args["content"], args["append_if_not_found"]) == ("", False)
+        assert args["onlyif"] == "grep -qF 'pgha:proxy_env START' /etc/dnf/dnf.conf"
+    assert "env_vars" not in _state(states, "pgha-patroni-pip-installed")[2]
+
+
+@pytest.mark.parametrize("grains_id", ONLY_ON["sources_deb"])
+def test_package_sources_debian(rendered, grains_id):
+    states = _states(rendered, "show_sls", grains_id, "sources_deb")
+    codename = ALL_GRAINS[grains_id]["oscodename"]
+    # apt's proxy: its own file, owner-only with the password, never diffed
+    module, function, args = _state(states, "pgha-repo-proxy-managed")
+    assert (module, function, args["name"], args["mode"], args["show_changes"]) == (
+        "file", "managed", "/etc/apt/apt.conf.d/90pgha-proxy", "0640", False)
+    assert args["contents"].splitlines()[1:] == [
+        f'Acquire::http::Proxy "{PROXY}";', f'Acquire::https::Proxy "{PROXY}";',
+        'Acquire::http::Proxy::localhost "DIRECT";', 'Acquire::https::Proxy::localhost "DIRECT";',
+        'Acquire::http::Proxy::mirror.example "DIRECT";', 'Acquire::https::Proxy::mirror.example "DIRECT";']
+    # apt.postgresql.org, with the key Debian's postgresql-common ships
+    assert _state(states, "pgha-repo-pgdg-keyring-installed") == (
+        "pkg", "installed", {"pkgs": ["postgresql-common"], "require": [{"file": "pgha-repo-proxy-managed"}]})
+    assert _state(states, "pgha-repo-pgdg-pkgrepo-managed") == ("pkgrepo", "managed", {
+        "name": "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] "
+                f"https://apt.postgresql.org/pub/repos/apt {codename}-pgdg main",
+        "file": "/etc/apt/sources.list.d/pgha-pgdg.list",
+        "require": [{"file": "pgha-repo-proxy-managed"}, {"pkg": "pgha-repo-pgdg-keyring-installed"}]})
+    # the site's own: a key from pillar, a trusted local directory
+    assert _state(states, "pgha-repo-extra-tools-key-managed") == ("file", "managed", {
+        "name": "/etc/apt/keyrings/pgha-tools.asc", "makedirs": True, "mode": "0644", "contents": KEY_TEXT})
+    assert _state(states, "pgha-repo-extra-tools-pkgrepo-managed")[2] == {
+        "name": "deb [signed-by=/etc/apt/keyrings/pgha-tools.asc] https://mirror.example/tools bookworm main",
+        "file": "/etc/apt/sources.list.d/pgha-tools.list",
+        "require": [{"file": "pgha-repo-proxy-managed"}, {"file": "pgha-repo-extra-tools-key-managed"}]}
+    assert _state(states, "pgha-repo-extra-local-pkgrepo-managed")[2]["name"] == "deb [trusted=yes] file:/srv/local ./"
+    assert _state(states, "pgha-repo-sources-ready")[2]["require"] == [
+        {"file": "pgha-repo-proxy-managed"}, {"pkgrepo": "pgha-repo-pgdg-pkgrepo-managed"},
+        {"pkgrepo": "pgha-repo-extra-tools-pkgrepo-managed"}, {"pkgrepo": "pgha-repo-extra-local-pkgrepo-managed"}]
+    # pip: the index from pillar, the proxy in its environment (not its argv)
+    args = _state(states, "pgha-patroni-pip-installed")[2]
+    assert args["index_url"] == "https://pypi.internal.example/simple"
+    assert args["env_vars"] == _SOURCES["proxy_env"]
+    assert "proxy" not in args
+    # every download of the packages waits for the sources
+    assert _state(states, "pgha-postgresql-pkgs-installed")[2]["require"] == [{"sls": "pgha.repo"}]
+
+
+@pytest.mark.parametrize("grains_id", EL_SOURCE_GRAINS)
+def test_package_sources_el(rendered, grains_id):
+    states = _states(rendered, "show_sls", grains_id, "sources_el")
+    el8 = ALL_GRAINS[grains_id]["osmajorrelease"] == 8
+    module, function, args = _state(states, "pgha-repo-proxy-managed")
+    assert (module, function, args["name"], args["content"], args["show_changes"]) == (
+        "file", "blockreplace", "/etc/dnf/dnf.conf", f"proxy={PROXY}", False)
+    assert args["append_if_not_found"] is True and "onlyif" not in args
+    assert _state(states, "pgha-repo-proxy-mode-managed")[2] == {
+        "name": "/etc/dnf/dnf.conf", "replace": False, "mode": "0640",
+        "require": [{"file": "pgha-repo-proxy-managed"}]}
+    # PGDG: common (Patroni, PgBouncer, pgBackRest, vip-manager), the major's, extras (etcd)
+    yum = "https://download.postgresql.org/pub/repos/yum"
+    for suffix, baseurl in (("common", f"{yum}/common/redhat/rhel-$releasever-$basearch"),
+                            ("16", f"{yum}/16/redhat/rhel-$releasever-$basearch"),
+                            ("extras", f"{yum}/common/pgdg-rhel$releasever-extras/redhat/rhel-$releasever-$basearch")):
+        args = _state(states, f"pgha-repo-pgdg-{suffix}-pkgrepo-managed")[2]
+        assert (args["name"], args["baseurl"], args["gpgcheck"], args["repo_gpgcheck"], args["gpgkey"]) == (
+            f"pgha-pgdg-{suffix}", baseurl, 1, 1, f"{yum}/keys/PGDG-RPM-GPG-KEY-RHEL")
+        assert "proxy" not in args
+    args = _state(states, "pgha-repo-epel-pkgrepo-managed")[2]
+    assert args["baseurl"] == "https://dl.fedoraproject.org/pub/epel/$releasever/Everything/$basearch"
+    # the site's own; the one on a no_proxy host goes direct
+    args = _state(states, "pgha-repo-extra-tools-pkgrepo-managed")[2]
+    assert (args["name"], args["gpgcheck"], args["gpgkey"], args["proxy"]) == (
+        "tools", 1, "https://mirror.example/tools/key.asc", "_none_")
+    args = _state(states, "pgha-repo-extra-local-pkgrepo-managed")[2]
+    assert (args["baseurl"], args["gpgcheck"]) == ("file:///srv/local", 0) and "proxy" not in args
+    # EL 8 only: AppStream's postgresql module out of PGDG's way, once
+    if el8:
+        assert _state(states, "pgha-repo-dnf-module-disabled") == ("cmd", "run", {
+            "name": "dnf -qy module disable postgresql",
+            "unless": "dnf -q module list --disabled postgresql",
+            "require": [{"file": "pgha-repo-proxy-managed"}]})
+        assert {"cmd": "pgha-repo-dnf-module-disabled"} in _state(states, "pgha-repo-sources-ready")[2]["require"]
+    else:
+        assert "pgha-repo-dnf-module-disabled" not in states
+    # PGDG's package names and paths; PGDG's vip-manager speaks etcd's v3 API
+    assert _state(states, "pgha-patroni-pkgs-installed")[2]["pkgs"] == ["patroni", "patroni-etcd"]
+    assert _state(states, "pgha-etcd-pkgs-installed")[2]["pkgs"] == ["etcd"]
+    etcd = _state(states, "pgha-etcd-config-file-managed")[2]
+    assert etcd["name"] == "/etc/etcd/etcd.conf"
+    assert etcd["context"]["etcd"]["enable_v2"] is False
+    assert _state(states, "pgha-vip-manager-unit-dropin-managed")[2]["context"]["vm"]["major_version"] == 2
+    assert _state(states, "pgha-patroni-config-file-managed")[2]["name"] == "/etc/patroni/patroni.yml"
+    # pgha's own nftables table, firewalld refused beside it
+    assert _state(states, "pgha-firewall-pkgs-installed")[2]["pkgs"] == ["nftables"]
+    assert _state(states, "pgha-firewall-rules-file-managed")[2]["name"] == "/etc/pgha/firewall.nft"
+    assert _state(states, "pgha-firewall-firewalld-not-running")[2]["onlyif"] == (
+        "systemctl is-active --quiet firewalld")
 
 
 @pytest.mark.parametrize("grains_id", GRAINS)
@@ -752,7 +897,7 @@ def test_operation_sls(rendered, grains_id):
 def test_adopting_a_standalone_stops_it_last(rendered, grains_id):
     states = _states(rendered, "show_sls", grains_id, "typeb_vip")
     version = PG[grains_id][1].split("/")[-2]          # .../15/main, .../15/data
-    unit = {"Debian": f"postgresql@{version}-main", "RedHat": f"postgresql-{version}"}[GRAINS[grains_id]["os_family"]]
+    unit = {"Debian": f"postgresql@{version}-main", "RedHat": f"postgresql-{version}"}[ALL_GRAINS[grains_id]["os_family"]]
     assert _state(states, "pgha-postgresql-existing-checked") == (
         "pgha", "existing_postgresql_matches", {
             "version": version, "data_dir": PG[grains_id][1],
@@ -850,7 +995,7 @@ def test_wal_g_bootstrap_method(rendered):
 @pytest.mark.parametrize("grains_id", ONLY_ON["wal_g"])
 def test_wal_g_states(rendered, grains_id):
     states = _states(rendered, "show_sls", grains_id, "wal_g")
-    home = "/var/lib/pgsql" if GRAINS[grains_id]["os_family"] == "RedHat" else "/var/lib/postgresql"
+    home = "/var/lib/pgsql" if ALL_GRAINS[grains_id]["os_family"] == "RedHat" else "/var/lib/postgresql"
     # not packaged: the binary from pillar, checked against its hash
     assert _state(states, "pgha-wal-g-binary-managed") == ("file", "managed", {
         "name": "/usr/local/bin/wal-g", "source": "https://mirror.example/wal-g-pg-ubuntu-22.04-amd64",
@@ -983,7 +1128,7 @@ def test_patroni_config_file(rendered, grains_id, pillar_id):
     assert (pg["data_dir"], pg["bin_dir"]) == (data_dir, bin_dir)
     assert pg["connect_address"] == f"{NODE_ADDRESS}:5432"
     # the postgres user's home, where Patroni can write its .pgpass
-    home = "/var/lib/pgsql" if GRAINS[grains_id]["os_family"] == "RedHat" else "/var/lib/postgresql"
+    home = "/var/lib/pgsql" if ALL_GRAINS[grains_id]["os_family"] == "RedHat" else "/var/lib/postgresql"
     assert pg["pgpass"] == f"{home}/.pgpass_patroni"
     assert f"host replication replicator {NODE_ADDRESS}/32 scram-sha-256" in pg["pg_hba"]
     assert pg["parameters"]["unix_socket_directories"] == "/var/run/postgresql"
@@ -994,7 +1139,10 @@ def test_patroni_config_file(rendered, grains_id, pillar_id):
     assert "max_connections" not in pg["parameters"]
     assert pg["parameters"]["shared_buffers"] == "128MB"
     assert "data-checksums" in config["bootstrap"]["initdb"]
-    if pillar_id == "typeb_vip":
+    if pillar_id == "typeb_vip" and ALL_GRAINS[grains_id]["os_family"] == "RedHat":
+        assert config["etcd3"] == {"hosts": [f"{NODE_ADDRESS}:2379"]}     # PGDG's vip-manager: v3
+        assert "etcd" not in config
+    elif pillar_id == "typeb_vip":
         assert config["etcd"] == {"hosts": [f"{NODE_ADDRESS}:2379"]}      # v2 for vip-manager 1
         assert "etcd3" not in config
         assert "host appdb app 10.0.0.0/24 scram-sha-256" in pg["pg_hba"]
@@ -1030,7 +1178,7 @@ def _render_file(states, state_id, grains_id, pillar_id):
     assert source.startswith("salt://pgha/")
     path = REPO / source[len("salt://"):]
     context = {"opts": {}, "saltenv": None,
-               "grains": {**GRAINS[grains_id], "id": MINION_IDS.get(pillar_id, "pg1")},
+               "grains": {**ALL_GRAINS[grains_id], "id": MINION_IDS.get(pillar_id, "pg1")},
                **args["context"]}
     return salt.utils.templates.render_jinja_tmpl(path.read_text(), context, tmplpath=str(path))
 
@@ -1277,7 +1425,7 @@ def test_highstate_of_a_type_a_database_node(rendered):
                                                 "pgha.vip_manager", "pgha.gate."))}
 
 
-@pytest.mark.parametrize("pillar_id", TYPE_B_PILLARS)
+@pytest.mark.parametrize("pillar_id", [p for p in TYPE_B_PILLARS if ("debian12", p) in HIGHSTATE_COMBOS])
 def test_type_b_highstate_has_no_type_a_states(rendered, pillar_id):
     states = _states(rendered, "highstate", "debian12", pillar_id)
     sls = {body["__sls__"] for body in states.values()}

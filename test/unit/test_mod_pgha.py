@@ -14,7 +14,9 @@ DELETE = object()
 REPO = Path(__file__).resolve().parents[2]
 PARAMETERS = REPO / "pgha" / "parameters"
 # osfinger -> os_family of the distributions the tables use
-OS_FAMILY = {"Debian-12": "Debian", "Debian-13": "Debian", "Rocky Linux-9": "RedHat"}
+OS_FAMILY = {"Debian-12": "Debian", "Debian-13": "Debian", "Rocky Linux-9": "RedHat",
+             "Rocky Linux-8": "RedHat", "AlmaLinux-9": "RedHat", "AlmaLinux-8": "RedHat",
+             "Ubuntu-24.04": "Debian", "SLES-15": "Suse"}
 
 VALID = {
     "cluster_name": "main",
@@ -449,7 +451,7 @@ CHECK_CASES = [
     # the PostgreSQL major must be one the OS's package sources have (parameters/osfinger)
     ("version-not-on-debian-12", {"postgresql": {"version": 16}},
      ["pgha:postgresql:version: 16 is not available on Debian-12 (available: 15); add a repository "
-      "(pkg_repo) that has it", "or choose 15"], {"os": "Debian-12"}),
+      "(pgdg:enabled, pkg_repo) that has it", "or choose 15"], {"os": "Debian-12"}),
     ("version-not-on-debian-13", {"postgresql": {"version": 15}},
      ["pgha:postgresql:version: 15 is not available on Debian-13 (available: 17)"], {"os": "Debian-13"}),
     ("version-not-in-pgdg", {"postgresql": {"version": 12}},
@@ -468,6 +470,60 @@ CHECK_CASES = [
      {"os": "Debian-12"}),
     ("available-versions-not-a-list", {"postgresql": {"available_versions": "15"}},
      ["pgha:postgresql:available_versions: must be a list of PostgreSQL major versions"]),
+    # package sources: PGDG, EPEL, the site's repositories, the proxy (pgha:proxy_env)
+    ("valid-pgdg-version-on-debian-12", {"pgdg": {"enabled": True}, "postgresql": {"version": 17}}, [],
+     {"os": "Debian-12"}),
+    ("version-not-in-pgdg-either", {"pgdg": {"enabled": True}, "postgresql": {"version": 12}},
+     ["pgha:postgresql:version: 12 is not available on Debian-12 (available: 13, 14, 15, 16, 17, 18)"],
+     {"os": "Debian-12"}),
+    ("valid-el-sources", {"pgdg": {"enabled": True}, "epel": {"enabled": True},
+                          "pkg_repos": [{"name": "tools", "baseurl": "https://mirror.example/el9",
+                                         "gpgkey": "https://mirror.example/key.asc", "gpgcheck": True}],
+                          "proxy_env": {"https_proxy": "http://u:p@proxy.example:3128",
+                                        "no_proxy": "localhost,mirror.example"}}, [],
+     {"os": "AlmaLinux-8"}),
+    ("valid-apt-sources", {"pkg_repos": [{"name": "tools", "url": "file:/srv/tools", "trusted": True},
+                                         {"name": "x", "url": "https://x.example/apt", "dist": "bookworm",
+                                          "components": "main", "signed_by": "/usr/share/keyrings/x.gpg"}]},
+     [], {"os": "Debian-13"}),
+    ("pgdg-unsupported-os", {"pgdg": {"enabled": True}},
+     ["pgha:pgdg:enabled: is not supported on SLES-15 (only the Debian and RedHat families)"],
+     {"os": "SLES-15"}),
+    ("epel-on-debian", {"epel": {"enabled": True}},
+     ["pgha:epel:enabled: is not supported on Debian-12 (only the RedHat families)"], {"os": "Debian-12"}),
+    ("pgdg-enabled-not-a-bool", {"pgdg": {"enabled": "yes"}}, ["pgha:pgdg:enabled: must be true or false"]),
+    ("pgdg-bad-mirror-url", {"pgdg": {"enabled": True, "url": "apt.example/pgdg"}},
+     ["pgha:pgdg:url: 'apt.example/pgdg' is not a http: or https: or file: URL"], {"os": "Debian-12"}),
+    ("proxy-not-a-url", {"proxy_env": {"https_proxy": "proxy.example:3128"}},
+     ["pgha:proxy_env:https_proxy: 'proxy.example:3128' is not a http: or https: URL such as "
+      "http://proxy.example:3128"]),
+    ("proxy-bad-port", {"proxy_env": {"http_proxy": "http://proxy.example:99999"}},
+     ["pgha:proxy_env:http_proxy: 'http://proxy.example:99999' has a bad port"]),
+    ("proxy-unknown-key", {"proxy_env": {"ftp_proxy": "http://proxy.example:3128"}},
+     ["pgha:proxy_env:ftp_proxy: unknown key; known: http_proxy, https_proxy, no_proxy"]),
+    ("no-proxy-a-list", {"proxy_env": {"no_proxy": ["localhost"]}},
+     ["pgha:proxy_env:no_proxy: must be a string (got ['localhost'])"]),
+    ("proxy-env-not-a-mapping", {"proxy_env": "http://proxy.example:3128"}, ["pgha:proxy_env: must be a mapping"]),
+    ("repo-entries-not-a-list", {"pkg_repos": {"name": "x"}}, ["pgha:pkg_repos: must be a list"]),
+    ("repo-entry-without-name-and-url", {"pkg_repos": [{"dist": "bookworm"}]},
+     ["pgha:pkg_repos:0:name: must be a name", "pgha:pkg_repos:0:url: is missing"], {"os": "Debian-12"}),
+    ("repo-entry-yum-on-debian", {"pkg_repos": [{"name": "x", "baseurl": "https://x.example/el9"}]},
+     ["pgha:pkg_repos:0: is a yum repository but this minion's family is Debian: give url, dist, components"],
+     {"os": "Debian-12"}),
+    ("repo-entry-apt-on-el", {"pkg_repos": [{"name": "x", "url": "https://x.example/apt"}]},
+     ["pgha:pkg_repos:0: is an apt repository but this minion's family is RedHat: give baseurl"],
+     {"os": "Rocky Linux-9"}),
+    ("repo-entry-unknown-key", {"pkg_repos": [{"name": "x", "baseurl": "https://x.example/el9",
+                                               "enabled": True}]},
+     ["pgha:pkg_repos:0:enabled: unknown key for a yum repository"], {"os": "Rocky Linux-9"}),
+    ("repo-entry-duplicate-name", {"pkg_repos": [{"name": "x", "url": "file:/a"}, {"name": "x", "url": "file:/b"}]},
+     ["pgha:pkg_repos:1:name: 'x' is listed twice"]),
+    ("repo-entry-bad-key", {"pkg_repos": [{"name": "x", "url": "file:/a", "key_text": "ssh-rsa AAAA"}]},
+     ["pgha:pkg_repos:0:key_text: is not an armored OpenPGP key"]),
+    ("repo-entry-relative-signed-by", {"pkg_repos": [{"name": "x", "url": "file:/a", "signed_by": "x.gpg"}]},
+     ["pgha:pkg_repos:0:signed_by: must be the absolute path of a key file"]),
+    ("repo-entry-gpgcheck-not-a-bool", {"pkg_repos": [{"name": "x", "baseurl": "file:///a", "gpgcheck": 0}]},
+     ["pgha:pkg_repos:0:gpgcheck: must be true or false (got 0)"]),
 ]
 
 
@@ -479,6 +535,7 @@ def test_check(defaults, override, expected, context):
     files are then merged into the defaults)."""
     if context and "os" in context:
         defaults = _os_defaults(defaults, context["os"])
+        context = {**context, "os_family": OS_FAMILY[context["os"]]}
     problems = pgha.check(_with(VALID, override), defaults, context)
     if not expected:
         assert problems == []
@@ -559,7 +616,7 @@ def test_validate_merges_the_os_parameters_as_map_jinja_does():
         with patch.dict(pgha.__pillar__, {"pgha": _with(VALID, {"postgresql": {"version": 15}})}):
             assert pgha.validate() == [
                 "pgha:postgresql:version: 15 is not available on Debian-13 (available: 17); add a "
-                "repository (pkg_repo) that has it, list it in postgresql:available_versions if this "
+                "repository (pgdg:enabled, pkg_repo) that has it, list it in postgresql:available_versions if this "
                 "node's own sources have it, or choose 17"]
 
 
