@@ -9,6 +9,10 @@ pgha-repo-pkgrepo-managed:
 {%-   if grains.os_family == 'Debian' %}
     - name: deb {{ '[trusted=yes] ' if repo.trusted else '' }}{{ repo.url }} {{ repo.dist }} {{ repo.components }}
     - file: /etc/apt/sources.list.d/pgha.list
+{%-     if repo.trusted %}
+    {#- Salt reads the option, not the line, when apt-key is gone (Debian 13) #}
+    - trusted: 'yes'
+{%-     endif %}
 {%-   else %}
     - name: pgha
     - humanname: pgha packages
