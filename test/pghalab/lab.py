@@ -9,7 +9,7 @@ import yaml
 from . import image
 from .master import Master
 from .network import Network
-from .node import Node, unified_root
+from .node import Node, remove_cgroup_tree, unified_root
 from .paths import STATE_ROOT
 from .scenarios import SCENARIOS, SUBNET, lab_pillar
 from .sh import quiet
@@ -125,10 +125,7 @@ class Lab:
                 if kill.exists():
                     quiet(["sh", "-c", f"echo 1 > {kill}"])
                 time.sleep(0.2)
-                for sub in sorted(cg.rglob("*"), key=lambda p: -len(p.parts)):
-                    if sub.is_dir():
-                        quiet(["rmdir", str(sub)])
-                quiet(["rmdir", str(cg)])
+                remove_cgroup_tree(cg)
         self.net.destroy()
         for mount in self._mounts():
             quiet(["umount", "-l", mount])
