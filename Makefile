@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST_PACKAGES := systemd-container mmdebstrap iproute2 dpkg-dev python3-venv postgresql-client nftables
 
-.PHONY: demo test unit lab bench bench-typea bench-ops host venv image down
+.PHONY: demo test test-debian13 unit lab bench bench-typea bench-ops host venv image down
 
 ## make demo: a 3-node lab and `salt-run state.orch pgha.deploy` on it
 demo: host venv
@@ -15,9 +15,18 @@ demo: host venv
 	@echo "  (password: pgha:postgresql:superuser:password in /var/lib/pgha-lab/pgha/pillar/cluster.sls)"
 	@echo "Stop the lab: test/lab down"
 
-## make test: everything CI runs (.ci/run calls this)
+# The Type A and Type B suites again on Debian 13 (PostgreSQL 17, Patroni 4.0, etcd 3.5).
+DEBIAN13_TESTS := test/lab_tests/test_typeb.py test/lab_tests/test_typea.py
+
+## make test: everything CI runs (.ci/run calls this): all tests on Debian 12 nodes, then the
+## Type A and Type B suites on Debian 13 nodes
 test: host venv
 	$(PY) -m pytest -v -s test/unit test/render test/lab_tests
+	PGHA_LAB_SUITE=trixie $(PY) -m pytest -v -s $(DEBIAN13_TESTS)
+
+## make test-debian13: only the Debian 13 part of make test
+test-debian13: host venv
+	PGHA_LAB_SUITE=trixie $(PY) -m pytest -v -s $(DEBIAN13_TESTS)
 
 unit: venv
 	$(PY) -m pytest -q test/unit test/render
@@ -49,7 +58,8 @@ $(VENV)/.installed: requirements-dev.txt
 	touch $@
 
 image: host venv
-	test/lab image
+	test/lab image --suite bookworm
+	test/lab image --suite trixie
 
 down: venv
 	test/lab down

@@ -9,6 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pghalab.image import SUITES  # noqa: E402
 from pghalab.lab import Lab  # noqa: E402
 
 from .helpers import node_has_package, run_orch  # noqa: E402
@@ -34,10 +35,11 @@ def lab(request):
 @pytest.fixture(scope="module")
 def deployed(lab):
     """Deploy once from bare nodes: no PostgreSQL, etcd or Patroni installed beforehand."""
-    bare = {n.name: not node_has_package(n, "postgresql-15") and not node_has_package(n, "etcd-server")
+    pg = "postgresql-" + SUITES[lab.info["suite"]]["postgresql"]
+    bare = {n.name: not node_has_package(n, pg) and not node_has_package(n, "etcd-server")
             and not node_has_package(n, "patroni") for n in lab.nodes()}
     started = time.monotonic()
     result = run_orch(lab, "pgha.deploy")
     seconds = time.monotonic() - started
-    print(f"\nFIGURE deploy_from_bare_seconds={seconds:.1f}")
+    print(f"\nFIGURE deploy_from_bare_seconds={seconds:.1f} suite={lab.info['suite']}")
     return {"bare": bare, "result": result, "seconds": seconds}

@@ -3,6 +3,7 @@ import argparse
 import sys
 
 from .lab import Lab
+from .image import SUITES
 from .scenarios import SCENARIOS
 
 FAULTS = {
@@ -38,7 +39,10 @@ def main(argv=None):
     up.add_argument("--scenario", default="typeb", choices=sorted(SCENARIOS))
     sub.add_parser("down", help="stop everything and remove all traces")
     sub.add_parser("status")
-    sub.add_parser("image", help="build (or find cached) node image and package repository")
+    img = sub.add_parser("image", help="build (or find cached) node image and package repository")
+    for p in (up, img):
+        p.add_argument("--suite", default=None, choices=sorted(SUITES),
+                       help="Debian release of the nodes (default: $PGHA_LAB_SUITE or bookworm)")
     ex = sub.add_parser("exec", help="run a command in a node: exec NODE -- CMD...")
     ex.add_argument("node")
     ex.add_argument("command", nargs=argparse.REMAINDER)
@@ -48,14 +52,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     lab = Lab(args.lab)
     if args.cmd == "up":
-        lab.up(args.scenario)
+        lab.up(args.scenario, args.suite)
     elif args.cmd == "down":
         lab.down()
     elif args.cmd == "status":
         print(lab.status())
     elif args.cmd == "image":
         from . import image
-        print(*image.ensure_image("bookworm"))
+        print(*image.ensure_image(args.suite))
     elif args.cmd == "exec":
         cmd = args.command[1:] if args.command[:1] == ["--"] else args.command
         return lab.node(args.node).exec(cmd, check=False).returncode

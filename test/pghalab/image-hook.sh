@@ -7,7 +7,25 @@ root=$1
 clean_env="env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8"
 
 mkdir -p "$root/tmp/wheels"
-cp "$WHEELHOUSE"/*.whl "$WHEELHOUSE/requirements-node.txt" "$root/tmp/wheels/"
+if [ -n "${BUILD_WHEELS:-}" ]; then
+    # The node's Python is not the host's: build the wheelhouse with the node's own Python
+    # (timelib only ships sources), then drop the compiler again.
+    cp "$WHEELHOUSE"/requirements-*.txt "$root/tmp/wheels/"
+    pip_env=""
+    if [ -n "${HOST_CA_BUNDLE:-}" ] && [ -f "$HOST_CA_BUNDLE" ]; then
+        cp "$HOST_CA_BUNDLE" "$root/tmp/host-ca.crt"
+        pip_env="PIP_CERT=/tmp/host-ca.crt"
+    fi
+    chroot "$root" $clean_env apt-get install -y -q gcc python3-dev >/dev/null
+    chroot "$root" $clean_env python3 -m venv /tmp/wheel-builder
+    chroot "$root" $clean_env $pip_env /tmp/wheel-builder/bin/pip wheel -q -w /tmp/wheels \
+        -r /tmp/wheels/requirements-node.txt -r /tmp/wheels/requirements-patroni.txt
+    chroot "$root" $clean_env apt-get purge -y -q --autoremove gcc python3-dev >/dev/null
+    rm -rf "$root/tmp/wheel-builder" "$root/tmp/host-ca.crt"
+    cp "$root"/tmp/wheels/*.whl "$WHEELHOUSE/"
+else
+    cp "$WHEELHOUSE"/*.whl "$WHEELHOUSE/requirements-node.txt" "$root/tmp/wheels/"
+fi
 chroot "$root" $clean_env python3 -m venv /opt/salt
 chroot "$root" $clean_env /opt/salt/bin/pip install -q --no-index --find-links /tmp/wheels \
     -r /tmp/wheels/requirements-node.txt

@@ -24,7 +24,18 @@ SUITES = {
         ],
         "postgresql": "15",
     },
+    "trixie": {
+        "sources": [
+            "deb http://deb.debian.org/debian trixie main",
+            "deb http://deb.debian.org/debian trixie-updates main",
+            "deb http://deb.debian.org/debian-security trixie-security main",
+        ],
+        "postgresql": "17",
+        # Python 3.13 on the nodes: wheels built on the host (3.11) would not install there.
+        "build_wheels": True,
+    },
 }
+DEFAULT_SUITE = os.environ.get("PGHA_LAB_SUITE", "bookworm")
 
 BASE_PACKAGES = [
     "systemd", "systemd-sysv", "dbus", "iproute2", "iputils-ping", "procps", "psmisc",
@@ -75,19 +86,34 @@ def ensure_wheelhouse(log=print):
     return target
 
 
-def ensure_image(suite="bookworm", log=print):
+def ensure_image(suite=None, log=print):
     """Return (rootfs, apt_repo): a bare node image and the flat repository its packages come from."""
-    wheelhouse = ensure_wheelhouse(log)
+    suite = suite or DEFAULT_SUITE
+    if suite not in SUITES:
+        raise SystemExit(f"unknown suite {suite!r} (known: {', '.join(SUITES)})")
+    build_wheels = SUITES[suite].get("build_wheels", False)
+    if build_wheels:
+        # The image hook builds them with the node's own Python, from these requirements.
+        wheel_inputs = [r.read_bytes() for r in _requirements()]
+    else:
+        wheelhouse = ensure_wheelhouse(log)
+        wheel_inputs = [wheelhouse.name]
     packages = repo_packages(suite)
-    key = _digest(suite, BASE_PACKAGES, packages, HOOK.read_bytes(), wheelhouse.name)
+    key = _digest(suite, BASE_PACKAGES, packages, HOOK.read_bytes(), *wheel_inputs)
     target = CACHE / f"image-{suite}-{key}"
     if (target / ".complete").exists():
         return target / "rootfs", target / "repo"
     log(f"building node image {target} (mmdebstrap, a few minutes)")
     CACHE.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=CACHE, prefix=f".image-{suite}-"))
+    if build_wheels:
+        wheelhouse = tmp / "wheels"
+        wheelhouse.mkdir()
+        for r in _requirements():
+            shutil.copy(r, wheelhouse / r.name)
     env = dict(os.environ, WHEELHOUSE=str(wheelhouse), REPO_OUT=str(tmp / "repo"),
-               REPO_PACKAGES=" ".join(packages))
+               REPO_PACKAGES=" ".join(packages), BUILD_WHEELS="1" if build_wheels else "",
+               HOST_CA_BUNDLE=os.environ.get("PIP_CERT") or os.environ.get("SSL_CERT_FILE") or "")
     cmd = ["mmdebstrap", "--variant=apt", "--mode=root", "--quiet",
            "--include=" + ",".join(BASE_PACKAGES),
            f"--customize-hook={HOOK} \"$1\"",
@@ -98,6 +124,8 @@ def ensure_image(suite="bookworm", log=print):
         subprocess.run(["dpkg-scanpackages", "--multiversion", "."], cwd=tmp / "repo",
                        stdout=out, stderr=subprocess.DEVNULL, check=True)
     shutil.copytree(wheelhouse, tmp / "repo" / "wheels")
+    if build_wheels:
+        shutil.rmtree(wheelhouse)
     (tmp / ".complete").touch()
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)

@@ -9,7 +9,7 @@ import yaml
 from . import image
 from .master import Master
 from .network import Network
-from .node import Node, unified_root
+from .node import Node, remove_cgroup_tree, unified_root
 from .paths import STATE_ROOT
 from .scenarios import SCENARIOS, SUBNET, lab_pillar
 from .sh import quiet
@@ -49,14 +49,15 @@ class Lab:
         return [(self.info["repo"], REPO_MOUNT, False)] + shared
 
     # -- up / down ---------------------------------------------------------------------------
-    def up(self, scenario="typeb", log=print):
+    def up(self, scenario="typeb", suite=None, log=print):
         spec = SCENARIOS[scenario]
+        suite = suite or image.DEFAULT_SUITE
         self.down(log=lambda *_: None)
-        rootfs, repo = image.ensure_image("bookworm", log=log)
+        rootfs, repo = image.ensure_image(suite, log=log)
         t0 = time.time()
         self.dir.mkdir(parents=True, exist_ok=True)
         nodes = {n: f"{SUBNET}.{i}" for n, i in spec["nodes"].items()}
-        self.info_file.write_text(json.dumps({"scenario": scenario, "nodes": nodes,
+        self.info_file.write_text(json.dumps({"scenario": scenario, "suite": suite, "nodes": nodes,
                                               "rootfs": str(rootfs), "repo": str(repo)}))
         self.net.create()
         self.write_pillar(scenario, spec)
@@ -74,7 +75,7 @@ class Lab:
             node.wait_booted()
         self.net.flush_arp()
         self.master.wait_minions(nodes)
-        log(f"lab {self.name} up ({scenario}): {len(nodes)} nodes in {time.time() - t0:.1f}s")
+        log(f"lab {self.name} up ({scenario}, {suite}): {len(nodes)} nodes in {time.time() - t0:.1f}s")
 
     def write_pillar(self, scenario, spec):
         pillar_dir = self.master.pillar_dir
@@ -124,10 +125,7 @@ class Lab:
                 if kill.exists():
                     quiet(["sh", "-c", f"echo 1 > {kill}"])
                 time.sleep(0.2)
-                for sub in sorted(cg.rglob("*"), key=lambda p: -len(p.parts)):
-                    if sub.is_dir():
-                        quiet(["rmdir", str(sub)])
-                quiet(["rmdir", str(cg)])
+                remove_cgroup_tree(cg)
         self.net.destroy()
         for mount in self._mounts():
             quiet(["umount", "-l", mount])

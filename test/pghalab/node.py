@@ -19,6 +19,16 @@ def unified_root():
     return hybrid if hybrid.exists() else Path("/sys/fs/cgroup")
 
 
+def remove_cgroup_tree(cg, keep_root=False):
+    """rmdir a cgroup's empty descendants, deepest first (a cgroup with processes stays)."""
+    if not cg.exists():
+        return
+    for sub in sorted((p for p in cg.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        quiet(["rmdir", str(sub)])
+    if not keep_root:
+        quiet(["rmdir", str(cg)])
+
+
 class Node:
     def __init__(self, lab, name, address, state_dir, netns):
         self.lab = lab
@@ -35,6 +45,12 @@ class Node:
         if Path("/sys/fs/cgroup/systemd").exists():
             roots.append(Path("/sys/fs/cgroup/systemd"))
         return [r / f"pghalab-{self.lab}" / self.name for r in roots]
+
+    def clear_stale_cgroups(self):
+        """Drop the cgroups a crashed boot left behind: systemd 257 (Debian 13) SIGKILLs what it
+        starts into a unit cgroup that already exists. A real reboot starts with none."""
+        for cg in self.cgroups():
+            remove_cgroup_tree(cg, keep_root=True)
 
     def _enter_cgroups(self):
         for cg in self.cgroups():
@@ -107,6 +123,7 @@ class Node:
                "--capability=all", "--resolv-conf=off", "--timezone=off", "--boot",
                "--console=passive"]
         cmd += [f"--bind{'' if rw else '-ro'}={src}:{dst}" for src, dst, rw in binds]
+        self.clear_stale_cgroups()
         log = open(self.dir / "console.log", "ab")
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                 preexec_fn=self._enter_cgroups, start_new_session=True)
