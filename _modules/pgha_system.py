@@ -177,7 +177,7 @@ def kernel_set(key, value):
     """
     path = kernel_path(key)
     try:
-        fd = os.open(path, os.O_WRONLY)
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)   # as the shell's echo > does
     except OSError as exc:
         if exc.errno in (errno.ENOENT, errno.EROFS) + NOT_PERMITTED:
             return {"applied": False, "reason": _reason(key, exc.errno)}
