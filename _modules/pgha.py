@@ -506,6 +506,12 @@ def _check_system(cfg, context=None):
         problems.append((f"system:{key}", f"must be a mapping such as {{enabled: true}} (got {value!r})"))
         return {}
 
+    def listed(key, value, example):
+        if isinstance(value, list):
+            return value
+        problems.append((key, f"must be a list such as {example} (got {value!r})"))
+        return []
+
     sysctl = section("sysctl")
     flag("system:sysctl:enabled", sysctl.get("enabled", True))
     settings = sysctl.get("settings", {})
@@ -547,10 +553,7 @@ def _check_system(cfg, context=None):
         problems.append(("system:limits:soft_nofile", f"{nofile['soft_nofile']} is above "
                          f"system:limits:hard_nofile ({nofile['hard_nofile']})"))
 
-    locales = system.get("locales", [])
-    if not isinstance(locales, list):
-        problems.append(("system:locales", f"must be a list such as [en_US.UTF-8], [] for none (got {locales!r})"))
-        locales = []
+    locales = listed("system:locales", system.get("locales", []), "[en_US.UTF-8], [] for none")
     for i, locale in enumerate(locales):
         if not isinstance(locale, str) or not LOCALE_RE.match(locale):
             problems.append((f"system:locales:{i}", f"{locale!r} is not a locale such as en_US.UTF-8"))
@@ -560,16 +563,12 @@ def _check_system(cfg, context=None):
 
     etc_hosts = section("etc_hosts")
     flag("system:etc_hosts:enabled", etc_hosts.get("enabled", True))
-    extra = etc_hosts.get("extra", [])
-    if not isinstance(extra, list):
-        problems.append(("system:etc_hosts:extra", f"must be a list such as [{{ip: 10.0.0.50, names: "
-                         f"[backup.example.com]}}] (got {extra!r})"))
-        extra = []
+    extra = listed("system:etc_hosts:extra", etc_hosts.get("extra", []),
+                   "[{ip: 10.0.0.50, names: [backup.example.com]}]")
     for i, line in enumerate(extra):
         names = line.get("names") if isinstance(line, dict) else None
         if not isinstance(line, dict) or not _ip(str(line.get("ip", ""))) or not isinstance(names, list) \
-                or not names or not all(isinstance(n, str) and HOSTNAME_RE.match(n) and not n.startswith(".")
-                                        for n in names):
+                or not names or not all(map(_host_name, names)):
             problems.append((f"system:etc_hosts:extra:{i}", "needs ip (an address) and names (a list of host "
                              f"names), e.g. {{ip: 10.0.0.50, names: [backup.example.com, backup]}} (got {line!r})"))
 
@@ -581,12 +580,17 @@ def _check_system(cfg, context=None):
     elif time_sync.get("enabled", True) and _get(cfg, f"pkgs:{daemon}") == []:
         problems.append(("system:time_sync:daemon", f"{daemon} is not packaged for "
                          f"{(context or {}).get('os') or 'this OS'} (pkgs:{daemon} is empty): use chrony"))
-    servers = time_sync.get("servers", [])
-    if not isinstance(servers, list) or not all(
-            isinstance(s, str) and (_ip(s) or (HOSTNAME_RE.match(s) and not s.startswith("."))) for s in servers):
-        problems.append(("system:time_sync:servers", "must be a list of NTP server names or addresses such "
-                         f"as [ntp1.example.com, 10.0.0.5], [] for the distribution's (got {servers!r})"))
+    servers = listed("system:time_sync:servers", time_sync.get("servers", []),
+                     "[ntp1.example.com, 10.0.0.5], [] for the distribution's")
+    for i, server in enumerate(servers):
+        if not _host_name(server) and not _ip(str(server)):
+            problems.append((f"system:time_sync:servers:{i}", f"{server!r} is not an NTP server's name or address"))
     return problems
+
+
+def _host_name(text):
+    """A host name for /etc/hosts or a server (not pg_hba's .example.com suffix form)."""
+    return isinstance(text, str) and bool(HOSTNAME_RE.match(text)) and not text.startswith(".")
 
 
 def _ip(text):

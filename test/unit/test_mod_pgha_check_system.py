@@ -102,9 +102,11 @@ CASES = [
     ("time-daemon-ntp", {"time_sync": {"daemon": "ntp"}},
      ["pgha:system:time_sync:daemon: must be chrony or ntpsec (got 'ntp')"]),
     ("time-servers-a-string", {"time_sync": {"servers": "ntp1.example.com"}},
-     ["pgha:system:time_sync:servers: must be a list of NTP server names or addresses"]),
-    ("time-server-url", {"time_sync": {"servers": ["ntp://ntp1.example.com"]}},
-     ["pgha:system:time_sync:servers: must be a list of NTP server names or addresses"]),
+     ["pgha:system:time_sync:servers: must be a list such as [ntp1.example.com, 10.0.0.5], [] for the "
+      "distribution's (got 'ntp1.example.com')"]),
+    ("time-server-url", {"time_sync": {"servers": ["10.0.0.5", "ntp://ntp1.example.com", 5]}},
+     ["pgha:system:time_sync:servers:1: 'ntp://ntp1.example.com' is not an NTP server's name or address",
+      "pgha:system:time_sync:servers:2: 5 is not an NTP server's name or address"]),
     ("time-enabled-string", {"time_sync": {"enabled": "no"}},
      ["pgha:system:time_sync:enabled: must be true or false (got 'no')"]),
 ]
