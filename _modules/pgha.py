@@ -51,12 +51,18 @@ DISTRO_KEYS = ("pkgs", "paths", "services", "users")
 # Mappings whose keys are the user's (options passed through as written): not checked for
 # unknown keys. Patroni accepts tags of its own (failover_priority, nostream, ...) and any other.
 FREE_FORM = ("lookup", "postgresql:parameters", "pgbackrest:repo", "pgbackrest:global",
-             "wal_g:json", "patroni:tags", "haproxy:direct_ports")
+             "wal_g:json", "patroni:tags", "haproxy:direct_ports", "system:sysctl:settings")
 HBA_TYPES = ("local", "host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc")
 HBA_KEYWORDS = ("all", "samehost", "samenet")
 HOST_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
 HOSTNAME_RE = re.compile(rf"^\.?{HOST_LABEL}(\.{HOST_LABEL})*$")   # pg_hba: .example.com = its subdomains
 LOOKS_LIKE_IP_RE = re.compile(r"^[0-9./]+$|:")
+# sysctl names as sysctl(8) writes them: vm.swappiness, net.ipv4.conf.eth0/1.rp_filter
+SYSCTL_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_/-]+)+$")
+# language[_territory][.codeset][@modifier], e.g. en_US.UTF-8, de_DE.UTF-8@euro, C.UTF-8
+LOCALE_RE = re.compile(r"^[A-Za-z]{1,8}(_[A-Za-z]{2,3})?(\.[A-Za-z0-9-]+)?(@[A-Za-z0-9]+)?$")
+THP_MODES = ("never", "madvise", "")
+TIME_DAEMONS = ("chrony", "ntpsec")
 
 
 def __virtual__():
@@ -363,6 +369,7 @@ def check(pillar_pgha, defaults, context=None):
     problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_sources(cfg, context))
     problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_firewall(cfg))
     problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_tls(cfg))
+    problems.extend(f"pgha:{key}: {msg}" for key, msg in _check_system(cfg, context))
     return problems
 
 
@@ -599,6 +606,112 @@ def _check_tls(cfg):
         problems.append(("tls:etcd_client_cert_auth", "is not supported with confd:enabled: confd on "
                          "the balancers has no client certificate"))
     return problems
+
+
+def _check_system(cfg, context=None):
+    """Problems as (key, message) with host preparation (pgha:system). ``cfg`` is the merged
+    pgha pillar; ``context`` names the OS for the packages it lacks."""
+    system = cfg.get("system", {})
+    if not isinstance(system, dict):
+        return [("system", "must be a mapping such as {sysctl: {enabled: true}}")]
+    problems = []
+
+    def flag(key, value):
+        if not isinstance(value, bool):
+            problems.append((key, f"must be true or false (got {value!r})"))
+
+    def section(key):
+        value = system.get(key, {})
+        if isinstance(value, dict):
+            return value
+        problems.append((f"system:{key}", f"must be a mapping such as {{enabled: true}} (got {value!r})"))
+        return {}
+
+    def listed(key, value, example):
+        if isinstance(value, list):
+            return value
+        problems.append((key, f"must be a list such as {example} (got {value!r})"))
+        return []
+
+    sysctl = section("sysctl")
+    flag("system:sysctl:enabled", sysctl.get("enabled", True))
+    settings = sysctl.get("settings", {})
+    if not isinstance(settings, dict):
+        problems.append(("system:sysctl:settings", "must be a mapping of sysctl names to values such as "
+                         f"{{vm.swappiness: 1}} (got {settings!r})"))
+        settings = {}
+    for key, value in settings.items():
+        where = f"system:sysctl:settings:{key}"
+        if key == "vm.nr_hugepages":
+            problems.append((where, "set system:huge_pages instead (it has a file of its own)"))
+        elif not SYSCTL_KEY_RE.match(str(key)):
+            problems.append((where, "is not a sysctl name such as vm.swappiness"))
+        elif value is not None and (isinstance(value, bool) or not isinstance(value, (int, float, str))
+                                    or not str(value).strip() or "\n" in str(value)):
+            problems.append((where, f"must be a number or a one-line string such as '10000 65535', or ~ to "
+                             f"leave the kernel's value (got {value!r})"))
+
+    pages = system.get("huge_pages", 0)
+    if isinstance(pages, bool) or _int(pages) is None or _int(pages) < 0:
+        problems.append(("system:huge_pages", f"must be a number of 2 MiB huge pages >= 0, 0 for none "
+                         f"(got {pages!r})"))
+    thp = system.get("transparent_huge_pages", "never")
+    if thp not in THP_MODES:
+        problems.append(("system:transparent_huge_pages", f"must be never, madvise or '' to leave it "
+                         f"alone (got {thp!r})"))
+
+    limits = section("limits")
+    flag("system:limits:enabled", limits.get("enabled", True))
+    if limits.get("user") and not NAME_RE.match(str(limits["user"])):
+        problems.append(("system:limits:user", f"{limits['user']!r} is not a user name"))
+    nofile = {}
+    for key in ("soft_nofile", "hard_nofile"):
+        value = limits.get(key, 65536)
+        nofile[key] = None if isinstance(value, bool) else _int(value)
+        if nofile[key] is None or nofile[key] < 1024:
+            problems.append((f"system:limits:{key}", f"must be a number of open files >= 1024 (got {value!r})"))
+    if None not in nofile.values() and nofile["soft_nofile"] > nofile["hard_nofile"]:
+        problems.append(("system:limits:soft_nofile", f"{nofile['soft_nofile']} is above "
+                         f"system:limits:hard_nofile ({nofile['hard_nofile']})"))
+
+    locales = listed("system:locales", system.get("locales", []), "[en_US.UTF-8], [] for none")
+    for i, locale in enumerate(locales):
+        if not isinstance(locale, str) or not LOCALE_RE.match(locale):
+            problems.append((f"system:locales:{i}", f"{locale!r} is not a locale such as en_US.UTF-8"))
+    default = system.get("default_locale", "")
+    if default and (not isinstance(default, str) or not LOCALE_RE.match(default)):
+        problems.append(("system:default_locale", f"{default!r} is not a locale such as en_US.UTF-8"))
+
+    etc_hosts = section("etc_hosts")
+    flag("system:etc_hosts:enabled", etc_hosts.get("enabled", True))
+    extra = listed("system:etc_hosts:extra", etc_hosts.get("extra", []),
+                   "[{ip: 10.0.0.50, names: [backup.example.com]}]")
+    for i, line in enumerate(extra):
+        names = line.get("names") if isinstance(line, dict) else None
+        if not isinstance(line, dict) or not _ip(str(line.get("ip", ""))) or not isinstance(names, list) \
+                or not names or not all(map(_host_name, names)):
+            problems.append((f"system:etc_hosts:extra:{i}", "needs ip (an address) and names (a list of host "
+                             f"names), e.g. {{ip: 10.0.0.50, names: [backup.example.com, backup]}} (got {line!r})"))
+
+    time_sync = section("time_sync")
+    flag("system:time_sync:enabled", time_sync.get("enabled", True))
+    daemon = time_sync.get("daemon", "chrony")
+    if daemon not in TIME_DAEMONS:
+        problems.append(("system:time_sync:daemon", f"must be chrony or ntpsec (got {daemon!r})"))
+    elif time_sync.get("enabled", True) and _get(cfg, f"pkgs:{daemon}") == []:
+        problems.append(("system:time_sync:daemon", f"{daemon} is not packaged for "
+                         f"{(context or {}).get('os') or 'this OS'} (pkgs:{daemon} is empty): use chrony"))
+    servers = listed("system:time_sync:servers", time_sync.get("servers", []),
+                     "[ntp1.example.com, 10.0.0.5], [] for the distribution's")
+    for i, server in enumerate(servers):
+        if not _host_name(server) and not _ip(str(server)):
+            problems.append((f"system:time_sync:servers:{i}", f"{server!r} is not an NTP server's name or address"))
+    return problems
+
+
+def _host_name(text):
+    """A host name for /etc/hosts or a server (not pg_hba's .example.com suffix form)."""
+    return isinstance(text, str) and bool(HOSTNAME_RE.match(text)) and not text.startswith(".")
 
 
 def _ip(text):

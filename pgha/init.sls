@@ -3,6 +3,8 @@
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
 
 include:
+  {#- the host first: kernel settings, limits and locales before any service starts #}
+  - {{ tplroot }}.system
   - {{ tplroot }}.repo
 {%- if pgha.firewall.enabled %}
   - {{ tplroot }}.firewall

@@ -5,6 +5,7 @@
 
 include:
   - {{ tplroot }}.repo
+  - {{ tplroot }}.system.install
 {%- if pgha.firewall.enabled %}
   - {{ tplroot }}.firewall.install
 {%- endif %}

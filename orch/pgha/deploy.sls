@@ -24,7 +24,8 @@
 {%- endif %}
 {%- set replicas = pg_nodes | reject('equalto', primary) | list %}
 
-{#- All packages on all nodes in parallel; then, in the same run, the firewall (when enabled:
+{#- Host preparation (kernel settings, limits, locales, /etc/hosts, time) and all packages on
+    all nodes in parallel; then, in the same run, the firewall (when enabled:
     the rules admit every node in the mine, so none waits for another's) and the etcd members
     start together and wait for a healthy cluster (quorum). #}
 pgha-base-deployed:
@@ -32,6 +33,7 @@ pgha-base-deployed:
     - tgt: {{ tgt.all }}
     - tgt_type: compound
     - sls:
+      - pgha.system
       - pgha.packages
       - pgha.firewall.optional
       - pgha.dcs

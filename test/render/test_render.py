@@ -72,15 +72,23 @@ LEAF_SLS = {
     "pgha.pgbackrest.install", "pgha.pgbackrest.config", "pgha.pgbackrest.schedule",
     "pgha.wal_g.install", "pgha.wal_g.config", "pgha.wal_g.schedule",
     "pgha.firewall.install", "pgha.firewall.config", "pgha.firewall.service", "pgha.firewall.clean",
+    "pgha.system.install", "pgha.system.sysctl", "pgha.system.hugepages", "pgha.system.thp",
+    "pgha.system.limits", "pgha.system.locale", "pgha.system.hosts", "pgha.system.time",
 }
 
+# `virtual` is set: salt-call would detect the test host's own (a CI container, say).
 GRAINS = {
     "debian12": {"os_family": "Debian", "os": "Debian", "osfinger": "Debian-12",
-                 "osmajorrelease": 12, "oscodename": "bookworm"},
+                 "osmajorrelease": 12, "oscodename": "bookworm", "virtual": "kvm"},
     "debian13": {"os_family": "Debian", "os": "Debian", "osfinger": "Debian-13",
-                 "osmajorrelease": 13, "oscodename": "trixie"},
+                 "osmajorrelease": 13, "oscodename": "trixie", "virtual": "kvm"},
     "rhel9": {"os_family": "RedHat", "os": "RedHat",
-              "osfinger": "Red Hat Enterprise Linux-9", "osmajorrelease": 9},
+              "osfinger": "Red Hat Enterprise Linux-9", "osmajorrelease": 9, "virtual": "kvm"},
+}
+# Containers (the lab's systemd-nspawn nodes, Docker): only host preparation renders on them.
+CONTAINER_GRAINS = {
+    "debian12_nspawn": {**GRAINS["debian12"], "virtual": "systemd-nspawn"},
+    "debian12_docker": {**GRAINS["debian12"], "virtual": "container", "virtual_subtype": "Docker"},
 }
 # Rocky and Alma 8 and 9, as Salt's core grains name them (osfinger: osfullname-major for
 # Rocky, os-major for AlmaLinux); rendered with the package-source pillars only.
@@ -218,6 +226,27 @@ PILLARS["sources_el"] = _pillar(
                 "gpgkey": "https://mirror.example/tools/key.asc"},
                {"name": "local", "baseurl": "file:///srv/local", "gpgcheck": False}])
 EL_SOURCE_GRAINS = ("rhel9",) + tuple(EL_GRAINS)
+# Host preparation (pgha:system) set otherwise on every point, then switched off part by part,
+# and ntpsec instead of chrony (Debian only: the validator refuses it on RedHat).
+SYSTEM = {
+    "sysctl": {"settings": {"vm.swappiness": 10, "net.core.rmem_max": None,
+                            "vm.overcommit_memory": 2, "vm.overcommit_ratio": 90}},
+    "huge_pages": 1200,
+    "transparent_huge_pages": "madvise",
+    "limits": {"user": "pgadmin", "soft_nofile": 100000, "hard_nofile": 300000},
+    "locales": ["de_DE.UTF-8", "en_US.UTF-8"],
+    "default_locale": "en_US.UTF-8",
+    "etc_hosts": {"extra": [{"ip": "10.0.0.50", "names": ["backup.example.com", "backup"]},
+                            {"ip": "10.0.0.99", "names": ["pg3"]}]},
+    "time_sync": {"servers": ["ntp1.example.com", "10.0.0.5"]},
+}
+PILLARS["system"] = _pillar(roles=["postgresql", "etcd"], cluster_vip=VIP, system=SYSTEM,
+                            postgresql={"locale": "en_GB.UTF-8"})
+PILLARS["system_off"] = _pillar(roles=["postgresql", "etcd"], system={
+    "sysctl": {"enabled": False}, "transparent_huge_pages": "", "limits": {"enabled": False},
+    "locales": [], "etc_hosts": {"enabled": False}, "time_sync": {"enabled": False}})
+PILLARS["system_ntpsec"] = _pillar(roles=["postgresql", "etcd"], system={
+    "time_sync": {"daemon": "ntpsec", "servers": ["ntp1.example.com"]}})
 LEADER_PILLARS = {"typeb_vip", "typea", "backup"}
 TYPE_A_PILLARS = {"typea", "typea_lb", "firewall_typea", "firewall_lb"}
 MINION_IDS = {"typea_lb": "lb1", "repo_host": "repo1", "firewall_lb": "lb1"}          # the others: pg1
@@ -265,7 +294,7 @@ TYPE_B_MINE = {
     "pg9": ("10.9.0.11", "other", ["postgresql", "etcd"]),
 }
 FAKE_MINES = {**{p: TYPE_A_MINE for p in TYPE_A_PILLARS}, **{p: REPO_MINE for p in REPO_PILLARS},
-              "firewall": TYPE_B_MINE,
+              "firewall": TYPE_B_MINE, "system": TYPE_B_MINE,
               "firewall_not_in_mine": {m: v for m, v in TYPE_B_MINE.items() if m != "pg1"},
               "tls": TYPE_B_MINE, "sources_deb": TYPE_B_MINE, "sources_el": TYPE_B_MINE}
 
@@ -309,14 +338,24 @@ ONLY_ON = {"typea": ("debian12", "rhel9"), "typea_lb": ("debian12",), "backup": 
            "wal_g": ("debian12", "rhel9"), "wal_g_file": ("debian12",), "clone": ("debian12",),
            "wal_g_clone": ("debian12",), "repo_host": ("debian12", "rhel9"), "backup_ssh": ("debian12",),
            "firewall": ("debian12", "rhel9"), "firewall_typea": ("debian12",), "firewall_lb": ("debian12",),
-           "firewall_not_in_mine": ("debian12",),
+           "firewall_not_in_mine": ("debian12",), "system": ("debian12", "rhel9"),
+           "system_off": ("debian12",), "system_ntpsec": ("debian12", "debian13"),
            "sources_deb": ("debian12", "debian13"), "sources_el": EL_SOURCE_GRAINS}
+# what pgha.validate says of a pillar of the matrix on an OS it does not suit
+INVALID_ON = {("rhel9", "system_ntpsec"): [
+    "pgha:system:time_sync:daemon: ntpsec is not packaged for Red Hat Enterprise Linux-9 "
+    "(pkgs:ntpsec is empty): use chrony"]}
 COMBOS = [(g, p) for g in ALL_GRAINS for p in PILLARS
           if g in ONLY_ON.get(p, GRAINS) and p not in TLS_PILLARS]
 # TLS renders on its own list: the matrix's tests assert what TLS changes (Patroni's watch, ...)
 TLS_COMBOS = [("debian12", "tls"), ("rhel9", "tls"), ("debian12", "tls_typea"), ("debian12", "tls_lb")]
 TLS_TEMPLATE_COMBOS = [("debian12", "tls"), ("rhel9", "tls"), ("debian12", "tls_typea")]
 COMBO_IDS = [f"{g}-{p}" for g, p in COMBOS]
+# pgha.system alone: defaults on each OS and role, the pillars above, containers.
+SYSTEM_COMBOS = [("debian12", "typeb_vip"), ("debian13", "typeb_vip"), ("rhel9", "typeb_vip"),
+                 ("debian12", "typea_lb"), ("debian12", "system"), ("rhel9", "system"),
+                 ("debian12", "system_off"), ("debian13", "system_ntpsec"),
+                 ("debian12_nspawn", "system"), ("debian12_docker", "typeb_vip")]
 # `pgha` alone (the highstate of the node's roles), and the rendered Patroni config file.
 HIGHSTATE_COMBOS = [("debian12", p) for p in PILLARS if "debian12" in ONLY_ON.get(p, GRAINS)]
 TEMPLATE_COMBOS = [("debian12", "typeb_vip"), ("rhel9", "typeb_vip"), ("debian12", "dcs_exists"),
@@ -399,7 +438,7 @@ def _minion_config(base, grains_id, pillar_id, leader_port):
         "pillar_roots": {"base": [str(pillar_dir)]},
         "module_dirs": module_dirs,
         "states_dirs": [str(REPO / "_states")],
-        "grains": {**ALL_GRAINS[grains_id], "id": minion_id},
+        "grains": {**ALL_GRAINS, **CONTAINER_GRAINS}[grains_id] | {"id": minion_id},
         "enable_fqdns_grains": False,
         "pgha_patroni.config": str(patroni_config),
         **extra,
@@ -433,11 +472,14 @@ def rendered(tmp_path_factory, patroni_leader):
     (base / "file_roots" / "probe").mkdir()
     (base / "file_roots" / "probe" / "bootstrap_wal_g.jinja").write_text(BOOTSTRAP_PROBE)
     (base / "file_roots" / "probe" / "pgbackrest_conf.jinja").write_text(PGBACKREST_CONF_PROBE)
-    confdirs = {combo: _minion_config(base, *combo, patroni_leader) for combo in COMBOS + TLS_COMBOS}
+    confdirs = {combo: _minion_config(base, *combo, patroni_leader)
+                for combo in dict.fromkeys(COMBOS + TLS_COMBOS + SYSTEM_COMBOS)}
     jobs = {("show_sls",) + combo: (confdirs[combo], "state.show_sls", ",".join(SLS))
             for combo in COMBOS + TLS_COMBOS}
     jobs.update({("highstate",) + combo: (confdirs[combo], "state.show_sls", "pgha")
                  for combo in HIGHSTATE_COMBOS})
+    jobs.update({("system",) + combo: (confdirs[combo], "state.show_sls", "pgha.system")
+                 for combo in SYSTEM_COMBOS})
     jobs.update({("template",) + combo: (confdirs[combo], "slsutil.renderer",
                                          "salt://pgha/patroni/files/config.yml.jinja",
                                          "default_renderer=jinja", "tplroot=pgha")
@@ -509,7 +551,7 @@ def test_matrix_pillars_are_valid(grains_id, pillar_id):
                                                    merge_lists=False)
     context = {"address": PILLARS[pillar_id]["pgha"]["address"], "os": grains["osfinger"],
                "os_family": grains["os_family"]}
-    assert module.check(PILLARS[pillar_id]["pgha"], defaults, context) == []
+    assert module.check(PILLARS[pillar_id]["pgha"], defaults, context) == INVALID_ON.get((grains_id, pillar_id), [])
 
 
 def test_sls_list_is_complete():
@@ -1409,9 +1451,11 @@ def test_no_pgbouncer_role_in_type_b(rendered, pillar_id):
 def test_highstate_of_a_balancer(rendered):
     states = _states(rendered, "highstate", "debian12", "typea_lb")
     sls = {body["__sls__"] for body in states.values()}
-    assert sls == {"pgha.repo", "pgha.haproxy.install", "pgha.haproxy.config",
-                   "pgha.haproxy.service", "pgha.keepalived.install", "pgha.keepalived.config",
-                   "pgha.keepalived.service"}
+    system = {s for s in sls if s.startswith("pgha.system.")}
+    assert sls - system == {"pgha.repo", "pgha.haproxy.install", "pgha.haproxy.config",
+                            "pgha.haproxy.service", "pgha.keepalived.install", "pgha.keepalived.config",
+                            "pgha.keepalived.service"}
+    assert {"pgha.system.sysctl", "pgha.system.thp", "pgha.system.time", "pgha.system.hosts"} <= system
     assert not [s for s in states if "patroni" in s or "postgresql" in s or "pgbouncer" in s]
 
 
@@ -1918,3 +1962,196 @@ def test_no_tls_by_default(rendered, pillar_id):
     states = _states(rendered, "highstate", "debian12", pillar_id)
     assert not [s for s in states if s.startswith("pgha-tls-")]
     assert "https://" not in json.dumps(states)
+
+
+# -- host preparation (pgha:system) ----------------------------------------------------------
+
+DEFAULT_SYSCTL = yaml.safe_load((REPO / "pgha" / "parameters" / "defaults.yaml").read_text())[
+    "system"]["sysctl"]["settings"]
+THP = "/sys/kernel/mm/transparent_hugepage"
+
+
+def _sysctl_file(states, state_id="pgha-system-sysctl-file-managed"):
+    """{key: value} of a sysctl.d file state, after its header line."""
+    module, function, args = _state(states, state_id)
+    assert (module, function, args["mode"]) == ("file", "managed", "0644")
+    header, *lines = args["contents"].splitlines()
+    assert header.startswith("# Managed by Salt (pgha): pgha:system:")
+    return dict(line.split(" = ", 1) for line in lines)
+
+
+@pytest.mark.parametrize("grains_id", ["debian12", "debian13", "rhel9"])
+def test_system_defaults_on_a_database_node(rendered, grains_id):
+    """The defaults a DBA would pick: kernel settings now and at boot, THP off by a unit,
+    open files for the postgres user and for Patroni, en_US.UTF-8, the members in
+    /etc/hosts, chrony with the distribution's configuration."""
+    states = _states(rendered, "system", grains_id, "typeb_vip")
+    assert _sysctl_file(states) == {k: str(v) for k, v in DEFAULT_SYSCTL.items()}
+    assert DEFAULT_SYSCTL["vm.swappiness"] == 1 and "vm.overcommit_memory" not in DEFAULT_SYSCTL
+    assert _state(states, "pgha-system-sysctl-applied") == ("pgha_system", "kernel_applied", {
+        "settings": DEFAULT_SYSCTL, "require": [{"file": "pgha-system-sysctl-file-managed"}]})
+    # no huge pages from pgha, and no file of pgha's that would reserve them at the next boot
+    assert _state(states, "pgha-system-hugepages-file-absent") == (
+        "file", "absent", {"name": "/etc/sysctl.d/90-pgha-hugepages.conf"})
+    assert not [s for s in states if s.startswith("pgha-system-hugepages-applied")]
+    # THP: a unit for every boot (skipped where /sys is read-only), enabled but not started;
+    # the running kernel is set by the state that reports instead of failing
+    unit = _state(states, "pgha-system-thp-unit-file-managed")[2]
+    assert unit["name"] == "/etc/systemd/system/disable-transparent-huge-pages.service"
+    lines = unit["contents"].splitlines()
+    for line in ("DefaultDependencies=no", "Before=basic.target", "Type=oneshot",
+                 f"ConditionPathIsReadWrite={THP}/enabled", "WantedBy=basic.target",
+                 f"ExecStart=/bin/sh -c 'echo never > {THP}/enabled && echo never > {THP}/defrag'"):
+        assert line in lines, line
+    assert _state(states, "pgha-system-thp-service-enabled")[:2] == ("service", "enabled")
+    assert not [s for s, b in states.items() if _fun(b)[:2] == ("service", "running")
+                and _fun(b)[2]["name"] == "disable-transparent-huge-pages"]
+    assert _state(states, "pgha-system-thp-applied")[2] == {
+        "settings": {f"{THP}/enabled": "never", f"{THP}/defrag": "never"}}
+    # open files: pam_limits for sessions, a drop-in for Patroni; never a restart
+    assert _state(states, "pgha-system-limits-file-managed")[2]["contents"].splitlines()[1:] == [
+        "postgres soft nofile 65536", "postgres hard nofile 200000"]
+    dropin = _state(states, "pgha-system-limits-patroni-dropin-managed")[2]
+    assert dropin["name"] == "/etc/systemd/system/patroni.service.d/pgha-limits.conf"
+    assert dropin["contents"].splitlines()[1:] == ["[Service]", "LimitNOFILE=65536:200000"]
+    assert _state(states, "pgha-system-limits-systemd-reloaded")[2]["onchanges"] == [
+        {"file": "pgha-system-limits-patroni-dropin-managed"}]
+    assert not [b for b in states.values() if _fun(b)[0] in ("cmd", "service")
+                and "patroni" in json.dumps(_fun(b)[2])]
+    # one package batch from the node's sources; C.UTF-8 (postgresql:locale) needs none
+    pkgs = _state(states, "pgha-system-pkgs-installed")[2]
+    assert pkgs == {"pkgs": ["chrony", "glibc-langpack-en" if grains_id == "rhel9" else "locales"],
+                    "require": [{"sls": "pgha.repo"}]}
+    assert [s for s in states if s.startswith("pgha-system-locale-")] == [
+        "pgha-system-locale-en_US.UTF-8-present"]
+    # this node (the local mine) by name; chrony running, its configuration the distribution's
+    assert _state(states, "pgha-system-hosts-pg1-present")[2] == {
+        "name": "pg1", "ip": NODE_ADDRESS, "clean": True}
+    assert _state(states, "pgha-system-time-service-running")[2] == {
+        "name": "chronyd" if grains_id == "rhel9" else "chrony", "enable": True,
+        "require": [{"sls": "pgha.system.install"}]}
+    assert "pgha-system-time-config-file-managed" not in states
+
+
+def test_system_on_a_balancer(rendered):
+    """A balancer gets everything but the postgres user's limits; /etc/hosts names every
+    member of its cluster, none of another."""
+    states = _states(rendered, "system", "debian12", "typea_lb")
+    assert not [s for s in states if s.startswith("pgha-system-limits-") and not s.endswith("-not-managed")]
+    assert "pgha-system-sysctl-applied" in states and "pgha-system-thp-applied" in states
+    hosts = {_fun(b)[2]["name"]: _fun(b)[2]["ip"] for s, b in states.items()
+             if s.startswith("pgha-system-hosts-")}
+    assert hosts == {**TYPE_A_PG, **TYPE_A_LB}
+
+
+@pytest.mark.parametrize("grains_id", ["debian12", "rhel9"])
+def test_system_from_pillar(rendered, grains_id):
+    states = _states(rendered, "system", grains_id, "system")
+    # pillar keys over the defaults; ~ drops one
+    expected = {k: str(v) for k, v in DEFAULT_SYSCTL.items() if k != "net.core.rmem_max"}
+    expected.update({"vm.swappiness": "10", "vm.overcommit_memory": "2", "vm.overcommit_ratio": "90"})
+    assert _sysctl_file(states) == expected
+    assert "net.core.rmem_max" not in _state(states, "pgha-system-sysctl-applied")[2]["settings"]
+    # huge pages: their own file, applied now as far as the kernel can
+    assert _sysctl_file(states, "pgha-system-hugepages-file-managed") == {"vm.nr_hugepages": "1200"}
+    assert _state(states, "pgha-system-hugepages-applied")[2]["settings"] == {"vm.nr_hugepages": 1200}
+    assert _state(states, "pgha-system-thp-applied")[2]["settings"] == {
+        f"{THP}/enabled": "madvise", f"{THP}/defrag": "madvise"}
+    assert _state(states, "pgha-system-limits-file-managed")[2]["contents"].splitlines()[1:] == [
+        "pgadmin soft nofile 100000", "pgadmin hard nofile 300000"]
+    assert "LimitNOFILE=100000:300000" in _state(
+        states, "pgha-system-limits-patroni-dropin-managed")[2]["contents"].splitlines()
+    # the listed locales, and postgresql:locale for initdb; on RedHat a langpack per language
+    assert [s for s in states if s.startswith("pgha-system-locale-") and s.endswith("-present")] == [
+        "pgha-system-locale-de_DE.UTF-8-present", "pgha-system-locale-en_US.UTF-8-present",
+        "pgha-system-locale-en_GB.UTF-8-present"]
+    assert _state(states, "pgha-system-locale-default-managed") == ("locale", "system", {
+        "name": "en_US.UTF-8", "require": [{"sls": "pgha.system.install"},
+                                           {"locale": "pgha-system-locale-en_US.UTF-8-present"}]})
+    assert _state(states, "pgha-system-pkgs-installed")[2]["pkgs"] == (
+        ["chrony", "glibc-langpack-de", "glibc-langpack-en"] if grains_id == "rhel9" else ["chrony", "locales"])
+    # the cluster's members from the mine (not pg9 of another cluster), the extra lines last
+    hosts = {_fun(b)[2]["name"]: _fun(b)[2]["ip"] for s, b in states.items()
+             if s.startswith("pgha-system-hosts-")}
+    assert hosts == {"pg1": NODE_ADDRESS, "pg2": "10.0.0.12", "pg3": "10.0.0.99",
+                     "backup.example.com": "10.0.0.50", "backup": "10.0.0.50"}
+    # chrony with pgha's file: the servers only, restarted when it changes
+    config = _state(states, "pgha-system-time-config-file-managed")[2]
+    assert config["name"] == ("/etc/chrony.conf" if grains_id == "rhel9" else "/etc/chrony/chrony.conf")
+    text = _render_file(states, "pgha-system-time-config-file-managed", grains_id, "system")
+    assert [line for line in text.splitlines() if line.startswith(("server", "pool"))] == [
+        "server ntp1.example.com iburst", "server 10.0.0.5 iburst"]
+    assert "makestep 1 3" in text.splitlines()
+    assert _state(states, "pgha-system-time-service-running")[2]["watch"] == [
+        {"file": "pgha-system-time-config-file-managed"}]
+
+
+def test_system_switched_off(rendered):
+    """Every part off: nothing but nops (and pgha's huge pages file kept away)."""
+    states = _states(rendered, "system", "debian12", "system_off")
+    functions = {s: _fun(b)[:2] for s, b in states.items() if s.startswith("pgha-system-")}
+    assert functions == {
+        "pgha-system-sysctl-not-managed": ("test", "nop"),
+        "pgha-system-hugepages-file-absent": ("file", "absent"),
+        "pgha-system-thp-not-managed": ("test", "nop"),
+        "pgha-system-limits-not-managed": ("test", "nop"),
+        "pgha-system-locale-not-managed": ("test", "nop"),
+        "pgha-system-hosts-not-managed": ("test", "nop"),
+        "pgha-system-time-not-managed": ("test", "nop"),
+    }
+    # pgha.packages installs nothing for it either
+    assert _state(_states(rendered, "show_sls", "debian12", "system_off"), "pgha-system-pkgs-none")[:2] == (
+        "test", "nop")
+
+
+def test_system_ntpsec(rendered):
+    states = _states(rendered, "system", "debian13", "system_ntpsec")
+    assert _state(states, "pgha-system-pkgs-installed")[2]["pkgs"] == ["ntpsec", "locales"]
+    assert _state(states, "pgha-system-time-config-file-managed")[2]["name"] == "/etc/ntpsec/ntp.conf"
+    text = _render_file(states, "pgha-system-time-config-file-managed", "debian13", "system_ntpsec")
+    assert "server ntp1.example.com iburst" in text.splitlines()
+    assert "restrict default kod nomodify nopeer noquery limited" in text.splitlines()
+    assert _state(states, "pgha-system-time-service-running")[2]["name"] == "ntpsec"
+
+
+@pytest.mark.parametrize("grains_id,pillar_id,kind", [
+    ("debian12_nspawn", "system", "systemd-nspawn"), ("debian12_docker", "typeb_vip", "Docker")])
+def test_system_in_a_container(rendered, grains_id, pillar_id, kind):
+    """A container's clock is the host's: the time daemon is installed (and configured) but
+    not started, which says so instead of failing. The kernel settings render as anywhere:
+    what the container cannot change, their state reports when it runs."""
+    states = _states(rendered, "system", grains_id, pillar_id)
+    assert "pgha-system-time-service-running" not in states
+    module, function, args = _state(states, "pgha-system-time-service-not-started")
+    assert (module, function) == ("test", "show_notification")
+    assert f"in this container ({kind}) the clock is the host's" in args["text"]
+    assert args["text"].startswith("chrony is installed" + (" and configured" if pillar_id == "system" else ""))
+    assert ("pgha-system-time-config-file-managed" in states) is (pillar_id == "system")
+    for state_id in ("pgha-system-sysctl-applied", "pgha-system-thp-applied", "pgha-system-thp-service-enabled"):
+        assert state_id in states
+
+
+@pytest.mark.parametrize("pillar_id", ["typeb_vip", "typea_lb"])
+def test_system_first_in_the_highstate(rendered, pillar_id):
+    """Kernel settings, limits and locales are in place before any service starts."""
+    states = _states(rendered, "highstate", "debian12", pillar_id)
+
+    def order(state_id):
+        (items,) = [v for k, v in states[state_id].items() if not k.startswith("__")]
+        return next(i["order"] for i in items if isinstance(i, dict) and "order" in i)
+    first = "pgha-etcd-service-running" if pillar_id == "typeb_vip" else "pgha-haproxy-service-running"
+    for state_id in ("pgha-system-sysctl-applied", "pgha-system-thp-applied", "pgha-system-pkgs-installed"):
+        assert order(state_id) < order(first), state_id
+    if pillar_id == "typeb_vip":
+        assert order("pgha-system-limits-patroni-dropin-managed") < order("pgha-patroni-service-running")
+        assert order("pgha-system-locale-en_US.UTF-8-present") < order("pgha-patroni-service-running")
+
+
+@pytest.mark.parametrize("orchestration,step", [("deploy", "pgha-base-deployed"),
+                                                ("add_node", "pgha-add-{{ target }}-base")])
+def test_system_prepared_by_the_orchestrations(orchestration, step):
+    """New nodes get the host preparation in their first step, before their packages."""
+    text = (REPO / "orch" / "pgha" / f"{orchestration}.sls").read_text()
+    block = text.split(f"\n{step}:\n", 1)[1].split("\n\n", 1)[0]
+    sls = [line.strip()[2:] for line in block.splitlines() if line.strip().startswith("- pgha.")]
+    assert sls[:2] == ["pgha.system", "pgha.packages"], block

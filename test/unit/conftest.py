@@ -4,7 +4,8 @@ pytest-salt-factories (each test module defines a ``configure_loader_modules`` f
 
 The execution modules are imported by name from ``_modules`` (``import pgha``). The state
 modules have the same file names, so they are loaded by path under distinct names:
-``pgha_state``, ``pgha_etcd_state``, ``pgha_patroni_state`` and ``pgha_haproxy_state``.
+``pgha_state``, ``pgha_etcd_state``, ``pgha_patroni_state``, ``pgha_haproxy_state`` and
+``pgha_system_state``.
 """
 import importlib.util
 import sys
@@ -35,7 +36,8 @@ def _load_state(module_name, file_name):
 
 for _name, _file in (("pgha_state", "pgha.py"), ("pgha_etcd_state", "pgha_etcd.py"),
                      ("pgha_patroni_state", "pgha_patroni.py"),
-                     ("pgha_haproxy_state", "pgha_haproxy.py")):
+                     ("pgha_haproxy_state", "pgha_haproxy.py"),
+                     ("pgha_system_state", "pgha_system.py")):
     _load_state(_name, _file)
 
 from pgha_unit_helpers import FakeClock  # noqa: E402  pylint: disable=wrong-import-position
