@@ -118,9 +118,10 @@ class Node:
         return int(children[0]) if children else None
 
     def boot(self, binds=()):
+        # Nodes share the host's clock: no CAP_SYS_TIME, so a time daemon in a node cannot set it.
         cmd = ["systemd-nspawn", "-D", str(self.root), "-M", self.name, "--register=no",
                "--keep-unit", f"--network-namespace-path=/run/netns/{self.netns}",
-               "--capability=all", "--resolv-conf=off", "--timezone=off", "--boot",
+               "--capability=all", "--drop-capability=CAP_SYS_TIME", "--resolv-conf=off", "--timezone=off", "--boot",
                "--console=passive"]
         cmd += [f"--bind{'' if rw else '-ro'}={src}:{dst}" for src, dst, rw in binds]
         self.clear_stale_cgroups()
