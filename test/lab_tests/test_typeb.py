@@ -9,7 +9,7 @@ import uuid
 import yaml
 
 from .helpers import (app_user, assert_orch_changed_nothing, connect, leader_name, postmaster_starts, query, run_orch,
-                      serves_writes_as, steps, wait_for)
+                      salt_json, serves_writes_as, state_comments, steps, wait_for)
 
 VIP = "10.213.0.100"
 
@@ -27,6 +27,28 @@ def test_deploy_from_bare_nodes(lab, deployed):
             status = query(lab, node.address, "SELECT status FROM pg_stat_wal_receiver")
             assert status == [("streaming",)], (node.name, status)
 
+
+
+def test_host_preparation_applied_or_reported(lab, deployed):
+    """pgha.system on real nodes: files for boot, what a container can take applied, what it
+    cannot reported (not failed), and a second run changes nothing."""
+    ret = salt_json(lab, "pg*", "state.sls", "pgha.system")
+    for minion, states in ret.items():
+        assert isinstance(states, dict), (minion, states)
+        bad = {k: v["comment"] for k, v in states.items() if v["result"] is not True or v["changes"]}
+        assert not bad, (minion, bad)
+    for minion, comments in state_comments(ret, "pgha-system-sysctl-applied").items():
+        # nspawn mounts /proc/sys read-only: the host's values apply, and the state says so
+        assert "read-only in this container (systemd-nspawn)" in comments[0], (minion, comments)
+    for minion, comments in state_comments(ret, "pgha-system-time-service-not-started").items():
+        assert "the clock is the host's" in comments[0], (minion, comments)
+    for node in lab.nodes():
+        out = node.exec(["sh", "-c", "cat /etc/sysctl.d/90-pgha.conf; locale -a; cat /etc/hosts; "
+                         "systemctl show patroni -p LimitNOFILESoft; "
+                         "systemctl is-enabled disable-transparent-huge-pages"], capture=True).stdout
+        assert "vm.swappiness = 1" in out and "en_US.utf8" in out, (node.name, out)
+        assert all(f"{n.address} {n.name}" in out for n in lab.nodes()), (node.name, out)
+        assert "LimitNOFILESoft=65536" in out and out.rstrip().endswith("enabled"), (node.name, out)
 
 def test_write_through_vip_is_visible_on_every_replica(lab, deployed):
     token = str(uuid.uuid4())
