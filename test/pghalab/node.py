@@ -49,6 +49,7 @@ class Node:
     def clear_stale_cgroups(self):
         """Drop the cgroups a crashed boot left behind: systemd 257 (Debian 13) SIGKILLs what it
         starts into a unit cgroup that already exists. A real reboot starts with none."""
+        self._wait_unpopulated(10)
         for cg in self.cgroups():
             remove_cgroup_tree(cg, keep_root=True)
 
@@ -178,6 +179,16 @@ class Node:
                 for pid in (cg / "cgroup.procs").read_text().split():
                     quiet(["kill", "-KILL", pid])
         self._wait_gone(10)
+        self._wait_unpopulated(10)
+
+    def _wait_unpopulated(self, timeout):
+        """Killed processes linger a moment (a dying systemd in D state): until then the old
+        boot's cgroups cannot be removed."""
+        deadline = time.time() + timeout
+        for cg in self.cgroups():
+            events = cg / "cgroup.events"
+            while events.exists() and "populated 1" in events.read_text() and time.time() < deadline:
+                time.sleep(0.05)
 
     def freeze(self, frozen=True):
         (self.cgroups()[0] / "cgroup.freeze").write_text("1" if frozen else "0")
