@@ -1,4 +1,5 @@
 """Helpers shared by pgha's unit tests (fake HTTP answers, a fake clock)."""
+import copy
 import io
 import json
 import urllib.error
@@ -41,3 +42,18 @@ class FakeClock:
     def sleep(self, seconds):
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+# The smallest pillar pgha.check accepts on a database + etcd node: validation tests vary it.
+MINIMAL_VALID = {
+    "cluster_name": "main",
+    "roles": ["postgresql", "etcd"],
+    "postgresql": {"superuser": {"password": "su-secret"}, "replication_user": {"password": "repl-secret"}},
+    "patroni": {"restapi": {"password": "rest-secret"}},
+}
+
+
+def pgha_loader(module, pillar, **dunders):
+    """configure_loader_modules' value for _modules/pgha.py with `pillar` as pillar pgha."""
+    return {module: {"__salt__": {}, "__opts__": {"id": "pg1", "test": False},
+                     "__pillar__": {"pgha": copy.deepcopy(pillar)}, "__context__": {}, **dunders}}

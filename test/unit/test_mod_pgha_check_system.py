@@ -3,23 +3,18 @@ import copy
 from pathlib import Path
 
 import pgha
+from pgha_unit_helpers import MINIMAL_VALID, pgha_loader
 import pytest
 import salt.utils.dictupdate
 import yaml
 
 PARAMETERS = Path(__file__).resolve().parents[2] / "pgha" / "parameters"
-VALID = {
-    "cluster_name": "main",
-    "roles": ["postgresql", "etcd"],
-    "postgresql": {"superuser": {"password": "su-secret"}, "replication_user": {"password": "repl-secret"}},
-    "patroni": {"restapi": {"password": "rest-secret"}},
-}
+VALID = MINIMAL_VALID
 
 
 @pytest.fixture
 def configure_loader_modules():
-    return {pgha: {"__salt__": {}, "__opts__": {"id": "pg1", "test": False},
-                   "__pillar__": {"pgha": copy.deepcopy(VALID)}, "__context__": {}}}
+    return pgha_loader(pgha, VALID)
 
 
 def _problems(defaults, system, context=None):

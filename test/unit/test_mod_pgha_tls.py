@@ -13,6 +13,7 @@ from pathlib import Path
 from unittest.mock import MagicMock, patch
 
 import pgha
+from pgha_unit_helpers import MINIMAL_VALID, pgha_loader
 import pgha_etcd
 import pgha_patroni
 import pytest
@@ -26,12 +27,7 @@ from salt.exceptions import CommandExecutionError
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pghalab.ca import make_ca  # noqa: E402  pylint: disable=wrong-import-position
 
-VALID = {
-    "cluster_name": "main",
-    "roles": ["postgresql", "etcd"],
-    "postgresql": {"superuser": {"password": "su-secret"}, "replication_user": {"password": "repl-secret"}},
-    "patroni": {"restapi": {"password": "rest-secret"}},
-}
+VALID = MINIMAL_VALID
 CA = make_ca("pgha unit CA")
 OTHER_CA = make_ca("another CA")
 
@@ -39,8 +35,7 @@ OTHER_CA = make_ca("another CA")
 @pytest.fixture
 def configure_loader_modules():
     return {
-        pgha: {"__salt__": {}, "__opts__": {"id": "pg1", "test": False},
-               "__pillar__": {"pgha": copy.deepcopy(VALID)}, "__context__": {}, "__grains__": {}},
+        **pgha_loader(pgha, VALID, __grains__={}),
         pgha_etcd: {"__salt__": {}, "__opts__": {"test": False}, "__pillar__": {}, "__context__": {}},
         pgha_patroni: {"__salt__": {}, "__opts__": {"id": "pg1", "test": False}, "__pillar__": {},
                        "__context__": {}},
