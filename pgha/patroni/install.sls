@@ -28,25 +28,41 @@ pgha-patroni-venv-created:
     - require:
       - pkg: pgha-patroni-pip-deps-installed
 
+{#- Where pip gets Patroni, and its proxy, in the virtualenv's own pip.conf (pip reads
+    <venv>/pip.conf): an index URL or a proxy may hold a password, which must stay out of
+    argv, the environment and Salt's state output. #}
+{%-   set pip_proxy = pgha.proxy_env.get('https_proxy') or pgha.proxy_env.get('http_proxy') or '' %}
+pgha-patroni-pip-conf-managed:
+  file.managed:
+    - name: {{ patroni.venv }}/pip.conf
+    - mode: '0600'
+    - show_changes: false
+    - contents: |
+        # Managed by Salt (pgha:pip, pgha:proxy_env): this virtualenv's pip only.
+        [global]
+{%-   if pgha.pip.index_url %}
+        index-url = {{ pgha.pip.index_url }}
+{%-   endif %}
+{%-   if pgha.pip.find_links %}
+        find-links = {{ pgha.pip.find_links }}
+{%-   endif %}
+{%-   if pgha.pip.no_index %}
+        no-index = true
+{%-   endif %}
+{%-   if pip_proxy %}
+        proxy = {{ pip_proxy }}
+{%-   endif %}
+    - require:
+      - cmd: pgha-patroni-venv-created
+
 pgha-patroni-pip-installed:
   pip.installed:
     - pkgs:
       - patroni[{{ 'etcd3' if patroni.dcs_api == 'etcd3' else 'etcd' }}]=={{ patroni.pip_version }}
       - psycopg2-binary
     - bin_env: {{ patroni.venv }}
-{%-   if pgha.pip.index_url %}
-    - index_url: {{ pgha.pip.index_url }}
-{%-   endif %}
-{%-   if pgha.pip.find_links %}
-    - find_links: {{ pgha.pip.find_links }}
-{%-   endif %}
-    - no_index: {{ pgha.pip.no_index }}
-{%-   if pgha.proxy_env %}
-    {#- pip's environment only, not its argv: a proxy password stays out of `ps` #}
-    - env_vars: {{ pgha.proxy_env | json }}
-{%-   endif %}
     - require:
-      - cmd: pgha-patroni-venv-created
+      - file: pgha-patroni-pip-conf-managed
 
 pgha-patroni-unit-file-managed:
   file.managed:

@@ -668,9 +668,14 @@ def test_patroni_from_pip(rendered, grains_id):
     # no VIP: no vip-manager 1.x, so Patroni uses the etcd v3 API
     assert args["pkgs"] == ["patroni[etcd3]==4.1.5", "psycopg2-binary"]
     assert args["bin_env"] == "/opt/patroni"
-    assert args["index_url"] == "http://mirror.example/simple"
-    assert args["no_index"] is False
-    assert "find_links" not in args
+    assert args["require"] == [{"file": "pgha-patroni-pip-conf-managed"}]
+    # the sources in the venv's pip.conf, owner-only and never diffed (an index URL may hold a
+    # password), none on pip's command line
+    assert not {"index_url", "find_links", "no_index", "proxy", "env_vars"} & set(args)
+    module, function, args = _state(states, "pgha-patroni-pip-conf-managed")
+    assert (module, function, args["name"], args["mode"], args["show_changes"]) == (
+        "file", "managed", "/opt/patroni/pip.conf", "0600", False)
+    assert args["contents"].splitlines()[1:] == ["[global]", "index-url = http://mirror.example/simple"]
     module, _, args = _state(states, "pgha-patroni-unit-file-managed")
     assert args["name"] == "/etc/systemd/system/patroni.service"
     assert args["context"] == {"patroni_bin": "/opt/patroni/bin/patroni",
@@ -757,7 +762,6 @@ def test_no_package_sources_by_default(rendered, grains_id):
         assert (module, function) == ("file", "blockreplace")
         assert (args["content"], args["append_if_not_found"]) == ("", False)
         assert args["onlyif"] == "grep -qF 'pgha:proxy_env START' /etc/dnf/dnf.conf"
-    assert "env_vars" not in _state(states, "pgha-patroni-pip-installed")[2]
 
 
 @pytest.mark.parametrize("grains_id", ONLY_ON["sources_deb"])
@@ -791,11 +795,10 @@ def test_package_sources_debian(rendered, grains_id):
     assert _state(states, "pgha-repo-sources-ready")[2]["require"] == [
         {"file": "pgha-repo-proxy-managed"}, {"pkgrepo": "pgha-repo-pgdg-pkgrepo-managed"},
         {"pkgrepo": "pgha-repo-extra-tools-pkgrepo-managed"}, {"pkgrepo": "pgha-repo-extra-local-pkgrepo-managed"}]
-    # pip: the index from pillar, the proxy in its environment (not its argv)
-    args = _state(states, "pgha-patroni-pip-installed")[2]
-    assert args["index_url"] == "https://pypi.internal.example/simple"
-    assert args["env_vars"] == _SOURCES["proxy_env"]
-    assert "proxy" not in args
+    # pip: the index and the proxy in the venv's pip.conf, not in its argv or environment
+    assert _state(states, "pgha-patroni-pip-conf-managed")[2]["contents"].splitlines()[1:] == [
+        "[global]", "index-url = https://pypi.internal.example/simple", f"proxy = {PROXY}"]
+    assert not {"index_url", "env_vars", "proxy"} & set(_state(states, "pgha-patroni-pip-installed")[2])
     # every download of the packages waits for the sources
     assert _state(states, "pgha-postgresql-pkgs-installed")[2]["require"] == [{"sls": "pgha.repo"}]
 
