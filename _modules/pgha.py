@@ -41,9 +41,25 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 PORT_KEYS = ("postgresql:port", "patroni:restapi:port", "pgbouncer:port", "etcd:client_port",
              "etcd:peer_port") + tuple(f"haproxy:ports:{name}" for name in DIRECT_PORTS + ("stats",))
 # Settings of the whole cluster: every minion's pillar must agree (check_cluster).
+# Patroni's timings are too: they live in the DCS, and minions that disagree would patch them
+# back and forth (pgha_patroni.dynamic_config). Compared as resolved from the failover preset.
 CLUSTER_KEYS = ("with_haproxy_load_balancing", "dcs_exists", "cluster_vip", "postgresql:version",
                 "patroni:synchronous_mode", "patroni:synchronous_mode_strict",
-                "patroni:synchronous_node_count")
+                "patroni:synchronous_node_count", "patroni:rto_profile", "patroni:ttl",
+                "patroni:loop_wait", "patroni:retry_timeout", "patroni:primary_start_timeout")
+# Failover presets (parameters/defaults.yaml rto_profiles, pillar patroni:rto_profile): Patroni's
+# timings, each with the smallest value Patroni takes (it raises a smaller ttl, loop_wait or
+# retry_timeout to it, so the pillar would not say what runs) and why.
+PATRONI_TIMINGS = (
+    ("ttl", 20, ": Patroni raises a smaller ttl to 20"),
+    ("loop_wait", 1, ""),
+    ("retry_timeout", 3, ": Patroni raises a smaller retry_timeout to 3"),
+    ("primary_start_timeout", 0, ""),
+)
+HAPROXY_CHECK_TIMES = ("inter", "fastinter", "downinter")
+HAPROXY_CHECK_COUNTS = ("rise", "fall")
+# an HAProxy time: a number with a unit (us, ms, s, m, h, d), milliseconds without one
+HAPROXY_TIME_RE = re.compile(r"^([0-9]+)(us|ms|s|m|h|d)?$")
 # Pillar keys the formula reads that parameters/defaults.yaml does not define, and the distro
 # facts (parameters/os_family) a pillar may override directly instead of through pgha:lookup.
 EXTRA_KEYS = ("address", "lookup")
@@ -224,7 +240,7 @@ def check(pillar_pgha, defaults, context=None):
     if not isinstance(pillar_pgha, dict):
         return ["pgha: pillar key 'pgha' is missing or not a mapping"]
     context = context or {}
-    cfg = _merged(defaults, pillar_pgha)
+    cfg, from_preset, preset = _resolve_rto(_merged(defaults, pillar_pgha))
 
     def bad(key, msg):
         problems.append(f"pgha:{key}: {msg}")
@@ -294,13 +310,6 @@ def check(pillar_pgha, defaults, context=None):
     if _get(cfg, "patroni:dcs_api") not in ("auto", "etcd", "etcd3"):
         bad("patroni:dcs_api", f"must be auto, etcd or etcd3 (got {_get(cfg, 'patroni:dcs_api')!r})")
 
-    timing = {k: _int(_get(cfg, f"patroni:{k}")) for k in ("ttl", "loop_wait", "retry_timeout")}
-    for key, value in timing.items():
-        if value is None or value <= 0:
-            bad(f"patroni:{key}", f"must be a positive number of seconds (got {_get(cfg, 'patroni:' + key)!r})")
-    if None not in timing.values() and timing["loop_wait"] + 2 * timing["retry_timeout"] > timing["ttl"]:
-        bad("patroni:ttl", f"must be at least loop_wait + 2 * retry_timeout "
-            f"({timing['loop_wait']} + 2 * {timing['retry_timeout']}), got {timing['ttl']}")
     count = _int(_get(cfg, "patroni:synchronous_node_count"))
     if count is None or count < 1:
         bad("patroni:synchronous_node_count", "must be 1 or more")
@@ -322,7 +331,8 @@ def check(pillar_pgha, defaults, context=None):
         bad("patroni:create_replica_methods", "has pgbackrest but pgbackrest:enabled is false")
     elif "wal_g" in methods and not _get(cfg, "wal_g:enabled"):
         bad("patroni:create_replica_methods", "has wal_g but wal_g:enabled is false")
-    for found in (_check_bootstrap(cfg), _check_wal_g(cfg), _check_unknown_keys(pillar_pgha, defaults),
+    for found in (_check_rto(cfg, from_preset, preset, pillar_pgha, defaults),
+                  _check_bootstrap(cfg), _check_wal_g(cfg), _check_unknown_keys(pillar_pgha, defaults),
                   _check_addresses(cfg, context), _check_pg_hba(cfg), _check_ports(cfg),
                   _check_version_available(cfg, context)):
         problems.extend(f"pgha:{key}: {msg}" for key, msg in found)
@@ -771,6 +781,93 @@ def _check_tls_ca(cert, key):
     return problems
 
 
+def _preset_items(preset, prefix=""):
+    """(colon path, value) of every key a failover preset sets: patroni:ttl, haproxy:check:inter, ..."""
+    for key, value in preset.items():
+        if isinstance(value, dict):
+            yield from _preset_items(value, f"{prefix}{key}:")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def _resolve_rto(cfg):
+    """The settings with the failover preset applied, as map.jinja applies it: each key the
+    preset (``rto_profiles:<patroni:rto_profile>``) sets and the settings leave ~ (None) takes
+    the preset's value. Returns (settings, the paths filled from the preset, the preset's name
+    or None when patroni:rto_profile names no preset). ``cfg`` is not modified."""
+    profiles, name = cfg.get("rto_profiles"), _get(cfg, "patroni:rto_profile")
+    preset = profiles.get(name) if isinstance(profiles, dict) and isinstance(name, str) else None
+    if not isinstance(preset, dict):
+        return cfg, set(), None
+    fill, filled = {}, set()
+    for path, value in _preset_items(preset):
+        *parents, key = path.split(":")
+        parent = _get(cfg, ":".join(parents)) if parents else cfg
+        if (parent is None or isinstance(parent, dict)) and (parent or {}).get(key) is None:
+            target = fill
+            for part in parents:
+                target = target.setdefault(part, {})
+            target[key] = value
+            filled.add(path)
+    return salt.utils.dictupdate.merge(cfg, fill, merge_lists=False), filled, name
+
+
+def _check_rto(cfg, from_preset, preset, pillar, defaults):
+    """Problems as (key, message) with the failover timings: patroni:rto_profile names a preset
+    (rto_profiles, pgha's own: not in pillar), and the values resolved from it and pillar
+    (``cfg``, see :py:func:`_resolve_rto`; ``from_preset`` the paths the preset filled) are ones
+    Patroni, HAProxy and vip-manager take, Patroni's with loop_wait + 2 * retry_timeout <= ttl."""
+    problems = []
+    profiles = cfg.get("rto_profiles")
+    lookup = pillar.get("lookup") if isinstance(pillar.get("lookup"), dict) else {}
+    if isinstance(defaults, dict) and defaults:
+        for key, where in (("rto_profiles", pillar), ("lookup:rto_profiles", lookup)):
+            if "rto_profiles" in where:
+                problems.append((key, "are pgha's own presets (parameters/defaults.yaml): choose one with "
+                                 "patroni:rto_profile and override single keys (patroni:ttl, "
+                                 "haproxy:check:inter, vip_manager:interval, ...) in pillar"))
+    if not isinstance(profiles, dict) or not profiles:
+        return problems + [("rto_profiles", "are missing from the parameters (parameters/defaults.yaml)")]
+    if preset is None:
+        problems.append(("patroni:rto_profile", f"must be one of {', '.join(sorted(map(str, profiles)))} "
+                         f"(got {_get(cfg, 'patroni:rto_profile')!r})"))
+
+    def number(path, minimum, unit, why=""):
+        raw = _get(cfg, path)
+        value = None if isinstance(raw, bool) else _int(raw)
+        if raw is None and preset is None:
+            return None     # left to the preset, which is unknown: reported above
+        if value is None or value < minimum:
+            problems.append((path, f"must be a whole number of {unit} >= {minimum}{why} (got {raw!r})"))
+            return None
+        return value
+
+    timing = {key: number(f"patroni:{key}", minimum, "seconds", why)
+              for key, minimum, why in PATRONI_TIMINGS}
+    ttl, loop_wait, retry = timing["ttl"], timing["loop_wait"], timing["retry_timeout"]
+    if None not in (ttl, loop_wait, retry) and loop_wait + 2 * retry > ttl:
+        preset_keys = [k for k in ("ttl", "loop_wait", "retry_timeout") if f"patroni:{k}" in from_preset]
+        origin = ""
+        if preset_keys:
+            one = len(preset_keys) == 1
+            origin = (f"; {' and '.join(preset_keys)} {'comes' if one else 'come'} from rto_profile "
+                      f"{preset}: set {'it' if one else 'them'} in pillar too, or choose another rto_profile")
+        problems.append(("patroni:ttl", f"must be at least loop_wait + 2 * retry_timeout "
+                         f"({loop_wait} + 2 * {retry}), got {ttl}{origin}"))
+    for key in HAPROXY_CHECK_TIMES:
+        raw = _get(cfg, f"haproxy:check:{key}")
+        if raw is None and preset is None:
+            continue
+        match = None if isinstance(raw, bool) else HAPROXY_TIME_RE.match(str(raw))
+        if not match or int(match.group(1)) == 0:
+            problems.append((f"haproxy:check:{key}", f"must be an HAProxy time above 0 such as 500ms or 2s "
+                             f"(got {raw!r})"))
+    for key in HAPROXY_CHECK_COUNTS:
+        number(f"haproxy:check:{key}", 1, "checks")
+    number("vip_manager:interval", 1, "milliseconds")
+    return problems
+
+
 def _check_bootstrap(cfg):
     """Problems as (key, message) with bootstrapping from a backup: the method, the restore
     target (pgha:restore), the archive setting. ``cfg`` is the merged pgha pillar."""
@@ -1047,7 +1144,7 @@ def check_cluster(pillars, defaults=None):
 def _cluster_checks(pillars, defaults):
     """(problems, warnings) as (key, message) lists for :py:func:`check_cluster`."""
     problems, warnings = [], []
-    merged = {str(minion): _merged(defaults, pillar)
+    merged = {str(minion): _resolve_rto(_merged(defaults, pillar))[0]
               for minion, pillar in sorted(pillars.items()) if isinstance(pillar, dict)}
     if not merged:
         return [("cluster_name", "no minion of the cluster has a pgha pillar")], []

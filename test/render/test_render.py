@@ -139,6 +139,23 @@ PILLARS = {
         roles=["postgresql"], cluster_vip=VIP, vip_interface="eth1", dcs_exists=True,
         etcd={"endpoints": EXISTING_ETCD}, vip_manager={"major_version": 2}),
 }
+# Failover presets (patroni:rto_profile): typeb_vip has the default (norm); fast, safe, and fast
+# with pillar keys that override some of its values.
+PILLARS.update({
+    "rto_fast": _pillar(roles=["postgresql", "etcd"], cluster_vip=VIP, patroni={"rto_profile": "fast"}),
+    "rto_safe": _pillar(roles=["postgresql", "etcd"], cluster_vip=VIP, patroni={"rto_profile": "safe"}),
+    "rto_override": _pillar(roles=["postgresql", "etcd"], cluster_vip=VIP,
+                            patroni={"rto_profile": "fast", "ttl": 25, "retry_timeout": 10},
+                            haproxy={"check": {"inter": "1500ms", "fall": 3}}, vip_manager={"interval": 250}),
+})
+# pillar: ((Patroni's ttl, loop_wait, retry_timeout, primary_start_timeout), HAProxy's check
+# timings on each default-server line, vip-manager's --interval)
+RTO = {
+    "typeb_vip": ((30, 10, 10, 30), "inter 2s fastinter 1s downinter 2s rise 2 fall 2", 1000),
+    "rto_fast": ((20, 2, 8, 15), "inter 1s fastinter 500ms downinter 1s rise 2 fall 2", 500),
+    "rto_safe": ((60, 10, 25, 60), "inter 3s fastinter 1s downinter 3s rise 3 fall 3", 1000),
+    "rto_override": ((25, 2, 10, 15), "inter 1500ms fastinter 500ms downinter 1s rise 2 fall 3", 250),
+}
 # Type A: HAProxy + PgBouncer + keepalived, synchronous replication, a direct port to the primary.
 _TYPE_A = {
     "cluster_vip": VIP,
@@ -340,7 +357,8 @@ ONLY_ON = {"typea": ("debian12", "rhel9"), "typea_lb": ("debian12",), "backup": 
            "firewall": ("debian12", "rhel9"), "firewall_typea": ("debian12",), "firewall_lb": ("debian12",),
            "firewall_not_in_mine": ("debian12",), "system": ("debian12", "rhel9"),
            "system_off": ("debian12",), "system_ntpsec": ("debian12", "debian13"),
-           "sources_deb": ("debian12", "debian13"), "sources_el": EL_SOURCE_GRAINS}
+           "sources_deb": ("debian12", "debian13"), "sources_el": EL_SOURCE_GRAINS,
+           "rto_fast": ("debian12",), "rto_safe": ("debian12",), "rto_override": ("debian12",)}
 # what pgha.validate says of a pillar of the matrix on an OS it does not suit
 INVALID_ON = {("rhel9", "system_ntpsec"): [
     "pgha:system:time_sync:daemon: ntpsec is not packaged for Red Hat Enterprise Linux-9 "
@@ -359,6 +377,7 @@ SYSTEM_COMBOS = [("debian12", "typeb_vip"), ("debian13", "typeb_vip"), ("rhel9",
 # `pgha` alone (the highstate of the node's roles), and the rendered Patroni config file.
 HIGHSTATE_COMBOS = [("debian12", p) for p in PILLARS if "debian12" in ONLY_ON.get(p, GRAINS)]
 TEMPLATE_COMBOS = [("debian12", "typeb_vip"), ("rhel9", "typeb_vip"), ("debian12", "dcs_exists"),
+                   ("debian12", "rto_fast"), ("debian12", "rto_override"),
                    ("debian12", "typea"), ("debian12", "backup"), ("debian12", "wal_g"),
                    ("debian12", "clone"), ("debian12", "wal_g_clone")]
 # WAL-G's configuration file, and the wal_g bootstrap method (through a probe template).
@@ -1178,7 +1197,9 @@ def test_patroni_config_file(rendered, grains_id, pillar_id):
     assert f"host replication replicator {NODE_ADDRESS}/32 scram-sha-256" in pg["pg_hba"]
     assert pg["parameters"]["unix_socket_directories"] == "/var/run/postgresql"
     dcs = config["bootstrap"]["dcs"]
-    assert (dcs["ttl"], dcs["loop_wait"], dcs["retry_timeout"]) == (30, 10, 10)
+    # the failover preset's timings (norm unless the pillar names another), pillar keys first
+    timings = RTO.get(pillar_id, RTO["typeb_vip"])[0]
+    assert (dcs["ttl"], dcs["loop_wait"], dcs["retry_timeout"], dcs["primary_start_timeout"]) == timings
     # DCS-only parameters go to bootstrap, the others to the local config
     assert dcs["postgresql"]["parameters"]["max_connections"] == 200
     assert "max_connections" not in pg["parameters"]
@@ -1205,6 +1226,36 @@ def test_patroni_config_file(rendered, grains_id, pillar_id):
     elif pillar_id == "dcs_exists":
         assert config["etcd3"] == {"hosts": ["10.0.0.21:2379", "10.0.0.22:2379"]}
         assert "etcd" not in config
+
+
+# -- failover presets (patroni:rto_profile) ----------------------------------------------------
+
+@pytest.mark.parametrize("pillar_id", list(RTO))
+def test_failover_preset(rendered, pillar_id):
+    """Every reader of the timings sees the preset's values, pillar keys first: Patroni's
+    dynamic configuration (kept in the DCS), HAProxy's checks (static file and confd template),
+    vip-manager's interval. Patroni and HAProxy take a new preset with a reload."""
+    states = _states(rendered, "show_sls", "debian12", pillar_id)
+    (ttl, loop_wait, retry_timeout, primary_start_timeout), checks, interval = RTO[pillar_id]
+    config = _state(states, "pgha-patroni-dynamic-config-managed")[2]["config"]
+    assert (config["ttl"], config["loop_wait"], config["retry_timeout"],
+            config["primary_start_timeout"]) == (ttl, loop_wait, retry_timeout, primary_start_timeout)
+    assert loop_wait + 2 * retry_timeout <= ttl                    # Patroni's rule
+    assert _state(states, "pgha-patroni-service-running")[2]["reload"] is True
+
+    listeners = _haproxy_listeners(_render_file(states, "pgha-haproxy-config-file-managed", "debian12", pillar_id))
+    for name in ("master", "replicas"):
+        (default_server,) = [line for line in listeners[name] if line.startswith("default-server ")]
+        assert default_server == f"default-server {checks} on-marked-down shutdown-sessions", name
+    expected = dict(zip(checks.split()[::2], checks.split()[1::2]))
+    for state_id in ("pgha-haproxy-config-file-managed", "pgha-confd-template-file-managed"):
+        check = _state(states, state_id)[2]["context"]["haproxy"]["check"]
+        assert {key: str(value) for key, value in check.items()} == expected, state_id
+    assert _state(states, "pgha-haproxy-service-running")[2]["reload"] is True
+
+    text = _render_file(states, "pgha-vip-manager-unit-dropin-managed", "debian12", pillar_id)
+    (start,) = [line for line in text.splitlines() if line.startswith("ExecStart=/")]
+    assert start.endswith(f" --interval={interval}")
 
 
 # -- Type A: HAProxy, keepalived, PgBouncer ----------------------------------------------------

@@ -215,12 +215,55 @@ CHECK_CASES = [
     ("bad-install-method", {"patroni": {"install_method": "apt"}},
      ["pgha:patroni:install_method", "'apt'"]),
     ("bad-dcs-api", {"patroni": {"dcs_api": "consul"}}, ["pgha:patroni:dcs_api", "'consul'"]),
-    ("zero-ttl", {"patroni": {"ttl": 0}}, ["pgha:patroni:ttl: must be a positive number"]),
+    ("zero-ttl", {"patroni": {"ttl": 0}},
+     ["pgha:patroni:ttl: must be a whole number of seconds >= 20: Patroni raises a smaller ttl to 20 (got 0)"]),
     ("negative-loop-wait", {"patroni": {"loop_wait": -1}}, ["pgha:patroni:loop_wait"]),
     ("retry-timeout-not-a-number", {"patroni": {"retry_timeout": "ten"}},
      ["pgha:patroni:retry_timeout"]),
     ("ttl-rule", {"patroni": {"ttl": 20, "loop_wait": 10, "retry_timeout": 10}},
      ["pgha:patroni:ttl: must be at least loop_wait + 2 * retry_timeout (10 + 2 * 10), got 20"]),
+    # failover presets (patroni:rto_profile): every preset is valid, pillar keys override it
+    *[(f"valid-rto-{name}", {"patroni": {"rto_profile": name}}, []) for name in ("fast", "norm", "safe")],
+    ("valid-rto-override", {"patroni": {"rto_profile": "fast", "ttl": 25, "retry_timeout": 10},
+                            "haproxy": {"check": {"inter": 1500, "fall": 3}},
+                            "vip_manager": {"interval": 250}}, []),
+    ("valid-rto-null-is-the-preset", {"patroni": {"rto_profile": "safe", "ttl": None}}, []),
+    ("valid-primary-start-timeout-zero", {"patroni": {"primary_start_timeout": 0}}, []),
+    ("unknown-rto-profile", {"patroni": {"rto_profile": "quick"}},
+     ["pgha:patroni:rto_profile: must be one of fast, norm, safe (got 'quick')"]),
+    ("rto-profile-not-a-string", {"patroni": {"rto_profile": ["fast"]}},
+     ["pgha:patroni:rto_profile: must be one of fast, norm, safe (got ['fast'])"]),
+    ("ttl-below-patronis-minimum", {"patroni": {"ttl": 15, "loop_wait": 3, "retry_timeout": 5}},
+     ["pgha:patroni:ttl: must be a whole number of seconds >= 20: Patroni raises a smaller ttl to 20 (got 15)"]),
+    ("retry-timeout-below-patronis-minimum", {"patroni": {"retry_timeout": 2}},
+     ["pgha:patroni:retry_timeout: must be a whole number of seconds >= 3: Patroni raises a smaller "
+      "retry_timeout to 3 (got 2)"]),
+    ("loop-wait-zero", {"patroni": {"loop_wait": 0}},
+     ["pgha:patroni:loop_wait: must be a whole number of seconds >= 1 (got 0)"]),
+    ("primary-start-timeout-negative", {"patroni": {"primary_start_timeout": -1}},
+     ["pgha:patroni:primary_start_timeout: must be a whole number of seconds >= 0 (got -1)"]),
+    ("ttl-a-bool", {"patroni": {"ttl": True}}, ["pgha:patroni:ttl: must be a whole number of seconds"]),
+    ("ttl-rule-with-the-presets-ttl", {"patroni": {"rto_profile": "fast", "loop_wait": 5}},
+     ["pgha:patroni:ttl: must be at least loop_wait + 2 * retry_timeout (5 + 2 * 8), got 20; ttl and "
+      "retry_timeout come from rto_profile fast: set them in pillar too, or choose another rto_profile"]),
+    ("ttl-rule-with-the-presets-timings", {"patroni": {"ttl": 25}},
+     ["pgha:patroni:ttl: must be at least loop_wait + 2 * retry_timeout (10 + 2 * 10), got 25; loop_wait "
+      "and retry_timeout come from rto_profile norm"]),
+    ("ttl-rule-with-the-presets-retry-timeout", {"patroni": {"rto_profile": "safe", "ttl": 50, "loop_wait": 5}},
+     ["got 50; retry_timeout comes from rto_profile safe: set it in pillar too"]),
+    ("haproxy-time-not-a-time", {"haproxy": {"check": {"inter": "fast"}}},
+     ["pgha:haproxy:check:inter: must be an HAProxy time above 0 such as 500ms or 2s (got 'fast')"]),
+    ("haproxy-time-zero", {"haproxy": {"check": {"fastinter": "0ms"}}}, ["pgha:haproxy:check:fastinter"]),
+    ("haproxy-time-with-a-space", {"haproxy": {"check": {"downinter": "2 s"}}}, ["pgha:haproxy:check:downinter"]),
+    ("haproxy-fall-zero", {"haproxy": {"check": {"fall": 0}}},
+     ["pgha:haproxy:check:fall: must be a whole number of checks >= 1 (got 0)"]),
+    ("haproxy-rise-not-a-number", {"haproxy": {"check": {"rise": "2x"}}}, ["pgha:haproxy:check:rise"]),
+    ("vip-manager-interval-zero", {"vip_manager": {"interval": 0}},
+     ["pgha:vip_manager:interval: must be a whole number of milliseconds >= 1 (got 0)"]),
+    ("presets-in-pillar", {"rto_profiles": {"fast": {"patroni": {"ttl": 25}}}},
+     ["pgha:rto_profiles: are pgha's own presets (parameters/defaults.yaml): choose one with "
+      "patroni:rto_profile and override single keys"]),
+    ("presets-in-lookup", {"lookup": {"rto_profiles": {}}}, ["pgha:lookup:rto_profiles: are pgha's own presets"]),
     ("sync-node-count-zero", {"patroni": {"synchronous_node_count": 0}},
      ["pgha:patroni:synchronous_node_count"]),
     ("dcs-exists-without-endpoints", {"dcs_exists": True, "roles": ["postgresql"]},
@@ -603,7 +646,8 @@ def test_validate_valid_pillar_and_defaults_are_read_once():
     assert [c.args[0] for c in funcs["cp.get_file_str"].call_args_list] == [
         "salt://pgha/parameters/defaults.yaml", "salt://pgha/parameters/os_family/Debian.yaml",
         "salt://pgha/parameters/osfinger/Debian-12.yaml"]
-    assert pgha.__context__["pgha.defaults"]["patroni"]["ttl"] == 30
+    assert pgha.__context__["pgha.defaults"]["patroni"]["rto_profile"] == "norm"
+    assert pgha.__context__["pgha.defaults"]["rto_profiles"]["norm"]["patroni"]["ttl"] == 30
 
 
 def test_validate_merges_the_os_parameters_as_map_jinja_does():
@@ -844,6 +888,15 @@ CLUSTER_CASES = [
                                                   pg2=_with(DB, {"postgresql": {"version": 16}}),
                                                   pg3=_with(DB, {"postgresql": {"version": 16}})), [], []),
     ("no-pillar", {"pg1": None}, ["pgha:cluster_name: no minion of the cluster has a pgha pillar"], []),
+    # Patroni's timings live in the DCS: minions that disagree would patch them back and forth
+    ("valid-same-preset", _nodes(**{n: _with(DB, {"patroni": {"rto_profile": "fast"}}) for n in ("pg1", "pg2", "pg3")}),
+     [], []),
+    ("valid-override-equal-to-the-preset", _nodes(pg1=_with(DB, {"patroni": {"ttl": 30}}), pg2=DB, pg3=DB), [], []),
+    ("preset-differs", _nodes(pg1=_with(DB, {"patroni": {"rto_profile": "safe"}}), pg2=DB, pg3=DB),
+     ["pgha:patroni:rto_profile: differs between minions (norm on pg2, pg3; safe on pg1)",
+      "pgha:patroni:ttl: differs between minions (30 on pg2, pg3; 60 on pg1)"], []),
+    ("override-differs", _nodes(pg1=DB, pg2=_with(DB, {"patroni": {"primary_start_timeout": 10}}), pg3=DB),
+     ["pgha:patroni:primary_start_timeout: differs between minions (10 on pg2; 30 on pg1, pg3)"], []),
 ]
 
 

@@ -81,7 +81,9 @@ def test_only_roles_and_the_cluster_keys_are_sent(defaults):
     """The template's key list is pgha.CLUSTER_KEYS plus roles."""
     settings = {"with_haproxy_load_balancing": False, "dcs_exists": False, "cluster_vip": "10.0.0.100",
                 "patroni": {"synchronous_mode": True, "synchronous_mode_strict": False,
-                            "synchronous_node_count": 1, "ttl": 30},
+                            "synchronous_node_count": 1, "rto_profile": "fast", "ttl": 30,
+                            "loop_wait": 5, "retry_timeout": 10, "primary_start_timeout": 20,
+                            "maximum_lag_on_failover": 0},
                 "haproxy": {"stats_password": "stats-secret"}}
     fake = FakeSalt({n: _minion("postgresql", "etcd", **settings) for n in ("pg1", "pg2", "pg3")}, defaults)
     _render(fake)
