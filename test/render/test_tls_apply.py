@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import salt.version
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -59,8 +60,13 @@ def minion(tmp_path):
         "module_dirs": [str(REPO / "_modules")], "states_dirs": [str(REPO / "_states")],
         "grains": {"os_family": "Debian", "osfinger": "Debian-12", "id": "pg1"},
         "enable_fqdns_grains": False,
+        # Salt's x509_v2 modules: opt-in on 3006 and 3007, the default from 3008 (README)
+        "features": {"x509_v2": True},
     }
     (tmp_path / "minion").write_text(yaml.safe_dump(config))
+
+    def set_config(**changes):
+        (tmp_path / "minion").write_text(yaml.safe_dump({**config, **changes}))
 
     def set_ca(ca):
         user, _ = _user()
@@ -75,7 +81,8 @@ def minion(tmp_path):
                               capture_output=True, text=True, timeout=120, check=False)
         return proc.stdout, json.loads(proc.stdout)["local"]
 
-    return {"dir": tls_dir, "set_ca": set_ca, "apply": apply, "root": tmp_path}
+    return {"dir": tls_dir, "set_ca": set_ca, "apply": apply, "root": tmp_path,
+            "set_config": set_config}
 
 
 def _by_id(ret):
@@ -165,4 +172,20 @@ def test_no_ca_key_in_pillar_fails_with_the_reason(minion):
     cert = _by_id(ret)["pgha-tls-postgres-cert-managed"][0]
     assert cert["result"] is False, output
     assert cert["comment"].startswith("pgha:tls:ca_key empty in pillar")
+    assert not (minion["dir"] / "postgres.crt").exists()
+
+
+@pytest.mark.skipif(not SALT_CALL.exists(), reason=f"no salt-call next to {sys.executable}")
+@pytest.mark.skipif(salt.version.__saltstack_version__.major >= 3008,
+                    reason="x509_v2 is Salt's default from 3008: there is no opt-in to forget")
+def test_without_the_x509_v2_feature_salt_says_so(minion):
+    """Salt 3006 and 3007 without ``features: {x509_v2: true}``: nothing is written, and the
+    key's state fails with Salt's own reason, which names the missing opt-in."""
+    minion["set_config"](features={})
+    minion["set_ca"](make_ca("pgha apply CA"))
+    output, ret = minion["apply"]()
+    failed = [r for r in ret.values() if r["result"] is False]
+    assert failed, output
+    assert any("x509_v2" in r["comment"] for r in failed), output
+    assert not (minion["dir"] / "postgres.key").exists()
     assert not (minion["dir"] / "postgres.crt").exists()
