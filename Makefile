@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST_PACKAGES := systemd-container mmdebstrap iproute2 dpkg-dev python3-venv postgresql-client nftables
 
-.PHONY: demo test test-debian13 unit lab bench bench-typea bench-ops host venv image down
+.PHONY: demo test test-debian13 unit lab bench bench-typea bench-ops bench-resilience host venv image down
 
 ## make demo: a 3-node lab and `salt-run state.orch pgha.deploy` on it
 demo: host venv
@@ -45,6 +45,16 @@ bench-ops: host venv
 ## make bench-typea: pgbench through HAProxy/PgBouncer vs direct, and port 5000 after switchovers
 bench-typea: host venv
 	$(PY) test/bench_typea.py --seconds 15 --clients 8 --switchovers 3
+
+## make bench-resilience: RTO and acknowledged commits lost under faults, per failover preset
+## (a fresh lab per preset; RESILIENCE_REPEAT, _PRESETS, _FAULTS, _TYPE=a|b); asserts nothing
+RESILIENCE_REPEAT ?= 3
+RESILIENCE_PRESETS ?= fast,norm,safe
+RESILIENCE_FAULTS ?= crash,kill-postgres,kill-patroni,freeze,partition
+RESILIENCE_TYPE ?= b
+bench-resilience: host venv
+	$(PY) test/bench_resilience.py --repeat $(RESILIENCE_REPEAT) --presets $(RESILIENCE_PRESETS) \
+		--faults $(RESILIENCE_FAULTS) --type $(RESILIENCE_TYPE)
 
 host:
 	@missing=""; for p in $(HOST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -51,6 +51,16 @@ class Network:
     def link(self, node, up):
         run(["ip", "-n", self.netns(node), "link", "set", "eth0", "up" if up else "down"])
 
+    def drop_address(self, node, address):
+        """Remove `address` from the node's eth0 if it is there: the VIP that a crashed node's
+        namespace still holds (a real power cut loses it with the machine). True if removed."""
+        out = run(["ip", "-n", self.netns(node), "-4", "-o", "addr", "show", "dev", "eth0"],
+                  capture=True).stdout
+        for cidr in (f.split()[3] for f in out.splitlines() if len(f.split()) > 3):
+            if cidr.split("/")[0] == address:
+                return quiet(["ip", "-n", self.netns(node), "addr", "del", cidr, "dev", "eth0"])
+        return False
+
     def destroy(self):
         """Remove everything of this lab, including leftovers of an earlier run that has no state."""
         netns_dir = Path("/run/netns")

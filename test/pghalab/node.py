@@ -141,15 +141,24 @@ class Node:
             time.sleep(0.3)
         raise TimeoutError(f"{self.name}: systemd did not reach running in {timeout}s")
 
-    def exec(self, cmd, check=True, capture=False, input=None):
+    def _inside(self, cmd):
+        """`cmd` as the host runs it inside this node (its namespaces, a clean environment)."""
         pid = self.init_pid()
         if pid is None:
             raise RuntimeError(f"{self.name} is not running")
-        full = ["nsenter", "-t", str(pid), "-a", "--", "env", "-i", f"PATH={NODE_PATH}",
+        return ["nsenter", "-t", str(pid), "-a", "--", "env", "-i", f"PATH={NODE_PATH}",
                 "LANG=C.UTF-8", "HOME=/root", *cmd]
-        return subprocess.run(full, check=check, text=True, input=input,
+
+    def exec(self, cmd, check=True, capture=False, input=None):
+        return subprocess.run(self._inside(cmd), check=check, text=True, input=input,
                               stdout=subprocess.PIPE if capture else None,
                               stderr=subprocess.PIPE if capture else None)
+
+    def popen(self, cmd, **kw):
+        """Start `cmd` inside the node and return at once (a subprocess.Popen). The process
+        lives in the node's namespaces but in the caller's cgroup: a freeze or a crash of the
+        node does not reach it."""
+        return subprocess.Popen(self._inside(cmd), text=True, **kw)
 
     def _wait_gone(self, timeout):
         deadline = time.time() + timeout

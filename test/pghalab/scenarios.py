@@ -16,6 +16,13 @@ SCENARIOS = {
                   "pg3": ["postgresql", "etcd"]},
         "pillar": {},
     },
+    # Resilience tests (test_resilience.py): typeb with the `fast` failover preset (the
+    # tightest Patroni timings: the strictest test of its fencing, and the shortest faults).
+    "typeb-fast": {
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13},
+        "roles": {n: ["postgresql", "etcd"] for n in ("pg1", "pg2", "pg3")},
+        "pillar": {"pgha": {"patroni": {"rto_profile": "fast"}}},
+    },
     # Type A: HAProxy + keepalived on two balancers, PgBouncer on the database nodes, and
     # synchronous mode so that ports 5002/5003 exist.
     "typea": {

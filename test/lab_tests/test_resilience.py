@@ -1,0 +1,227 @@
+"""Faults on a real Type B cluster (scenario typeb-fast: the `fast` failover preset, Patroni's
+tightest timings), first with asynchronous replication, then with synchronous_mode_strict.
+One cluster, the tests in file order; each fault is undone and the cluster healthy again
+before the next.
+
+Each test runs one fault through resilience.run_fault: a writer commits through the VIP and
+probes write directly on every node's 5432 while the fault is injected, held until writes
+through the VIP resume (or for a fixed time: etcd), and undone; then the checker reads the
+leader and every replica. resilience.assert_fault_handled asserts what every fault must keep
+(writes resume, acknowledged commits lost: none under synchronous mode, within Patroni's
+bound under asynchronous replication; replicas equal to the leader; never two writable
+primaries; the cluster healthy); each test adds its own. FIGURE lines report write
+unavailability and losses; no time is asserted.
+
+Dynamic configuration (failsafe_mode, then synchronous_mode_strict) changes as a site changes
+it: pillar, then a highstate of the database nodes, which patches the DCS through Patroni.
+synchronous_mode_strict is switched on the running cluster, not deployed with: with it, the
+first node is a primary that cannot commit until a replica streams, and pgha.deploy's leader
+gate on it commits a transaction (pgha_patroni.wait_healthy: txid_current()).
+"""
+import pytest
+
+from .helpers import assert_orch_ok, pillar_changed, salt_json, wait_for
+from .resilience import (Topology, assert_fault_handled, dcs_config, etcd_healthy, failsafe_members, run_fault,
+                         successes_between, sync_standby_ready, wait_healthy, zombie_writes)
+
+SCENARIO = "typeb-fast"
+PG = "I@pgha:roles:postgresql"
+
+
+def _run(lab, fault, prefix=""):
+    run = run_fault(lab, fault)
+    print("\n" + run.figure(prefix=prefix))
+    return run
+
+
+def _highstate_database_nodes(lab):
+    ret = salt_json(lab, PG, "state.highstate", tgt_type="compound", timeout=600)
+    failed = {m: ([s.get("comment") for s in states.values() if s.get("result") is not True]
+                  if isinstance(states, dict) else states) for m, states in ret.items()}
+    assert ret and all(not f for f in failed.values()), failed
+
+
+def test_deploy(lab, deployed):
+    assert_orch_ok(deployed["result"])
+
+
+def test_crash_of_the_primary(lab, deployed):
+    """SIGKILL of every process of the leader's node and its link down (a power cut); the node
+    boots again and rejoins as a replica."""
+    run = _run(lab, "crash")
+    assert_fault_handled(run)
+    assert run.leader_after != run.targets[0], "no failover after the leader's node died"
+
+
+def test_kill_of_postgresql_only(lab, deployed):
+    """SIGKILL of every PostgreSQL process on the leader; Patroni starts it again in place (crash
+    recovery) or fails over after primary_start_timeout."""
+    run = _run(lab, "kill-postgres")
+    assert_fault_handled(run)
+    print(f"FIGURE kill_postgres_outcome={'restarted_in_place' if run.leader_after == run.targets[0] else 'failover'}")
+
+
+def test_kill_of_patroni_only(lab, deployed):
+    """SIGKILL of Patroni on the leader: PostgreSQL keeps running (KillMode=process), systemd
+    starts Patroni again (Restart=on-failure), and it finds its own leader key: no failover."""
+    run = _run(lab, "kill-patroni")
+    assert_fault_handled(run)
+    assert run.leader_after == run.leader_before, "a Patroni restart on the leader caused a failover"
+
+
+def test_freeze_of_the_primary(lab, deployed):
+    """Every process of the leader's node frozen (a hang: the kernel still answers TCP) until
+    writes through the VIP resume on a new leader; then thawed: it must not stay a second
+    primary, and it rejoins as a replica."""
+    run = _run(lab, "freeze")
+    zombies = assert_fault_handled(run, allow_zombie=True)
+    assert run.leader_after != run.targets[0], "no failover while the leader was frozen"
+    if zombies:
+        # Without a watchdog (none in a container), the thawed PostgreSQL serves the sessions
+        # waiting on it until Patroni's first loop demotes it: asynchronous commits it
+        # acknowledges then are lost (pg_rewind). README: Resilience.
+        pytest.xfail(f"the thawed old primary acknowledged {len(zombies)} writes before Patroni demoted "
+                     f"it (last {max(s.end for s in zombies) - run.t_undo:.2f} s after the thaw); "
+                     f"lost by the writer: {len(run.check['lost'])}")
+
+
+def test_partition_of_the_primary_then_heal(lab, deployed):
+    """The leader's link down until writes resume on a new leader; a probe inside it writes
+    over its unix socket meanwhile. Patroni on the isolated node must demote it before the
+    new leader is promoted (never two writable primaries); after the heal it rejoins as a
+    replica through pg_rewind."""
+    run = _run(lab, "partition")
+    assert_fault_handled(run)
+    target = run.targets[0]
+    assert run.leader_after != target, "no failover while the leader was cut off"
+    assert not run.inside.other, f"the probe inside {target} did not run: {run.inside.other[:5]}"
+    assert [s for s in run.inside.successes if s.end < run.t_fault], f"the probe inside {target} never wrote"
+    isolated = run.inside_after_fault()
+    if isolated:
+        print(f"FIGURE partition_isolated_primary_acked={len(isolated)} "
+              f"isolated_primary_writable_seconds={max(s.end for s in isolated) - run.t_fault:.2f}")
+    if run.dcs.get("postgresql", {}).get("use_pg_rewind"):
+        assert run.rewound, f"{target} rejoined without pg_rewind"
+
+
+def test_loss_of_one_etcd_member(lab, deployed):
+    """etcd stopped on the node of etcd's own leader (an etcd election), started again: Patroni
+    rides it out, no failover, nothing lost."""
+    run = _run(lab, "etcd-member")
+    assert_fault_handled(run)
+    assert run.leader_after == run.leader_before, "losing one etcd member caused a failover"
+    assert not run.check["lost"]
+    wait_for(lambda: etcd_healthy(run.topo), timeout=60, what="every etcd member healthy")
+
+
+def _during_quorum_loss(run):
+    """Successes from a ttl after etcd lost quorum until it was restored: the leader key has
+    expired by then, so Patroni has decided either way."""
+    return successes_between(run.successes(), run.t_fault + run.dcs["ttl"] + 2, run.t_undo)
+
+
+def test_loss_of_etcd_quorum_failsafe_off(lab, deployed):
+    """etcd stopped on two of three nodes for ttl + loop_wait + 8 s. failsafe_mode off: the
+    leader cannot renew its key and demotes itself: nobody accepts writes until etcd is back."""
+    run = _run(lab, "etcd-quorum")
+    assert not run.dcs.get("failsafe_mode")
+    assert_fault_handled(run)
+    during = _during_quorum_loss(run)
+    print(f"FIGURE quorum_loss_failsafe_off_writes_accepted={len(during)} "
+          f"nodes={sorted({s.node for s in during})}")
+    assert not during, "a node accepted writes without etcd quorum while failsafe_mode was off"
+
+
+def test_loss_of_etcd_quorum_failsafe_on(lab, deployed):
+    """The same with failsafe_mode on (pillar, then highstate): the leader reaches every
+    member's REST API, so Patroni keeps it primary (Patroni's DCS failsafe mode). vip-manager
+    1.x drops the VIP when etcd does not answer, so clients of the VIP see no leader: the
+    FIGURE line says how many writes the VIP and the leader's own address took."""
+    def failsafe(pillar):
+        pillar["pgha"]["patroni"]["failsafe_mode"] = True
+
+    topo = Topology.of(lab)
+    with pillar_changed(lab, failsafe):
+        _highstate_database_nodes(lab)
+        lead = wait_healthy(lab, topo)
+        wait_for(lambda: sorted(failsafe_members(topo, lead)) == sorted(topo.db), timeout=60,
+                 what="the leader's /failsafe listing every member")
+        run = _run(lab, "etcd-quorum")
+    assert run.dcs.get("failsafe_mode") is True
+    assert_fault_handled(run)
+    during = _during_quorum_loss(run)
+    via_vip = [s for s in during if s.source == "writer"]
+    print(f"FIGURE quorum_loss_failsafe_on_writes_accepted={len(during)} via_vip={len(via_vip)} "
+          f"nodes={sorted({s.node for s in during})}")
+    assert {s.node for s in during} == {run.leader_before}, (
+        "failsafe_mode on: the leader should have stayed the only writable node while etcd had no "
+        f"quorum; writes accepted then, by node: {sorted({s.node for s in during})}")
+
+
+# -- synchronous_mode_strict -------------------------------------------------------------------------
+# The faults that fail over (or may: kill-postgres after primary_start_timeout) again; a killed
+# Patroni and a lost etcd member fail nothing over, whatever the replication mode.
+
+def _strict_mode(pillar):
+    pillar["pgha"]["patroni"].update(synchronous_mode=True, synchronous_mode_strict=True)
+
+
+@pytest.fixture(scope="module")
+def strict(lab, deployed):
+    """synchronous_mode_strict on for the rest of the module (failsafe_mode back off: pillar's
+    default, patched by the same highstate)."""
+    with pillar_changed(lab, _strict_mode):
+        _highstate_database_nodes(lab)
+        yield
+
+
+def _run_strict(lab, fault):
+    """Under synchronous_mode_strict a commit is acknowledged only once the synchronous
+    standby has it, and Patroni promotes only that standby: no fault may lose one."""
+    run = _run(lab, fault, prefix="sync_strict ")
+    assert run.dcs.get("synchronous_mode") is True and run.dcs.get("synchronous_mode_strict") is True, run.dcs
+    assert run.allowed_lost() == 0
+    return run
+
+
+def test_switch_on_synchronous_mode_strict(lab, strict):
+    lead = wait_healthy(lab, Topology.of(lab))
+    dcs = dcs_config(lab, lead)
+    assert dcs.get("synchronous_mode") is True and dcs.get("synchronous_mode_strict") is True, dcs
+    assert not dcs.get("failsafe_mode"), dcs
+    sync_standby_ready(lab, lead)
+
+
+def test_sync_strict_crash_of_the_primary(lab, strict):
+    run = _run_strict(lab, "crash")
+    assert_fault_handled(run)
+    assert run.leader_after != run.targets[0]
+
+
+def test_sync_strict_kill_of_postgresql_only(lab, strict):
+    run = _run_strict(lab, "kill-postgres")
+    assert_fault_handled(run)
+
+
+def test_sync_strict_freeze_of_the_primary(lab, strict):
+    """Thawed after the failover, the old primary's commits wait for a standby that now follows
+    the new leader: it acknowledges nothing until Patroni demotes it."""
+    run = _run_strict(lab, "freeze")
+    assert_fault_handled(run)
+    assert run.leader_after != run.targets[0]
+    assert not zombie_writes(run), f"the thawed old primary acknowledged writes: {zombie_writes(run)[:5]}"
+
+
+def test_sync_strict_partition_of_the_primary_then_heal(lab, strict):
+    """Cut off from its synchronous standby, the old primary acknowledges nothing to a client on
+    its own side of the partition; after the heal it rejoins through pg_rewind."""
+    run = _run_strict(lab, "partition")
+    assert_fault_handled(run)
+    target = run.targets[0]
+    assert run.leader_after != target
+    assert not run.inside.other, f"the probe inside {target} did not run: {run.inside.other[:5]}"
+    assert [s for s in run.inside.successes if s.end < run.t_fault], f"the probe inside {target} never wrote"
+    assert not run.inside_after_fault(), (
+        f"{target} acknowledged writes while cut off from its synchronous standby: {run.inside_after_fault()[:5]}")
+    if run.dcs.get("postgresql", {}).get("use_pg_rewind"):
+        assert run.rewound, f"{target} rejoined without pg_rewind"
