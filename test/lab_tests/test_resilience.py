@@ -24,6 +24,8 @@ from .helpers import assert_orch_ok, pillar_changed, salt_json, wait_for
 from .resilience import (Topology, assert_fault_handled, dcs_config, etcd_healthy, failsafe_members, run_fault,
                          successes_between, sync_standby_ready, wait_healthy, zombie_writes)
 
+pytestmark = pytest.mark.skip(reason="written, not yet run in the lab (issue 9): run it by hand first")
+
 SCENARIO = "typeb-fast"
 PG = "I@pgha:roles:postgresql"
 

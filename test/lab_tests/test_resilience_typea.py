@@ -4,8 +4,12 @@ VIP's port 5000, the probes write directly on every database node's 5432. With a
 standby at the time of the fault, Patroni promotes only it: no acknowledged commit may be lost.
 One cluster, the tests in file order (resilience.run_fault; see test_resilience.py).
 """
+import pytest
+
 from .helpers import assert_orch_ok
 from .resilience import assert_fault_handled, run_fault
+
+pytestmark = pytest.mark.skip(reason="written, not yet run in the lab (issue 9): run it by hand first")
 
 SCENARIO = "typea"
 
