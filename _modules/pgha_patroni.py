@@ -92,8 +92,12 @@ def _sql(query, host, conf=None, params=None, fetch="one"):
     pg = conf.get("postgresql", {})
     su = pg.get("authentication", {}).get("superuser", {})
     port = pg.get("connect_address", ":5432").rsplit(":", 1)[1]
+    # synchronous_commit=local: the health gate's txid_current() commits, and under
+    # synchronous_mode_strict a leader without a streaming standby would block it forever.
+    # Every query here is a catalogue look-up: 10 s is a hang, not a slow answer.
     conn = psycopg2.connect(host=host, port=port, dbname="postgres", user=su.get("username"),
-                            password=su.get("password"), connect_timeout=3)
+                            password=su.get("password"), connect_timeout=3,
+                            options="-c synchronous_commit=local -c statement_timeout=10000")
     try:
         conn.autocommit = True
         with conn.cursor() as cur:

@@ -14,9 +14,6 @@ unavailability and losses; no time is asserted.
 
 Dynamic configuration (failsafe_mode, then synchronous_mode_strict) changes as a site changes
 it: pillar, then a highstate of the database nodes, which patches the DCS through Patroni.
-synchronous_mode_strict is switched on the running cluster, not deployed with: with it, the
-first node is a primary that cannot commit until a replica streams, and pgha.deploy's leader
-gate on it commits a transaction (pgha_patroni.wait_healthy: txid_current()).
 """
 import pytest
 
@@ -24,7 +21,6 @@ from .helpers import assert_orch_ok, pillar_changed, salt_json, wait_for
 from .resilience import (Topology, assert_fault_handled, dcs_config, etcd_healthy, failsafe_members, run_fault,
                          successes_between, sync_standby_ready, wait_healthy, zombie_writes)
 
-pytestmark = pytest.mark.skip(reason="written, not yet run in the lab (issue 9): run it by hand first")
 
 SCENARIO = "typeb-fast"
 PG = "I@pgha:roles:postgresql"

@@ -9,7 +9,6 @@ import pytest
 from .helpers import assert_orch_ok
 from .resilience import assert_fault_handled, run_fault
 
-pytestmark = pytest.mark.skip(reason="written, not yet run in the lab (issue 9): run it by hand first")
 
 SCENARIO = "typea"
 

@@ -332,7 +332,8 @@ def test_wait_healthy_leader_accepts_writes(clock, role):
     with patcher, pg_patcher:
         assert pgha_patroni.wait_healthy(role=role) == "leader pg1 accepts writes"
     pg.connect.assert_called_once_with(host="10.0.0.11", port="5433", dbname="postgres",
-                                       user="postgres", password="su-secret", connect_timeout=3)
+                                       user="postgres", password="su-secret", connect_timeout=3,
+                                       options="-c synchronous_commit=local -c statement_timeout=10000")
     assert "pg_is_in_recovery()" in cursor.execute.call_args[0][0]
     conn = pg.connect.return_value
     assert conn.autocommit is True
