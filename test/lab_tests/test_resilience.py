@@ -17,7 +17,7 @@ it: pillar, then a highstate of the database nodes, which patches the DCS throug
 """
 import pytest
 
-from .helpers import assert_orch_ok, pillar_changed, salt_json, wait_for
+from .helpers import assert_orch_ok, pillar_changed, postmaster_starts, salt_json, wait_for
 from .resilience import (Topology, assert_fault_handled, dcs_config, etcd_healthy, failsafe_members, run_fault,
                          successes_between, sync_standby_ready, wait_healthy, zombie_writes)
 
@@ -223,3 +223,24 @@ def test_sync_strict_partition_of_the_primary_then_heal(lab, strict):
         f"{target} acknowledged writes while cut off from its synchronous standby: {run.inside_after_fault()[:5]}")
     if run.dcs.get("postgresql", {}).get("use_pg_rewind"):
         assert run.rewound, f"{target} rejoined without pg_rewind"
+
+
+def test_change_of_preset_on_the_running_cluster(lab, strict):
+    """fast -> safe as a site changes it (pillar, then a highstate of the database nodes):
+    Patroni's dynamic configuration is patched with the preset's timings, vip-manager polls at
+    the new interval, PostgreSQL is not restarted, and a second highstate changes nothing."""
+    def safe(pillar):
+        pillar["pgha"]["patroni"]["rto_profile"] = "safe"
+
+    before = postmaster_starts(lab)
+    with pillar_changed(lab, safe):
+        _highstate_database_nodes(lab)
+        dcs = dcs_config(lab, wait_healthy(lab, Topology.of(lab)))
+        timings = {k: dcs.get(k) for k in ("ttl", "loop_wait", "retry_timeout", "primary_start_timeout")}
+        assert timings == {"ttl": 60, "loop_wait": 10, "retry_timeout": 25, "primary_start_timeout": 60}, dcs
+        units = salt_json(lab, PG, "cmd.run", "systemctl show -p ExecStart vip-manager", tgt_type="compound")
+        assert units and all("--interval=1000 " in out for out in units.values()), units
+        assert postmaster_starts(lab) == before, "changing the preset restarted PostgreSQL"
+        again = salt_json(lab, PG, "state.highstate", tgt_type="compound", timeout=600)
+        changed = {m: sorted(k for k, s in states.items() if s.get("changes")) for m, states in again.items()}
+        assert again and not any(changed.values()), changed
