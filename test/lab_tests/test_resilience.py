@@ -157,8 +157,8 @@ def test_loss_of_etcd_quorum_failsafe_on(lab, deployed):
 
 
 # -- synchronous_mode_strict -------------------------------------------------------------------------
-# The faults that fail over (or may: kill-postgres after primary_start_timeout) again; a killed
-# Patroni and a lost etcd member fail nothing over, whatever the replication mode.
+# Every fault again but the loss of etcd quorum (nothing can be promoted without quorum, and
+# under strict mode a demoted leader acknowledges nothing either).
 
 def _strict_mode(pillar):
     pillar["pgha"]["patroni"].update(synchronous_mode=True, synchronous_mode_strict=True)
@@ -199,6 +199,19 @@ def test_sync_strict_crash_of_the_primary(lab, strict):
 def test_sync_strict_kill_of_postgresql_only(lab, strict):
     run = _run_strict(lab, "kill-postgres")
     assert_fault_handled(run)
+
+
+def test_sync_strict_kill_of_patroni_only(lab, strict):
+    run = _run_strict(lab, "kill-patroni")
+    assert_fault_handled(run)
+    assert run.leader_after == run.leader_before
+
+
+def test_sync_strict_loss_of_one_etcd_member(lab, strict):
+    run = _run_strict(lab, "etcd-member")
+    assert_fault_handled(run)
+    assert run.leader_after == run.leader_before
+    wait_for(lambda: etcd_healthy(run.topo), timeout=60, what="every etcd member healthy")
 
 
 def test_sync_strict_freeze_of_the_primary(lab, strict):
