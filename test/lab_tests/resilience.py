@@ -173,17 +173,24 @@ def summary_rows(samples):
     return rows
 
 
+BASELINE_PRESET = "norm"  # Patroni's own timings, which autobase deploys
+
+
 def format_table(rows):
-    """summary_rows as a Markdown table (the README publishes it as printed)."""
+    """summary_rows as a Markdown table (the README publishes it as printed). `x norm`: the
+    RTO median over the `norm` preset's for the same fault in the same run."""
     def sec(v):
         return "-" if v is None else f"{v:.1f} s"
-    lines = ["| preset | fault | runs | RTO median | RTO max | first ack (median) | "
+    baseline = {r["fault"]: r["rto_median"] for r in rows if r["preset"] == BASELINE_PRESET}
+    lines = ["| preset | fault | runs | RTO median | RTO max | x norm | first ack (median) | "
              "acknowledged commits lost (total) | split brain (runs) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         runs = f"{r['runs']}" + (f" ({r['failed']} failed)" if r["failed"] else "")
+        base = baseline.get(r["fault"])
+        ratio = f"{r['rto_median'] / base:.2f}" if base and r["rto_median"] is not None else "-"
         lines.append(f"| {r['preset']} | {r['fault']} | {runs} | {sec(r['rto_median'])} | "
-                     f"{sec(r['rto_max'])} | {sec(r['first_ack_median'])} | {r['lost']} | "
+                     f"{sec(r['rto_max'])} | {ratio} | {sec(r['first_ack_median'])} | {r['lost']} | "
                      f"{r['split_brain']} |")
     return "\n".join(lines)
 

@@ -164,5 +164,6 @@ def test_summary_rows_and_table():
     assert rows[1]["failed"] == 1 and rows[1]["rto_median"] is None
     table = format_table(rows).splitlines()
     assert table[0].startswith("| preset | fault | runs | RTO median | RTO max |")
-    assert table[2] == "| fast | crash | 3 | 22.0 s | 24.0 s | 21.0 s | 3 | 1 |"
-    assert table[3] == "| fast | freeze | 1 (1 failed) | - | - | - | 0 | 0 |"
+    assert table[2] == "| fast | crash | 3 | 22.0 s | 24.0 s | 0.73 | 21.0 s | 3 | 1 |"
+    assert table[3] == "| fast | freeze | 1 (1 failed) | - | - | - | - | 0 | 0 |"
+    assert table[4] == "| norm | crash | 1 | 30.0 s | 30.0 s | 1.00 | 29.0 s | 0 | 0 |"
