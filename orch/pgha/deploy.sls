@@ -1,7 +1,7 @@
 {#- salt-run state.orch pgha.deploy [pillar='{"cluster": "NAME"}']
     pgha.prepare runs first, while this file renders (modules, pillar validation, mine).
-    Then: packages everywhere and etcd members together (parallel), the primary, replicas one
-    at a time, the VIP, users/databases on the leader, a summary. Each step ends with a health
+    Then: packages everywhere and etcd members together (parallel), the primary, the replicas
+    (parallel), the VIP with users/databases on the leader, a summary. Each step ends with a health
     gate in the same state run; the first failed gate stops the orchestration. -#}
 {%- from 'pgha/cluster.jinja' import cluster_name, tgt with context %}
 {%- include 'pgha/prepared.jinja' %}
@@ -61,11 +61,13 @@ pgha-pgbackrest-repository-deployed:
 {%-   set previous.step = 'pgha-pgbackrest-repository-deployed' %}
 {%- endif %}
 
-{#- One node at a time, each ending with its own health gate (in the same state run). #}
-{%- for node in [primary] + replicas %}
-pgha-patroni-{{ node }}-deployed:
+{#- The primary, then every replica together (each clones from the primary, in parallel);
+    each node ends with its own health gate in the same state run. #}
+{%- for step, nodes, role in [('primary', [primary], 'leader'), ('replicas', replicas, 'member')] if nodes %}
+pgha-patroni-{{ step }}-deployed:
   salt.state:
-    - tgt: {{ node }}
+    - tgt: {{ nodes | join(',') }}
+    - tgt_type: list
     - sls:
       - pgha.postgresql
       - pgha.pgbackrest.optional
@@ -74,31 +76,25 @@ pgha-patroni-{{ node }}-deployed:
       - pgha.gate.patroni
     - pillar:
         pgha_gate:
-          role: {{ 'leader' if node == primary else 'member' }}
+          role: {{ role }}
     - require:
       - salt: {{ previous.step }}
-{%-   set previous.step = 'pgha-patroni-' ~ node ~ '-deployed' %}
+{%-   set previous.step = 'pgha-patroni-' ~ step ~ '-deployed' %}
 {%- endfor %}
 
-pgha-vip-deployed:
+{#- The VIP gate is ordered last, after the users (which act on the leader only). #}
+pgha-vip-and-users-deployed:
   salt.state:
     - tgt: {{ tgt.postgresql }}
     - tgt_type: compound
     - sls:
       - pgha.vip_manager.optional
+      - pgha.postgresql.users
       - pgha.gate.vip
     - require:
       - salt: {{ previous.step }}
 
-pgha-users-applied:
-  salt.state:
-    - tgt: {{ tgt.postgresql }}
-    - tgt_type: compound
-    - sls: pgha.postgresql.users
-    - require:
-      - salt: pgha-vip-deployed
-
-{%- set last = namespace(step='pgha-users-applied') %}
+{%- set last = namespace(step='pgha-vip-and-users-deployed') %}
 {%- if site.get('pgbackrest', {}).get('enabled') %}
 
 {#- The stanza from the leader or the repository host (pgBackRest itself came before each
@@ -110,7 +106,7 @@ pgha-pgbackrest-deployed:
     - sls:
       - pgha.pgbackrest.stanza
     - require:
-      - salt: pgha-users-applied
+      - salt: pgha-vip-and-users-deployed
 {%-   set last.step = 'pgha-pgbackrest-deployed' %}
 {%- endif %}
 {%- if type_a %}
