@@ -776,6 +776,9 @@ def _check(role, conf):
     if not lead:
         return False, "the cluster has no running leader yet"
     i_lead = me.get("role") in LEADER_ROLES
+    if i_lead and conf.get("name") and lead.get("name") != conf["name"]:
+        # a thawed or healed old primary until its Patroni's next loop demotes it
+        return False, f"this node still runs as a primary while {lead['name']} holds the leader key"
     if role == "replica" and i_lead:
         return False, "this node is the leader, expected a replica"
     if role == "leader" or i_lead:

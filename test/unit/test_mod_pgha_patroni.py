@@ -409,7 +409,11 @@ def test_wait_healthy_replica_role_on_the_leader_fails(clock):
       ("GET", "/cluster"): (200, {"members": [{"name": "pg2", "role": "replica",
                                                "state": "streaming"}]})},
      "the cluster has no running leader yet"),
-], ids=["starting", "unreachable", "no-leader"])
+    ({("GET", "/patroni"): (200, ME_LEADER),
+      ("GET", "/cluster"): (200, {"members": [{"name": "pg2", "role": "leader", "state": "running",
+                                               "host": "10.0.0.12"}]})},
+     "this node still runs as a primary while pg2 holds the leader key"),
+], ids=["starting", "unreachable", "no-leader", "stale-primary"])
 def test_wait_healthy_reports_the_last_reason(clock, routes, reason):
     patcher, _ = _patroni(routes)
     with patcher, pytest.raises(CommandExecutionError, match="not healthy as member after 5s: " + reason):
