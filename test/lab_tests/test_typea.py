@@ -106,12 +106,12 @@ def test_second_deploy_changes_nothing(lab, deployed):
 # -- faults (resilience.run_fault; see test_resilience.py) --------------------------------------
 # Last in the module: each ends with the cluster healthy again, but on another leader. With a
 # synchronous standby at the time of the fault Patroni promotes only it: nothing acknowledged
-# may be lost. Debian 12 only: the faults' outcome depends on Patroni and keepalived, not on the
-# packaging, and CI's 90 minutes do not hold them twice.
+# may be lost. Debian 12 only (make test-debian13 skips them): the faults' outcome depends on
+# Patroni and keepalived, not on the packaging.
 
 def _fault(lab, fault):
     if lab.info["suite"] != "bookworm":
-        pytest.skip("faults run on Debian 12 (CI time)")
+        pytest.skip("faults run on Debian 12 only")
     run = run_fault(lab, fault)
     print("\n" + run.figure(prefix="typea "))
     assert run.topo.port == 5000 and run.topo.balancers
