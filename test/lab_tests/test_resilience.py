@@ -12,6 +12,11 @@ bound under asynchronous replication; replicas equal to the leader; never two wr
 primaries; the cluster healthy); each test adds its own. FIGURE lines report write
 unavailability and losses; no time is asserted.
 
+`make test` runs the guarantee set only (`-m "not extended"`): the crash asynchronously, and
+crash, freeze and partition under synchronous_mode_strict, where no acknowledged commit may be
+lost and no split brain may occur. The tests marked `extended` run in `make test-lab
+SCENARIO=typeb-fast`.
+
 Dynamic configuration (failsafe_mode, then synchronous_mode_strict) changes as a site changes
 it: pillar, then a highstate of the database nodes, which patches the DCS through Patroni.
 """
@@ -51,6 +56,7 @@ def test_crash_of_the_primary(lab, deployed):
     assert run.leader_after != run.targets[0], "no failover after the leader's node died"
 
 
+@pytest.mark.extended
 def test_kill_of_postgresql_only(lab, deployed):
     """SIGKILL of every PostgreSQL process on the leader; Patroni starts it again in place (crash
     recovery) or fails over after primary_start_timeout."""
@@ -59,6 +65,7 @@ def test_kill_of_postgresql_only(lab, deployed):
     print(f"FIGURE kill_postgres_outcome={'restarted_in_place' if run.leader_after == run.targets[0] else 'failover'}")
 
 
+@pytest.mark.extended
 def test_kill_of_patroni_only(lab, deployed):
     """SIGKILL of Patroni on the leader: PostgreSQL keeps running (KillMode=process), systemd
     starts Patroni again (Restart=on-failure), and it finds its own leader key: no failover."""
@@ -67,6 +74,7 @@ def test_kill_of_patroni_only(lab, deployed):
     assert run.leader_after == run.leader_before, "a Patroni restart on the leader caused a failover"
 
 
+@pytest.mark.extended
 def test_freeze_of_the_primary(lab, deployed):
     """Every process of the leader's node frozen (a hang: the kernel still answers TCP) until
     writes through the VIP resume on a new leader; then thawed: it must not stay a second
@@ -83,6 +91,7 @@ def test_freeze_of_the_primary(lab, deployed):
                      f"lost by the writer: {len(run.check['lost'])}")
 
 
+@pytest.mark.extended
 def test_partition_of_the_primary_then_heal(lab, deployed):
     """The leader's link down until writes resume on a new leader; a probe inside it writes
     over its unix socket meanwhile. Patroni on the isolated node must demote it before the
@@ -102,6 +111,7 @@ def test_partition_of_the_primary_then_heal(lab, deployed):
         assert run.rewound, f"{target} rejoined without pg_rewind"
 
 
+@pytest.mark.extended
 def test_loss_of_one_etcd_member(lab, deployed):
     """etcd stopped on the node of etcd's own leader (an etcd election), started again: Patroni
     rides it out, no failover, nothing lost."""
@@ -118,6 +128,7 @@ def _during_quorum_loss(run):
     return successes_between(run.successes(), run.t_fault + run.dcs["ttl"] + 2, run.t_undo)
 
 
+@pytest.mark.extended
 def test_loss_of_etcd_quorum_failsafe_off(lab, deployed):
     """etcd stopped on two of three nodes for ttl + loop_wait + 8 s. failsafe_mode off: the
     leader cannot renew its key and demotes itself: nobody accepts writes until etcd is back."""
@@ -130,6 +141,7 @@ def test_loss_of_etcd_quorum_failsafe_off(lab, deployed):
     assert not during, "a node accepted writes without etcd quorum while failsafe_mode was off"
 
 
+@pytest.mark.extended
 def test_loss_of_etcd_quorum_failsafe_on(lab, deployed):
     """The same with failsafe_mode on (pillar, then highstate): the leader reaches every
     member's REST API, so Patroni keeps it primary (Patroni's DCS failsafe mode). vip-manager
@@ -196,17 +208,20 @@ def test_sync_strict_crash_of_the_primary(lab, strict):
     assert run.leader_after != run.targets[0]
 
 
+@pytest.mark.extended
 def test_sync_strict_kill_of_postgresql_only(lab, strict):
     run = _run_strict(lab, "kill-postgres")
     assert_fault_handled(run)
 
 
+@pytest.mark.extended
 def test_sync_strict_kill_of_patroni_only(lab, strict):
     run = _run_strict(lab, "kill-patroni")
     assert_fault_handled(run)
     assert run.leader_after == run.leader_before
 
 
+@pytest.mark.extended
 def test_sync_strict_loss_of_one_etcd_member(lab, strict):
     run = _run_strict(lab, "etcd-member")
     assert_fault_handled(run)
@@ -238,6 +253,7 @@ def test_sync_strict_partition_of_the_primary_then_heal(lab, strict):
         assert run.rewound, f"{target} rejoined without pg_rewind"
 
 
+@pytest.mark.extended
 def test_change_of_preset_on_the_running_cluster(lab, strict):
     """fast -> safe as a site changes it (pillar, then a highstate of the database nodes):
     Patroni's dynamic configuration is patched with the preset's timings, vip-manager polls at

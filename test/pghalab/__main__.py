@@ -31,7 +31,7 @@ def main(argv=None):
     # salt/salt-run/exec pass everything after them through untouched.
     if argv and argv[0] in ("salt", "salt-run", "salt-key", "salt-call"):
         lab = Lab()
-        return lab.master.cli(argv[0], *argv[1:]).returncode
+        return lab.master.cli_quiet(argv[0], *argv[1:])
     parser = argparse.ArgumentParser(prog="test/lab", description=__doc__)
     parser.add_argument("--lab", default="pgha", help="lab name (default: pgha)")
     sub = parser.add_subparsers(dest="cmd", required=True)

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import noise
 from .paths import REPO_ROOT
 from .sh import run
 
@@ -81,6 +82,16 @@ class Master:
     def cli(self, tool, *args, **kw):
         """Run salt / salt-run / salt-key against this master."""
         return subprocess.run([salt_bin(tool), "-c", str(self.conf_dir), *args], text=True, **kw)
+
+    def cli_quiet(self, tool, *args):
+        """cli() for a person at a terminal: the same output, streamed, less Salt's own
+        finalizer warnings about clients it did not close (see noise.py); returns the exit code."""
+        proc = subprocess.Popen([salt_bin(tool), "-c", str(self.conf_dir), *args], text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1)
+        hidden = noise.copy_streams(proc, sys.stdout, sys.stderr)
+        if hidden:
+            print(f"(test/lab: {hidden} of Salt's 'unclosed ...' cleanup warnings not shown)", file=sys.stderr)
+        return proc.returncode
 
     def wait_minions(self, names, timeout=120):
         deadline = time.time() + timeout
