@@ -734,7 +734,7 @@ def _ip(text):
 def _check_tls_ca(cert, key):
     """Problems as (key, message) with the cluster CA of pillar (tls:ca_cert, tls:ca_key): both
     given, PEM, the key unencrypted and the certificate's, a CA certificate still valid."""
-    how = "README, section TLS, shows how to make one"
+    how = "docs/security.md, section TLS, shows how to make one"
     if not cert:
         return [("tls:ca_cert", f"required with tls:enabled: the cluster CA's certificate (PEM), "
                  f"the same for every minion; {how}")]

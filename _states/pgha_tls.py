@@ -65,7 +65,7 @@ def certificate_managed(name, private_key, **kwargs):
     missing = [key for key, value in ((CA_CERT, ca_cert), (CA_KEY, ca_key)) if not value]
     if missing:
         ret["comment"] = (f"{' and '.join(missing)} empty in pillar: the cluster CA signs this "
-                          "node's certificates (README: TLS shows how to make one)")
+                          "node's certificates (docs/security.md, section TLS, shows how to make one)")
         return ret
     if "x509.certificate_managed" not in __states__:
         ret["comment"] = ("Salt's x509 state module is not available on this minion: it needs the "

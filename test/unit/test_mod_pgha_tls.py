@@ -92,7 +92,7 @@ def _leaf(names, ca=CA, ca_flag=False):
 
 ON = {"enabled": True, "ca_cert": CA[0], "ca_key": CA[1]}
 LEAF = _leaf(["pg1"])
-HOW = "README, section TLS, shows how to make one"
+HOW = "docs/security.md, section TLS, shows how to make one"
 CASES = [
     # (id, pgha:tls, the TLS problems, exactly)
     ("default-off", None, []),

@@ -79,7 +79,7 @@ def test_missing_ca_fails_with_the_reason(x509, tls, missing):
         ret = pgha_tls_state.certificate_managed("n", "k")
     assert ret == {"name": "n", "result": False, "changes": {},
                    "comment": f"{missing} empty in pillar: the cluster CA signs this node's certificates "
-                              "(README: TLS shows how to make one)"}
+                              "(docs/security.md, section TLS, shows how to make one)"}
     x509.assert_not_called()
 
 
