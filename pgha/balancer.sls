@@ -1,10 +1,8 @@
 {#- A Type A balancer: HAProxy (its config from Salt, or from the DCS through confd), and
-    keepalived holding the cluster VIP. #}
+    keepalived holding the cluster VIP (map.jinja's `balancer_components`). #}
 {%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ "/map.jinja" import pgha with context %}
+{%- from tplroot ~ "/map.jinja" import balancer_components with context %}
 include:
-  - .haproxy
-  - .keepalived
-{%- if pgha.confd.enabled %}
-  - .confd
-{%- endif %}
+{%- for component in balancer_components %}
+  - {{ tplroot }}.{{ component }}
+{%- endfor %}
