@@ -907,7 +907,9 @@ def test_gates(rendered, grains_id, pillar_id):
     assert _state(states, "pgha-gate-address-published") == (
         "pgha", "address_published", {"require": [{"pgha": "pgha-gate-pillar-valid"}]})
     assert _state(states, "pgha-gate-pillar-valid")[2]["require"] == [
-        {"saltutil": "pgha-gate-modules-synced"}, {"saltutil": "pgha-gate-states-synced"}]
+        {"saltutil": "pgha-gate-utils-synced"}, {"saltutil": "pgha-gate-modules-synced"},
+        {"saltutil": "pgha-gate-states-synced"}]
+    assert _state(states, "pgha-gate-utils-synced") == ("saltutil", "sync_utils", {"refresh": False})
     assert _state(states, "pgha-gate-modules-synced") == (
         "saltutil", "sync_modules", {"refresh": False})
     assert _state(states, "pgha-gate-states-synced") == (
