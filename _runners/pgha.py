@@ -361,7 +361,7 @@ def _compute(cluster, target, workflow, prepared, options):
     elif workflow == "update":
         order, found_problems = _update(name, pg_nodes)
         problems.extend(found_problems)
-        result["update"] = order
+        result["rolling_update"] = order
     elif workflow == "restore":
         restore, found_problems = _restore(name, pg_nodes, site, options)
         problems.extend(found_problems)
@@ -385,7 +385,8 @@ def plan(cluster=None, target=None, workflow=None, prepared=True, **kwargs):
     - with ``prepared`` (after ``pgha.prepare``, the default): ``addresses`` (mine
       ``pgha_address``), ``pg_nodes``/``balancers``/``repo_hosts`` (those with an address),
       ``primary`` and ``replicas`` (pgha.deploy's choice), the cluster checks, and what the
-      workflow needs: ``targets`` (add_node, remove_node), ``removal``, ``update``, ``restore``;
+      workflow needs: ``targets`` (add_node, remove_node), ``removal``, ``rolling_update``,
+      ``restore``;
     - ``problems``: why the orchestration must not run (empty when it may), ``warnings``.
 
     ``workflow`` (deploy, add_node, remove_node, remove, restore, update, ...) adds its

@@ -2207,7 +2207,7 @@ def test_system_first_in_the_highstate(rendered, pillar_id):
                                                 ("add_node", "pgha-add-{{ target }}-base")])
 def test_system_prepared_by_the_orchestrations(orchestration, step):
     """New nodes get the host preparation in their first step, before their packages."""
-    text = (REPO / "orch" / "pgha" / f"{orchestration}.sls").read_text()
+    text = (REPO / "orch" / "pgha" / "steps" / f"{orchestration}.sls").read_text()
     block = text.split(f"\n{step}:\n", 1)[1].split("\n\n", 1)[0]
     sls = [line.strip()[2:] for line in block.splitlines() if line.strip().startswith("- pgha.")]
     assert sls[:2] == ["pgha.system", "pgha.packages"], block

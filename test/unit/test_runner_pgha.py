@@ -310,7 +310,7 @@ def test_update_asks_the_leader_and_ends_with_it(run):
     master = Master(three(), answers={"pgha_patroni.leader": {"pg1": "pg2"}})
     plan = run(master, workflow="update")
     assert master.asked == [(["pg1"], "pgha_patroni.leader")]
-    assert plan["update"] == [{"node": "pg1", "via": "pg2"}, {"node": "pg3", "via": "pg1"},
+    assert plan["rolling_update"] == [{"node": "pg1", "via": "pg2"}, {"node": "pg3", "via": "pg1"},
                               {"node": "pg2", "via": "pg1"}]
 
 

@@ -8,7 +8,7 @@
 {%- else %}
 {%- set drain = {'pgha': {'patroni': {'tags': {'nofailover': True, 'noloadbalance': True, 'nosync': True}}}} %}
 {%- set previous = namespace(step=None) %}
-{%- for item in plan.update %}
+{%- for item in plan.rolling_update %}
 {%-   set node = item.node %}
 
 pgha-update-{{ node }}-leadership-moved:
