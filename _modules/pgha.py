@@ -40,13 +40,6 @@ WAL_G_OWN_OPTIONS = ("PGDATA", "PGHOST", "PGPORT")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 PORT_KEYS = ("postgresql:port", "patroni:restapi:port", "pgbouncer:port", "etcd:client_port",
              "etcd:peer_port") + tuple(f"haproxy:ports:{name}" for name in DIRECT_PORTS + ("stats",))
-# Settings of the whole cluster: every minion's pillar must agree (check_cluster).
-# Patroni's timings are too: they live in the DCS, and minions that disagree would patch them
-# back and forth (pgha_patroni.dynamic_config). Compared as resolved from the failover preset.
-CLUSTER_KEYS = ("with_haproxy_load_balancing", "dcs_exists", "cluster_vip", "postgresql:version",
-                "patroni:synchronous_mode", "patroni:synchronous_mode_strict",
-                "patroni:synchronous_node_count", "patroni:rto_profile", "patroni:ttl",
-                "patroni:loop_wait", "patroni:retry_timeout", "patroni:primary_start_timeout")
 # Failover presets (parameters/defaults.yaml rto_profiles, pillar patroni:rto_profile): Patroni's
 # timings, each with the smallest value Patroni takes (it raises a smaller ttl, loop_wait or
 # retry_timeout to it, so the pillar would not say what runs) and why.
@@ -1122,11 +1115,12 @@ def check_cluster(pillars, defaults=None):
     """
     The cluster-wide problems and warnings no single minion's pillar shows: the etcd member
     count, synchronous replication with too few database nodes, Type A without balancers, and
-    cluster settings (CLUSTER_KEYS) that differ between minions. ``pillars`` is
-    ``{minion: pgha pillar}`` (the orchestrations pass only the roles and CLUSTER_KEYS, never a
-    password); ``defaults`` None reads this minion's parameters. Returns
-    ``{"problems": [...], "warnings": [...]}``, each ``pgha:<key>: <message>``: the
-    orchestrations refuse to run on a problem and log the warnings.
+    cluster settings (``pgha_cluster.CLUSTER_KEYS``) that differ between minions. ``pillars`` is
+    ``{minion: pgha pillar}`` (pass only the roles and the cluster keys, never a password);
+    ``defaults`` None reads this minion's parameters. Returns ``{"problems": [...],
+    "warnings": [...]}``, each ``pgha:<key>: <message>``. The checks live in the utils module
+    ``pgha_cluster`` (``saltutil.sync_utils``), which the ``pgha.plan`` runner runs on the
+    master for the orchestrations.
 
     CLI Example:
 
@@ -1136,68 +1130,7 @@ def check_cluster(pillars, defaults=None):
     """
     if defaults is None:
         defaults = _defaults()
-    problems, warnings = _cluster_checks(pillars if isinstance(pillars, dict) else {}, defaults)
-    return {"problems": [f"pgha:{key}: {msg}" for key, msg in problems],
-            "warnings": [f"pgha:{key}: {msg}" for key, msg in warnings]}
-
-
-def _cluster_checks(pillars, defaults):
-    """(problems, warnings) as (key, message) lists for :py:func:`check_cluster`."""
-    problems, warnings = [], []
-    merged = {str(minion): _resolve_rto(_merged(defaults, pillar))[0]
-              for minion, pillar in sorted(pillars.items()) if isinstance(pillar, dict)}
-    if not merged:
-        return [("cluster_name", "no minion of the cluster has a pgha pillar")], []
-    for key in CLUSTER_KEYS:
-        values = {}
-        for minion, cfg in merged.items():
-            values.setdefault(str(_get(cfg, key)), []).append(minion)
-        if len(values) > 1:
-            seen = "; ".join(f"{value or repr(value)} on {', '.join(names)}"
-                             for value, names in sorted(values.items()))
-            problems.append((key, f"differs between minions ({seen}): set it once for the cluster"))
-
-    def having(role):
-        return [minion for minion, cfg in merged.items() if role in _roles(cfg)]
-
-    databases, members, balancers = having("postgresql"), having("etcd"), having("balancer")
-    site = merged[databases[0]] if databases else next(iter(merged.values()))
-    names = ", ".join(members)
-    if site.get("dcs_exists"):
-        pass
-    elif not members:
-        problems.append(("roles", "no minion has the etcd role and dcs_exists is false: give the etcd "
-                         "role to 3 minions, or set dcs_exists and etcd:endpoints"))
-    elif len(members) == 2:
-        problems.append(("roles", f"2 minions have the etcd role ({names}): etcd needs a majority, so "
-                         "2 members survive no failure (like 1) and stop when either fails; give "
-                         "the role to 3 minions (or 1 for a test cluster)"))
-    elif len(members) == 1:
-        warnings.append(("roles", f"1 minion has the etcd role ({names}): the cluster stops when it "
-                         "fails; use 3 or 5 members"))
-    elif len(members) % 2 == 0:
-        warnings.append(("roles", f"{len(members)} minions have the etcd role ({names}): they survive "
-                         f"no more failures than {len(members) - 1}; use an odd number"))
-
-    count = _int(_get(site, "patroni:synchronous_node_count"))
-    if databases and _get(site, "patroni:synchronous_mode") and count and len(databases) <= count:
-        have = (f"{count} synchronous replica(s) need {count + 1} database nodes, the cluster has "
-                f"{len(databases)} ({', '.join(databases)})")
-        if _get(site, "patroni:synchronous_mode_strict"):
-            problems.append(("patroni:synchronous_mode_strict", f"is true but {have}: writes would "
-                             "stop without a synchronous replica"))
-        else:
-            warnings.append(("patroni:synchronous_node_count", f"{have}: commits wait for fewer "
-                             "synchronous replicas than asked"))
-
-    if site.get("with_haproxy_load_balancing"):
-        if not balancers:
-            problems.append(("with_haproxy_load_balancing", "is true but no minion of the cluster has "
-                             "the balancer role (pgha:roles)"))
-        elif len(balancers) == 1:
-            warnings.append(("roles", f"1 minion has the balancer role ({balancers[0]}): keepalived has "
-                             "no standby for cluster_vip; use 2"))
-    return problems, warnings
+    return __utils__["pgha_cluster.check_cluster"](pillars, defaults)
 
 
 def _defaults():

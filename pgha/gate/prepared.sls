@@ -3,7 +3,12 @@
     Changes nothing on the node itself. -#}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
-{#- Only what pgha ships (sync_all would scan every loader type: ~4 s instead of ~0.5 s). #}
+{#- Only what pgha ships (sync_all would scan every loader type: ~4 s instead of ~0.5 s).
+    utils: pgha_cluster, the cluster checks behind pgha.check_cluster. #}
+pgha-gate-utils-synced:
+  saltutil.sync_utils:
+    - refresh: false
+
 pgha-gate-modules-synced:
   saltutil.sync_modules:
     - refresh: false
@@ -17,6 +22,7 @@ pgha-gate-states-synced:
 pgha-gate-pillar-valid:
   pgha.pillar_valid:
     - require:
+      - saltutil: pgha-gate-utils-synced
       - saltutil: pgha-gate-modules-synced
       - saltutil: pgha-gate-states-synced
 

@@ -19,11 +19,24 @@ def run_orch(lab, mods, pillar=None, timeout=900):
 
 
 def steps(result):
-    """The orchestration's steps: {step id: state return}."""
-    data = result["data"] or {}
-    ret = data.get("data", data)
+    """The orchestration's steps: {step id: state return}, with the steps of the nested
+    orchestrations (stage 1 runs pgha.steps.prepare and pgha.steps.<workflow> as salt.runner
+    state.orchestrate steps) next to the step that ran them."""
+    return _steps(result["data"] or {})
+
+
+def _steps(data):
+    ret = data.get("data", data) if isinstance(data, dict) else {}
     master = next(iter(ret.values())) if ret else {}
-    return {v.get("__id__", k): v for k, v in master.items()} if isinstance(master, dict) else {}
+    found = {}
+    for key, step in (master.items() if isinstance(master, dict) else ()):
+        if not isinstance(step, dict):
+            continue
+        found[step.get("__id__", key)] = step
+        nested = (step.get("changes") or {}).get("return")
+        if isinstance(nested, dict) and isinstance(nested.get("data"), dict):
+            found.update(_steps(nested))
+    return found
 
 
 def minion_changes(step):

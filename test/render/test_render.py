@@ -907,7 +907,9 @@ def test_gates(rendered, grains_id, pillar_id):
     assert _state(states, "pgha-gate-address-published") == (
         "pgha", "address_published", {"require": [{"pgha": "pgha-gate-pillar-valid"}]})
     assert _state(states, "pgha-gate-pillar-valid")[2]["require"] == [
-        {"saltutil": "pgha-gate-modules-synced"}, {"saltutil": "pgha-gate-states-synced"}]
+        {"saltutil": "pgha-gate-utils-synced"}, {"saltutil": "pgha-gate-modules-synced"},
+        {"saltutil": "pgha-gate-states-synced"}]
+    assert _state(states, "pgha-gate-utils-synced") == ("saltutil", "sync_utils", {"refresh": False})
     assert _state(states, "pgha-gate-modules-synced") == (
         "saltutil", "sync_modules", {"refresh": False})
     assert _state(states, "pgha-gate-states-synced") == (
@@ -2205,7 +2207,7 @@ def test_system_first_in_the_highstate(rendered, pillar_id):
                                                 ("add_node", "pgha-add-{{ target }}-base")])
 def test_system_prepared_by_the_orchestrations(orchestration, step):
     """New nodes get the host preparation in their first step, before their packages."""
-    text = (REPO / "orch" / "pgha" / f"{orchestration}.sls").read_text()
+    text = (REPO / "orch" / "pgha" / "steps" / f"{orchestration}.sls").read_text()
     block = text.split(f"\n{step}:\n", 1)[1].split("\n\n", 1)[0]
     sls = [line.strip()[2:] for line in block.splitlines() if line.strip().startswith("- pgha.")]
     assert sls[:2] == ["pgha.system", "pgha.packages"], block

@@ -2,10 +2,11 @@
 Unit tests of pgha's custom execution and state modules, with Salt's loader mocked by
 pytest-salt-factories (each test module defines a ``configure_loader_modules`` fixture).
 
-The execution modules are imported by name from ``_modules`` (``import pgha``). The state
-modules have the same file names, so they are loaded by path under distinct names:
-``pgha_state``, ``pgha_etcd_state``, ``pgha_patroni_state``, ``pgha_haproxy_state`` and
-``pgha_system_state``.
+The execution modules are imported by name from ``_modules`` (``import pgha``). The utils module
+``_utils/pgha_cluster.py`` is imported as ``pgha_cluster``. The state modules and the runner
+(``_runners/pgha.py``) have the same file names, so they are loaded by path under distinct
+names: ``pgha_state``, ``pgha_etcd_state``, ``pgha_patroni_state``, ``pgha_haproxy_state``,
+``pgha_system_state`` and ``pgha_runner``.
 """
 import importlib.util
 import sys
@@ -16,10 +17,12 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODULES_DIR = REPO_ROOT / "_modules"
+UTILS_DIR = REPO_ROOT / "_utils"
+RUNNERS_DIR = REPO_ROOT / "_runners"
 STATES_DIR = REPO_ROOT / "_states"
 DEFAULTS_YAML = REPO_ROOT / "pgha" / "parameters" / "defaults.yaml"
 
-for _path in (MODULES_DIR, Path(__file__).resolve().parent):  # modules, pgha_unit_helpers
+for _path in (MODULES_DIR, UTILS_DIR, Path(__file__).resolve().parent):  # modules, pgha_unit_helpers
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
@@ -39,6 +42,7 @@ for _name, _file in (("pgha_state", "pgha.py"), ("pgha_etcd_state", "pgha_etcd.p
                      ("pgha_haproxy_state", "pgha_haproxy.py"),
                      ("pgha_system_state", "pgha_system.py")):
     _load_state(_name, _file)
+_load_state("pgha_runner", RUNNERS_DIR / "pgha.py")   # the runner has the same file name too
 
 from pgha_unit_helpers import FakeClock  # noqa: E402  pylint: disable=wrong-import-position
 

@@ -4,6 +4,7 @@ from pathlib import Path
 from unittest.mock import MagicMock, patch
 
 import pgha
+import pgha_cluster
 import pytest
 import salt.utils.dictupdate
 import yaml
@@ -70,6 +71,7 @@ def configure_loader_modules():
             "__pillar__": {"pgha": copy.deepcopy(VALID)},
             "__grains__": {"os_family": "Debian", "osfinger": "Debian-12"},
             "__context__": {},
+            "__utils__": {"pgha_cluster.check_cluster": pgha_cluster.check_cluster},
         }
     }
 

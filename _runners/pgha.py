@@ -1,0 +1,434 @@
+"""
+pgha's plan of a cluster, computed on the master for the orchestrations (``salt-run state.orch
+pgha.<workflow>``): which cluster, its minions per role, the primary and the replicas, the
+targets of add_node/remove_node, and the refusals (``problems``) and ``warnings``, including
+the cluster-wide checks of the utils module ``pgha_cluster``.
+
+The orchestrations sync this runner and the utils first (``salt-run saltutil.sync_runners``,
+``salt-run saltutil.sync_utils``); the steps files (``orch/pgha/steps/<workflow>.sls``) render
+from the plan only.
+
+A cluster's minions are the ones whose cached pillar ``pgha:cluster_name`` is exactly the
+cluster's name (compared in Python: pillar targeting, ``I@``, ignores case and expands globs).
+The plan holds no password or key: ``salt-run`` prints it.
+"""
+import logging
+
+import salt.client
+import salt.fileclient
+import salt.utils.files
+import salt.utils.yaml
+
+log = logging.getLogger(__name__)
+
+__virtualname__ = "pgha"
+
+WORKFLOWS = ("deploy", "add_node", "add_balancer", "remove_node", "remove", "restore", "switchover",
+             "restart", "config", "update", "prepare")
+# roles of the plan's minion lists: plan role -> pgha:roles that put a minion in it
+ROLE_LISTS = {"postgresql": ("postgresql",), "etcd": ("etcd",), "balancer": ("balancer",),
+              "repo_host": ("pgbackrest",), "backup": ("postgresql", "pgbackrest")}
+REMOVE_FLAGS = ("remove_postgres", "remove_etcd", "remove_data", "remove_stanza")
+# the workflow options the plan reads (pillar keys of the orchestrations); nothing secret
+OPTIONS = ("candidate", "pending_only", "resume_archiving", "confirm_restore", "restore", "primary",
+           "confirm_remove") + REMOVE_FLAGS
+# what pillar pgha:restore and pillar restore may hold (a restore target, never a secret)
+RESTORE_KEYS = ("type", "target", "set", "stanza")
+
+
+def __virtual__():
+    return __virtualname__
+
+
+# -- what the master knows: cached pillar, mine, minions' answers (mocked in the unit tests) --
+
+def _cached_pillars():
+    """Every minion's cached pillar: ``{minion: pillar}`` (the cache runner, all minions)."""
+    return __salt__["cache.pillar"]() or {}
+
+
+def _mine_addresses(minions):
+    """``{minion: pgha_address}`` from the mine, for exactly these minions."""
+    if not minions:
+        return {}
+    return __salt__["mine.get"](tgt=",".join(minions), fun="pgha_address", tgt_type="list") or {}
+
+
+def _ask(minions, fun, arg=(), kwarg=None):
+    """``{minion: return}`` of ``fun`` on exactly these minions (those that answered)."""
+    if not minions:
+        return {}
+    client = salt.client.get_local_client(__opts__.get("conf_file"))
+    found = client.cmd(list(minions), fun, arg=list(arg), kwarg=kwarg, tgt_type="list",
+                       full_return=True, timeout=__opts__.get("timeout", 5))
+    return {minion: answer.get("ret") for minion, answer in (found or {}).items()
+            if isinstance(answer, dict) and not answer.get("retcode")}
+
+
+def _defaults():
+    """pgha's parameters/defaults.yaml, from the master's file server ({} when missing)."""
+    if "pgha.defaults" not in __context__:
+        data = {}
+        client = salt.fileclient.FSClient(__opts__)
+        try:
+            path = client.cache_file("salt://pgha/parameters/defaults.yaml", "base")
+            if path:
+                with salt.utils.files.fopen(path) as handle:
+                    data = salt.utils.yaml.safe_load(handle) or {}
+        finally:
+            client.destroy()
+        __context__["pgha.defaults"] = data if isinstance(data, dict) else {}
+    return __context__["pgha.defaults"]
+
+
+def _check_cluster(pillars, defaults):
+    return __utils__["pgha_cluster.check_cluster"](pillars, defaults)
+
+
+def _checked_part(pillar_pgha):
+    return __utils__["pgha_cluster.checked_part"](pillar_pgha)
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+def _pgha(pillar):
+    pgha = (pillar or {}).get("pgha") if isinstance(pillar, dict) else None
+    return pgha if isinstance(pgha, dict) else {}
+
+
+def _get(data, path, default=None):
+    cur = data
+    for part in path.split(":"):
+        if not isinstance(cur, dict) or part not in cur:
+            return default
+        cur = cur[part]
+    return cur
+
+
+def _roles(pgha):
+    roles = pgha.get("roles")
+    return [str(role) for role in roles] if isinstance(roles, list) else []
+
+
+def _names(value):
+    """Pillar ``target``: one minion id or a list of them."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def known_clusters(pillars=None):
+    """
+    The cluster names (``pgha:cluster_name``) in the master's cached pillar, exactly as
+    written, sorted: ``{name: [minions]}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run pgha.known_clusters
+    """
+    found = {}
+    pillars = _cached_pillars() if pillars is None else pillars
+    for minion, pillar in sorted(pillars.items()):
+        name = _pgha(pillar).get("cluster_name")
+        if isinstance(name, str) and name:
+            found.setdefault(name, []).append(minion)
+    return found
+
+
+def _resolve_cluster(cluster, clusters):
+    """(name, problem): the named cluster, or the only one the master knows."""
+    if cluster:
+        return str(cluster), None
+    if not clusters:
+        return None, ("no minion has pgha:cluster_name in its pillar: assign the pgha pillar to the "
+                      "cluster's minions (see pillar.example)")
+    if len(clusters) > 1:
+        return None, ("this master knows several clusters (" + ", ".join(sorted(clusters)) +
+                      "): name one with pillar='{\"cluster\": \"NAME\"}'")
+    return next(iter(clusters)), None
+
+
+def _site(pillars, postgresql):
+    """The settings the orchestrations need, from the first database node's pillar (as the
+    orchestrations read them before): nothing secret."""
+    first = sorted(postgresql)[0] if postgresql else (sorted(pillars)[0] if pillars else None)
+    pgha = _pgha(pillars.get(first)) if first else {}
+    restore = pgha.get("restore") if isinstance(pgha.get("restore"), dict) else {}
+    return {
+        "cluster_vip": pgha.get("cluster_vip") or None,
+        "haproxy_master_port": _get(pgha, "haproxy:ports:master", 5000),
+        "pgbackrest_enabled": bool(_get(pgha, "pgbackrest:enabled")),
+        "firewall_enabled": bool(_get(pgha, "firewall:enabled")),
+        "tls_enabled": bool(_get(pgha, "tls:enabled")),
+        "dcs_exists": bool(pgha.get("dcs_exists")),
+        "synchronous_mode_strict": bool(_get(pgha, "patroni:synchronous_mode_strict")),
+        "disable_archive_command": pgha.get("disable_archive_command", True) is not False,
+        "bootstrap_node": _get(pgha, "patroni:bootstrap_node") or None,
+        "restore": {key: restore[key] for key in RESTORE_KEYS if key in restore},
+    }
+
+
+def _primary(pg_nodes, pillars, site):
+    """(primary, replicas, problems, warnings) as pgha.deploy chooses: patroni:bootstrap_node
+    if it is a database node, else the first; a node with pgha:postgresql_exists keeps its data
+    and becomes the primary."""
+    problems, warnings = [], []
+    if not pg_nodes:
+        return None, [], problems, warnings
+    wanted = site.get("bootstrap_node")
+    primary = wanted if wanted in pg_nodes else pg_nodes[0]
+    existing = [m for m in sorted(pillars) if _pgha(pillars[m]).get("postgresql_exists")
+                and "postgresql" in _roles(_pgha(pillars[m]))]
+    if len(existing) > 1:
+        problems.append(f"pgha:postgresql_exists is true on {', '.join(existing)}: only one node's "
+                        "data can become the cluster")
+    elif existing:
+        if wanted and wanted != existing[0]:
+            problems.append(f"pgha:patroni:bootstrap_node is {wanted} but pgha:postgresql_exists is "
+                            f"set on {existing[0]}")
+        primary = existing[0]
+        warnings.append(f"pgha.deploy: the existing PostgreSQL on {primary} will stop for a few "
+                        "seconds while Patroni takes it over (its data stays)")
+    return primary, [n for n in pg_nodes if n != primary], problems, warnings
+
+
+def _targets(target, name, pillars, minions):
+    """([{"id", "roles", "members"}], problems): pillar target's minions, each with this
+    cluster's pillar; ``members`` the cluster's minions already there when it is added (all
+    but it and the targets after it)."""
+    names = _names(target)
+    if not names:
+        return [], ["pillar target is missing: name the minion(s), e.g. pillar='{\"target\": \"pg4\"}'"]
+    found, problems = [], []
+    for index, minion in enumerate(names):
+        pgha = _pgha(pillars.get(minion))
+        if pgha.get("cluster_name") != name:
+            problems.append(f"target {minion} has no pgha pillar for cluster {name} (pgha:cluster_name is "
+                            f"{pgha.get('cluster_name')}): assign the cluster's pillar and pgha:roles to it first")
+            continue
+        leaving = set(names[index:])
+        found.append({"id": minion, "roles": _roles(pgha),
+                      "members": [m for m in minions["all"] if m not in leaving]})
+    return found, problems
+
+
+def _pre_checks(workflow, name, options):
+    """The refusals that need no minion: confirmations and flags."""
+    problems, flags = [], {}
+    if workflow == "restore" and options.get("confirm_restore") != name:
+        problems.append(f"pgha.restore replaces the data of cluster {name} with a backup: confirm with "
+                        f"pillar='{{\"confirm_restore\": \"{name}\", ...}}' (nothing was changed)")
+    if workflow == "remove":
+        if options.get("confirm_remove") != name:
+            problems.append(f"pgha.remove removes cluster {name}: confirm with pillar='{{\"confirm_remove\": "
+                            f"\"{name}\", \"remove_postgres\": true, \"remove_etcd\": true}}' (nothing was changed)")
+        for flag in REMOVE_FLAGS:
+            value = options.get(flag, False)
+            if value is not True and value is not False:
+                problems.append(f"pgha.remove: pillar {flag} must be true or false (got {value}); "
+                                "nothing was changed")
+            flags[flag] = value is True
+        if flags["remove_stanza"] and not flags["remove_postgres"]:
+            problems.append("pgha.remove: remove_stanza needs remove_postgres (the stanza can only go once "
+                            "PostgreSQL is stopped); nothing was changed")
+    return problems, flags
+
+
+def _remove_node(name, targets, pg_nodes, site):
+    """(the removal's plan, problems) of pgha.remove_node."""
+    if len(targets) != 1:
+        return {}, ["pgha.remove_node removes one node per run; pillar target names " +
+                    ", ".join(t["id"] for t in targets)]
+    target = targets[0]
+    roles = target["roles"]
+    staying = [n for n in pg_nodes if n != target["id"]]
+    problems = []
+    if "postgresql" in roles and not staying:
+        problems.append(f"pgha.remove_node refused: {target['id']} is the last database node of cluster {name}")
+    if "postgresql" in roles and site["synchronous_mode_strict"] and len(staying) < 2:
+        problems.append(f"pgha.remove_node refused: synchronous_mode_strict is on and removing {target['id']} "
+                        "leaves no replica: writes would stop")
+    helper = staying[0] if staying else (pg_nodes[0] if pg_nodes else None)
+    return {"target": target["id"], "roles": roles, "helper": helper,
+            "etcd_member": "etcd" in roles and not site["dcs_exists"]}, problems
+
+
+def _update(name, pg_nodes):
+    """(the rolling update's order, problems): the replicas, then the leader, each with the
+    node that moves leadership away from it."""
+    if len(pg_nodes) < 2:
+        return [], [f"pgha.update refused: cluster {name} has one database node; a rolling update needs "
+                    "a replica to switch over to"]
+    leader = _ask(pg_nodes[:1], "pgha_patroni.leader").get(pg_nodes[0])
+    if leader not in pg_nodes:
+        return [], [f"pgha.update refused: cluster {name} has no running leader ({leader})"]
+    order = [n for n in pg_nodes if n != leader] + [leader]
+    return [{"node": node, "via": next(n for n in pg_nodes if n != node)} for node in order], []
+
+
+def _restore(name, pg_nodes, site, options):
+    """(the restore's plan, problems): the node to restore on (pillar primary, else the
+    running leader), the replicas, the restore target."""
+    if not site["pgbackrest_enabled"]:
+        return {}, [f"pgha.restore restores from pgBackRest, but pgha:pgbackrest:enabled is false for "
+                    f"cluster {name}"]
+    asked = options.get("restore") if isinstance(options.get("restore"), dict) else {}
+    spec = dict(site["restore"], **{k: asked[k] for k in RESTORE_KEYS if k in asked})
+    primary = options.get("primary")
+    if not primary:
+        leaders = sorted(m for m, ret in _ask(pg_nodes, "pgha_patroni.is_leader").items() if ret is True)
+        primary = leaders[0] if leaders else None
+    if primary not in pg_nodes:
+        return {}, [f"pgha.restore: cluster {name} has no running leader; name the node to restore on with "
+                    f"pillar primary (one of {', '.join(pg_nodes)})"]
+    return {"primary": primary, "replicas": [n for n in pg_nodes if n != primary], "spec": spec,
+            "check": {"target_type": spec.get("type", "default"), "target": spec.get("target") or None,
+                      "backup_set": spec.get("set") or None, "stanza": spec.get("stanza") or None}}, []
+
+
+def _compute(cluster, target, workflow, prepared, options):
+    problems, warnings = [], []
+    pillars = _cached_pillars()
+    clusters = known_clusters(pillars)
+    name, problem = _resolve_cluster(cluster, clusters)
+    result = {"cluster": name, "workflow": workflow, "prepared": bool(prepared), "problems": problems,
+              "warnings": warnings}
+    if problem:
+        problems.append(problem)
+        return result
+    members = {m: p for m, p in pillars.items() if _pgha(p).get("cluster_name") == name}
+    minions = {"all": sorted(members)}
+    for key, roles in ROLE_LISTS.items():
+        minions[key] = [m for m in minions["all"] if set(roles) & set(_roles(_pgha(members[m])))]
+    result["minions"] = minions
+    if not members:
+        problems.append(f"no minion has pgha:cluster_name {name} in its cached pillar (known: "
+                        f"{', '.join(sorted(clusters)) or 'none'}): assign the pgha pillar to the cluster's "
+                        "minions, or name the cluster exactly")
+        return result
+    pre, flags = _pre_checks(workflow, name, options)
+    problems.extend(pre)
+    if flags:
+        result["flags"] = flags
+    site = _site(members, minions["postgresql"])
+    result["site"] = site
+    result["type_a"] = bool(_pgha(members[minions["postgresql"][0]] if minions["postgresql"]
+                                  else members[minions["all"][0]]).get("with_haproxy_load_balancing"))
+    if not prepared or problems:
+        return result
+
+    # after pgha.prepare: the cluster checks, the mine, the workflow's own refusals
+    found = _check_cluster({m: _checked_part(_pgha(members[m])) for m in minions["all"]}, _defaults())
+    if found.get("problems"):
+        problems.append(f"cluster {name} is not valid (no node was changed):")
+        problems.extend(found["problems"])
+    warnings.extend(f"cluster {name}: {w}" for w in found.get("warnings", []))
+    mine = _mine_addresses(minions["all"])
+    result["addresses"] = {m: mine[m] for m in sorted(mine) if m in members}
+    pg_nodes = [m for m in minions["postgresql"] if m in mine]
+    balancers = [m for m in minions["balancer"] if m in mine]
+    repo_hosts = [m for m in minions["repo_host"] if m in mine]
+    result.update(pg_nodes=pg_nodes, balancers=balancers, repo_hosts=repo_hosts)
+    if not pg_nodes:
+        problems.append(f"cluster {name} has no minion with the postgresql role and a pgha_address in the mine")
+    if len(repo_hosts) > 1:
+        problems.append(f"cluster {name} has {len(repo_hosts)} minions with the pgbackrest role "
+                        f"({', '.join(repo_hosts)}): one repository host per cluster")
+    if problems:
+        return result
+    primary, replicas, found_problems, found_warnings = _primary(
+        pg_nodes, {m: members[m] for m in minions["postgresql"]}, site)
+    result.update(primary=primary, replicas=replicas)
+    if workflow in (None, "deploy"):
+        problems.extend(found_problems)
+        warnings.extend(found_warnings)
+    if workflow in ("add_node", "add_balancer", "remove_node"):
+        targets, found_problems = _targets(target, name, pillars, minions)
+        result["targets"] = targets
+        problems.extend(found_problems)
+        if workflow == "remove_node" and not found_problems:
+            removal, found_problems = _remove_node(name, targets, pg_nodes, site)
+            problems.extend(found_problems)
+            if removal:
+                leaving = removal["target"]
+                removal["staying"] = {key: [m for m in minions[key] if m != leaving]
+                                      for key in ("all", "postgresql", "balancer")}
+                result["removal"] = removal
+    elif workflow == "update":
+        order, found_problems = _update(name, pg_nodes)
+        problems.extend(found_problems)
+        result["rolling_update"] = order
+    elif workflow == "restore":
+        restore, found_problems = _restore(name, pg_nodes, site, options)
+        problems.extend(found_problems)
+        result["restore"] = restore
+    elif workflow == "remove":
+        result["stanza_host"] = (repo_hosts or pg_nodes)[0]
+    return result
+
+
+def plan(cluster=None, target=None, workflow=None, prepared=True, **kwargs):
+    """
+    The plan of one cluster for an orchestration, from the master's cached pillar and mine:
+
+    - ``cluster``: the cluster's exact name; without it the only cluster the master knows;
+    - ``minions``: ``{all, postgresql, etcd, balancer, repo_host, backup: [minion ids]}``,
+      the minions whose cached ``pgha:cluster_name`` is exactly ``cluster`` (``backup``: the
+      postgresql and pgbackrest roles);
+    - ``site``: the few settings the orchestrations need (cluster_vip, HAProxy's master port,
+      pgbackrest/firewall/tls enabled, dcs_exists, ...), never a password or key;
+    - ``type_a``: ``pgha:with_haproxy_load_balancing``;
+    - with ``prepared`` (after ``pgha.prepare``, the default): ``addresses`` (mine
+      ``pgha_address``), ``pg_nodes``/``balancers``/``repo_hosts`` (those with an address),
+      ``primary`` and ``replicas`` (pgha.deploy's choice), the cluster checks, and what the
+      workflow needs: ``targets`` (add_node, remove_node), ``removal``, ``rolling_update``,
+      ``restore``;
+    - ``problems``: why the orchestration must not run (empty when it may), ``warnings``.
+
+    ``workflow`` (deploy, add_node, remove_node, remove, restore, update, ...) adds its
+    refusals; the other keyword arguments are the workflow's pillar options (confirm_remove,
+    remove_postgres, confirm_restore, restore, primary, ...). ``retcode`` is 1 when there are
+    problems (salt-run exits with it; a ``salt.runner`` step fails).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run pgha.plan cluster=main
+        salt-run pgha.plan cluster=main workflow=add_node target=pg4
+    """
+    options = {key: value for key, value in kwargs.items() if key in OPTIONS}
+    if workflow is not None and workflow not in WORKFLOWS:
+        result = {"cluster": cluster, "workflow": workflow,
+                  "problems": [f"unknown workflow {workflow} (one of {', '.join(WORKFLOWS)})"], "warnings": []}
+    else:
+        result = _compute(cluster, target, workflow, prepared, options)
+    label = f"pgha.{workflow}" if workflow else "pgha.plan"
+    for warning in result["warnings"]:
+        log.warning("%s", warning)
+    if result["problems"]:
+        log.error("%s refused for cluster %s (no node was changed):\n%s", label, result.get("cluster"),
+                  "\n".join(result["problems"]))
+        __context__["retcode"] = 1
+    result["retcode"] = 1 if result["problems"] else 0
+    return result
+
+
+def check(cluster=None, target=None, workflow=None, prepared=True, **kwargs):
+    """
+    Like :py:func:`plan`, for an orchestration step (``salt.runner``) or a look before running
+    one: the cluster, its problems and warnings, and whether the workflow may run. Fails (exit
+    code 1, a failed step) when there are problems.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run pgha.check cluster=main workflow=deploy
+    """
+    found = plan(cluster=cluster, target=target, workflow=workflow, prepared=prepared, **kwargs)
+    return {key: found.get(key) for key in ("cluster", "workflow", "problems", "warnings", "retcode")}
