@@ -1,18 +1,15 @@
 """Lab fixtures: one real Type B cluster per session, shared by every lab test."""
 import os
 import shutil
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from pghalab.cluster import run_orch
+from pghalab.image import SUITES
+from pghalab.lab import Lab
 
-from pghalab.image import SUITES  # noqa: E402
-from pghalab.lab import Lab  # noqa: E402
-
-from .helpers import node_has_package, run_orch  # noqa: E402
+from .helpers import node_has_package
 
 
 def pytest_collection_modifyitems(config, items):
