@@ -96,7 +96,7 @@ def test_second_deploy_changes_nothing(lab, deployed):
     assert_orch_changed_nothing(run_orch(lab, "pgha.deploy"))
 
 
-# -- faults (pghalab.faults.run_fault; see test_resilience.py) --------------------------------------
+# -- faults (pghalab.faults.run_fault; see test_resilience.py) -------------------------------
 # Last in the module: each ends with the cluster healthy again, but on another leader. With a
 # synchronous standby at the time of the fault Patroni promotes only it: nothing acknowledged
 # may be lost. Debian 12 only (make test-debian13 skips them): the faults' outcome depends on
