@@ -55,15 +55,15 @@ lab: host venv
 
 ## make bench: deploy figures (seconds from bare nodes, no-op re-run); asserts nothing
 bench: host venv
-	$(PY) test/bench_deploy.py --runs 2 --repeat 3
+	PYTHONPATH=test $(PY) -m pghalab.bench.deploy --runs 2 --repeat 3
 
 ## make bench-ops: write unavailability during switchover and rolling restart; asserts nothing
 bench-ops: host venv
-	$(PY) test/bench_ops.py --repeat 3
+	PYTHONPATH=test $(PY) -m pghalab.bench.ops --repeat 3
 
 ## make bench-typea: pgbench through HAProxy/PgBouncer vs direct, and port 5000 after switchovers
 bench-typea: host venv
-	$(PY) test/bench_typea.py --seconds 15 --clients 8 --switchovers 3
+	PYTHONPATH=test $(PY) -m pghalab.bench.typea --seconds 15 --clients 8 --switchovers 3
 
 ## make bench-resilience: RTO and acknowledged commits lost under faults, per failover preset
 ## (a fresh lab per preset; RESILIENCE_REPEAT, _PRESETS, _FAULTS, _TYPE=a|b); asserts nothing
@@ -72,7 +72,7 @@ RESILIENCE_PRESETS ?= fast,norm,safe
 RESILIENCE_FAULTS ?= crash,kill-postgres,kill-patroni,freeze,partition
 RESILIENCE_TYPE ?= b
 bench-resilience: host venv
-	$(PY) test/bench_resilience.py --repeat $(RESILIENCE_REPEAT) --presets $(RESILIENCE_PRESETS) \
+	PYTHONPATH=test $(PY) -m pghalab.bench.resilience --repeat $(RESILIENCE_REPEAT) --presets $(RESILIENCE_PRESETS) \
 		--faults $(RESILIENCE_FAULTS) --type $(RESILIENCE_TYPE)
 
 host:

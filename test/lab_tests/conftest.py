@@ -6,18 +6,15 @@ cluster. `--lab-scenario NAME` (make test-lab) keeps only the modules of one sce
 """
 import os
 import shutil
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from pghalab.cluster import run_orch
+from pghalab.image import SUITES
+from pghalab.lab import Lab
 
-from pghalab.image import SUITES  # noqa: E402
-from pghalab.lab import Lab  # noqa: E402
-
-from .helpers import node_has_package, run_orch  # noqa: E402
+from .helpers import node_has_package
 
 # Within one scenario: the deploy-from-bare checks first, then what changes the cluster.
 MODULE_ORDER = ["test_typeb.py", "test_day2.py", "test_sources.py"]

@@ -1,21 +1,8 @@
-"""What lab tests need: orchestrations with parsed results, SQL through the VIP or a node."""
-import contextlib
-import json
+"""What lab tests assert on orchestration results, and lab checks several tests share. Access to
+the cluster (run_orch, salt_json, query, wait_for, ...) is pghalab.cluster."""
 import time
 
-import psycopg2
-
-
-def run_orch(lab, mods, pillar=None, timeout=900):
-    args = ["state.orch", mods, "--out=json"]
-    if pillar:
-        args.append("pillar=" + json.dumps(pillar))
-    res = lab.master.cli("salt-run", *args, capture_output=True, timeout=timeout)
-    try:
-        data = json.loads(res.stdout)
-    except json.JSONDecodeError:
-        data = None
-    return {"rc": res.returncode, "data": data, "stdout": res.stdout, "stderr": res.stderr}
+from pghalab.cluster import identity, leader_name, query, run_orch, salt_json, vip_holders, wait_for
 
 
 def steps(result):
@@ -57,10 +44,6 @@ def assert_orch_ok(result):
     assert not failed, failed
 
 
-def vip_holders(lab, names, vip):
-    return [n for n in names if vip in lab.node(n).exec(["ip", "-4", "-o", "addr"], capture=True).stdout]
-
-
 def kill_haproxy_on_vip_holder(lab, balancers, vip):
     """Kill HAProxy where the VIP is; return (seconds until another balancer holds the VIP and
     port 5000 answers writes there, the node to restart HAProxy on)."""
@@ -96,110 +79,9 @@ def node_has_package(node, package):
     return "install ok installed" in res.stdout
 
 
-def app_user(lab):
-    """(name, password) of the first user in the lab pillar."""
-    app = lab.pillar()["pgha"]["postgresql"]["users"][0]
-    return app["name"], app["password"]
-
-
-def superuser(lab):
-    su = lab.pillar()["pgha"]["postgresql"]["superuser"]
-    return su.get("name", "postgres"), su["password"]
-
-
-def connect(lab, host, dbname="postgres", timeout=3, port=5432, login=None):
-    """A session as `login` ((user, password); default: the superuser)."""
-    user, password = login or superuser(lab)
-    conn = psycopg2.connect(host=host, port=port, dbname=dbname, user=user, password=password,
-                            connect_timeout=timeout)
-    conn.autocommit = True
-    return conn
-
-
-def query(lab, host, sql, params=None, dbname="postgres"):
-    conn = connect(lab, host, dbname)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall() if cur.description else None
-    finally:
-        conn.close()
-
-
-def wait_for(predicate, timeout=30, interval=0.2, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = predicate()
-            if last:
-                return last
-        except Exception as exc:  # pylint: disable=broad-except ; retried until the deadline
-            last = exc
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
-
-
 def postmaster_starts(lab):
     return {n.name: query(lab, n.address, "SELECT pg_postmaster_start_time()")[0][0]
             for n in lab.nodes()}
-
-
-def leader_name(lab):
-    for node in lab.nodes():
-        if query(lab, node.address, "SELECT NOT pg_is_in_recovery()")[0][0]:
-            return node.name
-    return None
-
-
-def identity(lab, host, port=5432):
-    """(node name, in recovery?) of the PostgreSQL that `host`:`port` reaches (VIP, HAProxy)."""
-    conn = connect(lab, host, port=port, timeout=2)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_read_file('/etc/hostname'), pg_is_in_recovery()")
-            hostname, recovery = cur.fetchone()
-    finally:
-        conn.close()
-    return hostname.strip(), recovery
-
-
-def serves_writes_as(lab, host, node_name):
-    """True when `host` (e.g. the VIP) reaches `node_name`'s PostgreSQL and it is the primary."""
-    return identity(lab, host) == (node_name, False)
-
-
-def refresh_pillar(lab):
-    lab.master.cli("salt", "-C", "I@pgha:cluster_name:*", "saltutil.refresh_pillar", "wait=True",
-                   capture_output=True, check=True)
-
-
-@contextlib.contextmanager
-def pillar_changed(lab, change):
-    """Apply `change(pillar)` to the lab's cluster pillar for the duration of the block."""
-    import yaml  # pylint: disable=import-outside-toplevel
-    path = lab.master.pillar_dir / "cluster.sls"
-    original = path.read_text()
-    pillar = yaml.safe_load(original)
-    change(pillar)
-    path.write_text(yaml.safe_dump(pillar, sort_keys=False))
-    refresh_pillar(lab)
-    try:
-        yield pillar
-    finally:
-        path.write_text(original)
-        refresh_pillar(lab)
-
-
-def salt_json(lab, target, *args, tgt_type="glob", timeout=300):
-    """`salt <target> <args>` on the lab master; {minion: return}."""
-    flag = {"glob": [], "compound": ["-C"], "list": ["-L"]}[tgt_type]
-    res = lab.master.cli("salt", *flag, target, *args, "--out=json", "--static", "-t", str(timeout),
-                         capture_output=True, timeout=timeout + 30)
-    try:
-        return json.loads(res.stdout or "{}")
-    except json.JSONDecodeError as exc:
-        raise AssertionError(f"salt {target} {args}: {res.stdout[-2000:]} {res.stderr[-2000:]}") from exc
 
 
 def state_comments(result_or_ret, state_id):

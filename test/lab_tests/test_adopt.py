@@ -6,7 +6,9 @@ import re
 
 import pytest
 
-from .helpers import query, run_orch, salt_json, steps, wait_for
+from pghalab.cluster import query, run_orch, salt_json, wait_for
+
+from .helpers import steps
 
 SCENARIO = "adopt"
 VIP = "10.213.0.100"

@@ -4,8 +4,10 @@ through Patroni's archive_command; a full backup from the module; the scheduled 
 replica rebuilt from the repository (create_replica_methods: pgbackrest); a second cluster
 cloned from the backup; point-in-time recovery of the running cluster with pgha.restore.
 """
+from pghalab.cluster import leader_name, query, run_orch, salt_json
+
 from .helpers import (PAUSED_ARCHIVE_COMMAND as PAUSED, assert_orch_ok, assert_point_in_time_restore,
-                      assert_replica_rebuilt_with, leader_name, query, run_orch, salt_json)
+                      assert_replica_rebuilt_with)
 
 SCENARIO = "backup"
 CLUSTER = ("pg1", "pg2", "pg3")

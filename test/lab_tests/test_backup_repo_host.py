@@ -3,8 +3,9 @@ role pgbackrest): Salt exchanges SSH keys through the mine, the database nodes a
 to repo1 over SSH, repo1 takes the backups from the primary of the moment on its schedule,
 replicas and pgha.restore restore from it.
 """
-from .helpers import (assert_orch_ok, assert_point_in_time_restore, assert_replica_rebuilt_with, query,
-                      run_orch, salt_json)
+from pghalab.cluster import query, run_orch, salt_json
+
+from .helpers import assert_orch_ok, assert_point_in_time_restore, assert_replica_rebuilt_with
 
 SCENARIO = "backup-repo-host"
 CLUSTER = ("pg1", "pg2", "pg3")

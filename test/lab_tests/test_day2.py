@@ -6,9 +6,10 @@ lost. Tests share one cluster and run in file order.
 """
 import time
 
-from .helpers import (assert_orch_ok, leader_name, pillar_changed, postmaster_starts, query, run_orch, salt_json,
-                      state_comments, steps, wait_for)
-from .writer import Writer
+from pghalab.cluster import leader_name, pillar_changed, query, run_orch, salt_json, wait_for
+from pghalab.writer import Writer
+
+from .helpers import assert_orch_ok, postmaster_starts, state_comments, steps
 
 SCENARIO = "typeb"
 VIP = "10.213.0.100"
@@ -48,13 +49,13 @@ def _with_writer(lab, action, figure):
     finally:
         writer.stop()
     print(f"\nFIGURE {figure}_seconds={seconds:.1f} {figure}_write_unavailable_seconds="
-          f"{writer.longest_gap():.2f} writes={len(writer.acked)} write_errors={writer.errors}")
+          f"{writer.longest_gap():.2f} writes={len(writer.acked)} write_errors={len(writer.errors)}")
     return result, writer
 
 
 def _assert_no_write_lost(lab, writer):
     assert len(writer.acked) > 50, (f"the writer barely wrote: {len(writer.acked)} rows, "
-                                    f"{writer.errors} errors, last: {writer.last_error}")
+                                    f"{len(writer.errors)} errors, last: {writer.last_error}")
     leader = leader_name(lab)
     assert writer.missing(lab.node(leader).address) == [], "acknowledged writes lost on the leader"
     for node in lab.nodes():

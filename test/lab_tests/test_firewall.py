@@ -12,8 +12,9 @@ import json
 import socket
 import uuid
 
-from .helpers import (assert_orch_changed_nothing, assert_orch_ok, query, run_orch, salt_json,
-                      serves_writes_as, wait_for)
+from pghalab.cluster import query, run_orch, salt_json, serves_writes_as, wait_for
+
+from .helpers import assert_orch_changed_nothing, assert_orch_ok
 
 SCENARIO = "firewall"
 VIP = "10.213.0.100"

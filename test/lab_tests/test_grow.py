@@ -3,8 +3,10 @@ etcd members: etcd goes from 3 to 5), pgha.remove_node of a replica and of the l
 the refusals. A writer commits through the VIP during each change; no acknowledged write may
 be lost and no member that stays may restart. Tests share one cluster and run in file order.
 """
-from .helpers import assert_orch_ok, query, run_orch, salt_json, wait_for
-from .writer import Writer
+from pghalab.cluster import query, run_orch, salt_json, wait_for
+from pghalab.writer import Writer
+
+from .helpers import assert_orch_ok
 
 SCENARIO = "grow"
 VIP = "10.213.0.100"
@@ -47,7 +49,7 @@ def _during_writes(lab, action):
 
 
 def _no_write_lost(lab, writer, names):
-    assert len(writer.acked) > 20, (len(writer.acked), writer.errors, writer.last_error)
+    assert len(writer.acked) > 20, (len(writer.acked), len(writer.errors), writer.last_error)
     for node in _nodes(lab, names):
         wait_for(lambda n=node: writer.missing(n.address) == [], timeout=30,
                  what=f"every acknowledged write on {node.name}")

@@ -3,9 +3,10 @@ sends replica traffic to it, pg_hba admits it, a writer through port 5000 loses 
 pgha.add_balancer (the new balancer joins the VIP group and takes the VIP when HAProxy dies
 on the first one).
 """
-from .helpers import (assert_orch_ok, identity, kill_haproxy_on_vip_holder, query, run_orch, salt_json,
-                      wait_for)
-from .writer import Writer
+from pghalab.cluster import identity, query, run_orch, salt_json, wait_for
+from pghalab.writer import Writer
+
+from .helpers import assert_orch_ok, kill_haproxy_on_vip_holder
 
 SCENARIO = "grow-typea"
 VIP = "10.213.0.100"
@@ -38,7 +39,7 @@ def test_add_database_node(lab, deployed):
              what="pg3 UP in HAProxy's replica listener")
     assert {n: query(lab, lab.node(n).address, "SELECT pg_postmaster_start_time()")[0][0]
             for n in ("pg1", "pg2")} == starts
-    assert len(writer.acked) > 20, (writer.errors, writer.last_error)
+    assert len(writer.acked) > 20, (len(writer.errors), writer.last_error)
     wait_for(lambda: writer.missing(lab.node("pg3").address) == [], timeout=30,
              what="every acknowledged write on pg3")
 

@@ -1,6 +1,8 @@
 """Patroni installed with pip (patroni:install_method: pip) into a virtualenv, from the offline
 wheelhouse, on two nodes; etcd runs on one of them only."""
-from .helpers import query, steps
+from pghalab.cluster import query
+
+from .helpers import steps
 
 SCENARIO = "pip"
 

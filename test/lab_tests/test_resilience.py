@@ -3,10 +3,10 @@ tightest timings), first with asynchronous replication, then with synchronous_mo
 One cluster, the tests in file order; each fault is undone and the cluster healthy again
 before the next.
 
-Each test runs one fault through resilience.run_fault: a writer commits through the VIP and
+Each test runs one fault through pghalab.faults.run_fault: a writer commits through the VIP and
 probes write directly on every node's 5432 while the fault is injected, held until writes
 through the VIP resume (or for a fixed time: etcd), and undone; then the checker reads the
-leader and every replica. resilience.assert_fault_handled asserts what every fault must keep
+leader and every replica. pghalab.faults.assert_fault_handled asserts what every fault must keep
 (writes resume, acknowledged commits lost: none under synchronous mode, within Patroni's
 bound under asynchronous replication; replicas equal to the leader; never two writable
 primaries; the cluster healthy); each test adds its own. FIGURE lines report write
@@ -22,9 +22,12 @@ it: pillar, then a highstate of the database nodes, which patches the DCS throug
 """
 import pytest
 
-from .helpers import assert_orch_ok, pillar_changed, postmaster_starts, salt_json, wait_for
-from .resilience import (Topology, assert_fault_handled, dcs_config, etcd_healthy, failsafe_members, run_fault,
-                         successes_between, sync_standby_ready, wait_healthy, zombie_writes)
+from pghalab.checks import successes_between
+from pghalab.cluster import pillar_changed, salt_json, wait_for
+from pghalab.faults import assert_fault_handled, run_fault, zombie_writes
+from pghalab.health import Topology, dcs_config, etcd_healthy, failsafe_members, sync_standby_ready, wait_healthy
+
+from .helpers import assert_orch_ok, postmaster_starts
 
 
 SCENARIO = "typeb-fast"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import pillar_changed, salt_json
+from pghalab.cluster import pillar_changed, salt_json
 
 SCENARIO = "typeb"
 MIRROR = "http://pgha-mirror.invalid/"

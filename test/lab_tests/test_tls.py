@@ -17,9 +17,9 @@ import psycopg2
 import pytest
 
 from pghalab.ca import make_ca
+from pghalab.cluster import leader_name, query, run_orch, salt_json, serves_writes_as, superuser, wait_for
 
-from .helpers import (assert_orch_changed_nothing, assert_orch_ok, leader_name, query, run_orch,
-                      salt_json, serves_writes_as, superuser, wait_for)
+from .helpers import assert_orch_changed_nothing, assert_orch_ok
 
 SCENARIO = "tls"
 VIP = "10.213.0.100"

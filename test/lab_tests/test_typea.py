@@ -2,15 +2,15 @@
 nodes, synchronous mode on. Clients use the keepalived VIP. Last, faults: the crash of the
 balancer holding the VIP and of the primary, under a writer through port 5000."""
 import collections
-import json
 import time
 
 import psycopg2
 import pytest
 
-from .helpers import (app_user, assert_orch_changed_nothing, connect, identity, kill_haproxy_on_vip_holder, run_orch, steps,
-                      wait_for)
-from .resilience import assert_fault_handled, run_fault
+from pghalab.cluster import app_user, connect, identity, patroni_roles, run_orch, wait_for
+from pghalab.faults import assert_fault_handled, run_fault
+
+from .helpers import assert_orch_changed_nothing, kill_haproxy_on_vip_holder, steps
 
 SCENARIO = "typea"
 VIP = "10.213.0.100"
@@ -18,13 +18,6 @@ VIP = "10.213.0.100"
 
 def whoami(lab, port):
     return identity(lab, VIP, port)
-
-
-def patroni_roles(lab):
-    res = lab.master.cli("salt", "pg1", "pgha_patroni.cluster", "--out=json", "--static",
-                         capture_output=True, timeout=60)
-    members = json.loads(res.stdout)["pg1"]["members"]
-    return {m["name"]: m["role"] for m in members}
 
 
 def test_deploy_type_a(lab, deployed):
@@ -103,7 +96,7 @@ def test_second_deploy_changes_nothing(lab, deployed):
     assert_orch_changed_nothing(run_orch(lab, "pgha.deploy"))
 
 
-# -- faults (resilience.run_fault; see test_resilience.py) --------------------------------------
+# -- faults (pghalab.faults.run_fault; see test_resilience.py) -------------------------------
 # Last in the module: each ends with the cluster healthy again, but on another leader. With a
 # synchronous standby at the time of the fault Patroni promotes only it: nothing acknowledged
 # may be lost. Debian 12 only (make test-debian13 skips them): the faults' outcome depends on

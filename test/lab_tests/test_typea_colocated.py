@@ -2,8 +2,10 @@
 the same three minions as PostgreSQL, no balancer nodes."""
 import collections
 
+from pghalab.cluster import patroni_roles
+
 from .helpers import steps
-from .test_typea import VIP, patroni_roles, whoami
+from .test_typea import VIP, whoami
 
 SCENARIO = "typea-colocated"
 

@@ -8,8 +8,9 @@ import uuid
 
 import yaml
 
-from .helpers import (app_user, assert_orch_changed_nothing, connect, leader_name, postmaster_starts, query, run_orch,
-                      salt_json, serves_writes_as, state_comments, steps, wait_for)
+from pghalab.cluster import app_user, connect, leader_name, query, run_orch, salt_json, serves_writes_as, wait_for
+
+from .helpers import assert_orch_changed_nothing, postmaster_starts, state_comments, steps
 
 VIP = "10.213.0.100"
 

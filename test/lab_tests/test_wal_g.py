@@ -13,7 +13,9 @@ import os
 
 import pytest
 
-from .helpers import assert_orch_ok, assert_replica_rebuilt_with, leader_name, query, salt_json, wait_for
+from pghalab.cluster import leader_name, query, salt_json, wait_for
+
+from .helpers import assert_orch_ok, assert_replica_rebuilt_with
 
 SCENARIO = "wal-g"
 WAL_G = "/usr/local/bin/wal-g --config /var/lib/postgresql/.walg.json"

@@ -35,9 +35,9 @@ import salt.utils.args
 import salt.utils.templates
 import yaml
 
+from pghalab.ca import make_ca
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "test"))
-from pghalab.ca import make_ca  # noqa: E402  pylint: disable=wrong-import-position
 
 SALT_CALL = Path(sys.executable).with_name("salt-call")
 NODE_ADDRESS = "10.0.0.11"

@@ -21,9 +21,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from pghalab.ca import make_ca
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "test"))
-from pghalab.ca import make_ca  # noqa: E402  pylint: disable=wrong-import-position
 
 SALT_CALL = Path(sys.executable).with_name("salt-call")
 NAMES = ["DNS:pg1", "IP:10.0.0.11", "IP:10.0.0.100", "IP:127.0.0.1"]

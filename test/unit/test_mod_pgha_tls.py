@@ -7,9 +7,7 @@ import functools
 import http.server
 import json
 import ssl
-import sys
 import threading
-from pathlib import Path
 from unittest.mock import MagicMock, patch
 
 import pgha
@@ -24,8 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from salt.exceptions import CommandExecutionError
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pghalab.ca import make_ca  # noqa: E402  pylint: disable=wrong-import-position
+from pghalab.ca import make_ca
 
 VALID = MINIMAL_VALID
 CA = make_ca("pgha unit CA")

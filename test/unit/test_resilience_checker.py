@@ -1,16 +1,11 @@
-"""The resilience checker's definitions (test/lab_tests/resilience.py) on synthetic data: write
-unavailability, split brain (interleaved acknowledgements of two nodes), the loss bound, the
-benchmark table. No lab."""
-import sys
-from pathlib import Path
-
+"""The resilience checker's definitions (pghalab.checks, pghalab.figures) on synthetic data:
+write unavailability, split brain (interleaved acknowledgements of two nodes), the loss bound,
+the benchmark table. No lab."""
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from lab_tests.resilience import (Success, allowed_lost_commits, format_table, handover_gap,  # noqa: E402
-                                  split_brain, successes_between, summary_rows, timeline_of,
-                                  write_unavailability)
+from pghalab.checks import (Success, allowed_lost_commits, handover_gap, split_brain, successes_between, timeline_of,
+                            write_unavailability)
+from pghalab.figures import format_table, summary_rows
 
 
 def ok(node, start, end=None, timeline=1, source="direct"):

@@ -1,11 +1,10 @@
-#!/usr/bin/env python3
 """Resilience benchmark: write unavailability (RTO) and acknowledged commits lost under faults,
 per failover preset. Prints figures, asserts nothing (these machines are shared and noisy).
 
 For each preset: a fresh lab (Type B `typeb`; Type A `typea`), pillar `patroni:rto_profile`
 set to the preset before `pgha.deploy` (with --sync, Type B: synchronous_mode_strict switched
 on afterwards by a highstate of the database nodes, as test_resilience.py does). Then, N times
-in turn, each fault (test/lab_tests/resilience.py, run_fault): a writer commits through the
+in turn, each fault (pghalab.faults.run_fault): a writer commits through the
 entry point (the VIP; Type A: the VIP's port 5000) and probes write directly on every
 database node's 5432; the fault is injected into the leader (the VIP's balancer for
 balancer-crash), held until writes through the entry point resume, undone (boot, thaw, heal),
@@ -17,7 +16,7 @@ run), median seconds from the fault to the first acknowledged commit, acknowledg
 lost (total over the runs) and the runs with split brain (two nodes acknowledging writes
 interleaved in time).
 
-    test/bench_resilience.py --repeat 3 --presets fast,norm,safe \\
+    PYTHONPATH=test python -m pghalab.bench.resilience --repeat 3 --presets fast,norm,safe \\
         --faults crash,kill-postgres,kill-patroni,freeze,partition --type b
 """
 import argparse
@@ -25,14 +24,12 @@ import datetime
 import os
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from lab_tests.helpers import pillar_changed, run_orch, salt_json  # noqa: E402
-from lab_tests.resilience import (FAULTS, TYPE_A_FAULTS, TYPE_B_FAULTS, Topology, format_table,  # noqa: E402
-                                  run_fault, summary_rows, wait_healthy)
-from pghalab.lab import Lab  # noqa: E402
+from ..cluster import pillar_changed, run_orch, salt_json
+from ..faults import FAULTS, TYPE_A_FAULTS, TYPE_B_FAULTS, run_fault
+from ..figures import format_table, summary_rows
+from ..health import Topology, wait_healthy
+from ..lab import Lab
 
 PRESETS = ("fast", "norm", "safe")
 DEFAULT_FAULTS = "crash,kill-postgres,kill-patroni,freeze,partition"
@@ -120,7 +117,7 @@ def run_faults(args, lab, preset, samples):
 
 def main(argv=None):
     args = parse(argv)
-    command = "test/bench_resilience.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = "python -m pghalab.bench.resilience " + " ".join(sys.argv[1:] if argv is None else argv)
     started = time.monotonic()
     print(f"{command}\n{datetime.date.today()}, scenario {scenario_of(args)}, {os.cpu_count()} cores, "
           f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)

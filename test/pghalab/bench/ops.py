@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Day-2 benchmark: write unavailability during planned operations. Prints figures, asserts
 nothing (these machines are shared and noisy).
 
@@ -12,19 +11,15 @@ For each: the longest stretch without an acknowledged commit (write unavailabili
 operation's wall time, and acknowledged commits lost (must be 0). Baseline: `salt <cluster>
 test.ping`. Medians, min, max, and each median as a multiple of the baseline.
 
-    test/bench_ops.py --repeat 3
+    PYTHONPATH=test python -m pghalab.bench.ops --repeat 3
 """
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from lab_tests.helpers import leader_name, run_orch, salt_json  # noqa: E402
-from lab_tests.writer import Writer  # noqa: E402
-from figures import print_run, print_table  # noqa: E402
-from pghalab.lab import Lab  # noqa: E402
+from ..cluster import leader_name, run_orch, salt_json
+from ..figures import print_run, print_table
+from ..lab import Lab
+from ..writer import Writer
 
 VIP = "10.213.0.100"
 CLUSTER = "pgha:cluster_name:lab"

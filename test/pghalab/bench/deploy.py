@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Deploy benchmark: prints figures, asserts nothing (these machines are shared and noisy).
 
 Each run brings up two fresh 3-node Type B labs and times:
@@ -12,18 +11,14 @@ Each run brings up two fresh 3-node Type B labs and times:
   - baseline: `salt <cluster> test.ping`, to compare runs made on machines of different load.
 Prints every sample, then median/min/max and each median as a multiple of the baseline.
 
-    test/bench_deploy.py --runs 2 --repeat 3
+    PYTHONPATH=test python -m pghalab.bench.deploy --runs 2 --repeat 3
 """
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from lab_tests.helpers import leader_name, run_orch, serves_writes_as, wait_for  # noqa: E402
-from figures import print_run, print_table  # noqa: E402
-from pghalab.lab import Lab  # noqa: E402
+from ..cluster import leader_name, run_orch, serves_writes_as, wait_for
+from ..figures import print_run, print_table
+from ..lab import Lab
 
 VIP = "10.213.0.100"
 CLUSTER = "pgha:cluster_name:lab"

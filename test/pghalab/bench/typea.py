@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Type A benchmark: prints figures, asserts nothing (shared, noisy machines).
 
 Brings up the `typea` lab (3 database nodes, 2 balancers), deploys, then from the async replica
@@ -9,22 +8,18 @@ node (the load generator; the balancers have no PostgreSQL client) runs pgbench:
 and prints transactions per second with each figure as a ratio of the direct connection.
 Then times, N times, how long port 5000 takes to reach the new primary after a switchover.
 
-    test/bench_typea.py --seconds 15 --clients 8 --switchovers 3
+    PYTHONPATH=test python -m pghalab.bench.typea --seconds 15 --clients 8 --switchovers 3
 """
 import argparse
 import re
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from lab_tests.helpers import run_orch, superuser, wait_for  # noqa: E402
-from lab_tests.test_typea import VIP, patroni_roles, whoami  # noqa: E402
-from pghalab.lab import Lab  # noqa: E402
+from ..cluster import identity, patroni_roles, run_orch, superuser, wait_for
+from ..lab import Lab
 
 PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
+VIP = "10.213.0.100"
 
 
 def pgbench(node, host, port, extra, seconds, clients):
@@ -81,7 +76,7 @@ def main():
             started = time.monotonic()
             lab.master.cli("salt", old, "pgha_patroni.switchover", f"candidate={new}",
                            capture_output=True, timeout=120)
-            wait_for(lambda: whoami(lab, 5000) == (new, False), timeout=60, interval=0.05,
+            wait_for(lambda: identity(lab, VIP, 5000) == (new, False), timeout=60, interval=0.05,
                      what="port 5000 on the new primary")
             follow.append(time.monotonic() - started)
             lab.master.cli("salt", "-I", "pgha:roles:postgresql", "pgha_patroni.wait_healthy",
