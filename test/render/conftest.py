@@ -15,10 +15,10 @@ import pytest
 import salt.payload
 import yaml
 
-from render_helpers import (REPO, SALT_CALL, NODE_ADDRESS, SLS, CONTAINER_GRAINS, ALL_GRAINS, PILLARS,
-                            LEADER_PILLARS, MINION_IDS, REPO_PILLARS, FAKE_MINES, COMBOS, TLS_COMBOS,
-                            TLS_TEMPLATE_COMBOS, SYSTEM_COMBOS, HIGHSTATE_COMBOS, TEMPLATE_COMBOS,
-                            WAL_G_JSON_COMBOS, BOOTSTRAP_PROBE, PGBACKREST_CONF_PROBE)
+from .render_helpers import (REPO, SALT_CALL, NODE_ADDRESS, SLS, CONTAINER_GRAINS, ALL_GRAINS, PILLARS,
+                             LEADER_PILLARS, MINION_IDS, REPO_PILLARS, FAKE_MINES, COMBOS, TLS_COMBOS,
+                             TLS_TEMPLATE_COMBOS, SYSTEM_COMBOS, HIGHSTATE_COMBOS, TEMPLATE_COMBOS,
+                             WAL_G_JSON_COMBOS, BOOTSTRAP_PROBE, PGBACKREST_CONF_PROBE)
 
 
 def _ssh_identity(minion):

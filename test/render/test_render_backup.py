@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from render_helpers import (NODE_ADDRESS, ALL_GRAINS, WAL_G_SECRETS, REPO_ADDRESS, ONLY_ON, WAL_G_JSON_COMBOS,
-                            _states, _state, PG, _patroni_config, _render_file)
+from .render_helpers import (NODE_ADDRESS, ALL_GRAINS, WAL_G_SECRETS, REPO_ADDRESS, ONLY_ON, WAL_G_JSON_COMBOS,
+                             _states, _state, PG, _patroni_config, _render_file)
 
 
 # -- pgBackRest ----------------------------------------------------------------------------------

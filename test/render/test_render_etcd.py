@@ -3,7 +3,7 @@ etcd: the members from the mine, an existing etcd.
 """
 import pytest
 
-from render_helpers import NODE_ADDRESS, EXISTING_ETCD, GRAINS, ALL_GRAINS, _states, _state, PG
+from .render_helpers import NODE_ADDRESS, EXISTING_ETCD, GRAINS, ALL_GRAINS, _states, _state, PG
 
 
 @pytest.mark.parametrize("grains_id", GRAINS)

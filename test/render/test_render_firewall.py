@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from render_helpers import (NODE_ADDRESS, VIP, LB_ADDRESS, TYPE_A_PG, TYPE_A_LB, ONLY_ON, _states, _state,
-                            _render_file)
+from .render_helpers import (NODE_ADDRESS, VIP, LB_ADDRESS, TYPE_A_PG, TYPE_A_LB, ONLY_ON, _states, _state,
+                             _render_file)
 
 
 NFT_BASE = [   # every node: what any firewall of pgha accepts before its roles' ports

@@ -8,9 +8,9 @@ import pytest
 import salt.state
 import salt.utils.args
 
-from render_helpers import (REPO, NODE_ADDRESS, VIP, LB_ADDRESS, PILLARS, TYPE_A_PILLARS, TYPE_A_PG,
-                            TYPE_A_LB, ONLY_ON, HIGHSTATE_COMBOS, _states, _state, _render_file,
-                            _haproxy_listeners)
+from .render_helpers import (REPO, NODE_ADDRESS, VIP, LB_ADDRESS, PILLARS, TYPE_A_PILLARS, TYPE_A_PG,
+                             TYPE_A_LB, ONLY_ON, HIGHSTATE_COMBOS, _states, _state, _render_file,
+                             _haproxy_listeners)
 
 
 TYPE_B_PILLARS = [p for p in PILLARS if p not in TYPE_A_PILLARS]

@@ -8,8 +8,8 @@ import pytest
 import salt.utils.dictupdate
 import yaml
 
-from render_helpers import (REPO, SLS, LEAF_SLS, GRAINS, ALL_GRAINS, PILLARS, ONLY_ON, INVALID_ON, COMBOS,
-                            TLS_COMBOS, COMBO_IDS, _states, _fun)
+from .render_helpers import (REPO, SLS, LEAF_SLS, GRAINS, ALL_GRAINS, PILLARS, ONLY_ON, INVALID_ON, COMBOS,
+                             TLS_COMBOS, COMBO_IDS, _states, _fun)
 
 
 REQUISITES = {"require", "watch", "onchanges", "onfail", "prereq", "listen", "use",

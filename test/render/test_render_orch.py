@@ -4,7 +4,7 @@ new nodes.
 """
 import pytest
 
-from render_helpers import REPO, GRAINS, COMBOS, COMBO_IDS, _states, _state, PG
+from .render_helpers import REPO, GRAINS, COMBOS, COMBO_IDS, _states, _state, PG
 
 
 @pytest.mark.parametrize("grains_id,pillar_id", COMBOS, ids=COMBO_IDS)

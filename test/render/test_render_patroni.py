@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from render_helpers import (NODE_ADDRESS, GRAINS, ALL_GRAINS, PILLARS, RTO, TYPE_A_PG, TYPE_A_LB, COMBOS,
-                            COMBO_IDS, TEMPLATE_COMBOS, _states, _state, PG, _patroni_config)
+from .render_helpers import (NODE_ADDRESS, GRAINS, ALL_GRAINS, PILLARS, RTO, TYPE_A_PG, TYPE_A_LB, COMBOS,
+                             COMBO_IDS, TEMPLATE_COMBOS, _states, _state, PG, _patroni_config)
 
 
 @pytest.mark.parametrize("grains_id,pillar_id", COMBOS, ids=COMBO_IDS)

@@ -3,7 +3,7 @@ Type A: PgBouncer on the database nodes, its auth_query role and function.
 """
 import pytest
 
-from render_helpers import ONLY_ON, _states, _state, _render_file
+from .render_helpers import ONLY_ON, _states, _state, _render_file
 
 
 @pytest.mark.parametrize("grains_id", ONLY_ON["typea"])

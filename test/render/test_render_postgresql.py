@@ -3,7 +3,7 @@ PostgreSQL: users, databases and extensions on the leader only; adopting a stand
 """
 import pytest
 
-from render_helpers import GRAINS, ALL_GRAINS, _states, _state, PG
+from .render_helpers import GRAINS, ALL_GRAINS, _states, _state, PG
 
 
 @pytest.mark.parametrize("grains_id", GRAINS)

@@ -3,7 +3,7 @@ Failover presets (patroni:rto_profile).
 """
 import pytest
 
-from render_helpers import RTO, _states, _state, _render_file, _haproxy_listeners
+from .render_helpers import RTO, _states, _state, _render_file, _haproxy_listeners
 
 
 @pytest.mark.parametrize("pillar_id", list(RTO))

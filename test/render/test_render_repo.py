@@ -3,7 +3,7 @@ Package sources: pgha:pkg_repo, PGDG, EPEL, pgha:pkg_repos, pgha:proxy_env.
 """
 import pytest
 
-from render_helpers import GRAINS, ALL_GRAINS, PROXY, KEY_TEXT, EL_SOURCE_GRAINS, ONLY_ON, _states, _state
+from .render_helpers import GRAINS, ALL_GRAINS, PROXY, KEY_TEXT, EL_SOURCE_GRAINS, ONLY_ON, _states, _state
 
 
 @pytest.mark.parametrize("grains_id", GRAINS)

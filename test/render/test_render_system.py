@@ -6,7 +6,7 @@ import json
 import pytest
 import yaml
 
-from render_helpers import REPO, NODE_ADDRESS, TYPE_A_PG, TYPE_A_LB, _states, _fun, _state, _render_file
+from .render_helpers import REPO, NODE_ADDRESS, TYPE_A_PG, TYPE_A_LB, _states, _fun, _state, _render_file
 
 
 DEFAULT_SYSCTL = yaml.safe_load((REPO / "pgha" / "parameters" / "defaults.yaml").read_text())[

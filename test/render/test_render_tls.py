@@ -6,8 +6,8 @@ import json
 import pytest
 import salt.utils.templates
 
-from render_helpers import (REPO, NODE_ADDRESS, VIP, LB_ADDRESS, GRAINS, TLS_CA, TLS_PILLARS, TYPE_A_PG,
-                            _states, _state, _patroni_config, _render_file, _haproxy_listeners)
+from .render_helpers import (REPO, NODE_ADDRESS, VIP, LB_ADDRESS, GRAINS, TLS_CA, TLS_PILLARS, TYPE_A_PG,
+                             _states, _state, _patroni_config, _render_file, _haproxy_listeners)
 
 
 TLS_DIR = "/etc/pgha/tls"

@@ -3,7 +3,7 @@ vip-manager and the VIP gate (Type B); in Type A keepalived holds the VIP.
 """
 import pytest
 
-from render_helpers import VIP, PILLARS, COMBOS, COMBO_IDS, _states, _state
+from .render_helpers import VIP, PILLARS, COMBOS, COMBO_IDS, _states, _state
 
 
 @pytest.mark.parametrize("grains_id,pillar_id", COMBOS, ids=COMBO_IDS)
