@@ -1,0 +1,176 @@
+"""
+The fixtures of the render tests: a fake Patroni leader, a fake mine module, one
+minion config per combination, and every salt-call the tests read (``rendered``),
+run once per session. The matrix and the helpers are in render_helpers.py.
+"""
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import salt.payload
+import yaml
+
+from .render_helpers import (REPO, SALT_CALL, NODE_ADDRESS, SLS, CONTAINER_GRAINS, ALL_GRAINS, PILLARS,
+                             LEADER_PILLARS, MINION_IDS, REPO_PILLARS, FAKE_MINES, COMBOS, TLS_COMBOS,
+                             TLS_TEMPLATE_COMBOS, SYSTEM_COMBOS, HIGHSTATE_COMBOS, TEMPLATE_COMBOS,
+                             WAL_G_JSON_COMBOS, BOOTSTRAP_PROBE, PGBACKREST_CONF_PROBE)
+
+
+def _ssh_identity(minion):
+    user = "pgbackrest" if minion == "repo1" else "postgres"
+    return {"user": user, "key": f"ssh-ed25519 AAAAkey{minion} {user}@{minion}",
+            "host_key": f"ssh-ed25519 AAAAhost{minion}"}
+
+
+# A test double of Salt's mine module: mine.get over TYPE_A_MINE (minion option
+# pgha_test_mine), matching compound targets of I@ terms like the pillar matcher does.
+_FAKE_MINE = '''
+import salt.utils.data
+
+__virtualname__ = "mine"
+
+
+def __virtual__():
+    return __virtualname__
+
+
+def get(tgt, fun, tgt_type="glob", exclude_minion=False):
+    if tgt_type != "compound":
+        raise ValueError("fake mine: unsupported tgt_type %r" % (tgt_type,))
+    terms = tgt.split(" and ")
+    if any(not term.startswith("I@") for term in terms):
+        raise ValueError("fake mine: unsupported target %r" % (tgt,))
+    ret = {}
+    for minion, data in __opts__["pgha_test_mine"].items():
+        pillar = {"pgha": data["pgha"]}
+        if fun in data and all(salt.utils.data.subdict_match(pillar, term[2:], delimiter=":")
+                               for term in terms):
+            ret[minion] = data[fun]
+    return ret
+'''
+
+
+# -- fixtures: a fake Patroni leader, one minion config per combination, the salt-calls -------
+
+class _LeaderHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        body = json.dumps({"state": "running", "role": "primary", "timeline": 1}).encode()
+        self.send_response(200 if self.path == "/patroni" else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def patroni_leader():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _LeaderHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def _minion_config(base, grains_id, pillar_id, leader_port):
+    minion_id = MINION_IDS.get(pillar_id, "pg1")
+    root = base / f"{grains_id}-{pillar_id}"
+    pillar_dir = root / "pillar"
+    cachedir = root / "cache"
+    pillar_dir.mkdir(parents=True)
+    cachedir.mkdir()
+    (pillar_dir / "top.sls").write_text("base:\n  '*':\n    - pgha\n")
+    (pillar_dir / "pgha.sls").write_text(yaml.safe_dump(PILLARS[pillar_id]))
+    patroni_config = root / "patroni.yml"
+    if pillar_id in LEADER_PILLARS:
+        patroni_config.write_text(yaml.safe_dump(
+            {"restapi": {"connect_address": f"127.0.0.1:{leader_port}"}}))
+    # the local mine (mine.get with file_client: local): this node published its address
+    with open(cachedir / "datastore", "wb") as f:
+        salt.payload.dump({"mine_cache": {"pgha_address": NODE_ADDRESS}}, f)
+    module_dirs = [str(REPO / "_modules")]
+    extra = {}
+    if pillar_id in FAKE_MINES:     # a whole cluster in the mine: the fake mine module
+        module_dirs.insert(0, str(base / "fake_mine"))
+        extra["pgha_test_mine"] = {
+            minion: {"pgha_address": address, "pgha": {"cluster_name": cluster, "roles": roles},
+                     **({"pgha_ssh": _ssh_identity(minion)} if pillar_id in REPO_PILLARS else {})}
+            for minion, (address, cluster, roles) in FAKE_MINES[pillar_id].items()}
+    config = {
+        "id": minion_id,
+        "file_client": "local",
+        "root_dir": str(root),
+        "cachedir": str(cachedir),
+        "log_file": str(root / "minion.log"),
+        "log_level_logfile": "warning",
+        "file_roots": {"base": [str(base / "file_roots")]},
+        "pillar_roots": {"base": [str(pillar_dir)]},
+        "module_dirs": module_dirs,
+        "states_dirs": [str(REPO / "_states")],
+        "grains": {**ALL_GRAINS, **CONTAINER_GRAINS}[grains_id] | {"id": minion_id},
+        "enable_fqdns_grains": False,
+        "pgha_patroni.config": str(patroni_config),
+        **extra,
+    }
+    (root / "minion").write_text(yaml.safe_dump(config))
+    return root
+
+
+def _salt_call(confdir, *args):
+    proc = subprocess.run(
+        [str(SALT_CALL), "--local", "-c", str(confdir), "--out=json", "--log-level=error", *args],
+        capture_output=True, text=True, timeout=180, check=False)
+    try:
+        data = json.loads(proc.stdout)["local"]
+    except (ValueError, KeyError):
+        data = None
+    return {"rc": proc.returncode, "data": data, "stderr": proc.stderr[-4000:],
+            "stdout": proc.stdout[-4000:]}
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory, patroni_leader):
+    """Every salt-call the render tests need, run in parallel once per session."""
+    assert SALT_CALL.exists(), f"no salt-call next to {sys.executable}"
+    base = tmp_path_factory.mktemp("render")
+    # file_roots holds only the formula: listing it (include resolution) stays fast.
+    (base / "file_roots").mkdir()
+    (base / "file_roots" / "pgha").symlink_to(REPO / "pgha")
+    (base / "fake_mine").mkdir()
+    (base / "fake_mine" / "mine.py").write_text(_FAKE_MINE)
+    (base / "file_roots" / "probe").mkdir()
+    (base / "file_roots" / "probe" / "bootstrap_wal_g.jinja").write_text(BOOTSTRAP_PROBE)
+    (base / "file_roots" / "probe" / "pgbackrest_conf.jinja").write_text(PGBACKREST_CONF_PROBE)
+    confdirs = {combo: _minion_config(base, *combo, patroni_leader)
+                for combo in dict.fromkeys(COMBOS + TLS_COMBOS + SYSTEM_COMBOS)}
+    jobs = {("show_sls",) + combo: (confdirs[combo], "state.show_sls", ",".join(SLS))
+            for combo in COMBOS + TLS_COMBOS}
+    jobs.update({("highstate",) + combo: (confdirs[combo], "state.show_sls", "pgha")
+                 for combo in HIGHSTATE_COMBOS})
+    jobs.update({("system",) + combo: (confdirs[combo], "state.show_sls", "pgha.system")
+                 for combo in SYSTEM_COMBOS})
+    jobs.update({("template",) + combo: (confdirs[combo], "slsutil.renderer",
+                                         "salt://pgha/patroni/files/config.yml.jinja",
+                                         "default_renderer=jinja", "tplroot=pgha")
+                 for combo in TEMPLATE_COMBOS + TLS_TEMPLATE_COMBOS})
+    jobs.update({("walg_json",) + combo: (confdirs[combo], "slsutil.renderer",
+                                          "salt://pgha/wal_g/files/walg.json.jinja",
+                                          "default_renderer=jinja", "tplroot=pgha")
+                 for combo in WAL_G_JSON_COMBOS})
+    jobs[("bootstrap_wal_g", "debian12", "wal_g")] = (
+        confdirs[("debian12", "wal_g")], "slsutil.renderer", "salt://probe/bootstrap_wal_g.jinja",
+        "default_renderer=jinja", "tplroot=pgha")
+    jobs[("pgbackrest_conf", "debian12", "clone")] = (
+        confdirs[("debian12", "clone")], "slsutil.renderer", "salt://probe/pgbackrest_conf.jinja",
+        "default_renderer=jinja", "tplroot=pgha")
+    with ThreadPoolExecutor(max_workers=max(2, (os.cpu_count() or 2) + 1)) as pool:
+        futures = {key: pool.submit(_salt_call, *args) for key, args in jobs.items()}
+        return {key: future.result() for key, future in futures.items()}

@@ -1,0 +1,434 @@
+"""
+Render every SLS file of the formula, offline, with ``salt-call --local``: a pillar matrix
+(Type B with a VIP, Patroni from pip, an existing etcd; Type A with HAProxy, PgBouncer and
+keepalived, on a database node and on a balancer) on Debian 12, Debian 13 and RHEL 9 grains;
+the package sources (PGDG, EPEL, pkg_repos, proxy_env) also on Rocky and Alma 8 and 9.
+One ``state.show_sls`` subprocess per (grains, pillar) renders all SLS at once; a few more
+render ``pgha`` alone (what highstate applies for the roles) and the Patroni config file. The
+HAProxy, keepalived and PgBouncer files are rendered in-process by Salt's Jinja renderer from
+the context their file.managed state was compiled with (no subprocess per file).
+
+Nothing is applied: show_sls only renders and compiles. For Type B the mine is a local datastore
+file (this node, pg1, published 10.0.0.11); for Type A a test double of the ``mine`` module
+answers from a table of minions (three database nodes, two balancers, and minions of another
+cluster that must never show up). ``pgha_patroni.is_leader`` asks a fake Patroni REST API on
+127.0.0.1 for the pillars that manage users, and a missing config file (not the leader) for the
+others.
+
+This module holds that matrix (grains, pillars, the mines of the fake mine module, which
+combination renders what) and the helpers the tests read the rendered output with;
+conftest.py runs the salt-calls (the ``rendered`` fixture).
+"""
+import copy
+import sys
+from pathlib import Path
+
+import salt.utils.templates
+import yaml
+
+from pghalab.ca import make_ca
+
+REPO = Path(__file__).resolve().parents[2]
+
+SALT_CALL = Path(sys.executable).with_name("salt-call")
+NODE_ADDRESS = "10.0.0.11"
+VIP = "10.0.0.100"
+EXISTING_ETCD = ["http://10.0.0.21:2379", "http://10.0.0.22:2379"]
+LB_ADDRESS = "10.0.0.31"
+
+
+def _sls_names():
+    names = []
+    for path in sorted((REPO / "pgha").rglob("*.sls")):
+        parts = list(path.relative_to(REPO).with_suffix("").parts)
+        if parts[-1] == "init":
+            parts.pop()
+        names.append(".".join(parts))
+    return names
+
+
+SLS = _sls_names()
+# SLS files that hold states of their own (the others only include); each must show up.
+LEAF_SLS = {
+    "pgha.repo", "pgha.etcd.install", "pgha.etcd.config", "pgha.etcd.service",
+    "pgha.postgresql.install", "pgha.postgresql.users", "pgha.patroni.install",
+    "pgha.patroni.config", "pgha.patroni.service", "pgha.vip_manager.install",
+    "pgha.vip_manager.config", "pgha.vip_manager.service", "pgha.gate.etcd",
+    "pgha.gate.patroni", "pgha.gate.prepared", "pgha.gate.vip",
+    "pgha.haproxy.install", "pgha.haproxy.config", "pgha.haproxy.service",
+    "pgha.keepalived.install", "pgha.keepalived.config", "pgha.keepalived.service",
+    "pgha.pgbouncer.install", "pgha.pgbouncer.config", "pgha.pgbouncer.service",
+    "pgha.gate.balancer", "pgha.gate.tags", "pgha.ops.restart", "pgha.ops.switchover",
+    "pgha.ops.update", "pgha.ops.leave", "pgha.ops.etcd_member_removed", "pgha.postgresql.adopt",
+    "pgha.pgbackrest.install", "pgha.pgbackrest.config", "pgha.pgbackrest.schedule",
+    "pgha.wal_g.install", "pgha.wal_g.config", "pgha.wal_g.schedule",
+    "pgha.firewall.install", "pgha.firewall.config", "pgha.firewall.service", "pgha.firewall.clean",
+    "pgha.system.install", "pgha.system.sysctl", "pgha.system.hugepages", "pgha.system.thp",
+    "pgha.system.limits", "pgha.system.locale", "pgha.system.hosts", "pgha.system.time",
+}
+
+# `virtual` is set: salt-call would detect the test host's own (a CI container, say).
+GRAINS = {
+    "debian12": {"os_family": "Debian", "os": "Debian", "osfinger": "Debian-12",
+                 "osmajorrelease": 12, "oscodename": "bookworm", "virtual": "kvm"},
+    "debian13": {"os_family": "Debian", "os": "Debian", "osfinger": "Debian-13",
+                 "osmajorrelease": 13, "oscodename": "trixie", "virtual": "kvm"},
+    "rhel9": {"os_family": "RedHat", "os": "RedHat",
+              "osfinger": "Red Hat Enterprise Linux-9", "osmajorrelease": 9, "virtual": "kvm"},
+}
+# Containers (the lab's systemd-nspawn nodes, Docker): only host preparation renders on them.
+CONTAINER_GRAINS = {
+    "debian12_nspawn": {**GRAINS["debian12"], "virtual": "systemd-nspawn"},
+    "debian12_docker": {**GRAINS["debian12"], "virtual": "container", "virtual_subtype": "Docker"},
+}
+# Rocky and Alma 8 and 9, as Salt's core grains name them (osfinger: osfullname-major for
+# Rocky, os-major for AlmaLinux); rendered with the package-source pillars only.
+EL_GRAINS = {
+    "rocky8": {"os_family": "RedHat", "os": "Rocky", "osfinger": "Rocky Linux-8", "osmajorrelease": 8},
+    "rocky9": {"os_family": "RedHat", "os": "Rocky", "osfinger": "Rocky Linux-9", "osmajorrelease": 9},
+    "alma8": {"os_family": "RedHat", "os": "AlmaLinux", "osfinger": "AlmaLinux-8", "osmajorrelease": 8},
+    "alma9": {"os_family": "RedHat", "os": "AlmaLinux", "osfinger": "AlmaLinux-9", "osmajorrelease": 9},
+}
+ALL_GRAINS = {**GRAINS, **EL_GRAINS}
+
+_SECRETS = {
+    "postgresql": {"superuser": {"password": "su-secret"},
+                   "replication_user": {"password": "repl-secret"}},
+    "patroni": {"restapi": {"password": "rest-secret"}},
+}
+
+
+def _pillar(**pgha):
+    merged = copy.deepcopy(_SECRETS)
+    for key, value in pgha.items():
+        if isinstance(value, dict) and key in merged:
+            merged[key].update(value)
+        else:
+            merged[key] = value
+    return {"pgha": {"cluster_name": "main", "address": NODE_ADDRESS, **merged}}
+
+
+PILLARS = {
+    # Type B defaults with a VIP; this node leads, so users/databases/extensions render.
+    "typeb_vip": _pillar(
+        roles=["postgresql", "etcd"], cluster_vip=VIP,
+        pkg_repo={"url": "http://mirror.example/pgha", "trusted": True},
+        postgresql={
+            "users": [{"name": "app", "password": "app-secret", "createdb": True}],
+            "databases": [{"name": "appdb", "owner": "app"}],
+            "extensions": [{"name": "pg_trgm", "db": "appdb"}],
+            "pg_hba": [{"type": "host", "database": "appdb", "user": "app",
+                        "address": "10.0.0.0/24", "method": "scram-sha-256"}],
+        }),
+    # Patroni from PyPI in a virtualenv, no VIP (so the etcd v3 API).
+    "pip": _pillar(
+        roles=["postgresql", "etcd"],
+        patroni={"install_method": "pip"},
+        pip={"index_url": "http://mirror.example/simple", "no_index": False}),
+    # An existing etcd (no etcd role) and vip-manager 2 on a named interface.
+    "dcs_exists": _pillar(
+        roles=["postgresql"], cluster_vip=VIP, vip_interface="eth1", dcs_exists=True,
+        etcd={"endpoints": EXISTING_ETCD}, vip_manager={"major_version": 2}),
+}
+# Failover presets (patroni:rto_profile): typeb_vip has the default (norm); fast, safe, and fast
+# with pillar keys that override some of its values.
+PILLARS.update({
+    "rto_fast": _pillar(roles=["postgresql", "etcd"], cluster_vip=VIP, patroni={"rto_profile": "fast"}),
+    "rto_safe": _pillar(roles=["postgresql", "etcd"], cluster_vip=VIP, patroni={"rto_profile": "safe"}),
+    "rto_override": _pillar(roles=["postgresql", "etcd"], cluster_vip=VIP,
+                            patroni={"rto_profile": "fast", "ttl": 25, "retry_timeout": 10},
+                            haproxy={"check": {"inter": "1500ms", "fall": 3}}, vip_manager={"interval": 250}),
+})
+# pillar: ((Patroni's ttl, loop_wait, retry_timeout, primary_start_timeout), HAProxy's check
+# timings on each default-server line, vip-manager's --interval)
+RTO = {
+    "typeb_vip": ((30, 10, 10, 30), "inter 2s fastinter 1s downinter 2s rise 2 fall 2", 1000),
+    "rto_fast": ((20, 2, 8, 15), "inter 1s fastinter 500ms downinter 1s rise 2 fall 2", 500),
+    "rto_safe": ((60, 10, 25, 60), "inter 3s fastinter 1s downinter 3s rise 3 fall 3", 1000),
+    "rto_override": ((25, 2, 10, 15), "inter 1500ms fastinter 500ms downinter 1s rise 2 fall 3", 250),
+}
+# Type A: HAProxy + PgBouncer + keepalived, synchronous replication, a direct port to the primary.
+_TYPE_A = {
+    "cluster_vip": VIP,
+    "with_haproxy_load_balancing": True,
+    "patroni": {"synchronous_mode": True},
+    "pgbouncer": {"auth_user": {"password": "pgb-secret"},
+                  "pools": [{"name": "app", "dbname": "appdb",
+                             "pool_parameters": "pool_size=10 pool_mode=transaction"}]},
+    "haproxy": {"stats_password": "stats-secret", "direct_ports": {"master": 6000}},
+}
+PILLARS.update({
+    # a database (and etcd) node of a Type A cluster, the leader
+    "typea": _pillar(
+        roles=["postgresql", "etcd"],
+        postgresql={"users": [{"name": "app", "password": "app-secret"}],
+                    "databases": [{"name": "appdb", "owner": "app"}]},
+        **_TYPE_A),
+    # a balancer of the same cluster (HAProxy + keepalived only)
+    "typea_lb": _pillar(roles=["balancer"], address=LB_ADDRESS, **_TYPE_A),
+})
+# pgBackRest on, replicas restored from its repository first.
+PILLARS["backup"] = _pillar(
+    roles=["postgresql", "etcd"], cluster_vip=VIP,
+    postgresql={"users": [{"name": "app", "password": "app-secret"}]},
+    pgbackrest={"enabled": True, "repo": {"type": "s3", "path": "/pgha", "s3-bucket": "b",
+                                          "s3-key-secret": "s3-secret"}},
+    patroni={"create_replica_methods": ["pgbackrest", "basebackup"]})
+# WAL-G on, storage on S3 (credentials in wal_g:json), replicas restored from its backups first.
+WAL_G_SECRETS = ("walg-key-id", "walg-s3-secret")
+PILLARS["wal_g"] = _pillar(
+    roles=["postgresql", "etcd"], cluster_vip=VIP,
+    wal_g={"enabled": True, "url": "https://mirror.example/wal-g-pg-ubuntu-22.04-amd64",
+           "source_hash": "sha256=" + "ab" * 32,
+           "json": {"WALG_S3_PREFIX": "s3://pgha-backups/main", "AWS_REGION": "eu-west-1",
+                    "AWS_ACCESS_KEY_ID": WAL_G_SECRETS[0],
+                    "AWS_SECRET_ACCESS_KEY": WAL_G_SECRETS[1],
+                    "WALG_DELTA_MAX_STEPS": "6"}},
+    patroni={"create_replica_methods": ["wal_g", "basebackup"]})
+# WAL-G on storage every node shares (WALG_FILE_PREFIX), no timer, every backup kept.
+PILLARS["wal_g_file"] = _pillar(
+    roles=["postgresql"], cluster_vip=VIP, dcs_exists=True, etcd={"endpoints": EXISTING_ETCD},
+    wal_g={"enabled": True, "url": "file:///srv/pgha-repo/wal-g", "source_hash": "sha256=" + "cd" * 32,
+           "json": {"WALG_FILE_PREFIX": "/var/lib/wal-g"}, "backup_on_calendar": "", "retain_full": 0})
+# A clone: a new cluster bootstrapped from another cluster's pgBackRest stanza at a time.
+PILLARS["clone"] = _pillar(
+    roles=["postgresql", "etcd"], cluster_name="copy",
+    pgbackrest={"enabled": True}, patroni={"bootstrap_method": "pgbackrest"},
+    restore={"stanza": "main", "type": "time", "target": "2026-11-26 04:00:00+00"})
+# A new cluster from WAL-G's latest backup, archiving on from the start.
+PILLARS["wal_g_clone"] = _pillar(
+    roles=["postgresql", "etcd"], wal_g=PILLARS["wal_g"]["pgha"]["wal_g"],
+    patroni={"bootstrap_method": "wal_g"}, disable_archive_command=False)
+# A pgBackRest repository host (repo1, role pgbackrest) and a database node of its cluster.
+REPO_ADDRESS = "10.0.0.41"
+PILLARS["repo_host"] = _pillar(roles=["pgbackrest"], address=REPO_ADDRESS, pgbackrest={"enabled": True})
+PILLARS["backup_ssh"] = _pillar(roles=["postgresql", "etcd"], pgbackrest={"enabled": True},
+                                patroni={"create_replica_methods": ["pgbackrest", "basebackup"]})
+# The firewall (pgha:firewall): a Type B database + etcd node that admits clients from two
+# networks and has extra ports and rules, a Type A database node and a Type A balancer open to
+# any client, and a node whose own address is not in the mine.
+PILLARS["firewall"] = _pillar(
+    roles=["postgresql", "etcd"], cluster_vip=VIP,
+    firewall={"enabled": True, "client_sources": ["10.1.0.0/16", "fd00:1::/64"], "extra_ports": [9100],
+              "extra_rules": ["ip saddr 10.8.0.0/16 tcp dport 9187 accept"]})
+PILLARS["firewall_typea"] = _pillar(roles=["postgresql", "etcd"], firewall={"enabled": True}, **_TYPE_A)
+PILLARS["firewall_lb"] = _pillar(roles=["balancer"], address=LB_ADDRESS, firewall={"enabled": True}, **_TYPE_A)
+PILLARS["firewall_not_in_mine"] = _pillar(roles=["postgresql", "etcd"], firewall={"enabled": True})
+# Package sources (pgha:pgdg, pgha:epel, pgha:pkg_repos, pgha:proxy_env), one pillar per
+# family: a Type B database + etcd node with the firewall on. PostgreSQL 16 from PGDG.
+PROXY = "http://pgha:proxy-secret@proxy.example:3128"
+KEY_TEXT = "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQINBGha\n-----END PGP PUBLIC KEY BLOCK-----\n"
+_SOURCES = {"roles": ["postgresql", "etcd"], "cluster_vip": VIP, "firewall": {"enabled": True},
+            "pgdg": {"enabled": True},
+            "proxy_env": {"http_proxy": PROXY, "https_proxy": PROXY,
+                          "no_proxy": "localhost,mirror.example,.internal.example"}}
+PILLARS["sources_deb"] = _pillar(
+    **_SOURCES,
+    patroni={"install_method": "pip"}, pip={"index_url": "https://pypi.internal.example/simple"},
+    pkg_repos=[{"name": "tools", "url": "https://mirror.example/tools", "dist": "bookworm",
+                "components": "main", "key_text": KEY_TEXT},
+               {"name": "local", "url": "file:/srv/local", "trusted": True}])
+PILLARS["sources_el"] = _pillar(
+    **_SOURCES, epel={"enabled": True},
+    pkg_repos=[{"name": "tools", "baseurl": "https://mirror.example/tools/el$releasever",
+                "gpgkey": "https://mirror.example/tools/key.asc"},
+               {"name": "local", "baseurl": "file:///srv/local", "gpgcheck": False}])
+EL_SOURCE_GRAINS = ("rhel9",) + tuple(EL_GRAINS)
+# Host preparation (pgha:system) set otherwise on every point, then switched off part by part,
+# and ntpsec instead of chrony (Debian only: the validator refuses it on RedHat).
+SYSTEM = {
+    "sysctl": {"settings": {"vm.swappiness": 10, "net.core.rmem_max": None,
+                            "vm.overcommit_memory": 2, "vm.overcommit_ratio": 90}},
+    "huge_pages": 1200,
+    "transparent_huge_pages": "madvise",
+    "limits": {"user": "pgadmin", "soft_nofile": 100000, "hard_nofile": 300000},
+    "locales": ["de_DE.UTF-8", "en_US.UTF-8"],
+    "default_locale": "en_US.UTF-8",
+    "etc_hosts": {"extra": [{"ip": "10.0.0.50", "names": ["backup.example.com", "backup"]},
+                            {"ip": "10.0.0.99", "names": ["pg3"]}]},
+    "time_sync": {"servers": ["ntp1.example.com", "10.0.0.5"]},
+}
+PILLARS["system"] = _pillar(roles=["postgresql", "etcd"], cluster_vip=VIP, system=SYSTEM,
+                            postgresql={"locale": "en_GB.UTF-8"})
+PILLARS["system_off"] = _pillar(roles=["postgresql", "etcd"], system={
+    "sysctl": {"enabled": False}, "transparent_huge_pages": "", "limits": {"enabled": False},
+    "locales": [], "etc_hosts": {"enabled": False}, "time_sync": {"enabled": False}})
+PILLARS["system_ntpsec"] = _pillar(roles=["postgresql", "etcd"], system={
+    "time_sync": {"daemon": "ntpsec", "servers": ["ntp1.example.com"]}})
+LEADER_PILLARS = {"typeb_vip", "typea", "backup"}
+TYPE_A_PILLARS = {"typea", "typea_lb", "firewall_typea", "firewall_lb"}
+MINION_IDS = {"typea_lb": "lb1", "repo_host": "repo1", "firewall_lb": "lb1"}          # the others: pg1
+# TLS (pgha:tls) with a CA made for this run: a Type B database + etcd node with a name of its
+# own for clients and a pg_hba line that stays without TLS; a Type A database node whose etcd
+# asks clients for certificates, TLS not required of PostgreSQL clients; a Type A balancer.
+TLS_CA = make_ca("pgha render CA")
+_TLS = {"enabled": True, "ca_cert": TLS_CA[0], "ca_key": TLS_CA[1]}
+PILLARS["tls"] = _pillar(
+    roles=["postgresql", "etcd"], cluster_vip=VIP, tls=dict(_TLS, extra_sans=["DNS:db.example.com"]),
+    postgresql={"pg_hba": [{"type": "host", "database": "appdb", "user": "app",
+                            "address": "10.0.0.0/24", "method": "scram-sha-256"},
+                           {"type": "hostnossl", "database": "appdb", "user": "monitor",
+                            "address": "10.0.5.0/24", "method": "scram-sha-256"}]})
+PILLARS["tls_typea"] = _pillar(roles=["postgresql", "etcd"],
+                               tls=dict(_TLS, etcd_client_cert_auth=True, require_ssl=False), **_TYPE_A)
+PILLARS["tls_lb"] = _pillar(roles=["balancer"], address=LB_ADDRESS, tls=_TLS, **_TYPE_A)
+TLS_PILLARS = ("tls", "tls_typea", "tls_lb")
+TYPE_A_PILLARS |= {"tls_typea", "tls_lb"}
+MINION_IDS["tls_lb"] = "lb1"
+
+# The mine of a Type A cluster: {minion: (pgha_address, cluster_name, roles)}.
+TYPE_A_MINE = {
+    "pg1": (NODE_ADDRESS, "main", ["postgresql", "etcd"]),
+    "pg2": ("10.0.0.12", "main", ["postgresql", "etcd"]),
+    "pg3": ("10.0.0.13", "main", ["postgresql", "etcd"]),
+    "lb1": (LB_ADDRESS, "main", ["balancer"]),
+    "lb2": ("10.0.0.32", "main", ["balancer"]),
+    "lb9": ("10.9.0.31", "other", ["balancer"]),         # another cluster's balancer
+    "pg9": ("10.9.0.11", "other", ["postgresql"]),       # another cluster's database node
+}
+TYPE_A_PG = {"pg1": NODE_ADDRESS, "pg2": "10.0.0.12", "pg3": "10.0.0.13"}
+TYPE_A_LB = {"lb1": LB_ADDRESS, "lb2": "10.0.0.32"}
+# The mine of a cluster with a repository host, with the SSH identities each side published.
+REPO_MINE = {
+    "pg1": (NODE_ADDRESS, "main", ["postgresql", "etcd"]),
+    "pg2": ("10.0.0.12", "main", ["postgresql", "etcd"]),
+    "repo1": (REPO_ADDRESS, "main", ["pgbackrest"]),
+}
+REPO_PILLARS = {"repo_host", "backup_ssh"}
+# A Type B cluster of three database + etcd nodes, and one of another cluster.
+TYPE_B_MINE = {
+    "pg1": (NODE_ADDRESS, "main", ["postgresql", "etcd"]),
+    "pg2": ("10.0.0.12", "main", ["postgresql", "etcd"]),
+    "pg3": ("10.0.0.13", "main", ["postgresql", "etcd"]),
+    "pg9": ("10.9.0.11", "other", ["postgresql", "etcd"]),
+}
+FAKE_MINES = {**{p: TYPE_A_MINE for p in TYPE_A_PILLARS}, **{p: REPO_MINE for p in REPO_PILLARS},
+              "firewall": TYPE_B_MINE, "system": TYPE_B_MINE,
+              "firewall_not_in_mine": {m: v for m, v in TYPE_B_MINE.items() if m != "pg1"},
+              "tls": TYPE_B_MINE, "sources_deb": TYPE_B_MINE, "sources_el": TYPE_B_MINE}
+
+
+# Type A renders on one distribution per family (the run time stays reasonable): the
+# database node's show_sls renders the balancer's SLS (haproxy, keepalived) too.
+ONLY_ON = {"typea": ("debian12", "rhel9"), "typea_lb": ("debian12",), "backup": ("debian12",),
+           "wal_g": ("debian12", "rhel9"), "wal_g_file": ("debian12",), "clone": ("debian12",),
+           "wal_g_clone": ("debian12",), "repo_host": ("debian12", "rhel9"), "backup_ssh": ("debian12",),
+           "firewall": ("debian12", "rhel9"), "firewall_typea": ("debian12",), "firewall_lb": ("debian12",),
+           "firewall_not_in_mine": ("debian12",), "system": ("debian12", "rhel9"),
+           "system_off": ("debian12",), "system_ntpsec": ("debian12", "debian13"),
+           "sources_deb": ("debian12", "debian13"), "sources_el": EL_SOURCE_GRAINS,
+           "rto_fast": ("debian12",), "rto_safe": ("debian12",), "rto_override": ("debian12",)}
+# what pgha.validate says of a pillar of the matrix on an OS it does not suit
+INVALID_ON = {("rhel9", "system_ntpsec"): [
+    "pgha:system:time_sync:daemon: ntpsec is not packaged for Red Hat Enterprise Linux-9 "
+    "(pkgs:ntpsec is empty): use chrony"]}
+COMBOS = [(g, p) for g in ALL_GRAINS for p in PILLARS
+          if g in ONLY_ON.get(p, GRAINS) and p not in TLS_PILLARS]
+# TLS renders on its own list: the matrix's tests assert what TLS changes (Patroni's watch, ...)
+TLS_COMBOS = [("debian12", "tls"), ("rhel9", "tls"), ("debian12", "tls_typea"), ("debian12", "tls_lb")]
+TLS_TEMPLATE_COMBOS = [("debian12", "tls"), ("rhel9", "tls"), ("debian12", "tls_typea")]
+COMBO_IDS = [f"{g}-{p}" for g, p in COMBOS]
+# pgha.system alone: defaults on each OS and role, the pillars above, containers.
+SYSTEM_COMBOS = [("debian12", "typeb_vip"), ("debian13", "typeb_vip"), ("rhel9", "typeb_vip"),
+                 ("debian12", "typea_lb"), ("debian12", "system"), ("rhel9", "system"),
+                 ("debian12", "system_off"), ("debian13", "system_ntpsec"),
+                 ("debian12_nspawn", "system"), ("debian12_docker", "typeb_vip")]
+# `pgha` alone (the highstate of the node's roles), and the rendered Patroni config file.
+HIGHSTATE_COMBOS = [("debian12", p) for p in PILLARS if "debian12" in ONLY_ON.get(p, GRAINS)]
+TEMPLATE_COMBOS = [("debian12", "typeb_vip"), ("rhel9", "typeb_vip"), ("debian12", "dcs_exists"),
+                   ("debian12", "rto_fast"), ("debian12", "rto_override"),
+                   ("debian12", "typea"), ("debian12", "backup"), ("debian12", "wal_g"),
+                   ("debian12", "clone"), ("debian12", "wal_g_clone")]
+# WAL-G's configuration file, and the wal_g bootstrap method (through a probe template).
+WAL_G_JSON_COMBOS = [("debian12", "wal_g"), ("rhel9", "wal_g")]
+BOOTSTRAP_PROBE = ("{%- from 'pgha/patroni/files/bootstrap_wal_g.jinja' import bootstrap_wal_g with context %}"
+                   "{{ bootstrap_wal_g | json }}")
+# pgbackrest.conf with the context pgha/pgbackrest/config.sls gives it.
+PGBACKREST_CONF_PROBE = (
+    "{%- from 'pgha/map.jinja' import pgha with context %}"
+    "{%- with pgbr=pgha.pgbackrest, restore_stanza=pgha.restore.stanza, data_dir=pgha.postgresql.data_dir,"
+    " port=pgha.postgresql.port, socket=pgha.paths.run_dir, on_repo_host=false, pg_hosts={},"
+    " pg_user='postgres' %}"
+    "{% include 'pgha/pgbackrest/files/pgbackrest.conf.jinja' %}{% endwith %}")
+
+
+def _states(rendered, kind, grains_id, pillar_id):
+    result = rendered[(kind, grains_id, pillar_id)]
+    data = result["data"]
+    assert isinstance(data, dict) and data, (
+        f"render failed (rc={result['rc']}):\n"
+        + ("\n".join(data) if isinstance(data, list) else result["stdout"]) + "\n" + result["stderr"])
+    assert result["rc"] == 0, result["stderr"]
+    return data
+
+
+def _fun(body):
+    """(module, function, {arg: value}) of one state in show_sls output."""
+    for key, value in body.items():
+        if key.startswith("__"):
+            continue
+        args = {}
+        function = None
+        for item in value:
+            if isinstance(item, str):
+                function = item
+            else:
+                args.update(item)
+        args.pop("order", None)     # added by the compiler, not by the SLS
+        return key, function, args
+    raise AssertionError(f"no state function in {body}")
+
+
+def _state(states, state_id):
+    assert state_id in states, f"{state_id} not rendered; got {sorted(states)}"
+    return _fun(states[state_id])
+
+
+PG = {  # grains -> (packages, data_dir, bin_dir, patroni config, distro service, etcd env)
+    "debian12": (["postgresql-15", "postgresql-client-15"], "/var/lib/postgresql/15/main",
+                 "/usr/lib/postgresql/15/bin", "/etc/patroni/config.yml", "postgresql",
+                 "/etc/default/etcd"),
+    "debian13": (["postgresql-17", "postgresql-client-17"], "/var/lib/postgresql/17/main",
+                 "/usr/lib/postgresql/17/bin", "/etc/patroni/config.yml", "postgresql",
+                 "/etc/default/etcd"),
+    # EL: PGDG's packages, PostgreSQL 16 (parameters/osfinger)
+    **{grains_id: (["postgresql16-server", "postgresql16-contrib"], "/var/lib/pgsql/16/data",
+                   "/usr/pgsql-16/bin", "/etc/patroni/patroni.yml", "postgresql-16",
+                   "/etc/etcd/etcd.conf") for grains_id in EL_SOURCE_GRAINS},
+}
+
+
+def _patroni_config(rendered, grains_id, pillar_id):
+    result = rendered[("template", grains_id, pillar_id)]
+    assert result["rc"] == 0 and isinstance(result["data"], str), (
+        f"{result['stdout']}\n{result['stderr']}")
+    assert result["data"].startswith("# Managed by Salt (pgha).")
+    return yaml.safe_load(result["data"])
+
+
+def _render_file(states, state_id, grains_id, pillar_id):
+    """What file.managed would write: the state's source rendered by Salt's Jinja renderer
+    with the context the state was compiled with (and this minion's grains)."""
+    _, _, args = _state(states, state_id)
+    assert args["template"] == "jinja"
+    source = args["source"]
+    assert source.startswith("salt://pgha/")
+    path = REPO / source[len("salt://"):]
+    context = {"opts": {}, "saltenv": None,
+               "grains": {**ALL_GRAINS[grains_id], "id": MINION_IDS.get(pillar_id, "pg1")},
+               **args["context"]}
+    return salt.utils.templates.render_jinja_tmpl(path.read_text(), context, tmplpath=str(path))
+
+
+def _haproxy_listeners(text):
+    """{listener: [its lines]} of an haproxy.cfg (sections start at column 0)."""
+    listeners = {}
+    current = None
+    for line in text.splitlines():
+        if line.startswith("listen "):
+            current = listeners.setdefault(line.split()[1], [])
+        elif line and not line[0].isspace():
+            current = None
+        elif current is not None and line.strip():
+            current.append(line.strip())
+    return listeners

@@ -1,0 +1,34 @@
+"""
+Failover presets (patroni:rto_profile).
+"""
+import pytest
+
+from .render_helpers import RTO, _states, _state, _render_file, _haproxy_listeners
+
+
+@pytest.mark.parametrize("pillar_id", list(RTO))
+def test_failover_preset(rendered, pillar_id):
+    """Every reader of the timings sees the preset's values, pillar keys first: Patroni's
+    dynamic configuration (kept in the DCS), HAProxy's checks (static file and confd template),
+    vip-manager's interval. Patroni and HAProxy take a new preset with a reload."""
+    states = _states(rendered, "show_sls", "debian12", pillar_id)
+    (ttl, loop_wait, retry_timeout, primary_start_timeout), checks, interval = RTO[pillar_id]
+    config = _state(states, "pgha-patroni-dynamic-config-managed")[2]["config"]
+    assert (config["ttl"], config["loop_wait"], config["retry_timeout"],
+            config["primary_start_timeout"]) == (ttl, loop_wait, retry_timeout, primary_start_timeout)
+    assert loop_wait + 2 * retry_timeout <= ttl                    # Patroni's rule
+    assert _state(states, "pgha-patroni-service-running")[2]["reload"] is True
+
+    listeners = _haproxy_listeners(_render_file(states, "pgha-haproxy-config-file-managed", "debian12", pillar_id))
+    for name in ("master", "replicas"):
+        (default_server,) = [line for line in listeners[name] if line.startswith("default-server ")]
+        assert default_server == f"default-server {checks} on-marked-down shutdown-sessions", name
+    expected = dict(zip(checks.split()[::2], checks.split()[1::2]))
+    for state_id in ("pgha-haproxy-config-file-managed", "pgha-confd-template-file-managed"):
+        check = _state(states, state_id)[2]["context"]["haproxy"]["check"]
+        assert {key: str(value) for key, value in check.items()} == expected, state_id
+    assert _state(states, "pgha-haproxy-service-running")[2]["reload"] is True
+
+    text = _render_file(states, "pgha-vip-manager-unit-dropin-managed", "debian12", pillar_id)
+    (start,) = [line for line in text.splitlines() if line.startswith("ExecStart=/")]
+    assert start.endswith(f" --interval={interval}")
