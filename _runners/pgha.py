@@ -140,9 +140,18 @@ def known_clusters(pillars=None):
 
 
 def _resolve_cluster(cluster, clusters):
-    """(name, problem): the named cluster, or the only one the master knows."""
-    if cluster:
-        return str(cluster), None
+    """(name, problem): the named cluster, or the only one the master knows. A name is
+    compared exactly, and must follow cluster_name's grammar (no glob); two clusters whose
+    names differ only in case are refused (Salt's pillar targeting would mix them)."""
+    if cluster is not None and cluster != "":
+        problem = __utils__["pgha_cluster.cluster_name_problem"](cluster)
+        if problem:
+            return None, f"pillar cluster: {problem}"
+        twins = __utils__["pgha_cluster.case_twins"](cluster, clusters) if cluster in clusters else []
+        if twins:
+            return None, (f"clusters {', '.join([cluster] + twins)} on this master differ only in case: "
+                          "rename all but one (pgha:cluster_name), nothing was changed")
+        return cluster, None
     if not clusters:
         return None, ("no minion has pgha:cluster_name in its pillar: assign the pgha pillar to the "
                       "cluster's minions (see pillar.example)")

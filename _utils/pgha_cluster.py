@@ -4,7 +4,12 @@ shows. Used by the ``pgha`` runner on the master (``pgha.plan``) and by the ``pg
 execution module on a minion. Synced with ``saltutil.sync_utils`` (``salt-run
 saltutil.sync_utils`` for the master: the orchestrations do it first).
 """
+import re
+
 import salt.utils.dictupdate
+
+# pgha:cluster_name, and the orchestrations' `cluster` argument: no glob character, ever.
+CLUSTER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 # Settings of the whole cluster: every minion's pillar must agree (check_cluster).
 # Patroni's timings are too: they live in the DCS, and minions that disagree would patch them
@@ -15,6 +20,19 @@ CLUSTER_KEYS = ("with_haproxy_load_balancing", "dcs_exists", "cluster_vip", "pos
                 "patroni:loop_wait", "patroni:retry_timeout", "patroni:primary_start_timeout")
 # What the check reads of each minion's pgha pillar: never a password.
 CHECKED_KEYS = ("roles",) + CLUSTER_KEYS
+
+
+def cluster_name_problem(name):
+    """Why ``name`` is not a cluster name (None when it is one)."""
+    if not isinstance(name, str) or not CLUSTER_NAME_RE.match(name):
+        return (f"must be a name of letters, digits, '.', '_' or '-' that starts with a letter or a "
+                f"digit, and no glob (got {name!r})")
+    return None
+
+
+def case_twins(name, names):
+    """The other names in ``names`` that equal ``name`` when case is ignored."""
+    return sorted(n for n in names if n != name and isinstance(n, str) and n.lower() == name.lower())
 
 
 def _get(data, path, default=None):

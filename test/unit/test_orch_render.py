@@ -123,7 +123,7 @@ def test_stage_one_passes_no_unknown_pillar():
 # -- stage 2 ----------------------------------------------------------------------------------
 
 def test_prepare_targets_exactly_the_clusters_minions(defaults):
-    master = Master({**three(), **three("Main", prefix="db")})
+    master = Master({**three(), **three("other", prefix="db")})
     salt = WithPlan({"cluster": "main", "workflow": "deploy"}, master, defaults)
     found = steps(render("pgha/steps/prepare.sls", salt))
     assert found["pgha-prepare-pillar-validated"] == ("salt.state", {
@@ -134,12 +134,12 @@ def test_prepare_targets_exactly_the_clusters_minions(defaults):
 
 
 def test_prepare_refuses_before_anything_runs(defaults):
-    master = Master({**three(), **three("Main", prefix="db")})
+    master = Master({**three(), **three("other", prefix="db")})
     found = steps(render("pgha/steps/prepare.sls", WithPlan({"workflow": "deploy"}, master, defaults)))
     fun, args = found["pgha-deploy-refused"]
     assert list(found) == ["pgha-deploy-refused"] and fun == "test.fail_without_changes"
     assert args["comment"] == ("pgha.deploy refused (no node was changed):\nthis master knows several clusters "
-                               "(Main, main): name one with pillar='{\"cluster\": \"NAME\"}'")
+                               "(main, other): name one with pillar='{\"cluster\": \"NAME\"}'")
 
 
 def test_deploy_steps(defaults):

@@ -58,7 +58,9 @@ class Master:
 def configure_loader_modules():
     return {pgha_runner: {"__salt__": {}, "__opts__": {"id": "master", "timeout": 5}, "__context__": {},
                           "__utils__": {"pgha_cluster.check_cluster": pgha_cluster.check_cluster,
-                                        "pgha_cluster.checked_part": pgha_cluster.checked_part}}}
+                                        "pgha_cluster.checked_part": pgha_cluster.checked_part,
+                                        "pgha_cluster.cluster_name_problem": pgha_cluster.cluster_name_problem,
+                                        "pgha_cluster.case_twins": pgha_cluster.case_twins}}}
 
 
 @pytest.fixture(autouse=True)
@@ -107,16 +109,26 @@ def test_no_cluster_known(run):
                                 "the cluster's minions (see pillar.example)"]
 
 
-def test_several_clusters_need_a_name_and_differ_by_case(run):
-    pillars = {**three("main"), **three("Main", prefix="db"), **three("other", prefix="x")}
+def test_several_clusters_need_a_name(run):
+    pillars = {**three("main"), **three("other", prefix="x"), **three("third", prefix="t")}
     plan = run(Master(pillars))
-    assert plan["problems"] == ["this master knows several clusters (Main, main, other): name one with "
+    assert plan["problems"] == ["this master knows several clusters (main, other, third): name one with "
                                 "pillar='{\"cluster\": \"NAME\"}'"]
     assert plan["retcode"] == 1
-    named = run(Master(pillars), cluster="Main")
-    assert named["problems"] == [] and named["minions"]["all"] == ["db1", "db2", "db3"]
-    named = run(Master(pillars), cluster="main")
-    assert named["minions"]["all"] == ["pg1", "pg2", "pg3"]
+    named = run(Master(pillars), cluster="other")
+    assert named["problems"] == [] and named["minions"]["all"] == ["x1", "x2", "x3"]
+
+
+@pytest.mark.parametrize("name", ["main", "Main"])
+def test_clusters_that_differ_only_in_case_are_refused_with_both_names(run, name):
+    pillars = {**three("main"), **three("Main", prefix="db"), **three("other", prefix="x")}
+    plan = run(Master(pillars), cluster=name)
+    assert plan["retcode"] == 1
+    twins = sorted({"main", "Main"} - {name})
+    assert plan["problems"] == [f"clusters {', '.join([name] + twins)} on this master differ only in case: "
+                                "rename all but one (pgha:cluster_name), nothing was changed"]
+    assert "minions" not in plan
+    assert run(Master(pillars), cluster="other")["problems"] == []
 
 
 def test_only_the_named_clusters_minions_are_read_and_targeted(run):
@@ -126,14 +138,24 @@ def test_only_the_named_clusters_minions_are_read_and_targeted(run):
     assert master.mine_asked == [["x1", "x2", "x3"]]
 
 
-@pytest.mark.parametrize("name", ["ma*", "m?in", "[m]ain", "*", "MAIN"])
-def test_a_glob_or_another_case_matches_nothing(run, name):
-    plan = run(Master({**three("main"), **three("ma*", prefix="g")}), cluster=name)
-    if name == "ma*":
-        assert plan["minions"]["all"] == ["g1", "g2", "g3"]
+@pytest.mark.parametrize("name", ["ma*", "m?in", "[m]ain", "*", "main,other", "main other", "-main",
+                                  "", 7, ["main"], "ma\nin"])
+def test_a_cluster_argument_outside_the_grammar_is_refused(run, name):
+    plan = run(Master({**three("main"), **three("other", prefix="x")}), cluster=name)
+    if name == "":
+        # no name: the master knows two clusters, name one
+        assert plan["problems"][0].startswith("this master knows several clusters (main, other)")
         return
     assert plan["retcode"] == 1
-    assert plan["problems"][0].startswith(f"no minion has pgha:cluster_name {name} in its cached pillar")
+    assert plan["problems"] == [f"pillar cluster: must be a name of letters, digits, '.', '_' or '-' that "
+                                f"starts with a letter or a digit, and no glob (got {name!r})"]
+    assert "minions" not in plan
+
+
+def test_a_name_in_another_case_matches_nothing(run):
+    plan = run(Master({**three("main")}), cluster="MAIN")
+    assert plan["retcode"] == 1
+    assert plan["problems"][0].startswith("no minion has pgha:cluster_name MAIN in its cached pillar")
     assert plan["minions"]["all"] == []
 
 
@@ -277,6 +299,10 @@ def test_a_missing_target(run):
 def test_a_target_of_another_cluster(run, other):
     pillars = {**three(), "pg4": minion(other, "postgresql") if other else {"x": 1}}
     plan = run(Master(pillars), cluster="main", workflow="add_node", target="pg4")
+    if other == "Main":
+        assert plan["problems"] == ["clusters main, Main on this master differ only in case: rename all but one "
+                                    "(pgha:cluster_name), nothing was changed"]
+        return
     assert plan["problems"] == [f"target pg4 has no pgha pillar for cluster main (pgha:cluster_name is {other}): "
                                 "assign the cluster's pillar and pgha:roles to it first"]
 
