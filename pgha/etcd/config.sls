@@ -39,7 +39,7 @@
 include:
   - {{ tplroot }}.etcd.install
 {%- if pgha.tls.enabled %}
-  - {{ tplroot }}.tls.etcd
+  - {{ tplroot }}.etcd.tls
 {%- endif %}
 
 pgha-etcd-data-dir-managed:
@@ -72,7 +72,7 @@ pgha-etcd-config-file-managed:
     - require:
       - sls: {{ tplroot }}.etcd.install
 {%- if pgha.tls.enabled %}
-      - sls: {{ tplroot }}.tls.etcd
+      - sls: {{ tplroot }}.etcd.tls
 {%- endif %}
 {%- if join %}
 

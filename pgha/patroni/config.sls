@@ -5,7 +5,7 @@
 include:
   - {{ tplroot }}.patroni.install
 {%- if pgha.tls.enabled %}
-  - {{ tplroot }}.tls.postgres
+  - {{ tplroot }}.postgresql.tls
 {%- endif %}
 
 pgha-patroni-config-dir-managed:
@@ -43,5 +43,5 @@ pgha-patroni-config-file-managed:
     - require:
       - file: pgha-patroni-config-dir-managed
 {%- if pgha.tls.enabled %}
-      - sls: {{ tplroot }}.tls.postgres
+      - sls: {{ tplroot }}.postgresql.tls
 {%- endif %}

@@ -22,7 +22,7 @@ pgha-patroni-service-running:
       - sls: {{ tplroot }}.patroni.config
 {%- if pgha.tls.enabled %}
       {#- a renewed certificate: Patroni reloads its REST API's, PostgreSQL its own #}
-      - sls: {{ tplroot }}.tls.postgres
+      - sls: {{ tplroot }}.postgresql.tls
 {%- endif %}
 {%- if adopting %}
     - require:

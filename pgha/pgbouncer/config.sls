@@ -6,7 +6,7 @@
 include:
   - {{ tplroot }}.pgbouncer.install
 {%- if pgha.tls.enabled %}
-  - {{ tplroot }}.tls.postgres
+  - {{ tplroot }}.postgresql.tls
 {%- endif %}
 
 pgha-pgbouncer-config-file-managed:
@@ -32,7 +32,7 @@ pgha-pgbouncer-config-file-managed:
     - require:
       - sls: {{ tplroot }}.pgbouncer.install
 {%- if pgha.tls.enabled %}
-      - sls: {{ tplroot }}.tls.postgres
+      - sls: {{ tplroot }}.postgresql.tls
 {%- endif %}
 
 {#- Only the auth_query role's password: clients are checked against PostgreSQL itself. #}

@@ -14,7 +14,7 @@ pgha-pgbouncer-service-running:
       - sls: {{ tplroot }}.pgbouncer.config
 {%- if pgha.tls.enabled %}
       {#- a renewed certificate: a reload reads it #}
-      - sls: {{ tplroot }}.tls.postgres
+      - sls: {{ tplroot }}.postgresql.tls
 {%- endif %}
 
 {#- listen_addr/listen_port are read only at start: the first configuration (the package

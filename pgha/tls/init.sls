@@ -7,8 +7,8 @@
 include:
   - {{ tplroot }}.tls.ca
 {%- if 'postgresql' in pgha.roles %}
-  - {{ tplroot }}.tls.postgres
+  - {{ tplroot }}.postgresql.tls
 {%- endif %}
 {%- if 'etcd' in pgha.roles and not pgha.dcs_exists %}
-  - {{ tplroot }}.tls.etcd
+  - {{ tplroot }}.etcd.tls
 {%- endif %}

@@ -5,7 +5,7 @@
 include:
   - {{ tplroot }}.vip_manager.install
 {%- if pgha.tls.enabled %}
-  - {{ tplroot }}.tls.postgres
+  - {{ tplroot }}.postgresql.tls
 {%- endif %}
 
 {#- Command-line flags rather than vip-manager's YAML file: 1.0.2 ignores some YAML keys
@@ -35,7 +35,7 @@ pgha-vip-manager-unit-dropin-managed:
     - require:
       - sls: {{ tplroot }}.vip_manager.install
 {%- if pgha.tls.enabled %}
-      - sls: {{ tplroot }}.tls.postgres
+      - sls: {{ tplroot }}.postgresql.tls
 {%- endif %}
 
 pgha-vip-manager-systemd-reloaded:

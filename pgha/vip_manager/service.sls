@@ -12,5 +12,5 @@ pgha-vip-manager-service-running:
       - sls: {{ tplroot }}.vip_manager.config
 {%- if pgha.tls.enabled and pgha.tls.etcd_client_cert_auth %}
       {#- a renewed client certificate: vip-manager reads it at start only #}
-      - sls: {{ tplroot }}.tls.postgres
+      - sls: {{ tplroot }}.postgresql.tls
 {%- endif %}

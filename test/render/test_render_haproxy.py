@@ -154,7 +154,7 @@ def test_balancer_gate(rendered):
     exec_module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(exec_module)
     low = {"state": "pgha_haproxy", "fun": "ready", "name": "pgha-gate-haproxy-ready",
-           "__id__": "pgha-gate-haproxy-ready", "__sls__": "pgha.gate.balancer",
+           "__id__": "pgha-gate-haproxy-ready", "__sls__": "pgha.haproxy.gate",
            "__env__": "base", "order": 10000, **args}
     call = salt.utils.args.format_call(state_module.ready, low,
                                        expected_extra_kws=salt.state.STATE_INTERNAL_KEYWORDS)
@@ -182,7 +182,8 @@ def test_highstate_of_a_type_a_database_node(rendered):
             "pgha.patroni.service", "pgha.etcd.service"} <= sls
     # no balancer here, and keepalived (not vip-manager) holds the VIP
     assert not {s for s in sls if s.startswith(("pgha.haproxy", "pgha.keepalived", "pgha.confd",
-                                                "pgha.vip_manager", "pgha.gate."))}
+                                                "pgha.vip_manager", "pgha.gate."))
+                or s.endswith(".gate")}
 
 
 @pytest.mark.parametrize("pillar_id", [p for p in TYPE_B_PILLARS if ("debian12", p) in HIGHSTATE_COMBOS])

@@ -41,7 +41,7 @@ def test_matrix_pillars_are_valid(grains_id, pillar_id):
 
 
 def test_sls_list_is_complete():
-    assert "pgha" in SLS and "pgha.gate.etcd" in SLS and "pgha.postgresql.users" in SLS
+    assert "pgha" in SLS and "pgha.etcd.gate" in SLS and "pgha.postgresql.users" in SLS
     assert LEAF_SLS <= set(SLS)
 
 

@@ -116,7 +116,7 @@ def test_tls_etcd(rendered, grains_id):
     assert args["context"]["initial_cluster"] == ",".join(
         f"pg{i}=https://{a}:2380" for i, a in enumerate(members, 1))
     assert args["context"]["tls"] == {"ca": TLS_CA_FILE, **ETCD_PAIR, "client_cert_auth": False}
-    assert args["require"] == [{"sls": "pgha.etcd.install"}, {"sls": "pgha.tls.etcd"}]
+    assert args["require"] == [{"sls": "pgha.etcd.install"}, {"sls": "pgha.etcd.tls"}]
     text = _render_file(states, "pgha-etcd-config-file-managed", grains_id, "tls")
     env = dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
     assert env["ETCD_LISTEN_PEER_URLS"] == f'"https://{NODE_ADDRESS}:2380"'
@@ -145,10 +145,10 @@ def test_tls_patroni_and_vip_manager_states(rendered):
     is renewed; vip-manager reads etcd over https with the CA (no client certificate asked)."""
     states = _states(rendered, "show_sls", "debian12", "tls")
     args = _state(states, "pgha-patroni-config-file-managed")[2]
-    assert args["require"] == [{"file": "pgha-patroni-config-dir-managed"}, {"sls": "pgha.tls.postgres"}]
+    assert args["require"] == [{"file": "pgha-patroni-config-dir-managed"}, {"sls": "pgha.postgresql.tls"}]
     assert args["show_changes"] is False
     assert _state(states, "pgha-patroni-service-running")[2]["watch"] == [
-        {"sls": "pgha.patroni.config"}, {"sls": "pgha.tls.postgres"}]
+        {"sls": "pgha.patroni.config"}, {"sls": "pgha.postgresql.tls"}]
     args = _state(states, "pgha-vip-manager-unit-dropin-managed")[2]
     assert args["context"]["tls"] == {"ca": TLS_CA_FILE, "cert": "", "key": ""}
     text = _render_file(states, "pgha-vip-manager-unit-dropin-managed", "debian12", "tls")
@@ -180,7 +180,7 @@ def test_tls_pgbouncer(rendered):
     required here: require_ssl false) and reaches PostgreSQL over TLS verified by the CA."""
     states = _states(rendered, "show_sls", "debian12", "tls_typea")
     args = _state(states, "pgha-pgbouncer-config-file-managed")[2]
-    assert args["require"] == [{"sls": "pgha.pgbouncer.install"}, {"sls": "pgha.tls.postgres"}]
+    assert args["require"] == [{"sls": "pgha.pgbouncer.install"}, {"sls": "pgha.postgresql.tls"}]
     text = _render_file(states, "pgha-pgbouncer-config-file-managed", "debian12", "tls_typea")
     settings = dict(line.split(" = ", 1) for line in text.splitlines() if " = " in line)
     assert {k: v for k, v in settings.items() if "_tls_" in k} == {
@@ -188,7 +188,7 @@ def test_tls_pgbouncer(rendered):
         "client_tls_cert_file": PG_PAIR["cert"], "client_tls_ca_file": TLS_CA_FILE,
         "server_tls_sslmode": "verify-ca", "server_tls_ca_file": TLS_CA_FILE}
     assert _state(states, "pgha-pgbouncer-service-running")[2]["watch"] == [
-        {"sls": "pgha.pgbouncer.config"}, {"sls": "pgha.tls.postgres"}]
+        {"sls": "pgha.pgbouncer.config"}, {"sls": "pgha.postgresql.tls"}]
     # Type A: the VIP is on the balancers, PgBouncer behind it: in the database node's names
     names = _state(states, "pgha-tls-postgres-cert-managed")[2]["subjectAltName"]
     assert f"IP:{VIP}" in names
@@ -219,7 +219,7 @@ def test_tls_balancer(rendered):
 def test_tls_highstate_makes_certificates_before_the_services(rendered):
     states = _states(rendered, "highstate", "debian12", "tls")
     sls = {body["__sls__"] for body in states.values()}
-    assert {"pgha.tls.ca", "pgha.tls.postgres", "pgha.tls.etcd"} <= sls
+    assert {"pgha.tls.ca", "pgha.postgresql.tls", "pgha.etcd.tls"} <= sls
 
     def order(state_id):
         (items,) = [v for k, v in states[state_id].items() if not k.startswith("__")]

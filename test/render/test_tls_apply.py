@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 SALT_CALL = Path(sys.executable).with_name("salt-call")
 NAMES = ["DNS:pg1", "IP:10.0.0.11", "IP:10.0.0.100", "IP:127.0.0.1"]
-# The states of pgha/tls/ca.sls and one key pair of pgha/tls/pair.jinja, as postgres.sls
+# The states of pgha/tls/ca.sls and one key pair of pgha/tls/pair.jinja, as pgha/postgresql/tls.sls
 # makes them, without the package it requires (nothing is installed here).
 PROBE = """{%- set tplroot = 'pgha' %}
 {%- from 'pgha/tls/pair.jinja' import key_pair with context %}

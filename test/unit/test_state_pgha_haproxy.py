@@ -48,7 +48,7 @@ def test_ready_defaults():
 
 
 def test_ready_without_vip_from_the_gate():
-    """pgha/gate/balancer.sls renders `vip: ` (None) when the pillar has no cluster_vip."""
+    """pgha/haproxy/gate.sls renders `vip: ` (None) when the pillar has no cluster_vip."""
     pgha_haproxy_state.ready("gate", vip=None, master_port=5100, timeout=5, port=7100)
     pgha_haproxy_state.__salt__["pgha_haproxy.wait_ready"].assert_called_once_with(
         vip=None, master_port=5100, timeout=5, port=7100)

@@ -46,7 +46,7 @@ pgha-add-{{ target }}-base:
     - sls:
       - pgha.system
       - pgha.packages
-      - pgha.dcs
+      - pgha.etcd.dcs
 {%-   if 'postgresql' in roles and plan.repo_hosts and site.pgbackrest_enabled %}
       {#- its SSH key in the mine: the repository host trusts it in the next step #}
       - pgha.pgbackrest.ssh_keys
@@ -78,7 +78,7 @@ pgha-add-{{ target }}-replica:
       - pgha.patroni
       - pgha.vip_manager.optional
       - pgha.pgbouncer.optional
-      - pgha.gate.patroni
+      - pgha.patroni.gate
     - pillar: {pgha_gate: {role: replica}}
     - require:
       - salt: {{ previous.step }}

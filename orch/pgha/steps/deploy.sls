@@ -21,7 +21,7 @@ pgha-base-deployed:
       - pgha.system
       - pgha.packages
       - pgha.firewall.optional
-      - pgha.dcs
+      - pgha.etcd.dcs
 
 {%- set previous = namespace(step='pgha-base-deployed') %}
 {%- if plan.repo_hosts and site.pgbackrest_enabled %}
@@ -60,7 +60,7 @@ pgha-patroni-{{ node }}-deployed:
       - pgha.pgbackrest.optional
       - pgha.wal_g.optional
       - pgha.patroni
-      - pgha.gate.patroni
+      - pgha.patroni.gate
     - pillar:
         pgha_gate:
           role: {{ 'leader' if node == plan.primary else 'member' }}
@@ -113,7 +113,7 @@ pgha-balancers-deployed:
     - tgt_type: list
     - sls:
       - pgha.balancer
-      - pgha.gate.balancer
+      - pgha.haproxy.gate
     - require:
       - salt: pgha-pgbouncer-deployed
 {%- endif %}

@@ -56,7 +56,7 @@ pgha-remove-etcd-member-removed:
   salt.state:
     - tgt: {{ helper }}
     - tgt_type: list
-    - sls: pgha.ops.etcd_member_removed
+    - sls: pgha.etcd.member_removed
     - pillar: {pgha_ops: {member: {{ target }}}}
     - require:
       - salt: {{ previous.step }}
@@ -94,7 +94,7 @@ pgha-remove-members-healthy:
   salt.state:
     - tgt: {{ removal.staying.postgresql | join(',') }}
     - tgt_type: list
-    - sls: pgha.gate.patroni
+    - sls: pgha.patroni.gate
     - require:
       - salt: pgha-remove-members-updated
 

@@ -69,7 +69,7 @@ pgha-restore-primary-started:
     - tgt_type: list
     - sls:
       - pgha.patroni
-      - pgha.gate.patroni
+      - pgha.patroni.gate
     - pillar:
         pgha_gate: {role: leader, timeout: 600}
     - require:
@@ -107,7 +107,7 @@ pgha-restore-replica-{{ node }}-started:
     - tgt_type: list
     - sls:
       - pgha.patroni
-      - pgha.gate.patroni
+      - pgha.patroni.gate
     - pillar:
         pgha_gate: {role: replica, timeout: 3600}
     - require:

@@ -37,7 +37,7 @@ pgha-update-{{ node }}-restored:
     - tgt_type: list
     - sls:
       - pgha.gate.tags
-      - pgha.gate.patroni
+      - pgha.patroni.gate
     - require:
       - salt: pgha-update-{{ node }}-updated
 {%-   set previous.step = 'pgha-update-' ~ node ~ '-restored' %}

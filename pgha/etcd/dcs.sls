@@ -6,13 +6,13 @@
 {%- if 'etcd' in pgha.roles and not pgha.dcs_exists %}
 include:
   - {{ tplroot }}.etcd
-  - {{ tplroot }}.gate.etcd
+  - {{ tplroot }}.etcd.gate
 {%- elif 'postgresql' in pgha.roles %}
 include:
-  - {{ tplroot }}.gate.etcd
+  - {{ tplroot }}.etcd.gate
 {%-   if pgha.tls.enabled %}
   {#- the CA and the client certificate the gate asks etcd with #}
-  - {{ tplroot }}.tls.postgres
+  - {{ tplroot }}.postgresql.tls
 {%-   endif %}
 {%- else %}
 pgha-dcs-not-used-here:
