@@ -10,7 +10,8 @@
 
 pgha-ops-patroni-dead:
   test.succeed_without_changes:
-    - name: {{ 'the running leader stops in the leader stage' if stage == 'replicas' else 'not the running leader: stopped in the replicas stage' }}
+    - name: {{ ('the running leader stops in the leader stage' if stage == 'replicas'
+                else 'not the running leader: stopped in the replicas stage') | json }}
 {%- else %}
 
 pgha-ops-patroni-dead:
