@@ -1,7 +1,11 @@
 """Options and reports for the whole suite: `--lab-scenario` (make test-lab) and each test
 file's wall time at the end of the run (setup and teardown included, so a lab module's time
 holds its lab coming up and its deploy)."""
+import os
 from collections import defaultdict
+
+# Before anything imports protobuf: etcd3 (pghalab.health) needs its pure-Python backend.
+os.environ.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")
 
 _WALL = defaultdict(float)
 

@@ -111,14 +111,24 @@ def etcd_get(address, path, body=None, timeout=2):
 
 
 def etcd_leader(topo):
-    """The database node whose etcd member leads the etcd cluster (None if none says so)."""
-    for name, address in topo.db.items():
+    """The database node whose etcd member leads the etcd cluster (None if no member answers).
+
+    etcd's v3 API through the etcd3 client (gRPC): the first member that answers names the
+    leader among the members it lists."""
+    import etcd3  # pylint: disable=import-outside-toplevel  (only the etcd faults need it)
+    for address in topo.db.values():
+        client = etcd3.client(host=address, port=2379, timeout=2)
         try:
-            status = etcd_get(address, "/v3/maintenance/status", body={})
-        except (OSError, ValueError):
+            leader = client.status().leader
+        except etcd3.exceptions.Etcd3Exception:
             continue
-        if status.get("leader") and status.get("leader") == status.get("header", {}).get("member_id"):
-            return name
+        finally:
+            client.close()
+        if leader is None:
+            continue
+        urls = list(leader.client_urls) + list(leader.peer_urls)
+        return next((name for name, addr in topo.db.items()
+                     if any(f"//{addr}:" in url for url in urls)), None)
     return None
 
 
