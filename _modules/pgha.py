@@ -774,35 +774,10 @@ def _check_tls_ca(cert, key):
     return problems
 
 
-def _preset_items(preset, prefix=""):
-    """(colon path, value) of every key a failover preset sets: patroni:ttl, haproxy:check:inter, ..."""
-    for key, value in preset.items():
-        if isinstance(value, dict):
-            yield from _preset_items(value, f"{prefix}{key}:")
-        else:
-            yield f"{prefix}{key}", value
-
-
 def _resolve_rto(cfg):
-    """The settings with the failover preset applied, as map.jinja applies it: each key the
-    preset (``rto_profiles:<patroni:rto_profile>``) sets and the settings leave ~ (None) takes
-    the preset's value. Returns (settings, the paths filled from the preset, the preset's name
-    or None when patroni:rto_profile names no preset). ``cfg`` is not modified."""
-    profiles, name = cfg.get("rto_profiles"), _get(cfg, "patroni:rto_profile")
-    preset = profiles.get(name) if isinstance(profiles, dict) and isinstance(name, str) else None
-    if not isinstance(preset, dict):
-        return cfg, set(), None
-    fill, filled = {}, set()
-    for path, value in _preset_items(preset):
-        *parents, key = path.split(":")
-        parent = _get(cfg, ":".join(parents)) if parents else cfg
-        if (parent is None or isinstance(parent, dict)) and (parent or {}).get(key) is None:
-            target = fill
-            for part in parents:
-                target = target.setdefault(part, {})
-            target[key] = value
-            filled.add(path)
-    return salt.utils.dictupdate.merge(cfg, fill, merge_lists=False), filled, name
+    """The settings with the failover preset applied (``pgha_cluster.resolve_rto``, shared with
+    the planner's cluster checks): (settings, the paths the preset filled, the preset's name)."""
+    return __utils__["pgha_cluster.resolve_rto"](cfg)
 
 
 def _check_rto(cfg, from_preset, preset, pillar, defaults):

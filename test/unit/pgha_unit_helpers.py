@@ -4,6 +4,8 @@ import io
 import json
 import urllib.error
 
+import pgha_cluster
+
 
 class FakeResponse:
     """What urllib.request.urlopen returns, as a context manager."""
@@ -53,7 +55,13 @@ MINIMAL_VALID = {
 }
 
 
+# _utils/pgha_cluster.py's functions as the loader hands them to _modules/pgha.py.
+PGHA_UTILS = {"pgha_cluster.check_cluster": pgha_cluster.check_cluster,
+              "pgha_cluster.resolve_rto": pgha_cluster.resolve_rto}
+
+
 def pgha_loader(module, pillar, **dunders):
     """configure_loader_modules' value for _modules/pgha.py with `pillar` as pillar pgha."""
     return {module: {"__salt__": {}, "__opts__": {"id": "pg1", "test": False},
-                     "__pillar__": {"pgha": copy.deepcopy(pillar)}, "__context__": {}, **dunders}}
+                     "__pillar__": {"pgha": copy.deepcopy(pillar)}, "__context__": {},
+                     "__utils__": PGHA_UTILS, **dunders}}

@@ -4,11 +4,12 @@ from pathlib import Path
 from unittest.mock import MagicMock, patch
 
 import pgha
-import pgha_cluster
 import pytest
 import salt.utils.dictupdate
 import yaml
 from salt.exceptions import CommandExecutionError
+
+from pgha_unit_helpers import PGHA_UTILS
 
 try:  # pillar masking (MaskedDict) came in Salt 3008; 3006 and 3007 have no such module
     import salt.utils.secret as salt_secret
@@ -71,7 +72,7 @@ def configure_loader_modules():
             "__pillar__": {"pgha": copy.deepcopy(VALID)},
             "__grains__": {"os_family": "Debian", "osfinger": "Debian-12"},
             "__context__": {},
-            "__utils__": {"pgha_cluster.check_cluster": pgha_cluster.check_cluster},
+            "__utils__": PGHA_UTILS,
         }
     }
 
