@@ -1,13 +1,14 @@
 """Salt 3008's finalizers log a WARNING for every RunnerClient, MasterEvent, MasterMinion or
 SyncWrapper that Salt's own code (the orchestrate runner, saltutil.runner, the salt.runner
 state) leaves to the garbage collector. pgha cannot close those objects: they are created and
-dropped inside Salt. The lab's command line drops exactly these lines and nothing else; any
-other warning or error passes through unchanged."""
+dropped inside Salt. At interpreter exit the same message is logged without its level prefix
+(logging's last-resort handler). The lab's command line drops exactly these lines and nothing
+else; any other warning or error passes through unchanged."""
 import re
 import threading
 
 RESOURCE_WARNING = re.compile(
-    r"^\[WARNING\s*\] unclosed [A-Za-z]+ (<salt\.[\w.]+ object at 0x[0-9a-f]+>|for cls=<class '[\w.]+'>); "
+    r"^(\[WARNING\s*\] )?unclosed [A-Za-z]+ (<salt\.[\w.]+ object at 0x[0-9a-f]+>|for cls=<class '[\w.]+'>); "
     r"call ``(destroy|close)\(\)`` or use as a context manager\s*$")
 
 

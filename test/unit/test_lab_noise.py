@@ -16,6 +16,11 @@ NOISE = [
     "call ``destroy()`` or use as a context manager",
     "[WARNING ] unclosed SyncWrapper for cls=<class 'salt.transport.tcp.TCPReqClient'>; "
     "call ``close()`` or use as a context manager",
+    # at interpreter exit, through logging's last-resort handler: no level prefix
+    "unclosed Runner <salt.runner.Runner object at 0x7fb7cabaa1d0>; call ``destroy()`` or use as a "
+    "context manager",
+    "unclosed MasterMinion <salt.minion.MasterMinion object at 0x7fb7cd14e690>; call ``destroy()`` or "
+    "use as a context manager",
 ]
 KEPT = [
     "[WARNING ] cluster main: only one balancer: the VIP has no standby",
@@ -23,6 +28,9 @@ KEPT = [
     "or use as a context manager",
     "[WARNING ] unclosed file /etc/patroni.yml; call ``destroy()`` or use as a context manager",
     "[WARNING ] unclosed RunnerClient <salt.runner.RunnerClient object at 0x7f>; and something else",
+    "unclosed file <_io.TextIOWrapper name='x'>; call ``destroy()`` or use as a context manager",
+    "ERROR: unclosed MasterMinion <salt.minion.MasterMinion object at 0x7f>; call ``destroy()`` or use "
+    "as a context manager",
     "          ID: pgha-cluster-summary",
 ]
 
