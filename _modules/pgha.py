@@ -192,12 +192,7 @@ def existing_postgresql(data_dir=None):
 # -- validation ------------------------------------------------------------------------------
 
 def _get(data, path, default=None):
-    cur = data
-    for part in path.split(":"):
-        if not isinstance(cur, dict) or part not in cur:
-            return default
-        cur = cur[part]
-    return cur
+    return __utils__["pgha_cluster.get"](data, path, default)
 
 
 def _int(value):
@@ -209,11 +204,7 @@ def _int(value):
 
 def _merged(defaults, pillar_pgha):
     """The settings map.jinja would use: defaults, then pillar pgha:lookup, then pillar pgha."""
-    lookup = pillar_pgha.get("lookup")
-    cfg = salt.utils.dictupdate.merge({}, defaults or {}, merge_lists=False)
-    if isinstance(lookup, dict):
-        cfg = salt.utils.dictupdate.merge(cfg, lookup, merge_lists=False)
-    return salt.utils.dictupdate.merge(cfg, pillar_pgha, merge_lists=False)
+    return __utils__["pgha_cluster.merged"](defaults, pillar_pgha)
 
 
 def _roles(cfg):

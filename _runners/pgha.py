@@ -97,12 +97,7 @@ def _pgha(pillar):
 
 
 def _get(data, path, default=None):
-    cur = data
-    for part in path.split(":"):
-        if not isinstance(cur, dict) or part not in cur:
-            return default
-        cur = cur[part]
-    return cur
+    return __utils__["pgha_cluster.get"](data, path, default)
 
 
 def _roles(pgha):

@@ -35,7 +35,8 @@ def case_twins(name, names):
     return sorted(n for n in names if n != name and isinstance(n, str) and n.lower() == name.lower())
 
 
-def _get(data, path, default=None):
+def get(data, path, default=None):
+    """``data``'s value at the colon path ``path`` (``patroni:ttl``), or ``default``."""
     cur = data
     for part in path.split(":"):
         if not isinstance(cur, dict) or part not in cur:
@@ -51,7 +52,7 @@ def _int(value):
         return None
 
 
-def _merged(defaults, pillar_pgha):
+def merged(defaults, pillar_pgha):
     """The settings map.jinja would use: defaults, then pillar pgha:lookup, then pillar pgha."""
     lookup = pillar_pgha.get("lookup")
     cfg = salt.utils.dictupdate.merge({}, defaults or {}, merge_lists=False)
@@ -79,14 +80,14 @@ def resolve_rto(cfg):
     preset (``rto_profiles:<patroni:rto_profile>``) sets and the settings leave ~ (None) takes
     the preset's value. Returns (settings, the paths filled from the preset, the preset's name
     or None when patroni:rto_profile names no preset). ``cfg`` is not modified."""
-    profiles, name = cfg.get("rto_profiles"), _get(cfg, "patroni:rto_profile")
+    profiles, name = cfg.get("rto_profiles"), get(cfg, "patroni:rto_profile")
     preset = profiles.get(name) if isinstance(profiles, dict) and isinstance(name, str) else None
     if not isinstance(preset, dict):
         return cfg, set(), None
     fill, filled = {}, set()
     for path, value in _preset_items(preset):
         *parents, key = path.split(":")
-        parent = _get(cfg, ":".join(parents)) if parents else cfg
+        parent = get(cfg, ":".join(parents)) if parents else cfg
         if (parent is None or isinstance(parent, dict)) and (parent or {}).get(key) is None:
             target = fill
             for part in parents:
@@ -127,24 +128,24 @@ def check_cluster(pillars, defaults):
 def cluster_checks(pillars, defaults):
     """(problems, warnings) as (key, message) lists for :py:func:`check_cluster`."""
     problems, warnings = [], []
-    merged = {str(minion): resolve_rto(_merged(defaults, pillar))[0]
+    settings = {str(minion): resolve_rto(merged(defaults, pillar))[0]
               for minion, pillar in sorted(pillars.items()) if isinstance(pillar, dict)}
-    if not merged:
+    if not settings:
         return [("cluster_name", "no minion of the cluster has a pgha pillar")], []
     for key in CLUSTER_KEYS:
         values = {}
-        for minion, cfg in merged.items():
-            values.setdefault(str(_get(cfg, key)), []).append(minion)
+        for minion, cfg in settings.items():
+            values.setdefault(str(get(cfg, key)), []).append(minion)
         if len(values) > 1:
             seen = "; ".join(f"{value or repr(value)} on {', '.join(names)}"
                              for value, names in sorted(values.items()))
             problems.append((key, f"differs between minions ({seen}): set it once for the cluster"))
 
     def having(role):
-        return [minion for minion, cfg in merged.items() if role in _roles(cfg)]
+        return [minion for minion, cfg in settings.items() if role in _roles(cfg)]
 
     databases, members, balancers = having("postgresql"), having("etcd"), having("balancer")
-    site = merged[databases[0]] if databases else next(iter(merged.values()))
+    site = settings[databases[0]] if databases else next(iter(settings.values()))
     names = ", ".join(members)
     if site.get("dcs_exists"):
         pass
@@ -162,11 +163,11 @@ def cluster_checks(pillars, defaults):
         warnings.append(("roles", f"{len(members)} minions have the etcd role ({names}): they survive "
                          f"no more failures than {len(members) - 1}; use an odd number"))
 
-    count = _int(_get(site, "patroni:synchronous_node_count"))
-    if databases and _get(site, "patroni:synchronous_mode") and count and len(databases) <= count:
+    count = _int(get(site, "patroni:synchronous_node_count"))
+    if databases and get(site, "patroni:synchronous_mode") and count and len(databases) <= count:
         have = (f"{count} synchronous replica(s) need {count + 1} database nodes, the cluster has "
                 f"{len(databases)} ({', '.join(databases)})")
-        if _get(site, "patroni:synchronous_mode_strict"):
+        if get(site, "patroni:synchronous_mode_strict"):
             problems.append(("patroni:synchronous_mode_strict", f"is true but {have}: writes would "
                              "stop without a synchronous replica"))
         else:

@@ -56,8 +56,9 @@ MINIMAL_VALID = {
 
 
 # _utils/pgha_cluster.py's functions as the loader hands them to _modules/pgha.py.
-PGHA_UTILS = {"pgha_cluster.check_cluster": pgha_cluster.check_cluster,
-              "pgha_cluster.resolve_rto": pgha_cluster.resolve_rto}
+PGHA_UTILS = {f"pgha_cluster.{name}": getattr(pgha_cluster, name)
+              for name in ("check_cluster", "checked_part", "resolve_rto", "get", "merged",
+                           "cluster_name_problem", "case_twins")}
 
 
 def pgha_loader(module, pillar, **dunders):

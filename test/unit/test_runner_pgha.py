@@ -11,6 +11,8 @@ import pgha_cluster
 import pgha_runner
 import pytest
 
+from pgha_unit_helpers import PGHA_UTILS
+
 SECRETS = {"postgresql": {"version": 15, "superuser": {"password": "su-secret"},
                           "replication_user": {"password": "repl-secret"}},
            "patroni": {"restapi": {"password": "rest-secret"}},
@@ -57,10 +59,7 @@ class Master:
 @pytest.fixture
 def configure_loader_modules():
     return {pgha_runner: {"__salt__": {}, "__opts__": {"id": "master", "timeout": 5}, "__context__": {},
-                          "__utils__": {"pgha_cluster.check_cluster": pgha_cluster.check_cluster,
-                                        "pgha_cluster.checked_part": pgha_cluster.checked_part,
-                                        "pgha_cluster.cluster_name_problem": pgha_cluster.cluster_name_problem,
-                                        "pgha_cluster.case_twins": pgha_cluster.case_twins}}}
+                          "__utils__": PGHA_UTILS}}
 
 
 @pytest.fixture(autouse=True)
