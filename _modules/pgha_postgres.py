@@ -105,9 +105,20 @@ def check_identifier(name, what="name"):
     return name
 
 
-def _pillar_password(key):
+def _pillar(key):
     # Read __pillar__ directly: pillar.get masks values outside templates (Salt >= 3008).
-    value = salt.utils.data.traverse_dict_and_list(__pillar__, key, None, delimiter=":")
+    return salt.utils.data.traverse_dict_and_list(__pillar__, key, None, delimiter=":")
+
+
+def _pillar_password(key, role):
+    """The password at pillar ``key``, for ``role``: when the key's parent entry names a role
+    (``pgha:postgresql:users:3:password`` next to ``...:3:name``), it must be this one, so a
+    list that changed under a rendered state cannot give a role another role's password."""
+    parent, _, _ = key.rpartition(":")
+    entry = _pillar(parent) if parent else None
+    if isinstance(entry, dict) and "name" in entry and entry["name"] != role:
+        raise CommandExecutionError(f"pillar {parent} is role {entry['name']!r}, not {role!r}")
+    value = _pillar(key)
     if not isinstance(value, str) or not value:
         kind = "missing or empty" if value in (None, "") else f"a {type(value).__name__}, not a string"
         raise CommandExecutionError(f"pillar {key} (a password) is {kind}; quote it in YAML")
@@ -214,8 +225,11 @@ def _role_plan(name, password_pillar, wanted, conn):
     unknown = set(wanted) - set(ROLE_FLAGS)
     if unknown:
         raise CommandExecutionError(f"unknown role attributes: {sorted(unknown)}")
-    wanted = {k: bool(v) for k, v in wanted.items() if v is not None}
-    password = _pillar_password(password_pillar) if password_pillar else None
+    wanted = {k: v for k, v in wanted.items() if v is not None}
+    for key, value in wanted.items():
+        if not isinstance(value, bool):   # 'no' from YAML would be true
+            raise CommandExecutionError(f"role {name!r}: {key} must be true or false, got {value!r}")
+    password = _pillar_password(password_pillar, name) if password_pillar else None
     current = _role(name, conn)
     keywords = lambda flags: " ".join(  # noqa: E731  constant keywords chosen by booleans only
         ROLE_FLAGS[k][1] if v else "NO" + ROLE_FLAGS[k][1] for k, v in sorted(flags.items()))
