@@ -50,7 +50,7 @@ def _assert_only_quoted(pg, names, secrets):
     for _, composed in pg.executed:
         text, args = template_of(composed)
         for name in names:
-            assert name not in text or name in ("Foo",) and name not in text.replace("Foo", "")
+            assert name not in text
         for arg in args:
             assert isinstance(arg, (sql.Identifier, sql.Literal))
         for secret in secrets:
@@ -135,18 +135,15 @@ def test_test_mode_changes_nothing(pg):
     assert all(template_of(c)[0].startswith("SELECT") for _, c in pg.executed)
 
 
-@pytest.mark.parametrize("key, message", [
-    ("pgha:postgresql:users:99:password", "missing or empty"),
-    ("pgha:postgresql:users:15:password", "a int, not a string; quote it"),
-    ("pgha:postgresql:users:1:password", "is role \"it's\", not 'app'")])
-def test_a_bad_password_key_is_refused_before_any_change(pg, key, message):
-    name = "typed" if ":15:" in key else "app"
-    with pytest.raises(CommandExecutionError, match=message.replace("$", r"\$")) if ":1:" not in key else \
-            pytest.raises(CommandExecutionError) as err:
+@pytest.mark.parametrize("name, key, message", [
+    ("app", "pgha:postgresql:users:99:password", "is missing or empty"),
+    ("typed", "pgha:postgresql:users:15:password", "is a int, not a string; quote it in YAML"),
+    ("app", "pgha:postgresql:users:1:password", "pgha:postgresql:users:1 is role \"it's\", not 'app'")])
+def test_a_bad_password_key_is_refused_before_any_change(pg, name, key, message):
+    with pytest.raises(CommandExecutionError) as err:
         pgha_postgres.role_present(name, password_pillar=key, **CONN)
-    if ":1:" in key:
-        assert "is role" in str(err.value)
-    assert not [c for _, c in pg.executed if not template_of(c)[0].startswith("SELECT")]
+    assert message in str(err.value)
+    assert not pg.executed
 
 
 def test_a_string_for_a_flag_is_refused(pg):
