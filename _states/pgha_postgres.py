@@ -7,12 +7,15 @@ No state here takes a password: a role's password is read on the minion from the
 
 .. code-block:: yaml
 
-    pgha-postgresql-user-0-present:
+    "pgha-postgresql-user-My \"App\"-present":
       pgha_postgres.role_present:
-        - name: 'My "App"'
+        - name: "My \"App\""
         - password_pillar: pgha:postgresql:users:0:password
         - login: true
         - createdb: false
+        - runas: postgres
+        - port: 5432
+        - host: /var/run/postgresql
 """
 from salt.exceptions import CommandExecutionError
 
