@@ -207,6 +207,16 @@ def _conn(kwargs):
     return {k: kwargs[k] for k in ("runas", "port", "host") if kwargs.get(k) is not None}
 
 
+def _missing_database(db, conn, test):
+    """In test mode a database that a state before would create does not exist yet: tell
+    that instead of failing to connect to it."""
+    if not test:
+        return False
+    rows = _execute([("SELECT 1 FROM pg_catalog.pg_database WHERE datname = {}", [_l(db)])],
+                    **{k: v for k, v in conn.items() if k != "dbname"})[0]
+    return not rows
+
+
 # -- roles -----------------------------------------------------------------------------------
 
 def _role(name, conn):
@@ -344,6 +354,8 @@ def extension_present(name, db, schema=None, test=False, **kwargs):
     check_identifier(name, "extension name")
     if schema is not None:
         check_identifier(schema, "schema")
+    if _missing_database(db, conn, test):
+        return {"extension": "created", **({"schema": schema} if schema is not None else {})}
     rows = _execute([("SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n "
                       "ON n.oid = e.extnamespace WHERE e.extname = {}", [_l(name)])], **conn)[0]
     if not rows:
@@ -391,6 +403,8 @@ def auth_function_present(auth_user, db, test=False, **kwargs):
     """
     conn = {**_conn(kwargs), "dbname": check_identifier(db, "database name")}
     check_identifier(auth_user, "auth_user")
+    if _missing_database(db, conn, test):
+        return {"auth_function": f"{AUTH_SCHEMA}.get_auth(text) for {auth_user}", "fixed": ["function"]}
     # The role by OID: a role name as text is exact, but the OID also tells a missing role.
     rows = _execute([(
         "SELECT p.prosrc, p.prosecdef, "

@@ -66,6 +66,8 @@ class FakePostgres:
         if text.startswith("ALTER ROLE {} WITH"):
             self._flags(self.roles[vals[0]], words)
             return None
+        if text.startswith("SELECT 1 FROM pg_catalog.pg_database"):
+            return [[1]] if vals[0] in self.databases else []
         if text.startswith("SELECT pg_catalog.pg_encoding_to_char"):
             row = self.databases.get(vals[0])
             return [list(row)] if row else []
@@ -114,6 +116,8 @@ class FakePostgres:
     # -- psycopg2 and cmd.run_all ----------------------------------------------------------
     def connect(self, dbname=None, **_):
         fake = self
+        if dbname not in self.databases:
+            raise psycopg2.OperationalError(f'FATAL:  database "{dbname}" does not exist')
 
         class Cursor:
             description = None

@@ -198,8 +198,16 @@ def test_an_existing_database_gets_its_owner_but_never_a_new_encoding(pg):
     assert not [c for _, c in pg.executed if template_of(c)[0].startswith(("DROP", "ALTER DATABASE {} SET"))]
 
 
+def test_test_mode_before_the_database_exists(pg):
+    assert pgha_postgres.extension_present("pg_trgm", "later", test=True, **CONN) == {"extension": "created"}
+    assert pgha_postgres.auth_function_present("postgres", "later", test=True, **CONN)["fixed"] == ["function"]
+    with pytest.raises(CommandExecutionError, match='cannot connect: FATAL:  database "later" does not exist'):
+        pgha_postgres.extension_present("pg_trgm", "later", **CONN)
+
+
 def test_an_extension_in_a_nasty_database_and_schema(pg):
     db, schema = NASTY[0], NASTY[4]
+    pg.databases[db] = ("UTF8", "C", "C", "postgres")
     assert pgha_postgres.extension_present("pg_trgm", db, schema=schema, **CONN) == {
         "extension": "created", "schema": schema}
     assert template_of(pg.executed[-1][1]) == ("CREATE EXTENSION IF NOT EXISTS {} SCHEMA {}",
