@@ -76,6 +76,12 @@ json.dump(out, sys.stdout)
 
 
 def __virtual__():
+    # RUNNER runs with this same Python: psycopg2 must be importable here
+    try:
+        import psycopg2  # pylint: disable=import-outside-toplevel,unused-import
+    except ImportError:
+        return (False, "pgha_postgres: psycopg2 is not installed in the minion's Python "
+                       "(requirements-node.txt)")
     return __virtualname__
 
 

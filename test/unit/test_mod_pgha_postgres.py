@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import logging
+import sys
 from unittest.mock import patch
 
 import pytest
@@ -263,3 +264,9 @@ def test_the_runner_argv_carries_no_data(pg):
         assert argv[1:] == ["-c", pgha_postgres.RUNNER]
         args = [a for _, op_args in json.loads(stdin)["ops"] for a in op_args]
         assert {"l": "$(reboot)"} in args or {"i": ["$(reboot)"]} in args
+
+
+def test_virtual():
+    assert pgha_postgres.__virtual__() == "pgha_postgres"
+    with patch.dict(sys.modules, {"psycopg2": None}):
+        assert pgha_postgres.__virtual__()[0] is False
