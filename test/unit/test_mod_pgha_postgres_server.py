@@ -7,6 +7,7 @@ import json
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -56,7 +57,9 @@ def server():
     binary = BINDIRS[0]
     _as_postgres([f"{binary}/initdb", "-D", str(data), "-U", "postgres", "-E", "UTF8",
                   "--locale=C.UTF-8", "--auth-local=trust", "--auth-host=scram-sha-256"], cwd=base)
-    port = "54329"
+    with socket.socket() as probe:      # a free port: other test runs may hold a fixed one
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
     _as_postgres([f"{binary}/pg_ctl", "-D", str(data), "-w", "-l", str(base / "log"), "-o",
                   f"-k {sock} -p {port} -c listen_addresses=127.0.0.1", "start"], cwd=base)
     yield {"host": str(sock), "port": port, "binary": binary}
