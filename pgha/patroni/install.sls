@@ -23,8 +23,11 @@ pgha-patroni-pip-deps-installed:
 
 pgha-patroni-venv-created:
   cmd.run:
-    - name: python3 -m venv {{ patroni.venv }}
-    - creates: {{ patroni.venv }}/bin/pip
+    {#- Constant command text: the path arrives in the environment, never as shell syntax. #}
+    - name: python3 -m venv "$PGHA_VENV"
+    - env:
+      - PGHA_VENV: {{ patroni.venv | json }}
+    - creates: {{ (patroni.venv ~ '/bin/pip') | json }}
     - require:
       - pkg: pgha-patroni-pip-deps-installed
 

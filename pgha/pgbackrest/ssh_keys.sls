@@ -20,18 +20,22 @@ pgha-pgbackrest-ssh-service-running:
 
 pgha-pgbackrest-repo-user-present:
   user.present:
-    - name: {{ user }}
+    - name: {{ user | json }}
     - system: true
-    - home: /home/{{ user }}
+    - home: {{ ('/home/' ~ user) | json }}
     - createhome: true
     - shell: /bin/sh
 {%- endif %}
 
 pgha-pgbackrest-ssh-key-generated:
   cmd.run:
-    - name: mkdir -p -m 0700 "$HOME/.ssh" && ssh-keygen -q -t ed25519 -N '' -C {{ user }}@{{ grains.id }} -f "$HOME/.ssh/id_ed25519"
+    {#- The command is constant text: the key's comment arrives in the environment, so a
+        user name or minion ID never becomes shell syntax. #}
+    - name: mkdir -p -m 0700 "$HOME/.ssh" && ssh-keygen -q -t ed25519 -N '' -C "$PGHA_KEY_COMMENT" -f "$HOME/.ssh/id_ed25519"
+    - env:
+      - PGHA_KEY_COMMENT: {{ (user ~ '@' ~ grains.id) | json }}
     - unless: test -f "$HOME/.ssh/id_ed25519"
-    - runas: {{ user }}
+    - runas: {{ user | json }}
     - require:
       - pkg: pgha-pgbackrest-ssh-pkgs-installed
 {%- if repo_host %}

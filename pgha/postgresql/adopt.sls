@@ -50,8 +50,8 @@ pgha-postgresql-adopt-instance-stopped:
     - name: {{ pgha.services.postgresql_instance }}
     - enable: false
     - require:
-      - postgres_user: pgha-postgresql-adopt-{{ pg.superuser.name }}-present
-      - postgres_user: pgha-postgresql-adopt-{{ pg.replication_user.name }}-present
+      - pgha_postgres: {{ ('pgha-postgresql-adopt-' ~ pg.superuser.name ~ '-present') | json }}
+      - pgha_postgres: {{ ('pgha-postgresql-adopt-' ~ pg.replication_user.name ~ '-present') | json }}
       - file: pgha-postgresql-adopt-base-conf-present
       - sls: {{ tplroot }}.patroni.config
 

@@ -1,88 +1,85 @@
 {#- Users, databases and extensions from pillar. Rendered on every database node, acts only on
-    the leader (replicas are read-only and receive it all through replication). #}
+    the leader (replicas are read-only and receive it all through replication).
+    Names reach SQL only as quoted identifiers (pgha_postgres), so any name PostgreSQL allows
+    works as it is written (case kept). Passwords are not state arguments: each role state
+    names the pillar key that holds its password and reads it on the minion. A state ID holds
+    a name as a JSON string (a valid YAML scalar whatever the name contains). #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
 {%- set pg = pgha.postgresql %}
-{#- Salt's postgres_* states run psql as the postgres OS user over the local socket (peer). #}
-{%- set conn = {'user': pgha.users.postgres, 'db_port': pg.port} %}
+{#- As the postgres OS user over the local socket (pg_hba's peer line). #}
+{%- set conn = {'runas': pgha.users.postgres, 'port': pg.port, 'host': pgha.paths.run_dir} %}
+
+{%- macro connection() %}
+{%-   for key, value in conn.items() %}
+    - {{ key }}: {{ value | json }}
+{%-   endfor %}
+{%- endmacro %}
 
 {%- if salt['pgha_patroni.is_leader']() %}
 {%-   for user in pg.users %}
-pgha-postgresql-user-{{ user.name }}-present:
-  postgres_user.present:
-    - name: {{ user.name }}
-    - password: {{ user.password | json }}
-    - encrypted: scram-sha-256
-    - login: {{ user.get('login', true) }}
-    - superuser: {{ user.get('superuser', false) }}
-    - createdb: {{ user.get('createdb', false) }}
-    - createroles: {{ user.get('createrole', false) }}
-    - replication: {{ user.get('replication', false) }}
-{%-     for key, value in conn.items() %}
-    - {{ key }}: {{ value }}
-{%-     endfor %}
+{{ ('pgha-postgresql-user-' ~ user.name ~ '-present') | json }}:
+  pgha_postgres.role_present:
+    - name: {{ user.name | json }}
+    - password_pillar: {{ ('pgha:postgresql:users:' ~ loop.index0 ~ ':password') | json }}
+    - login: {{ user.get('login', true) | json }}
+    - superuser: {{ user.get('superuser', false) | json }}
+    - createdb: {{ user.get('createdb', false) | json }}
+    - createrole: {{ user.get('createrole', false) | json }}
+    - replication: {{ user.get('replication', false) | json }}
+{{- connection() }}
 {%-   endfor %}
 
 {%-   for db in pg.databases %}
-pgha-postgresql-database-{{ db.name }}-present:
-  postgres_database.present:
-    - name: {{ db.name }}
-    - owner: {{ db.get('owner', pgha.users.postgres) }}
-    - encoding: {{ db.get('encoding', pg.encoding) }}
-    - lc_collate: {{ db.get('lc_collate', pg.locale) }}
-    - lc_ctype: {{ db.get('lc_ctype', pg.locale) }}
-    - template: template0
-{%-     for key, value in conn.items() %}
-    - {{ key }}: {{ value }}
-{%-     endfor %}
+{{ ('pgha-postgresql-database-' ~ db.name ~ '-present') | json }}:
+  pgha_postgres.database_present:
+    - name: {{ db.name | json }}
+    - owner: {{ db.get('owner', pgha.users.postgres) | json }}
+    - encoding: {{ db.get('encoding', pg.encoding) | json }}
+    - lc_collate: {{ db.get('lc_collate', pg.locale) | json }}
+    - lc_ctype: {{ db.get('lc_ctype', pg.locale) | json }}
+{{- connection() }}
+{%-     if db.get('owner') in pg.users | map(attribute='name') | list %}
+    - require:
+      - pgha_postgres: {{ ('pgha-postgresql-user-' ~ db.owner ~ '-present') | json }}
+{%-     endif %}
 {%-   endfor %}
 
 {%-   for ext in pg.extensions %}
-pgha-postgresql-extension-{{ ext.db }}-{{ ext.name }}-present:
-  postgres_extension.present:
-    - name: {{ ext.name }}
-    - maintenance_db: {{ ext.db }}
+{{ ('pgha-postgresql-extension-' ~ ext.db ~ '-' ~ ext.name ~ '-present') | json }}:
+  pgha_postgres.extension_present:
+    - name: {{ ext.name | json }}
+    - db: {{ ext.db | json }}
 {%-     if ext.get('schema') %}
-    - schema: {{ ext.schema }}
+    - schema: {{ ext.schema | json }}
 {%-     endif %}
-{%-     for key, value in conn.items() %}
-    - {{ key }}: {{ value }}
-{%-     endfor %}
+{{- connection() }}
+{%-     if ext.db in pg.databases | map(attribute='name') | list %}
+    - require:
+      - pgha_postgres: {{ ('pgha-postgresql-database-' ~ ext.db ~ '-present') | json }}
+{%-     endif %}
 {%-   endfor %}
 
 {%-   if pgha.pgbouncer.enabled %}
 {%-     set pgb_user = pgha.pgbouncer.auth_user.name %}
 {#- PgBouncer's auth_query role: may only call pgbouncer.get_auth(), which reads pg_shadow
     for it (SECURITY DEFINER); created in template1 too, so new databases inherit it. #}
-pgha-postgresql-user-{{ pgb_user }}-present:
-  postgres_user.present:
-    - name: {{ pgb_user }}
-    - password: {{ pgha.pgbouncer.auth_user.password | json }}
-    - encrypted: scram-sha-256
+{{ ('pgha-postgresql-user-' ~ pgb_user ~ '-present') | json }}:
+  pgha_postgres.role_present:
+    - name: {{ pgb_user | json }}
+    - password_pillar: pgha:pgbouncer:auth_user:password
     - login: true
-{%-     for key, value in conn.items() %}
-    - {{ key }}: {{ value }}
-{%-     endfor %}
+{{- connection() }}
 {%-     for db in ['template1', 'postgres'] + pg.databases | map(attribute='name') | list %}
-{%-       set psql = 'psql -X -p ' ~ pg.port ~ ' -d ' ~ db %}
-pgha-postgresql-pgbouncer-auth-function-{{ db }}-present:
-  cmd.run:
-    - name: {{ psql }} -q -v ON_ERROR_STOP=1 -f -
-    - runas: {{ pgha.users.postgres }}
-    - stdin: |
-        CREATE SCHEMA IF NOT EXISTS pgbouncer;
-        CREATE OR REPLACE FUNCTION pgbouncer.get_auth(p_usename text)
-          RETURNS TABLE(usename name, passwd text) LANGUAGE sql SECURITY DEFINER
-          SET search_path = pg_catalog
-          AS $$ SELECT usename, passwd FROM pg_shadow WHERE usename = p_usename $$;
-        REVOKE ALL ON FUNCTION pgbouncer.get_auth(text) FROM PUBLIC;
-        GRANT USAGE ON SCHEMA pgbouncer TO {{ pgb_user }};
-        GRANT EXECUTE ON FUNCTION pgbouncer.get_auth(text) TO {{ pgb_user }};
-    - unless: {{ psql }} -tAc "SELECT has_function_privilege('{{ pgb_user }}', 'pgbouncer.get_auth(text)', 'EXECUTE')" | grep -qx t
+{{ ('pgha-postgresql-pgbouncer-auth-function-' ~ db ~ '-present') | json }}:
+  pgha_postgres.auth_function_present:
+    - name: {{ db | json }}
+    - auth_user: {{ pgb_user | json }}
+{{- connection() }}
     - require:
-      - postgres_user: pgha-postgresql-user-{{ pgb_user }}-present
+      - pgha_postgres: {{ ('pgha-postgresql-user-' ~ pgb_user ~ '-present') | json }}
 {%-       if db not in ['template1', 'postgres'] %}
-      - postgres_database: pgha-postgresql-database-{{ db }}-present
+      - pgha_postgres: {{ ('pgha-postgresql-database-' ~ db ~ '-present') | json }}
 {%-       endif %}
 {%-     endfor %}
 {%-   endif %}

@@ -35,6 +35,8 @@ NODE_ADDRESS = "10.0.0.11"
 VIP = "10.0.0.100"
 EXISTING_ETCD = ["http://10.0.0.21:2379", "http://10.0.0.22:2379"]
 LB_ADDRESS = "10.0.0.31"
+# A role and database name that is SQL, shell and YAML syntax at once (typeb_vip has both).
+NASTY_NAME = "My \"App\" $(id); 'x' \\ #1: *ü"
 
 
 def _sls_names():
@@ -114,8 +116,9 @@ PILLARS = {
         roles=["postgresql", "etcd"], cluster_vip=VIP,
         pkg_repo={"url": "http://mirror.example/pgha", "trusted": True},
         postgresql={
-            "users": [{"name": "app", "password": "app-secret", "createdb": True}],
-            "databases": [{"name": "appdb", "owner": "app"}],
+            "users": [{"name": "app", "password": "app-secret", "createdb": True},
+                      {"name": NASTY_NAME, "password": "nasty-secret"}],
+            "databases": [{"name": "appdb", "owner": "app"}, {"name": NASTY_NAME, "owner": NASTY_NAME}],
             "extensions": [{"name": "pg_trgm", "db": "appdb"}],
             "pg_hba": [{"type": "host", "database": "appdb", "user": "app",
                         "address": "10.0.0.0/24", "method": "scram-sha-256"}],

@@ -65,7 +65,8 @@ def test_patroni_from_pip(rendered, grains_id):
     assert _state(states, "pgha-patroni-pip-deps-installed")[2]["pkgs"] == deps
     module, _, args = _state(states, "pgha-patroni-venv-created")
     assert (module, args["name"], args["creates"]) == (
-        "cmd", "python3 -m venv /opt/patroni", "/opt/patroni/bin/pip")
+        "cmd", 'python3 -m venv "$PGHA_VENV"', "/opt/patroni/bin/pip")
+    assert args["env"] == [{"PGHA_VENV": "/opt/patroni"}]     # the path never shell syntax
     module, function, args = _state(states, "pgha-patroni-pip-installed")
     assert (module, function) == ("pip", "installed")
     # no VIP: no vip-manager 1.x, so Patroni uses the etcd v3 API

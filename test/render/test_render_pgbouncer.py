@@ -37,27 +37,21 @@ def test_pgbouncer_files(rendered, grains_id):
 def test_pgbouncer_auth_role_and_function_on_the_leader(rendered):
     states = _states(rendered, "show_sls", "debian12", "typea")
     module, function, args = _state(states, "pgha-postgresql-user-pgbouncer-present")
-    assert (module, function) == ("postgres_user", "present")
-    assert (args["name"], args["password"], args["encrypted"]) == (
-        "pgbouncer", "pgb-secret", "scram-sha-256")
-    assert args["login"] is True
-    assert not args.get("superuser")
+    assert (module, function) == ("pgha_postgres", "role_present")
+    # the password is read on the minion from pillar, never a state argument
+    assert (args["name"], args["password_pillar"], args["login"]) == (
+        "pgbouncer", "pgha:pgbouncer:auth_user:password", True)
+    assert "password" not in args and not args.get("superuser")
     functions = sorted(s for s in states if s.startswith("pgha-postgresql-pgbouncer-auth-function-"))
     assert functions == [f"pgha-postgresql-pgbouncer-auth-function-{db}-present"
                          for db in ("appdb", "postgres", "template1")]
     for db in ("template1", "postgres", "appdb"):
         module, function, args = _state(states, f"pgha-postgresql-pgbouncer-auth-function-{db}-present")
-        assert (module, function) == ("cmd", "run")
-        assert args["name"] == f"psql -X -p 5432 -d {db} -q -v ON_ERROR_STOP=1 -f -"
-        assert args["runas"] == "postgres"
-        assert "SECURITY DEFINER" in args["stdin"]
-        assert "FROM pg_shadow WHERE usename = p_usename" in args["stdin"]
-        assert "REVOKE ALL ON FUNCTION pgbouncer.get_auth(text) FROM PUBLIC;" in args["stdin"]
-        assert "GRANT EXECUTE ON FUNCTION pgbouncer.get_auth(text) TO pgbouncer;" in args["stdin"]
-        assert "has_function_privilege('pgbouncer', 'pgbouncer.get_auth(text)', 'EXECUTE')" in args["unless"]
-        expected = [{"postgres_user": "pgha-postgresql-user-pgbouncer-present"}]
+        assert (module, function) == ("pgha_postgres", "auth_function_present")
+        assert (args["name"], args["auth_user"], args["runas"], args["port"]) == (db, "pgbouncer", "postgres", 5432)
+        expected = [{"pgha_postgres": "pgha-postgresql-user-pgbouncer-present"}]
         if db == "appdb":   # a pillar database exists before its function is created
-            expected.append({"postgres_database": "pgha-postgresql-database-appdb-present"})
+            expected.append({"pgha_postgres": "pgha-postgresql-database-appdb-present"})
         assert args["require"] == expected
 
 

@@ -1,0 +1,108 @@
+"""
+Roles, databases, extensions and PgBouncer's auth function on the local PostgreSQL, by
+``pgha_postgres`` (every name quoted as an identifier, every value as a literal).
+
+No state here takes a password: a role's password is read on the minion from the pillar key
+``password_pillar`` names, so it never shows in ``state.show_sls``, the job cache or a return.
+
+.. code-block:: yaml
+
+    "pgha-postgresql-user-My \"App\"-present":
+      pgha_postgres.role_present:
+        - name: "My \"App\""
+        - password_pillar: pgha:postgresql:users:0:password
+        - login: true
+        - createdb: false
+        - runas: postgres
+        - port: 5432
+        - host: /var/run/postgresql
+"""
+from salt.exceptions import CommandExecutionError
+
+__virtualname__ = "pgha_postgres"
+CONNECTION = ("runas", "port", "host")
+
+
+def __virtual__():
+    return __virtualname__
+
+
+def _apply(name, what, function, *args, **kwargs):
+    """Ask ``function`` what would change (always), then change it unless in test mode."""
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    test = bool(__opts__.get("test"))
+    try:
+        changes = __salt__[function](*args, test=True, **kwargs)
+        if not changes:
+            ret["comment"] = f"{what} is as wanted"
+            return ret
+        if test:
+            ret.update(result=None, changes=changes, comment=f"{what} would change")
+            return ret
+        ret["changes"] = __salt__[function](*args, **kwargs)
+        ret["comment"] = f"{what} changed" if ret["changes"] else f"{what} is as wanted"
+    except CommandExecutionError as exc:
+        ret.update(result=False, changes={}, comment=f"{what}: {exc}")
+    return ret
+
+
+def _conn(kwargs):
+    unknown = set(kwargs) - set(CONNECTION) - {k for k in kwargs if k.startswith("__")}
+    if unknown:
+        raise CommandExecutionError(f"unknown arguments {sorted(unknown)} (a password is never "
+                                    "an argument: name its pillar key in password_pillar)")
+    return {k: kwargs[k] for k in CONNECTION if k in kwargs}
+
+
+def role_present(name, password_pillar=None, login=None, superuser=None, createdb=None,
+                 createrole=None, replication=None, **kwargs):
+    """
+    Ensure the role ``name`` (exact case, any characters, at most 63 bytes) exists with the
+    given attributes (an attribute left out is not changed) and, when ``password_pillar`` names
+    a pillar key, the password found there (SCRAM-SHA-256; compared by recomputing the stored
+    verifier, so an unchanged password is no change). Connection: ``runas`` (the OS user that
+    owns PostgreSQL, peer authentication over the socket), ``port``, ``host`` (socket dir).
+    """
+    try:
+        conn = _conn(kwargs)
+    except CommandExecutionError as exc:
+        return {"name": name, "result": False, "changes": {}, "comment": str(exc)}
+    return _apply(name, f"role {name!r}", "pgha_postgres.role_present", name,
+                  password_pillar=password_pillar, login=login, superuser=superuser,
+                  createdb=createdb, createrole=createrole, replication=replication, **conn)
+
+
+def database_present(name, owner=None, encoding=None, lc_collate=None, lc_ctype=None, **kwargs):
+    """
+    Ensure the database ``name`` exists (created from template0); an existing one gets
+    ``owner``, and fails the state if its encoding or locale differ (never changed here).
+    """
+    try:
+        conn = _conn(kwargs)
+    except CommandExecutionError as exc:
+        return {"name": name, "result": False, "changes": {}, "comment": str(exc)}
+    return _apply(name, f"database {name!r}", "pgha_postgres.database_present", name, owner=owner,
+                  encoding=encoding, lc_collate=lc_collate, lc_ctype=lc_ctype, **conn)
+
+
+def extension_present(name, db, schema=None, **kwargs):
+    """Ensure the extension ``name`` exists in database ``db`` (in ``schema`` when given)."""
+    try:
+        conn = _conn(kwargs)
+    except CommandExecutionError as exc:
+        return {"name": name, "result": False, "changes": {}, "comment": str(exc)}
+    return _apply(name, f"extension {name!r} in {db!r}", "pgha_postgres.extension_present",
+                  name, db, schema=schema, **conn)
+
+
+def auth_function_present(name, auth_user, **kwargs):
+    """
+    Ensure PgBouncer's auth_query function ``pgbouncer.get_auth(text)`` in database ``name``,
+    callable by the role ``auth_user`` only.
+    """
+    try:
+        conn = _conn(kwargs)
+    except CommandExecutionError as exc:
+        return {"name": name, "result": False, "changes": {}, "comment": str(exc)}
+    return _apply(name, f"PgBouncer's auth function in {name!r}", "pgha_postgres.auth_function_present",
+                  auth_user, name, **conn)
