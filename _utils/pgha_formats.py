@@ -1,0 +1,178 @@
+"""
+One escaper per file format pgha writes: a value from pillar goes into a file only through
+the function of that file's format, which quotes it so the format's own parser reads back
+exactly that value, or refuses it (ValueError naming the key) when the format cannot carry it.
+
+Every function refuses control characters (a newline above all: in a line-based format it
+starts a new line, a new directive). Values that need no quoting come back unchanged, so an
+ordinary pillar renders the same file as before quoting existed.
+
+The execution module ``pgha_formats`` hands these to templates
+(``salt['pgha_formats.haproxy'](value, 'pgha:haproxy:stats_password')``).
+"""
+import json
+import re
+import unicodedata
+
+# Unquoted, these characters mean nothing special to any format below.
+_PLAIN = re.compile(r"[A-Za-z0-9_.,:/@+=-]+")
+
+
+def _text(value, what):
+    """The value as a string, refused when it holds a character no line-based file carries."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"{what}: must be a string (got {type(value).__name__})")
+    text = str(value)
+    for char in text:
+        # C*: controls (newline, tab, NUL, NEL), format characters, surrogates, unassigned;
+        # Zl/Zp: U+2028/U+2029, line breaks to YAML 1.1 and to some editors.
+        if unicodedata.category(char)[0] == "C" or unicodedata.category(char) in ("Zl", "Zp"):
+            name = unicodedata.name(char, f"U+{ord(char):04X}")
+            raise ValueError(f"{what}: contains a control character ({name}), which no "
+                             "configuration file can carry on one line")
+    return text
+
+
+def yaml(value, what="value"):
+    """A YAML scalar (Patroni's config): JSON's string syntax is valid YAML and read back
+    exactly by PyYAML, whatever the value holds (``: ``, ``#``, a leading ``*``, ``yes``)."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    return json.dumps(_text(value, what) if isinstance(value, str) else value, ensure_ascii=False)
+
+
+def haproxy(value, what="value"):
+    """One word of haproxy.cfg (section 2.2, "Quoting and escaping"): strong quoting,
+    ``'...'``, in which nothing is interpreted (no ``#`` comment, no ``$`` variable, no
+    backslash); a ``'`` closes it, is written escaped (``\\'``) and quoting opens again."""
+    text = _text(value, what)
+    if _PLAIN.fullmatch(text):
+        return text
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def haproxy_auth(user, password, what="value"):
+    """``user:password`` of ``stats auth``: HAProxy splits the word at its first colon, so a
+    user name must not hold one; the password may hold anything printable."""
+    user = _text(user, f"{what} (user)")
+    if ":" in user or not user:
+        raise ValueError(f"{what}: the user name must be non-empty and hold no ':' (got {user!r})")
+    return haproxy(user + ":" + _text(password, what), what)
+
+
+def go_template(text, what="value"):
+    """Text in a Go template (confd's haproxy.tmpl): ``{{`` would open an action, so it is
+    written as the action that prints it."""
+    return _text(text, what).replace("{{", '{{"{{"}}')
+
+
+def pgbouncer_userlist(name, password, what="value"):
+    """One line of PgBouncer's auth_file: ``"name" "password"``, a ``"`` inside written
+    twice (PgBouncer's documented userlist format)."""
+    fields = [_text(name, f"{what} (name)"), _text(password, f"{what} (password)")]
+    return " ".join('"' + field.replace('"', '""') + '"' for field in fields)
+
+
+def ini(value, what="value"):
+    """A value of pgbouncer.ini (and pip.conf, pgbackrest.conf): the value runs from after
+    ``=`` to the end of the line, its outer blanks stripped, with no escape. Refused: what
+    that would change (leading or trailing blanks) and a leading quote (PgBouncer's parser
+    would read it as the start of a quoted value)."""
+    text = _text(value, what)
+    if text != text.strip():
+        raise ValueError(f"{what}: an INI value cannot begin or end with a blank (got {text!r})")
+    if text[:1] in ("'", '"'):
+        raise ValueError(f"{what}: an INI value cannot begin with a quote (got {text!r})")
+    return text
+
+
+def ini_key(value, what="value"):
+    """A key of an INI file (a pool name in pgbouncer.ini's [databases], a pgBackRest option
+    name): letters, digits and ``_.-`` only, which need no quoting anywhere."""
+    text = _text(value, what)
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", text):
+        raise ValueError(f"{what}: must be letters, digits, '_', '.' or '-' (got {text!r})")
+    return text
+
+
+def libpq_value(value, what="value"):
+    """A value of a libpq-style ``key=value`` list (pgbouncer.ini [databases] lines):
+    single-quoted when not plain, ``\\`` and ``'`` escaped by a backslash."""
+    text = _text(value, what)
+    if _PLAIN.fullmatch(text) and "=" not in text:
+        return text
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def libpq_params(value, what="value"):
+    """A free ``key=value key=value`` list from pillar (a pool's pool_parameters): each key
+    a plain word, each value plain (no quote, blank or ``=``), so nothing but these pairs
+    can come out of it."""
+    text = _text(value, what)
+    pairs = text.split()
+    for pair in pairs:
+        if not re.fullmatch(r"[a-z_]+=[A-Za-z0-9_.,:/@+-]+", pair):
+            raise ValueError(f"{what}: must be key=value pairs separated by blanks, "
+                             f"a plain word on each side (got {pair!r})")
+    return " ".join(pairs)
+
+
+def keepalived(value, what="value"):
+    """One word of keepalived.conf: keepalived splits a line at blanks, and ``#``, ``!``,
+    braces and quotes mean something to it, with no escape: such a value is refused."""
+    text = _text(value, what)
+    if not re.fullmatch(r'[^\s"#!{}\\\']+', text):
+        raise ValueError(f"{what}: keepalived.conf cannot carry blanks, quotes, '#', '!', "
+                         f"braces or backslashes in a value (got {text!r})")
+    return text
+
+
+def interface(value, what="value"):
+    """A network interface name as Linux allows it (1 to 15 bytes, no '/', ':' or blank),
+    kept to letters, digits and ``_.@-`` so it is one word in every file it reaches."""
+    text = _text(value, what)
+    if not re.fullmatch(r"[A-Za-z0-9_.@-]{1,15}", text) or text in (".", ".."):
+        raise ValueError(f"{what}: not an interface name (1-15 letters, digits, '_', '.', "
+                         f"'@' or '-'; got {text!r})")
+    return text
+
+
+def systemd_arg(value, what="value"):
+    """One argument of a systemd command line (ExecStart=, systemd.service "Command lines"):
+    ``%`` starts a specifier and ``$`` a variable everywhere, so they are doubled; other
+    values are double-quoted, ``\\`` and ``"`` escaped by a backslash."""
+    text = _text(value, what).replace("%", "%%").replace("$", "$$")
+    if re.fullmatch(r"[A-Za-z0-9_.,:/@+=%$-]+", text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def env_value(value, what="value"):
+    """A value of an environment file (etcd.env; systemd's EnvironmentFile=, which a shell
+    may also source): double-quoted, ``\\``, ``"``, ``$`` and backquote escaped by a
+    backslash, which both read back alike."""
+    text = _text(value, what)
+    return '"' + re.sub(r'([\\"$`])', r"\\\1", text) + '"'
+
+
+def pg_hba(value, what="value"):
+    """One field of a pg_hba.conf line (PostgreSQL's documented syntax): plain words as they
+    are, anything else double-quoted with ``"`` doubled; a quoted word loses any special
+    meaning (``all``, ``+group``, ``@file``). A list (``a,b``) is given as a list."""
+    if isinstance(value, (list, tuple)):
+        if not value:
+            raise ValueError(f"{what}: an empty list")
+        return ",".join(pg_hba(item, what) for item in value)
+    text = _text(value, what)
+    if re.fullmatch(r"[A-Za-z0-9_:][A-Za-z0-9_.:/-]*", text):
+        return text
+    return '"' + text.replace('"', '""') + '"'
+
+
+def pg_hba_keyword(value, what="value"):
+    """A pg_hba field that must be one of PostgreSQL's keywords (type, method): a plain
+    lower-case word, never quoted (a quoted method is no method)."""
+    text = _text(value, what)
+    if not re.fullmatch(r"[a-z][a-z0-9-]*", text):
+        raise ValueError(f"{what}: must be a lower-case keyword (got {text!r})")
+    return text
