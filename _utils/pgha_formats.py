@@ -46,7 +46,7 @@ def haproxy(value, what="value"):
     ``'...'``, in which nothing is interpreted (no ``#`` comment, no ``$`` variable, no
     backslash); a ``'`` closes it, is written escaped (``\\'``) and quoting opens again."""
     text = _text(value, what)
-    if _PLAIN.fullmatch(text):
+    if _PLAIN.fullmatch(text.replace("*", "x")):     # '*' (any address) is no special char
         return text
     return "'" + text.replace("'", "'\\''") + "'"
 
