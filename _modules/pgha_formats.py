@@ -215,3 +215,29 @@ def pg_hba_keyword(value, what="value"):
         salt '*' pgha_formats.pg_hba_keyword scram-sha-256
     """
     return _quote("pg_hba_keyword", value, what)
+
+
+def pg_hba_names(value, what="value"):
+    """
+    The database or user field of a pg_hba line (a list, or names separated by commas).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' pgha_formats.pg_hba_names 'app,App User'
+    """
+    return _quote("pg_hba_names", value, what)
+
+
+def pg_hba_line(entry, what="value"):
+    """
+    One pg_hba.conf line from a pillar entry {type, database, user, address, method}.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' pgha_formats.pg_hba_line '{type: host, database: all, user: app, address: 10.0.0.0/24, method: scram-sha-256}'
+    """
+    return _quote("pg_hba_line", entry, what)

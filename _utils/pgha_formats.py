@@ -96,12 +96,15 @@ def ini_key(value, what="value"):
 
 
 def libpq_value(value, what="value"):
-    """A value of a libpq-style ``key=value`` list (pgbouncer.ini [databases] lines):
-    single-quoted when not plain, ``\\`` and ``'`` escaped by a backslash."""
+    """A value of a ``key=value`` list on a pgbouncer.ini [databases] line: PgBouncer's
+    connection-string parser (loader.c) ends a plain value at a blank and reads a value in
+    single quotes with ``''`` for a quote; empty values are an error to it."""
     text = _text(value, what)
+    if not text:
+        raise ValueError(f"{what}: must not be empty")
     if _PLAIN.fullmatch(text) and "=" not in text:
         return text
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return "'" + text.replace("'", "''") + "'"
 
 
 def libpq_params(value, what="value"):
@@ -167,6 +170,42 @@ def pg_hba(value, what="value"):
     if re.fullmatch(r"[A-Za-z0-9_:][A-Za-z0-9_.:/-]*", text):
         return text
     return '"' + text.replace('"', '""') + '"'
+
+
+def pg_hba_names(value, what="value"):
+    """The database or user field of a pg_hba line: a YAML list or a comma-separated string
+    is a list (pg_hba's own meaning of a comma); each name is quoted as it needs, a leading
+    ``+`` (a group) or ``@`` (a file of names) kept outside the quotes, where it keeps its
+    meaning."""
+    names = value.split(",") if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple)) or not names:
+        raise ValueError(f"{what}: must be a name or a list of names")
+    out = []
+    for name in names:
+        text = _text(name, what).strip()
+        if not text:
+            raise ValueError(f"{what}: an empty name")
+        mark = text[0] if text[0] in "+@" and len(text) > 1 else ""
+        out.append(mark + pg_hba(text[len(mark):], what))
+    return ",".join(out)
+
+
+def pg_hba_line(entry, what="value"):
+    """One pg_hba.conf line from a pillar entry {type, database, user, address, method}:
+    type and method keywords, the names quoted, the address as one field or as an address
+    and a netmask (two fields); a local line has no address."""
+    if not isinstance(entry, dict):
+        raise ValueError(f"{what}: must be a mapping of type, database, user, address, method")
+    fields = [pg_hba_keyword(entry.get("type"), f"{what}:type"),
+              pg_hba_names(entry.get("database"), f"{what}:database"),
+              pg_hba_names(entry.get("user"), f"{what}:user")]
+    if fields[0] != "local":
+        address = _text(entry.get("address"), f"{what}:address").split()
+        if len(address) not in (1, 2):
+            raise ValueError(f"{what}:address: an address, or an address and a netmask")
+        fields += [pg_hba(part, f"{what}:address") for part in address]
+    fields.append(pg_hba_keyword(entry.get("method"), f"{what}:method"))
+    return " ".join(fields)
 
 
 def pg_hba_keyword(value, what="value"):
