@@ -167,7 +167,7 @@ def pg_hba(value, what="value"):
             raise ValueError(f"{what}: an empty list")
         return ",".join(pg_hba(item, what) for item in value)
     text = _text(value, what)
-    if re.fullmatch(r"[A-Za-z0-9_:][A-Za-z0-9_.:/-]*", text):
+    if re.fullmatch(r"[A-Za-z0-9_:.][A-Za-z0-9_.:/-]*", text):
         return text
     return '"' + text.replace('"', '""') + '"'
 

@@ -20,6 +20,7 @@ combination renders what) and the helpers the tests read the rendered output wit
 conftest.py runs the salt-calls (the ``rendered`` fixture).
 """
 import copy
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -344,12 +345,7 @@ WAL_G_JSON_COMBOS = [("debian12", "wal_g"), ("rhel9", "wal_g")]
 BOOTSTRAP_PROBE = ("{%- from 'pgha/patroni/files/bootstrap_wal_g.jinja' import bootstrap_wal_g with context %}"
                    "{{ bootstrap_wal_g | json }}")
 # pgbackrest.conf with the context pgha/pgbackrest/config.sls gives it.
-PGBACKREST_CONF_PROBE = (
-    "{%- from 'pgha/map.jinja' import pgha with context %}"
-    "{%- with pgbr=pgha.pgbackrest, restore_stanza=pgha.restore.stanza, data_dir=pgha.postgresql.data_dir,"
-    " port=pgha.postgresql.port, socket=pgha.paths.run_dir, on_repo_host=false, pg_hosts={},"
-    " pg_user='postgres' %}"
-    "{% include 'pgha/pgbackrest/files/pgbackrest.conf.jinja' %}{% endwith %}")
+PGBACKREST_CONF_PROBE = "{% include 'pgha/pgbackrest/files/pgbackrest.conf.jinja' %}"
 
 
 def _states(rendered, kind, grains_id, pillar_id):
@@ -406,15 +402,56 @@ def _patroni_config(rendered, grains_id, pillar_id):
     return yaml.safe_load(result["data"])
 
 
+def _format_functions():
+    """_utils/pgha_formats.py's escapers as templates call them: salt['pgha_formats.<name>']."""
+    spec = importlib.util.spec_from_file_location("pgha_formats_for_render", REPO / "_utils" / "pgha_formats.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {f"pgha_formats.{name}": getattr(module, name) for name in dir(module)
+            if callable(getattr(module, name)) and not name.startswith("_")}
+
+
+FORMATS = _format_functions()
+
+# File templates that read the map themselves (their state hands them tplroot and a flag, no
+# secret): {state id: (source, context)}. They render by salt-call on their combination's
+# minion (the ``rendered`` fixture's "file" jobs) for the combinations listed in FILE_RENDERS.
+MAP_TEMPLATES = {
+    "pgha-haproxy-config-file-managed": ("pgha/haproxy/files/haproxy.cfg.jinja",
+                                         {"tplroot": "pgha", "confd": False}),
+    "pgha-confd-template-file-managed": ("pgha/haproxy/files/haproxy.cfg.jinja",
+                                         {"tplroot": "pgha", "confd": True}),
+    "pgha-pgbouncer-userlist-file-managed": ("pgha/pgbouncer/files/userlist.txt.jinja", {"tplroot": "pgha"}),
+    "pgha-pgbackrest-config-file-managed": ("pgha/pgbackrest/files/pgbackrest.conf.jinja", {"tplroot": "pgha"}),
+}
+FILE_RENDERS = (
+    [("pgha-haproxy-config-file-managed", "debian12", p)
+     for p in ("typeb_vip", "rto_fast", "rto_safe", "rto_override", "typea_lb", "tls_lb")]
+    + [("pgha-haproxy-config-file-managed", "rhel9", "pip"), ("pgha-haproxy-config-file-managed", "debian12", "typea")]
+    + [("pgha-confd-template-file-managed", "debian12", p)
+       for p in ("typeb_vip", "rto_fast", "rto_safe", "rto_override", "typea_lb", "tls_lb")]
+    + [("pgha-pgbouncer-userlist-file-managed", "debian12", "typea"),
+       ("pgha-pgbackrest-config-file-managed", "debian12", "backup")])
+# the "file" jobs' results, filled in by the ``rendered`` fixture
+RENDERED_FILES = {}
+
+
 def _render_file(states, state_id, grains_id, pillar_id):
     """What file.managed would write: the state's source rendered by Salt's Jinja renderer
-    with the context the state was compiled with (and this minion's grains)."""
+    with the context the state was compiled with (and this minion's grains, and pgha_formats'
+    escapers as ``salt``). A template that reads the map (MAP_TEMPLATES) was rendered by
+    salt-call on the combination's minion: its text is looked up."""
     _, _, args = _state(states, state_id)
     assert args["template"] == "jinja"
     source = args["source"]
     assert source.startswith("salt://pgha/")
+    if state_id in MAP_TEMPLATES:
+        assert (source[len("salt://"):], args["context"]) == MAP_TEMPLATES[state_id]
+        result = RENDERED_FILES[("file", state_id, grains_id, pillar_id)]
+        assert result["rc"] == 0 and isinstance(result["data"], str), f"{result['stdout']}\n{result['stderr']}"
+        return result["data"]
     path = REPO / source[len("salt://"):]
-    context = {"opts": {}, "saltenv": None,
+    context = {"opts": {}, "saltenv": None, "salt": FORMATS,
                "grains": {**ALL_GRAINS[grains_id], "id": MINION_IDS.get(pillar_id, "pg1")},
                **args["context"]}
     return salt.utils.templates.render_jinja_tmpl(path.read_text(), context, tmplpath=str(path))
