@@ -139,6 +139,19 @@ def libpq_params(value, what="value"):
     return _quote("libpq_params", value, what)
 
 
+def apt_string(value, what="value"):
+    """
+    A double-quoted string of apt.conf, or refused.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' pgha_formats.apt_string http://proxy.example:3128
+    """
+    return _quote("apt_string", value, what)
+
+
 def keepalived(value, what="value"):
     """
     One word of keepalived.conf, or refused.

@@ -18,6 +18,9 @@ import unicodedata
 _PLAIN = re.compile(r"[A-Za-z0-9_.,:/@+=-]+")
 
 
+_CONTROL_NAMES = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab", "\x00": "a NUL byte"}
+
+
 def _text(value, what):
     """The value as a string, refused when it holds a character no line-based file carries."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -27,7 +30,7 @@ def _text(value, what):
         # C*: controls (newline, tab, NUL, NEL), format characters, surrogates, unassigned;
         # Zl/Zp: U+2028/U+2029, line breaks to YAML 1.1 and to some editors.
         if unicodedata.category(char)[0] == "C" or unicodedata.category(char) in ("Zl", "Zp"):
-            name = unicodedata.name(char, f"U+{ord(char):04X}")
+            name = _CONTROL_NAMES.get(char) or unicodedata.name(char, f"U+{ord(char):04X}")
             raise ValueError(f"{what}: contains a control character ({name}), which no "
                              "configuration file can carry on one line")
     return text
@@ -118,6 +121,15 @@ def libpq_params(value, what="value"):
             raise ValueError(f"{what}: must be key=value pairs separated by blanks, "
                              f"a plain word on each side (got {pair!r})")
     return " ".join(pairs)
+
+
+def apt_string(value, what="value"):
+    """A string of apt.conf: double-quoted, with no escape for a ``"`` inside (apt's
+    configuration parser ends the string there), so such a value is refused."""
+    text = _text(value, what)
+    if '"' in text:
+        raise ValueError(f"{what}: apt.conf cannot carry a '\"' in a value")
+    return '"' + text + '"'
 
 
 def keepalived(value, what="value"):

@@ -143,8 +143,8 @@ def test_balancer_gate(rendered):
     states = _states(rendered, "show_sls", "debian12", "typea_lb")
     module, function, args = _state(states, "pgha-gate-haproxy-ready")
     assert (module, function) == ("pgha_haproxy", "ready")
-    assert args == {"vip": VIP, "master_port": 5000, "port": 7000, "user": "admin",
-                    "password": "stats-secret", "timeout": 60}
+    # no password: pgha_haproxy.servers reads it from pillar on the minion
+    assert args == {"vip": VIP, "master_port": 5000, "port": 7000, "user": "admin", "timeout": 60}
     # what Salt passes the state function (format_call, as State.call does) reaches
     # pgha_haproxy.servers as its own keyword arguments
     spec = importlib.util.spec_from_file_location("pgha_haproxy_state_for_render",
@@ -162,7 +162,7 @@ def test_balancer_gate(rendered):
                                        expected_extra_kws=salt.state.STATE_INTERNAL_KEYWORDS)
     stats = {k: v for k, v in call["kwargs"].items()
              if k not in ("name", "vip", "master_port", "timeout")}
-    assert stats == {"port": 7000, "user": "admin", "password": "stats-secret"}
+    assert stats == {"port": 7000, "user": "admin"}
     assert set(stats) <= set(salt.utils.args.get_function_argspec(exec_module.servers).args)
 
 
