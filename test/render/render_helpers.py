@@ -423,6 +423,9 @@ MAP_TEMPLATES = {
                                          {"tplroot": "pgha", "confd": True}),
     "pgha-pgbouncer-userlist-file-managed": ("pgha/pgbouncer/files/userlist.txt.jinja", {"tplroot": "pgha"}),
     "pgha-pgbackrest-config-file-managed": ("pgha/pgbackrest/files/pgbackrest.conf.jinja", {"tplroot": "pgha"}),
+    "pgha-patroni-pip-conf-managed": ("pgha/patroni/files/pip.conf.jinja", {"tplroot": "pgha"}),
+    "pgha-repo-proxy-managed": ("pgha/repo/files/apt_proxy.conf.jinja", {"tplroot": "pgha"}),
+    "pgha-repo-dnf-proxy": ("pgha/repo/files/dnf_proxy.jinja", {"tplroot": "pgha"}),
 }
 FILE_RENDERS = (
     [("pgha-haproxy-config-file-managed", "debian12", p)
@@ -431,7 +434,10 @@ FILE_RENDERS = (
     + [("pgha-confd-template-file-managed", "debian12", p)
        for p in ("typeb_vip", "rto_fast", "rto_safe", "rto_override", "typea_lb", "tls_lb")]
     + [("pgha-pgbouncer-userlist-file-managed", "debian12", "typea"),
-       ("pgha-pgbackrest-config-file-managed", "debian12", "backup")])
+       ("pgha-pgbackrest-config-file-managed", "debian12", "backup"),
+       ("pgha-patroni-pip-conf-managed", "debian12", "pip"), ("pgha-patroni-pip-conf-managed", "debian12", "sources_deb"),
+       ("pgha-repo-proxy-managed", "debian12", "sources_deb"), ("pgha-repo-dnf-proxy", "rhel9", "sources_el"),
+       ("pgha-repo-dnf-proxy", "rhel9", "pip")])
 # the "file" jobs' results, filled in by the ``rendered`` fixture
 RENDERED_FILES = {}
 
