@@ -18,7 +18,8 @@ pgha-pgbouncer-config-file-managed:
     - group: {{ pgha.users.postgres }}
     - mode: '0640'
     - context:
-        pgb: {{ pgb | json }}
+        {#- the auth user's name only: its password goes to the userlist's template alone #}
+        pgb: {{ dict(pgb, auth_user={'name': pgb.auth_user.name}) | json }}
         pg_port: {{ pgha.postgresql.port }}
         userlist: {{ pgha.paths.pgbouncer_userlist }}
         run_dir: {{ pgha.paths.run_dir }}

@@ -19,7 +19,7 @@ from .render_helpers import (REPO, SALT_CALL, NODE_ADDRESS, SLS, CONTAINER_GRAIN
                              LEADER_PILLARS, MINION_IDS, REPO_PILLARS, FAKE_MINES, COMBOS, TLS_COMBOS,
                              TLS_TEMPLATE_COMBOS, SYSTEM_COMBOS, HIGHSTATE_COMBOS, TEMPLATE_COMBOS,
                              WAL_G_JSON_COMBOS, BOOTSTRAP_PROBE, PGBACKREST_CONF_PROBE,
-                             MAP_TEMPLATES, FILE_RENDERS, RENDERED_FILES)
+                             MAP_TEMPLATES, FILE_RENDERS, RENDERED_FILES, ALL_PILLARS, SENTINEL_COMBOS)
 
 
 def _ssh_identity(minion):
@@ -89,7 +89,7 @@ def _minion_config(base, grains_id, pillar_id, leader_port):
     pillar_dir.mkdir(parents=True)
     cachedir.mkdir()
     (pillar_dir / "top.sls").write_text("base:\n  '*':\n    - pgha\n")
-    (pillar_dir / "pgha.sls").write_text(yaml.safe_dump(PILLARS[pillar_id]))
+    (pillar_dir / "pgha.sls").write_text(yaml.safe_dump(ALL_PILLARS[pillar_id]))
     patroni_config = root / "patroni.yml"
     if pillar_id in LEADER_PILLARS:
         patroni_config.write_text(yaml.safe_dump(
@@ -152,9 +152,9 @@ def rendered(tmp_path_factory, patroni_leader):
     (base / "file_roots" / "probe" / "bootstrap_wal_g.jinja").write_text(BOOTSTRAP_PROBE)
     (base / "file_roots" / "probe" / "pgbackrest_conf.jinja").write_text(PGBACKREST_CONF_PROBE)
     confdirs = {combo: _minion_config(base, *combo, patroni_leader)
-                for combo in dict.fromkeys(COMBOS + TLS_COMBOS + SYSTEM_COMBOS)}
+                for combo in dict.fromkeys(COMBOS + TLS_COMBOS + SYSTEM_COMBOS + SENTINEL_COMBOS)}
     jobs = {("show_sls",) + combo: (confdirs[combo], "state.show_sls", ",".join(SLS))
-            for combo in COMBOS + TLS_COMBOS}
+            for combo in COMBOS + TLS_COMBOS + SENTINEL_COMBOS}
     jobs.update({("highstate",) + combo: (confdirs[combo], "state.show_sls", "pgha")
                  for combo in HIGHSTATE_COMBOS})
     jobs.update({("system",) + combo: (confdirs[combo], "state.show_sls", "pgha.system")

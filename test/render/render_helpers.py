@@ -22,6 +22,7 @@ conftest.py runs the salt-calls (the ``rendered`` fixture).
 import copy
 import importlib.util
 import sys
+import uuid
 from pathlib import Path
 
 import salt.utils.templates
@@ -437,7 +438,11 @@ FILE_RENDERS = (
        ("pgha-pgbackrest-config-file-managed", "debian12", "backup"),
        ("pgha-patroni-pip-conf-managed", "debian12", "pip"), ("pgha-patroni-pip-conf-managed", "debian12", "sources_deb"),
        ("pgha-repo-proxy-managed", "debian12", "sources_deb"), ("pgha-repo-dnf-proxy", "rhel9", "sources_el"),
-       ("pgha-repo-dnf-proxy", "rhel9", "pip")])
+       ("pgha-repo-dnf-proxy", "rhel9", "pip"),
+       # the sentinels do reach the files (test_render_secrets)
+       ("pgha-pgbouncer-userlist-file-managed", "debian12", "sentinel_typea"),
+       ("pgha-haproxy-config-file-managed", "debian12", "sentinel_typea_lb"),
+       ("pgha-pgbackrest-config-file-managed", "debian12", "sentinel_backup")])
 # the "file" jobs' results, filled in by the ``rendered`` fixture
 RENDERED_FILES = {}
 
@@ -475,3 +480,72 @@ def _haproxy_listeners(text):
         elif current is not None and line.strip():
             current.append(line.strip())
     return listeners
+
+
+# -- secrets: every secret pillar key holds a sentinel; no state argument may show it ---------
+
+SENTINEL = "S3ntinel-pw-" + uuid.uuid4().hex[:16]
+# the secret keys of pgha's pillar: (path, the part of the key a secret key's name holds)
+_SECRET_PATHS = ["postgresql:superuser:password", "postgresql:replication_user:password",
+                 "patroni:restapi:password", "pgbouncer:auth_user:password", "haproxy:stats_password"]
+_SECRET_WORDS = ("secret", "pass", "key")      # pgbackrest:repo and wal_g:json keys holding one
+
+
+def _secret_keys(pgha):
+    """[(dict, key)] of every secret in a pgha pillar: the fixed paths, users' passwords,
+    repository keys (pgbackrest:repo, wal_g:json), the password in a proxy or index URL."""
+    found = []
+    for path in _SECRET_PATHS:
+        node, *parents = pgha, *path.split(":")[:-1]
+        for key in parents:
+            node = node.setdefault(key, {})
+        found.append((node, path.split(":")[-1]))
+    found += [(user, "password") for user in pgha.get("postgresql", {}).get("users", [])]
+    for section in (pgha.get("pgbackrest", {}).get("repo", {}), pgha.get("wal_g", {}).get("json", {})):
+        found += [(section, key) for key in section if any(w in key.lower() for w in _SECRET_WORDS)
+                  and not key.lower().endswith(("-type", "_region"))]
+    return found
+
+
+def secrets_of(pillar):
+    """The secret values a pillar of the matrix holds (its own 'sentinels')."""
+    pgha = copy.deepcopy(pillar["pgha"])
+    values = {str(node[key]) for node, key in _secret_keys(pgha) if node.get(key)}
+    for url in list(pgha.get("proxy_env", {}).values()) + [pgha.get("pip", {}).get("index_url") or ""]:
+        if "@" in str(url):
+            values.add(str(url).split("://", 1)[-1].split("@", 1)[0].split(":", 1)[-1])
+    if pgha.get("tls", {}).get("ca_key"):
+        values.add(pgha["tls"]["ca_key"].splitlines()[1])      # a line of the CA key's body
+    return values
+
+
+def with_sentinels(pillar):
+    """The pillar with SENTINEL in every secret key (proxy and index URLs: as the password)."""
+    pillar = copy.deepcopy(pillar)
+    pgha = pillar["pgha"]
+    for node, key in _secret_keys(pgha):
+        node[key] = f"{SENTINEL}-{key}"
+    for name, url in pgha.get("proxy_env", {}).items():
+        if "@" in str(url):
+            pgha["proxy_env"][name] = f"http://pgha:{SENTINEL}@proxy.example:3128"
+    if pgha.get("pip", {}).get("index_url"):
+        pgha["pip"]["index_url"] = f"https://pip:{SENTINEL}@pypi.internal.example/simple"
+    return pillar
+
+
+# Every SLS rendered (show_sls of all of them) with sentinels, for the pillars that between
+# them turn on every secret: database node and balancer of Type A (users, PgBouncer, HAProxy),
+# pgBackRest on s3, WAL-G on s3, package sources with a proxy and a pip index (Debian, EL),
+# TLS (the CA key).
+SENTINEL_BASES = {"typea": "debian12", "typea_lb": "debian12", "backup": "debian12", "wal_g": "debian12",
+                  "sources_deb": "debian12", "sources_el": "rhel9", "tls": "debian12"}
+SENTINEL_PILLARS = {f"sentinel_{p}": with_sentinels(PILLARS[p]) for p in SENTINEL_BASES}
+SENTINEL_COMBOS = [(g, f"sentinel_{p}") for p, g in SENTINEL_BASES.items()]
+for _base in SENTINEL_BASES:
+    for _table in (MINION_IDS, FAKE_MINES):
+        if _base in _table:
+            _table[f"sentinel_{_base}"] = _table[_base]
+    for _group in (LEADER_PILLARS, REPO_PILLARS, TYPE_A_PILLARS):
+        if _base in _group:
+            _group.add(f"sentinel_{_base}")
+ALL_PILLARS = {**PILLARS, **SENTINEL_PILLARS}
