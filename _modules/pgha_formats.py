@@ -139,6 +139,32 @@ def libpq_params(value, what="value"):
     return _quote("libpq_params", value, what)
 
 
+def line(value, what="value"):
+    """
+    Free text kept to one line (an nftables rule of pillar), or refused.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' pgha_formats.line 'tcp dport 9187 accept'
+    """
+    return _quote("line", value, what)
+
+
+def word(value, what="value"):
+    """
+    One plain word of a file with no quoting (a chrony server), or refused.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' pgha_formats.word ntp1.example.com
+    """
+    return _quote("word", value, what)
+
+
 def apt_string(value, what="value"):
     """
     A double-quoted string of apt.conf, or refused.

@@ -123,6 +123,22 @@ def libpq_params(value, what="value"):
     return " ".join(pairs)
 
 
+def line(value, what="value"):
+    """Free text that a line-based file takes as it is (an nftables rule of pillar, a
+    comment): only kept to one line."""
+    return _text(value, what)
+
+
+def word(value, what="value"):
+    """One plain word of a line-based file with no quoting (chrony's ``server`` name, a unit's
+    ``User=``): no blank, quote, backslash, ``#``, ``;``, ``!`` or brace."""
+    text = _text(value, what)
+    if not re.fullmatch(r'[^\s"#;!{}\\\']+', text):
+        raise ValueError(f"{what}: must be one word without blanks, quotes, '#', ';', '!', "
+                         f"braces or backslashes (got {text!r})")
+    return text
+
+
 def apt_string(value, what="value"):
     """A string of apt.conf: double-quoted, with no escape for a ``"`` inside (apt's
     configuration parser ends the string there), so such a value is refused."""
