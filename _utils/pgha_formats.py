@@ -4,7 +4,8 @@ the function of that file's format, which quotes it so the format's own parser r
 exactly that value, or refuses it (ValueError naming the key) when the format cannot carry it.
 
 Every function refuses control characters (a newline above all: in a line-based format it
-starts a new line, a new directive). Values that need no quoting come back unchanged, so an
+starts a new line, a new directive). A refusal names the key and the reason, never the value
+where a secret may pass (``_text``, ``ini``, ``haproxy``, ``pgbouncer_userlist``, ``yaml``). Values that need no quoting come back unchanged, so an
 ordinary pillar renders the same file as before quoting existed.
 
 The execution module ``pgha_formats`` hands these to templates
@@ -82,10 +83,11 @@ def ini(value, what="value"):
     that would change (leading or trailing blanks) and a leading quote (PgBouncer's parser
     would read it as the start of a quoted value)."""
     text = _text(value, what)
+    # no "got ...": the value may be a secret (a repository key, a password in a URL)
     if text != text.strip():
-        raise ValueError(f"{what}: an INI value cannot begin or end with a blank (got {text!r})")
+        raise ValueError(f"{what}: an INI value cannot begin or end with a blank")
     if text[:1] in ("'", '"'):
-        raise ValueError(f"{what}: an INI value cannot begin with a quote (got {text!r})")
+        raise ValueError(f"{what}: an INI value cannot begin with a quote")
     return text
 
 

@@ -384,6 +384,17 @@ def test_pg_hba_line():
             pgha_formats.pg_hba_line(bad, "KEY")
 
 
+@pytest.mark.parametrize("fn,args", [
+    (pgha_formats.ini, (" S3cret",)), (pgha_formats.ini, ("'S3cret",)), (pgha_formats.haproxy, ("S3cret\n",)),
+    (pgha_formats.pgbouncer_userlist, ("u", "S3cret\r")), (pgha_formats.yaml, ("S3cret\x00",)),
+    (pgha_formats.env_value, ("S3cret\n",)), (pgha_formats.libpq_value, ("S3cret\n",))])
+def test_refusals_never_show_a_secret(fn, args):
+    """What may be a password is named by its key, never shown (the message reaches logs)."""
+    with pytest.raises(ValueError) as exc:
+        fn(*args, "KEY")
+    assert "S3cret" not in str(exc.value) and str(exc.value).startswith("KEY")
+
+
 def test_refusals_name_the_key_and_the_character():
     with pytest.raises(ValueError, match=r"^pgha:haproxy:stats_password: .*a newline"):
         pgha_formats.haproxy("a\nb", "pgha:haproxy:stats_password")
