@@ -18,16 +18,22 @@ def __virtual__():
     return __virtualname__
 
 
-def servers(port=7000, user="admin", password="", host="127.0.0.1", timeout=3):
+def servers(port=7000, user="admin", password=None, host="127.0.0.1", timeout=3):
     """
     Status of every server in every HAProxy listener: ``{listener: {server: "UP"|"DOWN"|...}}``.
+
+    Without ``password``, the stats password is read from this minion's pillar
+    (``pgha:haproxy:stats_password``): states and orchestrations never pass it, so it shows in
+    no state argument, job return or command line.
 
     CLI Example:
 
     .. code-block:: bash
 
-        salt lb1 pgha_haproxy.servers password=secret
+        salt lb1 pgha_haproxy.servers
     """
+    if password is None:
+        password = __salt__["pillar.get"]("pgha:haproxy:stats_password", "")
     req = urllib.request.Request(f"http://{host}:{port}/;csv")
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
     req.add_header("Authorization", "Basic " + token)
@@ -56,7 +62,7 @@ def wait_ready(vip=None, master_port=5000, timeout=60, interval=0.5, **stats):
 
     .. code-block:: bash
 
-        salt lb1 pgha_haproxy.wait_ready vip=10.0.0.100 password=secret
+        salt lb1 pgha_haproxy.wait_ready vip=10.0.0.100
     """
     deadline = time.monotonic() + float(timeout)
     why = "not checked"

@@ -45,13 +45,5 @@ pgha-confd-template-file-managed:
     - source: salt://{{ tplroot }}/haproxy/files/haproxy.cfg.jinja
     - template: jinja
     - context:
-        haproxy: {{ pgha.haproxy | json }}
-        servers: {}
+        tplroot: {{ tplroot }}
         confd: true
-        backend_port: {{ pgha.pgbouncer.port if pgha.pgbouncer.enabled else pgha.postgresql.port }}
-        pg_port: {{ pgha.postgresql.port }}
-        rest_port: {{ pgha.patroni.restapi.port }}
-        synchronous_mode: {{ pgha.patroni.synchronous_mode }}
-{%- if pgha.tls.enabled %}
-        rest_ca: {{ tls_files.ca }}
-{%- endif %}

@@ -1,6 +1,5 @@
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
-{%- from tplroot ~ "/map.jinja" import members, tls_files with context %}
 
 include:
   - {{ tplroot }}.haproxy.install
@@ -8,7 +7,8 @@ include:
   - {{ tplroot }}.tls.ca
 {%- endif %}
 
-{#- Holds the stats password: readable by root and haproxy only, never diffed in output.
+{#- Holds the stats password: readable by root and haproxy only, never diffed in output. The
+    template reads it from the map itself, so no secret is among this state's arguments.
     With confd, Salt writes only the first version; confd rewrites it from the DCS. #}
 pgha-haproxy-config-file-managed:
   file.managed:
@@ -22,15 +22,8 @@ pgha-haproxy-config-file-managed:
     - show_changes: false
     - check_cmd: /usr/sbin/haproxy -c -q -f
     - context:
-        haproxy: {{ pgha.haproxy | json }}
-        servers: {{ members.postgresql | json }}
-        backend_port: {{ pgha.pgbouncer.port if pgha.pgbouncer.enabled else pgha.postgresql.port }}
-        pg_port: {{ pgha.postgresql.port }}
-        rest_port: {{ pgha.patroni.restapi.port }}
-        synchronous_mode: {{ pgha.patroni.synchronous_mode }}
-{%- if pgha.tls.enabled %}
-        rest_ca: {{ tls_files.ca }}
-{%- endif %}
+        tplroot: {{ tplroot }}
+        confd: false
     - require:
       - sls: {{ tplroot }}.haproxy.install
 {%- if pgha.tls.enabled %}

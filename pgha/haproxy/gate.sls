@@ -1,4 +1,5 @@
-{#- Gate: HAProxy sends port 5000 to the one primary, and the VIP answers. #}
+{#- Gate: HAProxy sends port 5000 to the one primary, and the VIP answers. The stats password
+    is read from pillar on the minion (pgha_haproxy.servers), never passed here. #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
 
@@ -8,6 +9,5 @@ pgha-gate-haproxy-ready:
     - master_port: {{ pgha.haproxy.ports.master }}
     - port: {{ pgha.haproxy.ports.stats }}
     - user: {{ pgha.haproxy.stats_user }}
-    - password: {{ pgha.haproxy.stats_password | json }}
     - timeout: 60
     - order: last

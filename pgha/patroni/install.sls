@@ -33,28 +33,17 @@ pgha-patroni-venv-created:
 
 {#- Where pip gets Patroni, and its proxy, in the virtualenv's own pip.conf (pip reads
     <venv>/pip.conf): an index URL or a proxy may hold a password, which must stay out of
-    argv, the environment and Salt's state output. #}
-{%-   set pip_proxy = pgha.proxy_env.get('https_proxy') or pgha.proxy_env.get('http_proxy') or '' %}
+    argv, the environment, Salt's state output and the state's arguments (the template reads
+    them from the map). #}
 pgha-patroni-pip-conf-managed:
   file.managed:
     - name: {{ patroni.venv }}/pip.conf
+    - source: salt://{{ tplroot }}/patroni/files/pip.conf.jinja
+    - template: jinja
     - mode: '0600'
     - show_changes: false
-    - contents: |
-        # Managed by Salt (pgha:pip, pgha:proxy_env): this virtualenv's pip only.
-        [global]
-{%-   if pgha.pip.index_url %}
-        index-url = {{ pgha.pip.index_url }}
-{%-   endif %}
-{%-   if pgha.pip.find_links %}
-        find-links = {{ pgha.pip.find_links }}
-{%-   endif %}
-{%-   if pgha.pip.no_index %}
-        no-index = true
-{%-   endif %}
-{%-   if pip_proxy %}
-        proxy = {{ pip_proxy }}
-{%-   endif %}
+    - context:
+        tplroot: {{ tplroot }}
     - require:
       - cmd: pgha-patroni-venv-created
 

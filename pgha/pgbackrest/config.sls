@@ -3,7 +3,7 @@
     pgbackrest), the repository lives there: the database nodes reach it over SSH, and it
     reaches every database node to back up the primary of the moment. #}
 {%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ "/map.jinja" import pgha, members with context %}
+{%- from tplroot ~ "/map.jinja" import pgha with context %}
 {%- set pgbr = pgha.pgbackrest %}
 {%- set on_repo_host = 'pgbackrest' in pgha.roles %}
 {%- set owner = pgbr.repo_host_user if on_repo_host else pgha.users.postgres %}
@@ -14,7 +14,10 @@ include:
   - {{ tplroot }}.pgbackrest.ssh_trust
 {%- endif %}
 
-{#- May hold repository credentials (s3 keys): readable by its user only, never diffed. #}
+{#- May hold repository credentials (s3 keys): its user's alone (0600; pgBackRest runs as that
+    user: postgres on a database node, the repository user on the repository host), never
+    diffed. The template reads them from the map, so no secret is among this state's
+    arguments. #}
 pgha-pgbackrest-config-file-managed:
   file.managed:
     - name: {{ pgha.paths.pgbackrest_config }}
@@ -23,17 +26,10 @@ pgha-pgbackrest-config-file-managed:
     - makedirs: true
     - user: {{ owner }}
     - group: {{ owner }}
-    - mode: '0640'
+    - mode: '0600'
     - show_changes: false
     - context:
-        pgbr: {{ pgbr | json }}
-        restore_stanza: {{ pgha.restore.stanza | json }}
-        data_dir: {{ pgha.postgresql.data_dir | json }}
-        port: {{ pgha.postgresql.port }}
-        socket: {{ pgha.paths.run_dir | json }}
-        on_repo_host: {{ on_repo_host | json }}
-        pg_hosts: {{ (members.postgresql if on_repo_host else {}) | json }}
-        pg_user: {{ pgha.users.postgres | json }}
+        tplroot: {{ tplroot }}
     - require:
       - sls: {{ tplroot }}.pgbackrest.install
 {%- if pgbr.repo.type == 'posix' and (on_repo_host or not pgbr.repo_host) %}

@@ -18,7 +18,8 @@ pgha-pgbouncer-config-file-managed:
     - group: {{ pgha.users.postgres }}
     - mode: '0640'
     - context:
-        pgb: {{ pgb | json }}
+        {#- the auth user's name only: its password goes to the userlist's template alone #}
+        pgb: {{ dict(pgb, auth_user={'name': pgb.auth_user.name}) | json }}
         pg_port: {{ pgha.postgresql.port }}
         userlist: {{ pgha.paths.pgbouncer_userlist }}
         run_dir: {{ pgha.paths.run_dir }}
@@ -35,15 +36,18 @@ pgha-pgbouncer-config-file-managed:
       - sls: {{ tplroot }}.postgresql.tls
 {%- endif %}
 
-{#- Only the auth_query role's password: clients are checked against PostgreSQL itself. #}
+{#- Only the auth_query role's password: clients are checked against PostgreSQL itself. The
+    template reads it from the map, so no secret is among this state's arguments. #}
 pgha-pgbouncer-userlist-file-managed:
   file.managed:
     - name: {{ pgha.paths.pgbouncer_userlist }}
+    - source: salt://{{ tplroot }}/pgbouncer/files/userlist.txt.jinja
+    - template: jinja
     - user: {{ pgha.users.postgres }}
     - group: {{ pgha.users.postgres }}
     - mode: '0600'
     - show_changes: false
-    - contents: |
-        "{{ pgb.auth_user.name }}" "{{ pgb.auth_user.password }}"
+    - context:
+        tplroot: {{ tplroot }}
     - require:
       - sls: {{ tplroot }}.pgbouncer.install

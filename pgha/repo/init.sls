@@ -7,7 +7,8 @@
 {%- from tplroot ~ "/repo/sources.jinja" import repos, proxy with context %}
 
 {#- The proxy goes to the package manager's own configuration, not to a global environment:
-    Salt's pkg states take no environment, and nothing else on the node should use it. #}
+    Salt's pkg states take no environment, and nothing else on the node should use it. Its URL
+    may hold a password: the files' templates read it from the map, never a state argument. #}
 {%- if grains.os_family == 'Debian' %}
 {%-   if proxy.url %}
 pgha-repo-proxy-managed:
@@ -15,18 +16,10 @@ pgha-repo-proxy-managed:
     - name: {{ pgha.paths.apt_proxy_conf }}
     - mode: '{{ '0640' if proxy.secret else '0644' }}'
     - show_changes: false
-    - contents: |
-        // Managed by Salt (pgha:proxy_env): apt's downloads only.
-{%-     if proxy.http %}
-        Acquire::http::Proxy "{{ proxy.http }}";
-{%-     endif %}
-{%-     if proxy.https %}
-        Acquire::https::Proxy "{{ proxy.https }}";
-{%-     endif %}
-{%-     for host in proxy.direct if not host.startswith('.') and '/' not in host %}
-        Acquire::http::Proxy::{{ host }} "DIRECT";
-        Acquire::https::Proxy::{{ host }} "DIRECT";
-{%-     endfor %}
+    - source: salt://{{ tplroot }}/repo/files/apt_proxy.conf.jinja
+    - template: jinja
+    - context:
+        tplroot: {{ tplroot }}
 {%-   else %}
 pgha-repo-proxy-managed:
   file.absent:
@@ -40,7 +33,10 @@ pgha-repo-proxy-managed:
     - name: {{ pgha.paths.dnf_conf }}
     - marker_start: '# pgha:proxy_env START (managed by Salt)'
     - marker_end: '# pgha:proxy_env END'
-    - content: {{ ('proxy=' ~ proxy.url if proxy.url else '') | json }}
+    - source: salt://{{ tplroot }}/repo/files/dnf_proxy.jinja
+    - template: jinja
+    - context:
+        tplroot: {{ tplroot }}
     - append_if_not_found: {{ proxy.url != '' }}
     - show_changes: false
 {%-   if not proxy.url %}

@@ -24,7 +24,7 @@ def test_deploy_creates_the_stanza(lab, deployed):
     assert query(lab, lab.node(leader).address, "SHOW archive_mode") == [("on",)]
     conf = lab.node(leader).exec(["stat", "-c", "%a %U", "/etc/pgbackrest/pgbackrest.conf"],
                                  capture=True).stdout.split()
-    assert conf == ["640", "postgres"]
+    assert conf == ["600", "postgres"]      # repository keys: its user's alone
 
 
 def test_full_backup_and_archive(lab, deployed):

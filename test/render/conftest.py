@@ -18,7 +18,8 @@ import yaml
 from .render_helpers import (REPO, SALT_CALL, NODE_ADDRESS, SLS, CONTAINER_GRAINS, ALL_GRAINS, PILLARS,
                              LEADER_PILLARS, MINION_IDS, REPO_PILLARS, FAKE_MINES, COMBOS, TLS_COMBOS,
                              TLS_TEMPLATE_COMBOS, SYSTEM_COMBOS, HIGHSTATE_COMBOS, TEMPLATE_COMBOS,
-                             WAL_G_JSON_COMBOS, BOOTSTRAP_PROBE, PGBACKREST_CONF_PROBE)
+                             WAL_G_JSON_COMBOS, BOOTSTRAP_PROBE, PGBACKREST_CONF_PROBE,
+                             MAP_TEMPLATES, FILE_RENDERS, RENDERED_FILES, ALL_PILLARS, SENTINEL_COMBOS)
 
 
 def _ssh_identity(minion):
@@ -88,7 +89,7 @@ def _minion_config(base, grains_id, pillar_id, leader_port):
     pillar_dir.mkdir(parents=True)
     cachedir.mkdir()
     (pillar_dir / "top.sls").write_text("base:\n  '*':\n    - pgha\n")
-    (pillar_dir / "pgha.sls").write_text(yaml.safe_dump(PILLARS[pillar_id]))
+    (pillar_dir / "pgha.sls").write_text(yaml.safe_dump(ALL_PILLARS[pillar_id]))
     patroni_config = root / "patroni.yml"
     if pillar_id in LEADER_PILLARS:
         patroni_config.write_text(yaml.safe_dump(
@@ -115,6 +116,7 @@ def _minion_config(base, grains_id, pillar_id, leader_port):
         "pillar_roots": {"base": [str(pillar_dir)]},
         "module_dirs": module_dirs,
         "states_dirs": [str(REPO / "_states")],
+        "utils_dirs": [str(REPO / "_utils")],
         "grains": {**ALL_GRAINS, **CONTAINER_GRAINS}[grains_id] | {"id": minion_id},
         "enable_fqdns_grains": False,
         "pgha_patroni.config": str(patroni_config),
@@ -150,9 +152,9 @@ def rendered(tmp_path_factory, patroni_leader):
     (base / "file_roots" / "probe" / "bootstrap_wal_g.jinja").write_text(BOOTSTRAP_PROBE)
     (base / "file_roots" / "probe" / "pgbackrest_conf.jinja").write_text(PGBACKREST_CONF_PROBE)
     confdirs = {combo: _minion_config(base, *combo, patroni_leader)
-                for combo in dict.fromkeys(COMBOS + TLS_COMBOS + SYSTEM_COMBOS)}
+                for combo in dict.fromkeys(COMBOS + TLS_COMBOS + SYSTEM_COMBOS + SENTINEL_COMBOS)}
     jobs = {("show_sls",) + combo: (confdirs[combo], "state.show_sls", ",".join(SLS))
-            for combo in COMBOS + TLS_COMBOS}
+            for combo in COMBOS + TLS_COMBOS + SENTINEL_COMBOS}
     jobs.update({("highstate",) + combo: (confdirs[combo], "state.show_sls", "pgha")
                  for combo in HIGHSTATE_COMBOS})
     jobs.update({("system",) + combo: (confdirs[combo], "state.show_sls", "pgha.system")
@@ -171,6 +173,13 @@ def rendered(tmp_path_factory, patroni_leader):
     jobs[("pgbackrest_conf", "debian12", "clone")] = (
         confdirs[("debian12", "clone")], "slsutil.renderer", "salt://probe/pgbackrest_conf.jinja",
         "default_renderer=jinja", "tplroot=pgha")
+    for state_id, grains_id, pillar_id in FILE_RENDERS:       # templates that read the map
+        source, context = MAP_TEMPLATES[state_id]
+        jobs[("file", state_id, grains_id, pillar_id)] = (
+            confdirs[(grains_id, pillar_id)], "slsutil.renderer", f"salt://{source}", "default_renderer=jinja",
+            *(f"{key}={json.dumps(value)}" for key, value in context.items()))
     with ThreadPoolExecutor(max_workers=max(2, (os.cpu_count() or 2) + 1)) as pool:
         futures = {key: pool.submit(_salt_call, *args) for key, args in jobs.items()}
-        return {key: future.result() for key, future in futures.items()}
+        results = {key: future.result() for key, future in futures.items()}
+    RENDERED_FILES.update({key: value for key, value in results.items() if key[0] == "file"})
+    return results

@@ -20,7 +20,9 @@ combination renders what) and the helpers the tests read the rendered output wit
 conftest.py runs the salt-calls (the ``rendered`` fixture).
 """
 import copy
+import importlib.util
 import sys
+import uuid
 from pathlib import Path
 
 import salt.utils.templates
@@ -347,12 +349,7 @@ WAL_G_JSON_COMBOS = [("debian12", "wal_g"), ("rhel9", "wal_g")]
 BOOTSTRAP_PROBE = ("{%- from 'pgha/patroni/files/bootstrap_wal_g.jinja' import bootstrap_wal_g with context %}"
                    "{{ bootstrap_wal_g | json }}")
 # pgbackrest.conf with the context pgha/pgbackrest/config.sls gives it.
-PGBACKREST_CONF_PROBE = (
-    "{%- from 'pgha/map.jinja' import pgha with context %}"
-    "{%- with pgbr=pgha.pgbackrest, restore_stanza=pgha.restore.stanza, data_dir=pgha.postgresql.data_dir,"
-    " port=pgha.postgresql.port, socket=pgha.paths.run_dir, on_repo_host=false, pg_hosts={},"
-    " pg_user='postgres' %}"
-    "{% include 'pgha/pgbackrest/files/pgbackrest.conf.jinja' %}{% endwith %}")
+PGBACKREST_CONF_PROBE = "{% include 'pgha/pgbackrest/files/pgbackrest.conf.jinja' %}"
 
 
 def _states(rendered, kind, grains_id, pillar_id):
@@ -409,15 +406,66 @@ def _patroni_config(rendered, grains_id, pillar_id):
     return yaml.safe_load(result["data"])
 
 
+def _format_functions():
+    """_utils/pgha_formats.py's escapers as templates call them: salt['pgha_formats.<name>']."""
+    spec = importlib.util.spec_from_file_location("pgha_formats_for_render", REPO / "_utils" / "pgha_formats.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {f"pgha_formats.{name}": getattr(module, name) for name in dir(module)
+            if callable(getattr(module, name)) and not name.startswith("_")}
+
+
+FORMATS = _format_functions()
+
+# File templates that read the map themselves (their state hands them tplroot and a flag, no
+# secret): {state id: (source, context)}. They render by salt-call on their combination's
+# minion (the ``rendered`` fixture's "file" jobs) for the combinations listed in FILE_RENDERS.
+MAP_TEMPLATES = {
+    "pgha-haproxy-config-file-managed": ("pgha/haproxy/files/haproxy.cfg.jinja",
+                                         {"tplroot": "pgha", "confd": False}),
+    "pgha-confd-template-file-managed": ("pgha/haproxy/files/haproxy.cfg.jinja",
+                                         {"tplroot": "pgha", "confd": True}),
+    "pgha-pgbouncer-userlist-file-managed": ("pgha/pgbouncer/files/userlist.txt.jinja", {"tplroot": "pgha"}),
+    "pgha-pgbackrest-config-file-managed": ("pgha/pgbackrest/files/pgbackrest.conf.jinja", {"tplroot": "pgha"}),
+    "pgha-patroni-pip-conf-managed": ("pgha/patroni/files/pip.conf.jinja", {"tplroot": "pgha"}),
+    "pgha-repo-proxy-managed": ("pgha/repo/files/apt_proxy.conf.jinja", {"tplroot": "pgha"}),
+    "pgha-repo-dnf-proxy": ("pgha/repo/files/dnf_proxy.jinja", {"tplroot": "pgha"}),
+}
+FILE_RENDERS = (
+    [("pgha-haproxy-config-file-managed", "debian12", p)
+     for p in ("typeb_vip", "rto_fast", "rto_safe", "rto_override", "typea_lb", "tls_lb")]
+    + [("pgha-haproxy-config-file-managed", "rhel9", "pip"), ("pgha-haproxy-config-file-managed", "debian12", "typea")]
+    + [("pgha-confd-template-file-managed", "debian12", p)
+       for p in ("typeb_vip", "rto_fast", "rto_safe", "rto_override", "typea_lb", "tls_lb")]
+    + [("pgha-pgbouncer-userlist-file-managed", "debian12", "typea"),
+       ("pgha-pgbackrest-config-file-managed", "debian12", "backup"),
+       ("pgha-patroni-pip-conf-managed", "debian12", "pip"), ("pgha-patroni-pip-conf-managed", "debian12", "sources_deb"),
+       ("pgha-repo-proxy-managed", "debian12", "sources_deb"), ("pgha-repo-dnf-proxy", "rhel9", "sources_el"),
+       ("pgha-repo-dnf-proxy", "rhel9", "pip"),
+       # the sentinels do reach the files (test_render_secrets)
+       ("pgha-pgbouncer-userlist-file-managed", "debian12", "sentinel_typea"),
+       ("pgha-haproxy-config-file-managed", "debian12", "sentinel_typea_lb"),
+       ("pgha-pgbackrest-config-file-managed", "debian12", "sentinel_backup")])
+# the "file" jobs' results, filled in by the ``rendered`` fixture
+RENDERED_FILES = {}
+
+
 def _render_file(states, state_id, grains_id, pillar_id):
     """What file.managed would write: the state's source rendered by Salt's Jinja renderer
-    with the context the state was compiled with (and this minion's grains)."""
+    with the context the state was compiled with (and this minion's grains, and pgha_formats'
+    escapers as ``salt``). A template that reads the map (MAP_TEMPLATES) was rendered by
+    salt-call on the combination's minion: its text is looked up."""
     _, _, args = _state(states, state_id)
     assert args["template"] == "jinja"
     source = args["source"]
     assert source.startswith("salt://pgha/")
+    if state_id in MAP_TEMPLATES:
+        assert (source[len("salt://"):], args["context"]) == MAP_TEMPLATES[state_id]
+        result = RENDERED_FILES[("file", state_id, grains_id, pillar_id)]
+        assert result["rc"] == 0 and isinstance(result["data"], str), f"{result['stdout']}\n{result['stderr']}"
+        return result["data"]
     path = REPO / source[len("salt://"):]
-    context = {"opts": {}, "saltenv": None,
+    context = {"opts": {}, "saltenv": None, "salt": FORMATS,
                "grains": {**ALL_GRAINS[grains_id], "id": MINION_IDS.get(pillar_id, "pg1")},
                **args["context"]}
     return salt.utils.templates.render_jinja_tmpl(path.read_text(), context, tmplpath=str(path))
@@ -435,3 +483,72 @@ def _haproxy_listeners(text):
         elif current is not None and line.strip():
             current.append(line.strip())
     return listeners
+
+
+# -- secrets: every secret pillar key holds a sentinel; no state argument may show it ---------
+
+SENTINEL = "S3ntinel-pw-" + uuid.uuid4().hex[:16]
+# the secret keys of pgha's pillar: (path, the part of the key a secret key's name holds)
+_SECRET_PATHS = ["postgresql:superuser:password", "postgresql:replication_user:password",
+                 "patroni:restapi:password", "pgbouncer:auth_user:password", "haproxy:stats_password"]
+_SECRET_WORDS = ("secret", "pass", "key")      # pgbackrest:repo and wal_g:json keys holding one
+
+
+def _secret_keys(pgha):
+    """[(dict, key)] of every secret in a pgha pillar: the fixed paths, users' passwords,
+    repository keys (pgbackrest:repo, wal_g:json), the password in a proxy or index URL."""
+    found = []
+    for path in _SECRET_PATHS:
+        node, *parents = pgha, *path.split(":")[:-1]
+        for key in parents:
+            node = node.setdefault(key, {})
+        found.append((node, path.split(":")[-1]))
+    found += [(user, "password") for user in pgha.get("postgresql", {}).get("users", [])]
+    for section in (pgha.get("pgbackrest", {}).get("repo", {}), pgha.get("wal_g", {}).get("json", {})):
+        found += [(section, key) for key in section if any(w in key.lower() for w in _SECRET_WORDS)
+                  and not key.lower().endswith(("-type", "_region"))]
+    return found
+
+
+def secrets_of(pillar):
+    """The secret values a pillar of the matrix holds (its own 'sentinels')."""
+    pgha = copy.deepcopy(pillar["pgha"])
+    values = {str(node[key]) for node, key in _secret_keys(pgha) if node.get(key)}
+    for url in list(pgha.get("proxy_env", {}).values()) + [pgha.get("pip", {}).get("index_url") or ""]:
+        if "@" in str(url):
+            values.add(str(url).split("://", 1)[-1].split("@", 1)[0].split(":", 1)[-1])
+    if pgha.get("tls", {}).get("ca_key"):
+        values.add(pgha["tls"]["ca_key"].splitlines()[1])      # a line of the CA key's body
+    return values
+
+
+def with_sentinels(pillar):
+    """The pillar with SENTINEL in every secret key (proxy and index URLs: as the password)."""
+    pillar = copy.deepcopy(pillar)
+    pgha = pillar["pgha"]
+    for node, key in _secret_keys(pgha):
+        node[key] = f"{SENTINEL}-{key}"
+    for name, url in pgha.get("proxy_env", {}).items():
+        if "@" in str(url):
+            pgha["proxy_env"][name] = f"http://pgha:{SENTINEL}@proxy.example:3128"
+    if pgha.get("pip", {}).get("index_url"):
+        pgha["pip"]["index_url"] = f"https://pip:{SENTINEL}@pypi.internal.example/simple"
+    return pillar
+
+
+# Every SLS rendered (show_sls of all of them) with sentinels, for the pillars that between
+# them turn on every secret: database node and balancer of Type A (users, PgBouncer, HAProxy),
+# pgBackRest on s3, WAL-G on s3, package sources with a proxy and a pip index (Debian, EL),
+# TLS (the CA key).
+SENTINEL_BASES = {"typea": "debian12", "typea_lb": "debian12", "backup": "debian12", "wal_g": "debian12",
+                  "sources_deb": "debian12", "sources_el": "rhel9", "tls": "debian12"}
+SENTINEL_PILLARS = {f"sentinel_{p}": with_sentinels(PILLARS[p]) for p in SENTINEL_BASES}
+SENTINEL_COMBOS = [(g, f"sentinel_{p}") for p, g in SENTINEL_BASES.items()]
+for _base in SENTINEL_BASES:
+    for _table in (MINION_IDS, FAKE_MINES):
+        if _base in _table:
+            _table[f"sentinel_{_base}"] = _table[_base]
+    for _group in (LEADER_PILLARS, REPO_PILLARS, TYPE_A_PILLARS):
+        if _base in _group:
+            _group.add(f"sentinel_{_base}")
+ALL_PILLARS = {**PILLARS, **SENTINEL_PILLARS}

@@ -35,7 +35,8 @@ def test_pgbackrest_states(rendered):
     states = _states(rendered, "show_sls", "debian12", "backup")
     module, _, args = _state(states, "pgha-pgbackrest-config-file-managed")
     assert (args["name"], args["mode"], args["show_changes"], args["user"]) == (
-        "/etc/pgbackrest/pgbackrest.conf", "0640", False, "postgres")
+        "/etc/pgbackrest/pgbackrest.conf", "0600", False, "postgres")
+    assert args["context"] == {"tplroot": "pgha"}       # the repository keys: read by the template
     assert "pgha-pgbackrest-repo-dir-managed" not in states          # s3: no local path
     assert _state(states, "pgha-pgbackrest-stanza-created")[:2] == ("pgha_pgbackrest", "stanza_created")
     service = _state(states, "pgha-pgbackrest-full-service-managed")[2]
@@ -232,9 +233,8 @@ def test_repository_host_trusts_the_database_nodes(rendered):
     assert (known["name"], known["enc"], known["key"], known["user"]) == (
         "10.0.0.12", "ssh-ed25519", "AAAAhostpg2", "pgbackrest")
     conf = _state(states, "pgha-pgbackrest-config-file-managed")[2]
-    assert (conf["user"], conf["mode"], conf["show_changes"]) == ("pgbackrest", "0640", False)
-    assert conf["context"]["on_repo_host"] is True and conf["context"]["pg_hosts"] == {
-        "pg1": NODE_ADDRESS, "pg2": "10.0.0.12"}
+    assert (conf["user"], conf["mode"], conf["show_changes"]) == ("pgbackrest", "0600", False)
+    assert conf["context"] == {"tplroot": "pgha"}
     assert _state(states, "pgha-pgbackrest-repo-dir-managed")[2]["user"] == "pgbackrest"
     # backups are scheduled here, straight (pgBackRest finds the primary)
     service = _state(states, "pgha-pgbackrest-full-service-managed")[2]["contents"]

@@ -33,11 +33,14 @@ def test_haproxy_config_file_state(rendered, grains_id):
     assert args["show_changes"] is False
     assert args["replace"] is True                      # no confd: Salt owns the file
     assert args["check_cmd"] == "/usr/sbin/haproxy -c -q -f"
-    context = args["context"]
-    assert context["servers"] == TYPE_A_PG                # database nodes of this cluster only
-    assert (context["backend_port"], context["pg_port"], context["rest_port"]) == (6432, 5432, 8008)
-    assert context["synchronous_mode"] is True
-    assert context["haproxy"]["stats_password"] == "stats-secret"
+    # the template reads the map itself: no stats password among the state's arguments
+    assert args["context"] == {"tplroot": "pgha", "confd": False}
+    if grains_id == "debian12":
+        listeners = _haproxy_listeners(_render_file(states, "pgha-haproxy-config-file-managed", grains_id, "typea"))
+        assert "stats auth admin:stats-secret" in listeners["stats"]
+        for name, port in (("master", 6432), ("replicas_sync", 6432), ("master_direct", 5432)):
+            assert _server_lines(listeners[name]) == [      # database nodes of this cluster only
+                f"server {node} {address}:{port} check port 8008" for node, address in sorted(TYPE_A_PG.items())]
     # a config change reloads HAProxy (seamless), a new file limit restarts it
     module, function, args = _state(states, "pgha-haproxy-service-running")
     assert (module, function, args["name"]) == ("service", "running", "haproxy")
@@ -85,7 +88,6 @@ def test_haproxy_config_file_without_synchronous_mode(rendered, grains_id, pilla
     """No synchronous_mode (the default), no direct ports: no 5002/5003, no *_direct; without
     PgBouncer the servers are PostgreSQL itself."""
     states = _states(rendered, "show_sls", grains_id, pillar_id)
-    assert _state(states, "pgha-haproxy-config-file-managed")[2]["context"]["synchronous_mode"] is False
     listeners = _haproxy_listeners(_render_file(states, "pgha-haproxy-config-file-managed",
                                                 grains_id, pillar_id))
     assert sorted(listeners) == ["master", "replicas", "stats"]
@@ -141,8 +143,8 @@ def test_balancer_gate(rendered):
     states = _states(rendered, "show_sls", "debian12", "typea_lb")
     module, function, args = _state(states, "pgha-gate-haproxy-ready")
     assert (module, function) == ("pgha_haproxy", "ready")
-    assert args == {"vip": VIP, "master_port": 5000, "port": 7000, "user": "admin",
-                    "password": "stats-secret", "timeout": 60}
+    # no password: pgha_haproxy.servers reads it from pillar on the minion
+    assert args == {"vip": VIP, "master_port": 5000, "port": 7000, "user": "admin", "timeout": 60}
     # what Salt passes the state function (format_call, as State.call does) reaches
     # pgha_haproxy.servers as its own keyword arguments
     spec = importlib.util.spec_from_file_location("pgha_haproxy_state_for_render",
@@ -160,7 +162,7 @@ def test_balancer_gate(rendered):
                                        expected_extra_kws=salt.state.STATE_INTERNAL_KEYWORDS)
     stats = {k: v for k, v in call["kwargs"].items()
              if k not in ("name", "vip", "master_port", "timeout")}
-    assert stats == {"port": 7000, "user": "admin", "password": "stats-secret"}
+    assert stats == {"port": 7000, "user": "admin"}
     assert set(stats) <= set(salt.utils.args.get_function_argspec(exec_module.servers).args)
 
 

@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from .render_helpers import (NODE_ADDRESS, GRAINS, ALL_GRAINS, PILLARS, RTO, TYPE_A_PG, TYPE_A_LB, COMBOS,
-                             COMBO_IDS, TEMPLATE_COMBOS, _states, _state, PG, _patroni_config)
+                             COMBO_IDS, TEMPLATE_COMBOS, _states, _state, PG, _patroni_config, _render_file)
 
 
 @pytest.mark.parametrize("grains_id,pillar_id", COMBOS, ids=COMBO_IDS)
@@ -79,7 +79,10 @@ def test_patroni_from_pip(rendered, grains_id):
     module, function, args = _state(states, "pgha-patroni-pip-conf-managed")
     assert (module, function, args["name"], args["mode"], args["show_changes"]) == (
         "file", "managed", "/opt/patroni/pip.conf", "0600", False)
-    assert args["contents"].splitlines()[1:] == ["[global]", "index-url = http://mirror.example/simple"]
+    assert "contents" not in args and args["context"] == {"tplroot": "pgha"}
+    if grains_id == "debian12":
+        text = _render_file(states, "pgha-patroni-pip-conf-managed", grains_id, "pip")
+        assert text.splitlines()[1:] == ["[global]", "index-url = http://mirror.example/simple"]
     module, _, args = _state(states, "pgha-patroni-unit-file-managed")
     assert args["name"] == "/etc/systemd/system/patroni.service"
     assert args["context"] == {"patroni_bin": "/opt/patroni/bin/patroni",

@@ -3,7 +3,8 @@ Package sources: pgha:pkg_repo, PGDG, EPEL, pgha:pkg_repos, pgha:proxy_env.
 """
 import pytest
 
-from .render_helpers import GRAINS, ALL_GRAINS, PROXY, KEY_TEXT, EL_SOURCE_GRAINS, ONLY_ON, _states, _state
+from .render_helpers import (GRAINS, ALL_GRAINS, PROXY, KEY_TEXT, EL_SOURCE_GRAINS, ONLY_ON, RENDERED_FILES,
+                             _states, _state, _render_file)
 
 
 @pytest.mark.parametrize("grains_id", GRAINS)
@@ -34,7 +35,10 @@ def test_no_package_sources_by_default(rendered, grains_id):
         assert (module, function, args) == ("file", "absent", {"name": "/etc/apt/apt.conf.d/90pgha-proxy"})
     else:
         assert (module, function) == ("file", "blockreplace")
-        assert (args["content"], args["append_if_not_found"]) == ("", False)
+        assert (args["source"], args["context"], args["append_if_not_found"]) == (
+            "salt://pgha/repo/files/dnf_proxy.jinja", {"tplroot": "pgha"}, False)
+        if grains_id == "rhel9":    # the template's block: empty, which removes one set before
+            assert RENDERED_FILES[("file", "pgha-repo-dnf-proxy", "rhel9", "pip")]["data"] == ""
         assert args["onlyif"] == "grep -qF 'pgha:proxy_env START' /etc/dnf/dnf.conf"
 
 
@@ -46,10 +50,13 @@ def test_package_sources_debian(rendered, grains_id):
     module, function, args = _state(states, "pgha-repo-proxy-managed")
     assert (module, function, args["name"], args["mode"], args["show_changes"]) == (
         "file", "managed", "/etc/apt/apt.conf.d/90pgha-proxy", "0640", False)
-    assert args["contents"].splitlines()[1:] == [
-        f'Acquire::http::Proxy "{PROXY}";', f'Acquire::https::Proxy "{PROXY}";',
-        'Acquire::http::Proxy::localhost "DIRECT";', 'Acquire::https::Proxy::localhost "DIRECT";',
-        'Acquire::http::Proxy::mirror.example "DIRECT";', 'Acquire::https::Proxy::mirror.example "DIRECT";']
+    # the proxy's password: read by the template, no state argument
+    assert "contents" not in args and args["context"] == {"tplroot": "pgha"}
+    if grains_id == "debian12":
+        assert _render_file(states, "pgha-repo-proxy-managed", grains_id, "sources_deb").splitlines()[1:] == [
+            f'Acquire::http::Proxy "{PROXY}";', f'Acquire::https::Proxy "{PROXY}";',
+            'Acquire::http::Proxy::localhost "DIRECT";', 'Acquire::https::Proxy::localhost "DIRECT";',
+            'Acquire::http::Proxy::mirror.example "DIRECT";', 'Acquire::https::Proxy::mirror.example "DIRECT";']
     # apt.postgresql.org, with the key Debian's postgresql-common ships
     assert _state(states, "pgha-repo-pgdg-keyring-installed") == (
         "pkg", "installed", {"pkgs": ["postgresql-common"], "require": [{"file": "pgha-repo-proxy-managed"}]})
@@ -70,8 +77,10 @@ def test_package_sources_debian(rendered, grains_id):
         {"file": "pgha-repo-proxy-managed"}, {"pkgrepo": "pgha-repo-pgdg-pkgrepo-managed"},
         {"pkgrepo": "pgha-repo-extra-tools-pkgrepo-managed"}, {"pkgrepo": "pgha-repo-extra-local-pkgrepo-managed"}]
     # pip: the index and the proxy in the venv's pip.conf, not in its argv or environment
-    assert _state(states, "pgha-patroni-pip-conf-managed")[2]["contents"].splitlines()[1:] == [
-        "[global]", "index-url = https://pypi.internal.example/simple", f"proxy = {PROXY}"]
+    assert _state(states, "pgha-patroni-pip-conf-managed")[2]["context"] == {"tplroot": "pgha"}
+    if grains_id == "debian12":
+        assert _render_file(states, "pgha-patroni-pip-conf-managed", grains_id, "sources_deb").splitlines()[1:] == [
+            "[global]", "index-url = https://pypi.internal.example/simple", f"proxy = {PROXY}"]
     assert not {"index_url", "env_vars", "proxy"} & set(_state(states, "pgha-patroni-pip-installed")[2])
     # every download of the packages waits for the sources
     assert _state(states, "pgha-postgresql-pkgs-installed")[2]["require"] == [{"sls": "pgha.repo"}]
@@ -82,8 +91,11 @@ def test_package_sources_el(rendered, grains_id):
     states = _states(rendered, "show_sls", grains_id, "sources_el")
     el8 = ALL_GRAINS[grains_id]["osmajorrelease"] == 8
     module, function, args = _state(states, "pgha-repo-proxy-managed")
-    assert (module, function, args["name"], args["content"], args["show_changes"]) == (
-        "file", "blockreplace", "/etc/dnf/dnf.conf", f"proxy={PROXY}", False)
+    assert (module, function, args["name"], args["source"], args["context"], args["show_changes"]) == (
+        "file", "blockreplace", "/etc/dnf/dnf.conf", "salt://pgha/repo/files/dnf_proxy.jinja",
+        {"tplroot": "pgha"}, False)
+    if grains_id == "rhel9":      # the block, rendered by the template (the proxy's password in it)
+        assert RENDERED_FILES[("file", "pgha-repo-dnf-proxy", "rhel9", "sources_el")]["data"] == f"proxy={PROXY}"
     assert args["append_if_not_found"] is True and "onlyif" not in args
     assert _state(states, "pgha-repo-proxy-mode-managed")[2] == {
         "name": "/etc/dnf/dnf.conf", "replace": False, "mode": "0640",

@@ -6,7 +6,7 @@ import json
 import pytest
 import salt.utils.templates
 
-from .render_helpers import (REPO, NODE_ADDRESS, VIP, LB_ADDRESS, GRAINS, TLS_CA, TLS_PILLARS, TYPE_A_PG,
+from .render_helpers import (FORMATS, REPO, NODE_ADDRESS, VIP, LB_ADDRESS, GRAINS, TLS_CA, TLS_PILLARS, TYPE_A_PG,
                              _states, _state, _patroni_config, _render_file, _haproxy_listeners)
 
 
@@ -163,7 +163,7 @@ def test_tls_patroni_and_vip_manager_states(rendered):
 def test_tls_vip_manager_with_a_client_certificate(rendered):
     """With etcd_client_cert_auth, vip-manager (root) shows the postgres user's certificate."""
     states = _states(rendered, "show_sls", "debian12", "tls")
-    context = {"opts": {}, "saltenv": None, "grains": {**GRAINS["debian12"], "id": "pg1"},
+    context = {"opts": {}, "saltenv": None, "grains": {**GRAINS["debian12"], "id": "pg1"}, "salt": FORMATS,
                **_state(states, "pgha-vip-manager-unit-dropin-managed")[2]["context"]}
     context["tls"] = {"ca": TLS_CA_FILE, **PG_PAIR}
     path = REPO / "pgha/vip_manager/files/pgha.conf.jinja"
@@ -199,7 +199,7 @@ def test_tls_balancer(rendered):
     CA's certificate only: no key); confd reads etcd over https."""
     states = _states(rendered, "show_sls", "debian12", "tls_lb")
     args = _state(states, "pgha-haproxy-config-file-managed")[2]
-    assert args["context"]["rest_ca"] == TLS_CA_FILE
+    assert args["context"] == {"tplroot": "pgha", "confd": False}
     assert args["require"] == [{"sls": "pgha.haproxy.install"}, {"sls": "pgha.tls.ca"}]
     listeners = _haproxy_listeners(_render_file(states, "pgha-haproxy-config-file-managed", "debian12", "tls_lb"))
     for name, lines in listeners.items():

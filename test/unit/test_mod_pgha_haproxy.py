@@ -85,8 +85,9 @@ def stats_csv(listeners=None):
 
 @pytest.fixture
 def configure_loader_modules():
-    return {pgha_haproxy: {"__salt__": {}, "__opts__": {"test": False}, "__pillar__": {},
-                           "__context__": {}}}
+    pillar_get = MagicMock(spec=lambda key, default="": None, return_value="pillar-secret")
+    return {pgha_haproxy: {"__salt__": {"pillar.get": pillar_get}, "__opts__": {"test": False},
+                           "__pillar__": {}, "__context__": {}}}
 
 
 def _urlopen(answer):
@@ -147,6 +148,16 @@ def test_servers_asks_the_stats_page_with_basic_auth():
     assert req.get_header("Authorization") == "Basic " + base64.b64encode(
         b"admin:stats-secret").decode()
     assert timeout == 3
+
+
+def test_servers_reads_the_password_from_pillar():
+    """States never pass the stats password: without one, it comes from this minion's pillar."""
+    patcher, calls = _urlopen(stats_csv())
+    with patcher:
+        pgha_haproxy.servers()
+    ((req, _),) = calls
+    assert base64.b64decode(req.get_header("Authorization").split()[1]) == b"admin:pillar-secret"
+    pgha_haproxy.__salt__["pillar.get"].assert_called_once_with("pgha:haproxy:stats_password", "")
 
 
 def test_servers_host_port_user_and_timeout():

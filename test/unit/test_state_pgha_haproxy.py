@@ -7,7 +7,7 @@ import pytest
 from salt.exceptions import CommandExecutionError
 
 VIP = "10.0.0.100"
-STATS = {"port": 7000, "user": "admin", "password": "stats-secret"}
+STATS = {"port": 7000, "user": "admin"}
 
 
 @pytest.fixture
@@ -75,6 +75,16 @@ def test_not_ready_test_mode_does_not_wait_or_fail():
     assert ret["changes"] == {}
     assert "unreachable" in ret["comment"]
     wait.assert_called_once_with(vip=VIP, master_port=5000, timeout=0, **STATS)
+
+
+def test_ready_takes_no_password():
+    """The stats password is read from pillar on the minion: as an argument it would show in
+    state.show_sls and in the job cache."""
+    ret = pgha_haproxy_state.ready("gate", vip=VIP, password="stats-secret", **STATS)
+    assert ret["result"] is False
+    assert "pgha:haproxy:stats_password" in ret["comment"]
+    assert "stats-secret" not in ret["comment"]
+    pgha_haproxy_state.__salt__["pgha_haproxy.wait_ready"].assert_not_called()
 
 
 @pytest.mark.parametrize("test", [False, True], ids=["real", "test"])
