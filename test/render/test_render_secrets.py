@@ -17,7 +17,7 @@ from .render_helpers import (ALL_PILLARS, COMBOS, SENTINEL, SENTINEL_COMBOS, SYS
 # in these SLS; moving them to a pgha state that reads pillar on the minion is another part
 # of issue 17 (users.sls to psycopg2 states). Remove an entry when its SLS is fixed: the
 # strict test below then guards it too.
-PENDING_SLS = {"pgha.postgresql.users", "pgha.postgresql.system_roles", "pgha.postgresql.adopt"}
+PENDING_SLS = set()  # every SLS: role passwords go by pillar key (pgha_postgres states)
 
 
 def _leaks(states, secrets):
@@ -40,7 +40,6 @@ def test_no_sentinel_in_any_state(rendered, grains_id, pillar_id):
     assert not leaks, f"secrets among state arguments: {leaks}"
 
 
-@pytest.mark.xfail(reason="role passwords as postgres_user.present arguments (PENDING_SLS)", strict=False)
 @pytest.mark.parametrize("pillar_id", ["sentinel_typea"])
 def test_no_sentinel_at_all(rendered, pillar_id):
     states = _states(rendered, "show_sls", "debian12", pillar_id)
