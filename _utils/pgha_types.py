@@ -101,7 +101,7 @@ class Bool(Type):
 
     def problems(self, value, key):
         if value is not None and not isinstance(value, bool):
-            yield key, f"must be true or false (unquoted){self.got(value)}"
+            yield key, f"must be true or false{self.got(value)}: a YAML boolean, unquoted"
 
 
 class Int(Type):

@@ -93,23 +93,22 @@ def check(pillar_pgha, defaults, context=None):
 
     ``defaults`` are the merged parameters (defaults.yaml, os_family/, osfinger/). ``context``
     holds what only the minion knows: ``address`` (its cluster address, for the VIP's subnet),
-    ``os`` (its osfinger) and ``os_family``. A key the model refuses is not checked again by
-    the rules: one message per key, the type's first.
+    ``os`` (its osfinger) and ``os_family``. A key a rule refuses (with the more specific
+    message) is not reported again by its type or the control character sweep.
     """
     if not isinstance(pillar_pgha, dict):
         return ["pgha: pillar key 'pgha' is missing or not a mapping"]
     context = context or {}
     cfg, from_preset, preset = _cluster.resolve_rto(_cluster.merged(defaults, pillar_pgha))
-    types = _first_per_key(list(sweep(pillar_pgha)) + list(typed(cfg)))
-    refused = {key for key, _ in types}
     rules = (_rules.core(pillar_pgha, cfg, context) + _rules.rto(cfg, from_preset, preset, pillar_pgha, defaults)
              + _rules.bootstrap(cfg) + _rules.wal_g(cfg) + _rules.unknown_keys(pillar_pgha, defaults)
              + _net.addresses(cfg, context) + _net.pg_hba(cfg) + _net.ports(cfg)
              + _net.version_available(cfg, context) + _net.sources(cfg, context)
              + _host.firewall(cfg) + _host.tls(cfg) + _host.system(cfg, context))
-    rules = [(key, msg) for key, msg in rules
-             if key not in refused and not any(key.startswith(f"{done}:") for done in refused)]
-    return [f"pgha:{key}: {msg}" for key, msg in types + rules]
+    ruled = {key for key, _ in rules}
+    types = [(key, msg) for key, msg in _first_per_key(list(sweep(pillar_pgha)) + list(typed(cfg)))
+             if key not in ruled and not any(key.startswith(f"{done}:") for done in ruled)]
+    return [f"pgha:{key}: {msg}" for key, msg in rules + types]
 
 
 def check_restore_target(restore, prefix="restore"):
