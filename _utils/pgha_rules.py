@@ -203,9 +203,11 @@ def _roles_and_databases(cfg):
     problems, reserved, seen = [], _reserved_roles(cfg), {}
     for i, user in enumerate(_listed(cfg, "postgresql:users")):
         name = user.get("name") if isinstance(user, dict) else None
-        if not isinstance(name, str) or not name:
+        if name is None or name == "":
             problems.append((f"postgresql:users:{i}", "needs a name"))
             continue
+        if not isinstance(name, str):
+            continue    # the model says why (a YAML-typed scalar)
         if name.lower() in reserved:
             own, key = reserved[name.lower()]
             same = "is" if own == name else f"equals {own!r} when case is ignored (unquoted SQL folds case), which is"
@@ -223,8 +225,10 @@ def _roles_and_databases(cfg):
     seen = {}
     for i, db in enumerate(_listed(cfg, "postgresql:databases")):
         name = db.get("name") if isinstance(db, dict) else None
-        if not isinstance(name, str) or not name:
+        if name is None or name == "":
             problems.append((f"postgresql:databases:{i}", "needs a name"))
+        elif not isinstance(name, str):
+            continue
         elif name in seen:
             problems.append((f"postgresql:databases:{i}:name", f"{name!r} is listed twice "
                              f"(also postgresql:databases:{seen[name]})"))

@@ -62,14 +62,15 @@ class Type:
 
 class Str(Type):
     """A string. ``grammar`` a regex its non-empty value must match (``what`` says what it is),
-    or a function returning why a value is wrong; ``secret`` values are never shown;
+    or a function returning why a value is wrong; ``nonempty`` refuses ''; ``secret`` values
+    are never shown;
     ``ascii`` refuses non-ASCII characters with ``ascii`` as the reason; ``pem`` values may
     span lines (the control character sweep lets newlines through)."""
 
-    def __init__(self, grammar=None, what=None, secret=False, ascii=None, pem=False, **kw):
+    def __init__(self, grammar=None, what=None, secret=False, ascii=None, pem=False, nonempty=False, **kw):
         super().__init__(**kw)
         self.grammar = re.compile(grammar) if isinstance(grammar, str) else grammar
-        self.what, self.secret, self.ascii, self.pem = what, secret, ascii, pem
+        self.what, self.secret, self.ascii, self.pem, self.nonempty = what, secret, ascii, pem, nonempty
 
     def got(self, value):
         return "" if self.secret else super().got(value)
@@ -88,6 +89,8 @@ class Str(Type):
             return
         if self.ascii and not value.isascii():
             yield key, f"must be ASCII: {self.ascii}"
+        if value == "" and self.nonempty:
+            yield key, "must not be empty"
         if value == "" or self.grammar is None:
             return
         why = (self.grammar(value) if callable(self.grammar)
