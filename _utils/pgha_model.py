@@ -6,23 +6,24 @@ a value may be, not what it is. ``pgha_validate`` checks a pillar against it; th
 rules live in ``pgha_rules*``. docs/configuration.md ("Grammars and reserved names") and
 docs/autobase-mapping.md describe the same; unit tests compare them.
 """
-import re
-import sys
-
 import importlib.util
 import os.path
+import re
+import sys
 
 
 def _sibling(name):
     """A utils module next to this one: Salt loads each file on its own, without the others
-    on sys.path, so the siblings are loaded here by path (once)."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py"))
+    on sys.path, so the siblings are loaded here by path, once per version of the file (a
+    running minion loads the new one after saltutil.sync_utils)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    key = f"pgha_utils_{name}_{os.stat(path).st_mtime_ns}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, path)
         module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
         spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]
+    return sys.modules[key]
 
 
 _t = _sibling("pgha_types")
@@ -260,12 +261,6 @@ KEYS = {
 
 # Strings that may span lines (PEM blocks): every other string is refused a control character.
 MULTILINE = (re.compile(r"^tls:ca_cert$"), re.compile(r"^tls:ca_key$"), re.compile(r"^pkg_repos:\d+:key_text$"))
-
-# Secrets (never shown in a message) that are not in KEYS' Str(secret=True): matched by path.
-SECRET_PATHS = (re.compile(r"^postgresql:users:\d+:password$"), re.compile(r"^wal_g:json:"),
-                re.compile(r"^pgbackrest:(repo|global):.*(key|pass)"), re.compile(r"^pkg_repos:\d+:key_text$"),
-                re.compile(r"^tls:ca_key$"), re.compile(r"password"))
-
 
 def keys():
     """The model: ``{colon path: type}`` (CLI: ``__utils__["pgha_model.keys"]()``)."""

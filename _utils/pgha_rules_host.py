@@ -12,14 +12,16 @@ import sys
 
 def _sibling(name):
     """A utils module next to this one: Salt loads each file on its own, without the others
-    on sys.path, so the siblings are loaded here by path (once)."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py"))
+    on sys.path, so the siblings are loaded here by path, once per version of the file (a
+    running minion loads the new one after saltutil.sync_utils)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    key = f"pgha_utils_{name}_{os.stat(path).st_mtime_ns}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, path)
         module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
         spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]
+    return sys.modules[key]
 
 
 _get = _sibling("pgha_cluster").get
