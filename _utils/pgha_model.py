@@ -68,6 +68,29 @@ def connstr_identifier_problem(value):
     return identifier_problem(value)
 
 
+# PgBouncer's per-database options (its [databases] section) and what each takes.
+POOL_INTS = ("pool_size", "min_pool_size", "reserve_pool", "max_db_connections", "max_db_client_connections",
+             "server_lifetime")
+POOL_WORDS = ("pool_mode", "auth_user", "client_encoding", "datestyle", "timezone", "application_name",
+              "auth_dbname", "host", "port", "dbname", "user")
+
+
+def pool_parameters_problem(value):
+    """Why ``value`` is not PgBouncer per-database options (``pool_size=10 pool_mode=transaction``)."""
+    example = "PgBouncer options such as 'pool_size=20 pool_mode=transaction'"
+    if not re.fullmatch(POOL_PARAMETERS, value):
+        return f"is not {example}: name=value words separated by single spaces (got {value!r})"
+    for word in value.split(" "):
+        name, _, setting = word.partition("=")
+        if name not in POOL_INTS + POOL_WORDS:
+            return f"{name!r} is not a PgBouncer database option; known: {', '.join(POOL_INTS + POOL_WORDS)}"
+        if name in POOL_INTS and not (setting.isdigit() and setting.isascii() and int(setting) <= 1_000_000):
+            return f"{name} must be a whole number from 0 to 1000000 (got {setting!r})"
+        if name == "pool_mode" and setting not in ("session", "transaction", "statement"):
+            return f"pool_mode must be session, transaction or statement (got {setting!r})"
+    return None
+
+
 def path(value):
     return _t.path_problem(value)
 
@@ -91,8 +114,8 @@ def Name(grammar, what, **kw):
 BOOT_ASCII = ("Patroni 3.0.2 (Debian 12) fails bootstrap with UnicodeDecodeError in create_or_update_role "
               "for a non-ASCII password, then renames the data directory; use ASCII letters, digits "
               "and punctuation")
-REST_ASCII = ("Patroni's REST API and its clients send it in an HTTP basic authentication header, "
-              "which has no agreed character set beyond ASCII")
+REST_ASCII = ("it travels in an HTTP basic authentication header, which has no agreed character set: "
+              "patronictl's urllib3 (1.26 on Debian 12) encodes it as Latin-1, Patroni compares UTF-8")
 
 POOL_PARAMETERS = r"([a-z_]+=[^\s=;#'\"\\]+)( [a-z_]+=[^\s=;#'\"\\]+)*"
 USER = Record({"name": Ident(), "password": Str(secret=True), "login": Bool(), "superuser": Bool(),
@@ -104,8 +127,7 @@ EXTENSION = Record({"name": Ident(), "db": Ident(), "schema": Ident()}, closed=T
 HBA = Record({"type": Any(), "database": Any(), "user": Any(), "address": Any(), "method": Any(),
               "options": Any()}, closed=True)
 POOL = Record({"name": Str(connstr_identifier_problem), "dbname": Str(connstr_identifier_problem),
-               "pool_parameters": Name(POOL_PARAMETERS, "PgBouncer options such as 'pool_size=20 "
-                                       "pool_mode=transaction'")}, closed=True)
+               "pool_parameters": Str(pool_parameters_problem)}, closed=True)
 
 # Every key, as a colon path. Records and lists declare their items; Map takes any key.
 KEYS = {

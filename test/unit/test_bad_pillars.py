@@ -163,6 +163,9 @@ CASES = [
     ("pool-parameters-newline", pool(pool_parameters="pool_size=20\nx"), "pgbouncer:pools:0:pool_parameters"),
     ("pool-parameters-no-equals", pool(pool_parameters="pool_size 20"), "pgbouncer:pools:0:pool_parameters"),
     ("pool-unknown-key", pool(size=20), "pgbouncer:pools:0:size"),
+    ("pool-parameters-size-words", pool(pool_parameters="pool_size=many"), "pgbouncer:pools:0:pool_parameters"),
+    ("pool-parameters-bad-mode", pool(pool_parameters="pool_mode=txn"), "pgbouncer:pools:0:pool_parameters"),
+    ("pool-parameters-unknown", pool(pool_parameters="connect_query=DROP"), "pgbouncer:pools:0:pool_parameters"),
     # roles pgha manages itself, and names listed twice
     ("user-is-the-superuser", user(name="postgres"), "postgresql:users:0:name"),
     ("user-is-the-superuser-in-capitals", user(name="POSTGRES"), "postgresql:users:0:name"),
