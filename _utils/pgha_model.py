@@ -47,6 +47,8 @@ PKG = r"[A-Za-z0-9][A-Za-z0-9.+_{}-]*"                 # a package name; {versio
 SERVICE = r"[A-Za-z0-9][A-Za-z0-9@._{}-]*"             # a systemd unit; {version}
 NO_SPACE = r"\S+"
 HAPROXY_TIME = r"[0-9]+(us|ms|s|m|h|d)?"
+GUC = r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?"   # work_mem, pg_stat_statements.max
+PGBACKREST_OPTION = r"[a-z0-9][a-z0-9-]*"
 PG_IDENTIFIER_BYTES = 63                               # NAMEDATALEN - 1
 
 
@@ -174,7 +176,8 @@ KEYS = {
     "postgresql:encoding": Name(NAME, "an encoding such as UTF8", autobase="postgresql_encoding"),
     "postgresql:locale": Name(NAME + r"(@[A-Za-z0-9]+)?", "a locale such as C.UTF-8", autobase="postgresql_locale"),
     "postgresql:data_checksums": Bool(autobase="postgresql_data_checksums"),
-    "postgresql:parameters": Map(autobase="postgresql_parameters"),
+    "postgresql:parameters": Map(names=GUC, what="a PostgreSQL parameter name such as work_mem",
+                                 autobase="postgresql_parameters"),
     "postgresql:pg_hba": ListOf(HBA, autobase="postgresql_pg_hba"),
     "postgresql:users": ListOf(USER, autobase="postgresql_users"),
     "postgresql:databases": ListOf(DATABASE, autobase="postgresql_databases"),
@@ -211,11 +214,12 @@ KEYS = {
     # pgBackRest, restore, WAL-G
     "pgbackrest:enabled": Bool(autobase="pgbackrest_install"),
     "pgbackrest:stanza": Name(NAME, "a pgBackRest name", autobase="pgbackrest_stanza"),
-    "pgbackrest:repo": Map(autobase="pgbackrest_conf"),
+    "pgbackrest:repo": Map(names=PGBACKREST_OPTION, what="a pgBackRest option such as retention-full",
+                           autobase="pgbackrest_conf"),
     "pgbackrest:repo:type": Enum("posix", "s3", "gcs", "azure"),
     "pgbackrest:repo:path": Path(),
     "pgbackrest:repo_host_user": Name(OS_USER, "a user name such as pgbackrest", autobase="pgbackrest_repo_user"),
-    "pgbackrest:global": Map(),
+    "pgbackrest:global": Map(names=PGBACKREST_OPTION, what="a pgBackRest option such as compress-type"),
     "pgbackrest:schedule": ListOf(Any()),
     "restore:stanza": Any(), "restore:type": Enum("default", "time", "lsn", "name", "xid", "immediate"),
     "restore:target": Str(), "restore:set": Any(),

@@ -192,11 +192,13 @@ class Record(Type):
 
 
 class Map(Type):
-    """A free-form mapping: the user's keys, passed through as written; ``values`` types them."""
+    """A free-form mapping: the user's keys, passed through as written; ``values`` types them,
+    ``names`` is the grammar of the keys (``what`` says what a key is)."""
 
-    def __init__(self, values=None, **kw):
+    def __init__(self, values=None, names=None, what=None, **kw):
         super().__init__(**kw)
-        self.values = values
+        self.values, self.what = values, what
+        self.names = re.compile(names) if names else None
 
     def problems(self, value, key):
         if value is None:
@@ -207,6 +209,8 @@ class Map(Type):
         for name, item in value.items():
             if not isinstance(name, str):
                 yield f"{key}:{name}", f"the key must be a string, but YAML read it as {_kind(name)}: quote it"
+            elif self.names and not self.names.fullmatch(name):
+                yield f"{key}:{name}", f"is not {self.what}: the key goes into a configuration file as written"
             elif self.values:
                 yield from self.values.problems(item, f"{key}:{name}")
 
