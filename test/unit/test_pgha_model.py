@@ -58,3 +58,17 @@ def test_the_docs_list_the_grammars():
     for fragment in ("63 bytes", "1-15 of", "scram-sha-256", "/var/lib",
                      "postgresql:superuser:name", "pgbouncer:auth_user:name", "quote the value"):
         assert fragment in text
+
+
+@pytest.mark.parametrize("osfinger", sorted(p.stem for p in (REPO / "pgha/parameters/osfinger").glob("*.yaml")))
+def test_every_os_parameters_are_valid(osfinger):
+    """The parameters as a minion of each OS merges them pass the model's types."""
+    import salt.utils.dictupdate  # pylint: disable=import-outside-toplevel
+
+    import pgha_validate  # pylint: disable=import-outside-toplevel
+    family = "Debian" if osfinger.startswith("Debian") else "RedHat"
+    merged = {}
+    for layer in ("defaults.yaml", f"os_family/{family}.yaml", f"osfinger/{osfinger}.yaml"):
+        merged = salt.utils.dictupdate.merge(
+            merged, yaml.safe_load((REPO / "pgha/parameters" / layer).read_text()), merge_lists=False)
+    assert list(pgha_validate.typed(merged)) + list(pgha_validate.sweep(merged)) == []
