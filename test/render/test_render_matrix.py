@@ -27,12 +27,14 @@ def test_matrix_pillars_are_valid(grains_id, pillar_id):
     spec = importlib.util.spec_from_file_location("pgha_module_for_render", REPO / "_modules" / "pgha.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    # what Salt's loader hands the module: _utils/pgha_cluster.py's functions as __utils__
-    spec = importlib.util.spec_from_file_location("pgha_cluster_for_render", REPO / "_utils" / "pgha_cluster.py")
-    utils = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(utils)
-    module.__utils__ = {f"pgha_cluster.{name}": getattr(utils, name) for name in dir(utils)
-                        if callable(getattr(utils, name)) and not name.startswith("_")}
+    # what Salt's loader hands the module: the public functions of _utils/*.py as __utils__
+    module.__utils__ = {}
+    for path in sorted((REPO / "_utils").glob("*.py")):
+        spec = importlib.util.spec_from_file_location(f"{path.stem}_for_render", path)
+        utils = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(utils)
+        module.__utils__.update({f"{path.stem}.{name}": getattr(utils, name) for name in dir(utils)
+                                 if callable(getattr(utils, name)) and not name.startswith("_")})
     parameters = REPO / "pgha" / "parameters"
     defaults = yaml.safe_load((parameters / "defaults.yaml").read_text())
     assert module.check(PILLARS[pillar_id]["pgha"], defaults) == []

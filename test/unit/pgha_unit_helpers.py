@@ -5,6 +5,7 @@ import json
 import urllib.error
 
 import pgha_cluster
+import pgha_validate
 
 
 class FakeResponse:
@@ -55,10 +56,12 @@ MINIMAL_VALID = {
 }
 
 
-# _utils/pgha_cluster.py's functions as the loader hands them to _modules/pgha.py.
-PGHA_UTILS = {f"pgha_cluster.{name}": getattr(pgha_cluster, name)
-              for name in ("check_cluster", "checked_part", "resolve_rto", "get", "merged",
-                           "cluster_name_problem", "case_twins")}
+# _utils' functions as the loader hands them to _modules/pgha.py.
+PGHA_UTILS = {**{f"pgha_cluster.{name}": getattr(pgha_cluster, name)
+                 for name in ("check_cluster", "checked_part", "resolve_rto", "get", "merged",
+                              "cluster_name_problem", "case_twins")},
+              **{f"pgha_validate.{name}": getattr(pgha_validate, name)
+                 for name in ("check", "check_restore_target")}}
 
 
 def pgha_loader(module, pillar, **dunders):

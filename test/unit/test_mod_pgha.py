@@ -293,7 +293,8 @@ CHECK_CASES = [
     # Type A (with_haproxy_load_balancing): PgBouncer's auth_query role and HAProxy's stats page
     ("valid-type-a", TYPE_A, []),
     ("valid-type-a-balancer", _with(TYPE_A, {"roles": ["balancer"]}), []),
-    ("valid-type-a-numeric-password", _with(TYPE_A, {"haproxy": {"stats_password": 12345}}), []),
+    ("type-a-numeric-password", _with(TYPE_A, {"haproxy": {"stats_password": 12345}}),
+     ["pgha:haproxy:stats_password: must be a string, but YAML read it as an integer: quote the value"]),
     ("valid-type-b-ignores-type-a-secrets",
      {"pgbouncer": {"auth_user": {"password": "CHANGE-ME-pgbouncer"}},
       "haproxy": {"stats_password": ""}}, []),

@@ -3,6 +3,7 @@ import copy
 from pathlib import Path
 
 import pgha
+import pgha_rules_host
 from pgha_unit_helpers import MINIMAL_VALID, pgha_loader
 import pytest
 import salt.utils.dictupdate
@@ -36,7 +37,7 @@ CASES = [
                                                  "net.ipv4.tcp_rmem": "4096 87380 16777216",
                                                  "net.ipv4.conf.eth0/1.rp_filter": 1, "vm.swappiness": None}},
         "huge_pages": 9510, "transparent_huge_pages": "madvise",
-        "limits": {"enabled": True, "user": "pgadmin", "soft_nofile": "65536", "hard_nofile": 65536},
+        "limits": {"enabled": True, "user": "pgadmin", "soft_nofile": 65536, "hard_nofile": 65536},
         "locales": ["en_US.UTF-8", "de_DE.UTF-8@euro", "C.UTF-8", "ru_RU.utf8"], "default_locale": "en_US.UTF-8",
         "etc_hosts": {"enabled": True, "extra": [{"ip": "10.0.0.50", "names": ["backup.example.com", "backup"]},
                                                  {"ip": "fd00::5", "names": ["v6host"]}]},
@@ -138,6 +139,6 @@ def test_unknown_system_keys_are_named_but_sysctl_names_are_free(defaults):
 
 def test_check_system_helper_returns_key_message_pairs():
     """What check() prefixes with pgha: (one helper: easy to merge with other checks)."""
-    assert pgha._check_system({"system": {"huge_pages": -2}}) == [  # pylint: disable=protected-access
+    assert pgha_rules_host.system({"system": {"huge_pages": -2}}) == [
         ("system:huge_pages", "must be a number of 2 MiB huge pages >= 0, 0 for none (got -2)")]
-    assert pgha._check_system({}) == []  # pylint: disable=protected-access
+    assert pgha_rules_host.system({}) == []

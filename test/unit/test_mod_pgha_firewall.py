@@ -2,6 +2,7 @@
 import copy
 
 import pgha
+import pgha_rules_host
 from pgha_unit_helpers import MINIMAL_VALID, pgha_loader
 import pytest
 
@@ -24,8 +25,8 @@ CASES = [
     ("default-off", {}, []),
     ("on", {"firewall": {"enabled": True}}, []),
     ("on-with-everything", {"firewall": {
-        "enabled": True, "ssh_port": "2222", "client_sources": ["10.1.0.0/16", "192.0.2.7", "fd00:1::/64"],
-        "extra_ports": [9100, "9187"], "extra_rules": ["ip saddr 10.9.0.0/16 tcp dport 9187 accept"]}}, []),
+        "enabled": True, "ssh_port": 2222, "client_sources": ["10.1.0.0/16", "192.0.2.7", "fd00:1::/64"],
+        "extra_ports": [9100, 9187], "extra_rules": ["ip saddr 10.9.0.0/16 tcp dport 9187 accept"]}}, []),
     ("enabled-string", {"firewall": {"enabled": "yes"}},
      ["pgha:firewall:enabled: must be true or false (got 'yes')"]),
     ("not-a-mapping", {"firewall": True}, ["pgha:firewall: must be a mapping such as {enabled: true}"]),
@@ -74,6 +75,6 @@ def test_check_firewall_reports_each_bad_item(defaults):
 
 def test_check_firewall_helper_returns_key_message_pairs(defaults):
     """What check() prefixes with pgha: (one helper: easy to merge with other checks)."""
-    assert pgha._check_firewall({"firewall": {"enabled": "no"}}) == [  # pylint: disable=protected-access
+    assert pgha_rules_host.firewall({"firewall": {"enabled": "no"}}) == [
         ("firewall:enabled", "must be true or false (got 'no')")]
-    assert pgha._check_firewall({}) == []  # pylint: disable=protected-access
+    assert pgha_rules_host.firewall({}) == []

@@ -133,8 +133,8 @@ def test_stanza_exists_already_and_errors():
 # -- restore workflow ----------------------------------------------------------------------------
 
 def _restorable(*args, **kwargs):
-    import pgha  # pylint: disable=import-outside-toplevel
-    checker = MagicMock(side_effect=pgha.check_restore_target)
+    import pgha_validate  # pylint: disable=import-outside-toplevel
+    checker = MagicMock(side_effect=pgha_validate.check_restore_target)
     with patch.dict(pgha_pgbackrest.__salt__, {"pgha.check_restore_target": checker}), \
             _run((0, json.dumps(INFO_OK), "")):
         return pgha_pgbackrest.restorable(*args, **kwargs)

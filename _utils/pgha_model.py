@@ -1,0 +1,298 @@
+"""
+pgha's settings model: every key of ``pgha/parameters/defaults.yaml`` (and of os_family/,
+osfinger/, and the pillar-only keys ``address`` and ``lookup``) declared once, with its type,
+its grammar and autobase's variable for it. Defaults stay in defaults.yaml: this file says what
+a value may be, not what it is. ``pgha_validate`` checks a pillar against it; the cross-key
+rules live in ``pgha_rules*``. docs/configuration.md ("Grammars and reserved names") and
+docs/autobase-mapping.md describe the same; unit tests compare them.
+"""
+import importlib.util
+import os.path
+import re
+import sys
+
+
+def _sibling(name):
+    """A utils module next to this one: Salt loads each file on its own, without the others
+    on sys.path, so the siblings are loaded here by path, once per version of the file (a
+    running minion loads the new one after saltutil.sync_utils)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    key = f"pgha_utils_{name}_{os.stat(path).st_mtime_ns}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        spec.loader.exec_module(module)
+    return sys.modules[key]
+
+
+_t = _sibling("pgha_types")
+_cluster = _sibling("pgha_cluster")
+Str, Bool, Int, Port, Enum, ListOf, Record, Map, Any = (_t.Str, _t.Bool, _t.Int, _t.Port, _t.Enum,
+                                                         _t.ListOf, _t.Record, _t.Map, _t.Any)
+
+__virtualname__ = "pgha_model"
+
+
+def __virtual__():
+    return __virtualname__
+
+
+# -- grammars ------------------------------------------------------------------------------------
+NAME = r"[A-Za-z0-9][A-Za-z0-9._-]*"                  # pgBackRest stanzas, repository names
+IFNAME = r"[A-Za-z0-9_.:@-]{1,15}"                     # Linux IFNAMSIZ (15 bytes), no '/', no space
+BASIC_USER = r"[^:\s]+"                                # HTTP basic auth (RFC 7617): no ':' in the user
+OS_USER = r"[a-z_][a-z0-9_-]{0,31}"                    # useradd's default NAME_REGEX
+PKG = r"[A-Za-z0-9][A-Za-z0-9.+_{}-]*"                 # a package name; {version}, {language}
+SERVICE = r"[A-Za-z0-9][A-Za-z0-9@._{}-]*"             # a systemd unit; {version}
+NO_SPACE = r"\S+"
+HAPROXY_TIME = r"[0-9]+(us|ms|s|m|h|d)?"
+GUC = r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?"   # work_mem, pg_stat_statements.max
+PGBACKREST_OPTION = r"[a-z0-9][a-z0-9-]*"
+PG_IDENTIFIER_BYTES = 63                               # NAMEDATALEN - 1
+
+
+def identifier_problem(value):
+    """Why ``value`` is not a PostgreSQL identifier pgha can quote (psycopg2.sql.Identifier):
+    non-empty and at most 63 bytes in UTF-8 (PostgreSQL truncates longer ones silently, and
+    the next run would not find what it created). Control characters: the sweep refuses them."""
+    size = len(value.encode("utf-8"))
+    if size > PG_IDENTIFIER_BYTES:
+        return (f"is {size} bytes in UTF-8: PostgreSQL names are at most {PG_IDENTIFIER_BYTES} "
+                f"bytes and it would truncate {value!r}")
+    return None
+
+
+def connstr_identifier_problem(value):
+    """A database name written unquoted into PgBouncer's ``[databases]`` line (``dbname=...``)."""
+    if re.search(r"[\s=;#'\"\\]", value):
+        return f"must not contain spaces, '=', ';', '#', quotes or backslashes: PgBouncer's [databases] line (got {value!r})"
+    return identifier_problem(value)
+
+
+# PgBouncer's per-database options (its [databases] section) and what each takes.
+POOL_INTS = ("pool_size", "min_pool_size", "reserve_pool", "max_db_connections", "max_db_client_connections",
+             "server_lifetime")
+POOL_WORDS = ("pool_mode", "auth_user", "client_encoding", "datestyle", "timezone", "application_name",
+              "auth_dbname", "host", "port", "dbname", "user")
+
+
+def pool_parameters_problem(value):
+    """Why ``value`` is not PgBouncer per-database options (``pool_size=10 pool_mode=transaction``)."""
+    example = "PgBouncer options such as 'pool_size=20 pool_mode=transaction'"
+    if not re.fullmatch(POOL_PARAMETERS, value):
+        return f"is not {example}: name=value words separated by single spaces (got {value!r})"
+    for word in value.split(" "):
+        name, _, setting = word.partition("=")
+        if name not in POOL_INTS + POOL_WORDS:
+            return f"{name!r} is not a PgBouncer database option; known: {', '.join(POOL_INTS + POOL_WORDS)}"
+        if name in POOL_INTS and not (setting.isdigit() and setting.isascii() and int(setting) <= 1_000_000):
+            return f"{name} must be a whole number from 0 to 1000000 (got {setting!r})"
+        if name == "pool_mode" and setting not in ("session", "transaction", "statement"):
+            return f"pool_mode must be session, transaction or statement (got {setting!r})"
+    return None
+
+
+def path(value):
+    return _t.path_problem(value)
+
+
+def data_path(value):
+    return _t.path_problem(value, data_dir=True)
+
+
+def Ident(**kw):
+    return Str(identifier_problem, **kw)
+
+
+def Path(**kw):
+    return Str(path, **kw)
+
+
+def Name(grammar, what, **kw):
+    return Str(rf"^{grammar}$", what, **kw)
+
+
+BOOT_ASCII = ("Patroni 3.0.2 (Debian 12) fails bootstrap with UnicodeDecodeError in create_or_update_role "
+              "for a non-ASCII password, then renames the data directory; use ASCII letters, digits "
+              "and punctuation")
+REST_ASCII = ("it travels in an HTTP basic authentication header, which has no agreed character set: "
+              "patronictl's urllib3 (1.26 on Debian 12) encodes it as Latin-1, Patroni compares UTF-8")
+
+POOL_PARAMETERS = r"([a-z_]+=[^\s=;#'\"\\]+)( [a-z_]+=[^\s=;#'\"\\]+)*"
+USER = Record({"name": Ident(), "password": Str(secret=True), "login": Bool(), "superuser": Bool(),
+               "createdb": Bool(), "createrole": Bool(), "replication": Bool()}, closed=True)
+DATABASE = Record({"name": Ident(), "owner": Ident(), "encoding": Name(NAME, "an encoding such as UTF8"),
+                   "lc_collate": Name(NAME + r"(@[A-Za-z0-9]+)?", "a locale such as C.UTF-8"),
+                   "lc_ctype": Name(NAME + r"(@[A-Za-z0-9]+)?", "a locale such as C.UTF-8")}, closed=True)
+EXTENSION = Record({"name": Ident(), "db": Ident(), "schema": Ident()}, closed=True)
+HBA = Record({"type": Any(), "database": Any(), "user": Any(), "address": Any(), "method": Any(),
+              "options": Any()}, closed=True)
+POOL = Record({"name": Str(connstr_identifier_problem), "dbname": Str(connstr_identifier_problem),
+               "pool_parameters": Str(pool_parameters_problem)}, closed=True)
+
+# Every key, as a colon path. Records and lists declare their items; Map takes any key.
+KEYS = {
+    "cluster_name": Str(_cluster.cluster_name_problem, autobase="patroni_cluster_name"),
+    "roles": Any(),
+    "cluster_vip": Str(autobase="cluster_vip"),
+    "vip_interface": Name(IFNAME, "a network interface name (at most 15 of A-Z a-z 0-9 _ . : @ -)",
+                          autobase="vip_interface"),
+    "with_haproxy_load_balancing": Bool(autobase="with_haproxy_load_balancing"),
+    "dcs_exists": Bool(autobase="dcs_exists"),
+    "postgresql_exists": Bool(autobase="postgresql_exists"),
+    "address": Str(),
+    "lookup": Map(),
+    # package sources
+    "pkg_repo:url": Str(), "pkg_repo:dist": Name(NO_SPACE, "an apt distribution such as bookworm or ./"),
+    "pkg_repo:components": Str(r"^[A-Za-z0-9._-]+( [A-Za-z0-9._-]+)*$", "apt components such as 'main contrib'"),
+    "pkg_repo:trusted": Bool(),
+    "pkg_repos": ListOf(Any(), autobase="apt_repository"),
+    "pgdg:enabled": Bool(autobase="install_postgresql_repo"), "pgdg:url": Str(), "pgdg:signed_by": Path(),
+    "pgdg:gpgkey": Str(), "pgdg:versions": ListOf(Int(10, 99)), "pgdg:extras": Bool(),
+    "pgdg:disable_dnf_module": Bool(),
+    "epel:enabled": Bool(autobase="install_epel_repo"), "epel:url": Str(), "epel:gpgkey": Str(),
+    "pip:index_url": Str(autobase="pip_package_repository"), "pip:find_links": Str(), "pip:no_index": Bool(),
+    "proxy_env": Map(autobase="proxy_env"),
+    # etcd
+    "etcd:cluster_token": Name(NAME, "a name of letters, digits, '.', '_' or '-'", autobase="etcd_cluster_name"),
+    "etcd:client_port": Port(), "etcd:peer_port": Port(),
+    "etcd:data_dir": Str(data_path, autobase="etcd_data_dir"),
+    "etcd:endpoints": Any(autobase="patroni_etcd_hosts"),
+    "etcd:enable_v2": Enum("auto", True, False),
+    "etcd:heartbeat_interval": Int(10, 10000, "milliseconds"),
+    "etcd:election_timeout": Int(50, 50000, "milliseconds"),
+    # PostgreSQL
+    "postgresql:version": Int(digits=True, autobase="postgresql_version"),
+    "postgresql:available_versions": Any(),
+    "postgresql:port": Port(autobase="postgresql_port"),
+    "postgresql:data_dir": Str(data_path, autobase="postgresql_data_dir"),
+    "postgresql:wal_dir": Str(data_path, autobase="postgresql_wal_dir"),
+    "postgresql:superuser:name": Ident(nonempty=True, autobase="patroni_superuser_username"),
+    "postgresql:superuser:password": Str(secret=True, ascii=BOOT_ASCII, autobase="patroni_superuser_password"),
+    "postgresql:replication_user:name": Ident(nonempty=True, autobase="patroni_replication_username"),
+    "postgresql:replication_user:password": Str(secret=True, ascii=BOOT_ASCII,
+                                                autobase="patroni_replication_password"),
+    "postgresql:encoding": Name(NAME, "an encoding such as UTF8", autobase="postgresql_encoding"),
+    "postgresql:locale": Name(NAME + r"(@[A-Za-z0-9]+)?", "a locale such as C.UTF-8", autobase="postgresql_locale"),
+    "postgresql:data_checksums": Bool(autobase="postgresql_data_checksums"),
+    "postgresql:parameters": Map(names=GUC, what="a PostgreSQL parameter name such as work_mem",
+                                 autobase="postgresql_parameters"),
+    "postgresql:pg_hba": ListOf(HBA, autobase="postgresql_pg_hba"),
+    "postgresql:users": ListOf(USER, autobase="postgresql_users"),
+    "postgresql:databases": ListOf(DATABASE, autobase="postgresql_databases"),
+    "postgresql:extensions": ListOf(EXTENSION, autobase="postgresql_extensions"),
+    "postgresql:restore_command": Str(autobase="postgresql_restore_command"),
+    # Patroni
+    "patroni:install_method": Enum("pkg", "pip", autobase="patroni_installation_method"),
+    "patroni:pip_version": Name(r"[0-9]+(\.[0-9]+)*([a-z]+[0-9]*)?", "a version such as 4.1.5"),
+    "patroni:venv": Path(),
+    "patroni:dcs_api": Enum("auto", "etcd", "etcd3"),
+    "patroni:bootstrap_node": Name(NAME, "a minion id"),
+    "patroni:rto_profile": Any(),
+    "patroni:ttl": Any(autobase="patroni_ttl"), "patroni:loop_wait": Any(autobase="patroni_loop_wait"),
+    "patroni:retry_timeout": Any(autobase="patroni_retry_timeout"),
+    "patroni:primary_start_timeout": Any(autobase="patroni_master_start_timeout"),
+    "patroni:maximum_lag_on_failover": Int(0, None, "bytes", autobase="patroni_maximum_lag_on_failover"),
+    "patroni:synchronous_mode": Bool(autobase="synchronous_mode"),
+    "patroni:synchronous_mode_strict": Bool(autobase="synchronous_mode_strict"),
+    "patroni:synchronous_node_count": Int(1, None, autobase="synchronous_node_count"),
+    "patroni:use_pg_rewind": Bool(autobase="patroni_postgresql_use_pg_rewind"),
+    "patroni:use_slots": Bool(),
+    "patroni:bootstrap_method": Enum("initdb", "pgbackrest", "wal_g",
+                                     autobase="patroni_cluster_bootstrap_method"),
+    "patroni:create_replica_methods": Any(autobase="patroni_create_replica_methods"),
+    "patroni:failsafe_mode": Bool(autobase="patroni_failsafe_mode"),
+    "patroni:tags": Map(),
+    "patroni:tags:nofailover": Bool(), "patroni:tags:noloadbalance": Bool(),
+    "patroni:tags:clonefrom": Bool(), "patroni:tags:nosync": Bool(),
+    "patroni:restapi:port": Port(autobase="patroni_restapi_port"),
+    "patroni:restapi:username": Name(BASIC_USER, "a user name without ':' or spaces (HTTP basic auth)",
+                                     autobase="patroni_restapi_username"),
+    "patroni:restapi:password": Str(secret=True, ascii=REST_ASCII, autobase="patroni_restapi_password"),
+    "rto_profiles": Any(),
+    # pgBackRest, restore, WAL-G
+    "pgbackrest:enabled": Bool(autobase="pgbackrest_install"),
+    "pgbackrest:stanza": Name(NAME, "a pgBackRest name", autobase="pgbackrest_stanza"),
+    "pgbackrest:repo": Map(names=PGBACKREST_OPTION, what="a pgBackRest option such as retention-full",
+                           autobase="pgbackrest_conf"),
+    "pgbackrest:repo:type": Enum("posix", "s3", "gcs", "azure"),
+    "pgbackrest:repo:path": Path(),
+    "pgbackrest:repo_host_user": Name(OS_USER, "a user name such as pgbackrest", autobase="pgbackrest_repo_user"),
+    "pgbackrest:global": Map(names=PGBACKREST_OPTION, what="a pgBackRest option such as compress-type"),
+    "pgbackrest:schedule": ListOf(Any()),
+    "restore:stanza": Any(), "restore:type": Enum("default", "time", "lsn", "name", "xid", "immediate"),
+    "restore:target": Str(), "restore:set": Any(),
+    "disable_archive_command": Bool(autobase="disable_archive_command"),
+    "paused_archive_command": Str(),
+    "wal_g:enabled": Bool(autobase="wal_g_install"), "wal_g:url": Str(autobase="wal_g_download_url"),
+    "wal_g:source_hash": Name(NO_SPACE, "a hash such as sha256=<hex>"),
+    "wal_g:bin": Path(autobase="wal_g_path"), "wal_g:json": Any(autobase="wal_g_json"),
+    "wal_g:backup_on_calendar": Str(), "wal_g:retain_full": Any(),
+    # operations
+    "operations:max_replication_lag_bytes": Any(autobase="max_replication_lag_bytes"),
+    "operations:max_transaction_sec": Any(autobase="max_transaction_sec"),
+    "operations:update_target": Enum("postgres", "patroni", "system"),
+    "operations:restart_timeout": Any(),
+    # Type A: HAProxy, PgBouncer, confd, keepalived
+    **{f"haproxy:ports:{name}": Port(autobase="haproxy_listen_port")
+       for name in ("master", "replicas", "replicas_sync", "replicas_async", "stats")},
+    "haproxy:direct_ports": Map(Port()),
+    "haproxy:maxconn": Int(1, 10_000_000, autobase="haproxy_maxconn"),
+    "haproxy:timeout_client": Name(HAPROXY_TIME, "an HAProxy time such as 30m", autobase="haproxy_timeout"),
+    "haproxy:timeout_server": Name(HAPROXY_TIME, "an HAProxy time such as 30m", autobase="haproxy_timeout"),
+    "haproxy:max_replication_lag": Int(0, None, "bytes", autobase="patroni_maximum_lag_on_replica"),
+    **{f"haproxy:check:{name}": Any() for name in ("inter", "fastinter", "downinter", "rise", "fall")},
+    "haproxy:stats_user": Name(BASIC_USER, "a user name without ':' or spaces (HTTP basic auth)"),
+    "haproxy:stats_password": Str(secret=True),
+    "pgbouncer:enabled": Enum("auto", True, False, autobase="pgbouncer_install"),
+    "pgbouncer:port": Port(autobase="pgbouncer_listen_port"),
+    "pgbouncer:pool_mode": Enum("session", "transaction", "statement", autobase="pgbouncer_default_pool_mode"),
+    "pgbouncer:max_client_conn": Int(1, 1_000_000, autobase="pgbouncer_max_client_conn"),
+    "pgbouncer:default_pool_size": Int(1, 100_000, autobase="pgbouncer_default_pool_size"),
+    "pgbouncer:auth_user:name": Ident(nonempty=True, autobase="pgbouncer_auth_username"),
+    "pgbouncer:auth_user:password": Str(secret=True, autobase="pgbouncer_auth_password"),
+    "pgbouncer:pools": ListOf(POOL, autobase="pgbouncer_pools"),
+    "confd:enabled": Bool(), "confd:url": Str(), "confd:source_hash": Name(NO_SPACE, "a hash such as sha256=<hex>"),
+    "confd:bin": Path(),
+    "keepalived:virtual_router_id": Any(),
+    "keepalived:interface": Name(IFNAME, "a network interface name (at most 15 of A-Z a-z 0-9 _ . : @ -)",
+                                 autobase="vip_interface"),
+    "keepalived:unicast": Bool(), "keepalived:advert_int": Int(1, 255, "seconds"),
+    # firewall, host preparation, TLS: their rules (pgha_rules_host) say the rest
+    "firewall:enabled": Any(autobase="firewall"), "firewall:ssh_port": Any(), "firewall:client_sources": Any(),
+    "firewall:extra_ports": Any(autobase="firewall_allowed_tcp_ports_for"),
+    "firewall:extra_rules": Any(autobase="firewall_additional_rules_for"),
+    "system:sysctl:enabled": Any(autobase="sysctl_set"), "system:sysctl:settings": Any(autobase="sysctl_conf"),
+    "system:huge_pages": Any(), "system:transparent_huge_pages": Any(autobase="disable_thp"),
+    "system:limits:enabled": Any(autobase="set_limits"), "system:limits:user": Any(autobase="limits_user"),
+    "system:limits:soft_nofile": Any(autobase="soft_nofile"), "system:limits:hard_nofile": Any(autobase="hard_nofile"),
+    "system:locales": Any(autobase="locale_gen"), "system:default_locale": Any(autobase="locale"),
+    "system:etc_hosts:enabled": Any(), "system:etc_hosts:extra": Any(autobase="etc_hosts"),
+    "system:time_sync:enabled": Any(autobase="ntp_enabled"), "system:time_sync:daemon": Any(autobase="ntp_package"),
+    "system:time_sync:servers": Any(autobase="ntp_servers"),
+    "tls:enabled": Any(autobase="tls_cert_generate"), "tls:ca_cert": Str(pem=True), "tls:ca_key": Str(pem=True, secret=True),
+    "tls:require_ssl": Any(), "tls:etcd_client_cert_auth": Any(autobase="etcd_client_cert_auth"),
+    "tls:extra_sans": Any(), "tls:days_valid": Any(autobase="tls_cert_valid_days"), "tls:days_remaining": Any(),
+    # Type B: vip-manager
+    "vip_manager:enabled": Enum("auto", True, False), "vip_manager:major_version": Int(1, 9),
+    "vip_manager:pkg_source": Str(), "vip_manager:pkg_source_hash": Name(NO_SPACE, "a hash such as sha256=<hex>"),
+    "vip_manager:netmask": Any(autobase="vip_manager_mask"), "vip_manager:interval": Any(autobase="vip_manager_interval"),
+    # distro facts (parameters/os_family, osfinger; pillar pgha:lookup or pgha directly)
+    "pkgs": Map(ListOf(Name(PKG, "a package name"))),
+    "paths": Map(Str(path)),
+    "services": Map(Name(SERVICE, "a systemd unit name")),
+    "users": Map(Name(OS_USER, "a user name such as postgres")),
+}
+
+# Strings that may span lines (PEM blocks): every other string is refused a control character.
+MULTILINE = (re.compile(r"^tls:ca_cert$"), re.compile(r"^tls:ca_key$"), re.compile(r"^pkg_repos:\d+:key_text$"))
+
+def keys():
+    """The model: ``{colon path: type}`` (CLI: ``__utils__["pgha_model.keys"]()``)."""
+    return KEYS
+
+
+def autobase():
+    """``{pgha key: autobase variable}`` for every key that has one."""
+    return {key: kind.autobase for key, kind in KEYS.items() if kind.autobase}

@@ -1,0 +1,319 @@
+"""
+Careless and hostile pillars (issue 17): each is refused by pgha.check before any change, and
+the problem names its key. A table of single changes to a valid pillar, then property tests
+(hypothesis, fixed seed) over the settings model.
+"""
+import copy
+import datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import pgha_model
+import pgha_validate
+from pgha_unit_helpers import MINIMAL_VALID
+
+TYPE_A = {"with_haproxy_load_balancing": True, "cluster_vip": "10.0.0.100",
+          "pgbouncer": {"auth_user": {"password": "pgb-secret"}}, "haproxy": {"stats_password": "stats-secret"}}
+# read once: hypothesis refuses function-scoped fixtures, and the tests do not modify it
+DEFAULTS = yaml.safe_load((Path(__file__).resolve().parents[2] / "pgha/parameters/defaults.yaml").read_text())
+PEM_KEY = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBF\n-----END PGP PUBLIC KEY BLOCK-----\n"
+
+
+def _with(base, override):
+    result = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = _with(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def pg(**kw):
+    return {"postgresql": kw}
+
+
+def user(**kw):
+    return pg(users=[{"name": "app", "password": "app-pw", **kw}])
+
+
+def db(**kw):
+    return pg(databases=[{"name": "appdb", **kw}])
+
+
+def hba(**kw):
+    return pg(pg_hba=[{"type": "host", "database": "all", "user": "all", "address": "10.0.0.0/24",
+                       "method": "scram-sha-256", **kw}])
+
+
+def pool(**kw):
+    return {"pgbouncer": {"pools": [{"name": "app", "dbname": "appdb", **kw}]}}
+
+
+def type_a(override):
+    return _with(TYPE_A, override)
+
+
+# (id, pillar change, the key the problem must name)
+CASES = [
+    # YAML typed scalars where a string is meant: 0123 -> 123, yes -> True, 12:30 -> 750, ...
+    ("su-password-int", pg(superuser={"password": 123}), "postgresql:superuser:password"),
+    ("su-password-bool", pg(superuser={"password": True}), "postgresql:superuser:password"),
+    ("su-password-float", pg(superuser={"password": 1.5}), "postgresql:superuser:password"),
+    ("su-password-date", pg(superuser={"password": datetime.date(2026, 1, 2)}), "postgresql:superuser:password"),
+    ("repl-password-sexagesimal", pg(replication_user={"password": 750}), "postgresql:replication_user:password"),
+    ("rest-password-hex", {"patroni": {"restapi": {"password": 31}}}, "patroni:restapi:password"),
+    ("rest-password-off", {"patroni": {"restapi": {"password": False}}}, "patroni:restapi:password"),
+    ("stats-password-int", type_a({"haproxy": {"stats_password": 123}}), "haproxy:stats_password"),
+    ("pgbouncer-password-yes", type_a({"pgbouncer": {"auth_user": {"password": True}}}),
+     "pgbouncer:auth_user:password"),
+    ("user-password-int", user(password=123), "postgresql:users:0:password"),
+    ("user-name-int", user(name=123), "postgresql:users:0:name"),
+    ("database-name-bool", pg(databases=[{"name": True}]), "postgresql:databases:0:name"),
+    ("cluster-name-int", {"cluster_name": 123}, "cluster_name"),
+    ("cluster-name-bool", {"cluster_name": True}, "cluster_name"),
+    ("su-name-int", pg(superuser={"name": 0}), "postgresql:superuser:name"),
+    ("su-name-empty", pg(superuser={"name": ""}), "postgresql:superuser:name"),
+    ("repl-name-empty", pg(replication_user={"name": ""}), "postgresql:replication_user:name"),
+    # booleans must be YAML's booleans, ints YAML's ints
+    ("sync-mode-string-false", {"patroni": {"synchronous_mode": "false"}}, "patroni:synchronous_mode"),
+    ("type-a-string-no", {"with_haproxy_load_balancing": "no"}, "with_haproxy_load_balancing"),
+    ("dcs-exists-string", {"dcs_exists": "yes"}, "dcs_exists"),
+    ("use-pg-rewind-int", {"patroni": {"use_pg_rewind": 1}}, "patroni:use_pg_rewind"),
+    ("data-checksums-string", pg(data_checksums="true"), "postgresql:data_checksums"),
+    ("tls-enabled-string", {"tls": {"enabled": "true"}}, "tls:enabled"),
+    ("nosync-tag-string", {"patroni": {"tags": {"nosync": "no"}}}, "patroni:tags:nosync"),
+    ("postgresql-exists-string", {"postgresql_exists": "no"}, "postgresql_exists"),
+    ("maxconn-lots", {"haproxy": {"maxconn": "lots"}}, "haproxy:maxconn"),
+    ("maxconn-zero", {"haproxy": {"maxconn": 0}}, "haproxy:maxconn"),
+    ("maxconn-digits-string", {"haproxy": {"maxconn": "10000"}}, "haproxy:maxconn"),
+    ("max-client-conn-words", {"pgbouncer": {"max_client_conn": "many"}}, "pgbouncer:max_client_conn"),
+    ("pool-size-negative", {"pgbouncer": {"default_pool_size": -1}}, "pgbouncer:default_pool_size"),
+    ("heartbeat-words", {"etcd": {"heartbeat_interval": "fast"}}, "etcd:heartbeat_interval"),
+    ("advert-int-zero", {"keepalived": {"advert_int": 0}}, "keepalived:advert_int"),
+    ("max-lag-negative", {"patroni": {"maximum_lag_on_failover": -1}}, "patroni:maximum_lag_on_failover"),
+    ("haproxy-lag-words", {"haproxy": {"max_replication_lag": "big"}}, "haproxy:max_replication_lag"),
+    ("port-string", pg(port="5432"), "postgresql:port"),
+    ("direct-port-string", type_a({"roles": ["balancer"], "haproxy": {"direct_ports": {"master": "6000"}}}),
+     "haproxy:direct_ports:master"),
+    ("pgdg-version-string", {"pgdg": {"versions": [15, "sixteen"]}}, "pgdg:versions"),
+    ("vip-manager-major-string", {"vip_manager": {"major_version": "2"}}, "vip_manager:major_version"),
+    ("router-id-string", {"keepalived": {"virtual_router_id": "123"}}, "keepalived:virtual_router_id"),
+    ("pgbouncer-enabled-yes", {"pgbouncer": {"enabled": "yes"}}, "pgbouncer:enabled"),
+    ("vip-manager-enabled-string", {"vip_manager": {"enabled": "true"}}, "vip_manager:enabled"),
+    ("enable-v2-on", {"etcd": {"enable_v2": "on"}}, "etcd:enable_v2"),
+    ("pool-mode-unknown", {"pgbouncer": {"pool_mode": "txn"}}, "pgbouncer:pool_mode"),
+    ("pool-mode-bool", {"pgbouncer": {"pool_mode": True}}, "pgbouncer:pool_mode"),
+    # no control character (a newline above all) into a line-based file
+    ("su-password-newline", pg(superuser={"password": "a\nb"}), "postgresql:superuser:password"),
+    ("repl-password-cr", pg(replication_user={"password": "a\rb"}), "postgresql:replication_user:password"),
+    ("rest-password-nul", {"patroni": {"restapi": {"password": "a\x00b"}}}, "patroni:restapi:password"),
+    ("user-password-newline", user(password="x\ny"), "postgresql:users:0:password"),
+    ("stats-password-newline", type_a({"haproxy": {"stats_password": "x\ny"}}), "haproxy:stats_password"),
+    ("pgbouncer-password-line-separator", type_a({"pgbouncer": {"auth_user": {"password": "x\u2028y"}}}),
+     "pgbouncer:auth_user:password"),
+    ("vip-newline", {"cluster_vip": "10.0.0.100\n"}, "cluster_vip"),
+    ("vip-interface-newline", {"vip_interface": "eth0\n--x"}, "vip_interface"),
+    ("parameter-value-newline", pg(parameters={"work_mem": "8MB\nfsync = off"}), "postgresql:parameters:work_mem"),
+    ("parameter-key-newline", pg(parameters={"work_mem\nfsync": "off"}), "postgresql:parameters:work_mem\nfsync"),
+    ("hba-method-newline", hba(method="md5\nhost all all 0.0.0.0/0 trust"), "postgresql:pg_hba:0:method"),
+    ("parameter-name-with-equals", pg(parameters={"work_mem = 1MB\nfsync": "off"}),
+     "postgresql:parameters:work_mem = 1MB\nfsync"),
+    ("parameter-name-with-space", pg(parameters={"work mem": "8MB"}), "postgresql:parameters:work mem"),
+    ("pgbackrest-option-bracket", {"pgbackrest": {"global": {"[stanza]": "x"}}}, "pgbackrest:global:[stanza]"),
+    ("pgbackrest-repo-option-equals", {"pgbackrest": {"repo": {"path=/": "x"}}}, "pgbackrest:repo:path=/"),
+    ("pgbackrest-global-newline", {"pgbackrest": {"global": {"compress-type": "zst\nrepo1-path=/"}}},
+     "pgbackrest:global:compress-type"),
+    ("wal-g-option-newline", {"wal_g": {"json": {"WALG_S3_PREFIX": "s3://b\nx"}}}, "wal_g:json:WALG_S3_PREFIX"),
+    ("etc-hosts-name-newline", {"system": {"etc_hosts": {"extra": [{"ip": "10.0.0.5", "names": ["a\nb"]}]}}},
+     "system:etc_hosts:extra:0"),
+    ("san-newline", {"tls": {"extra_sans": ["DNS:a\nb"]}}, "tls:extra_sans:0"),
+    ("restore-target-newline", {"restore": {"type": "lsn", "target": "0/3000060\nx"}}, "restore:target"),
+    ("paused-archive-command-newline", {"paused_archive_command": "true\nx"}, "paused_archive_command"),
+    ("restore-command-newline", pg(restore_command="cp\nx"), "postgresql:restore_command"),
+    ("wal-g-calendar-newline", {"wal_g": {"backup_on_calendar": "daily\nx"}}, "wal_g:backup_on_calendar"),
+    ("stats-user-newline", type_a({"haproxy": {"stats_user": "ad\nmin"}}), "haproxy:stats_user"),
+    ("key-text-bell", {"pkg_repos": [{"name": "x", "url": "file:/a", "key_text": PEM_KEY + "\x07"}]},
+     "pkg_repos:0:key_text"),
+    ("lookup-path-newline", {"lookup": {"paths": {"haproxy_config": "/etc/haproxy/h.cfg\n"}}},
+     "lookup:paths:haproxy_config"),
+    # interface names: Linux's IFNAMSIZ grammar, nothing for a command line to split
+    ("vip-interface-shell", {"vip_interface": "eth0; rm -rf /"}, "vip_interface"),
+    ("vip-interface-too-long", {"vip_interface": "a" * 16}, "vip_interface"),
+    ("vip-interface-slash", {"vip_interface": "eth0/1"}, "vip_interface"),
+    ("keepalived-interface-option", {"keepalived": {"interface": "--config=/tmp/x"}}, "keepalived:interface"),
+    ("keepalived-interface-space", {"keepalived": {"interface": "eth 0"}}, "keepalived:interface"),
+    # PostgreSQL identifiers: at most 63 bytes in UTF-8
+    ("user-name-64-bytes", user(name="a" * 64), "postgresql:users:0:name"),
+    ("user-name-64-utf8-bytes", user(name="ä" * 32), "postgresql:users:0:name"),
+    ("database-name-64-bytes", db(name="d" * 64), "postgresql:databases:0:name"),
+    ("database-owner-64-bytes", db(owner="o" * 64), "postgresql:databases:0:owner"),
+    ("extension-name-64-bytes", pg(extensions=[{"name": "e" * 64, "db": "appdb"}]), "postgresql:extensions:0:name"),
+    ("extension-schema-64-bytes", pg(extensions=[{"name": "x", "db": "appdb", "schema": "s" * 64}]),
+     "postgresql:extensions:0:schema"),
+    ("su-name-64-bytes", pg(superuser={"name": "x" * 64}), "postgresql:superuser:name"),
+    ("auth-user-64-bytes", type_a({"pgbouncer": {"auth_user": {"name": "p" * 64}}}), "pgbouncer:auth_user:name"),
+    ("user-login-string", user(login="yes"), "postgresql:users:0:login"),
+    ("user-superuser-string", user(superuser="true"), "postgresql:users:0:superuser"),
+    ("user-unknown-key", user(flags="SUPERUSER"), "postgresql:users:0:flags"),
+    ("database-locale-space", db(lc_collate="C UTF-8"), "postgresql:databases:0:lc_collate"),
+    ("database-unknown-key", db(template="template0"), "postgresql:databases:0:template"),
+    # PgBouncer's [databases] line
+    ("pool-name-space", pool(name="a b"), "pgbouncer:pools:0:name"),
+    ("pool-dbname-semicolon", pool(dbname="db;x"), "pgbouncer:pools:0:dbname"),
+    ("pool-parameters-newline", pool(pool_parameters="pool_size=20\nx"), "pgbouncer:pools:0:pool_parameters"),
+    ("pool-parameters-no-equals", pool(pool_parameters="pool_size 20"), "pgbouncer:pools:0:pool_parameters"),
+    ("pool-unknown-key", pool(size=20), "pgbouncer:pools:0:size"),
+    ("pool-parameters-size-words", pool(pool_parameters="pool_size=many"), "pgbouncer:pools:0:pool_parameters"),
+    ("pool-parameters-bad-mode", pool(pool_parameters="pool_mode=txn"), "pgbouncer:pools:0:pool_parameters"),
+    ("pool-parameters-unknown", pool(pool_parameters="connect_query=DROP"), "pgbouncer:pools:0:pool_parameters"),
+    # roles pgha manages itself, and names listed twice
+    ("user-is-the-superuser", user(name="postgres"), "postgresql:users:0:name"),
+    ("user-is-the-superuser-in-capitals", user(name="POSTGRES"), "postgresql:users:0:name"),
+    ("user-is-the-replication-user", user(name="replicator"), "postgresql:users:0:name"),
+    ("user-is-the-replication-user-mixed-case", user(name="Replicator"), "postgresql:users:0:name"),
+    ("user-is-the-auth-user", type_a(user(name="pgbouncer")), "postgresql:users:0:name"),
+    ("user-is-a-renamed-superuser", _with(user(name="admin"), pg(superuser={"name": "admin"})),
+     "postgresql:users:0:name"),
+    ("user-twice", pg(users=[{"name": "app", "password": "a"}, {"name": "app", "password": "b"}]),
+     "postgresql:users:1:name"),
+    ("database-twice", pg(databases=[{"name": "appdb"}, {"name": "appdb"}]), "postgresql:databases:1:name"),
+    # pg_hba: PostgreSQL's documented grammar
+    ("hba-method-unknown", hba(method="md6"), "postgresql:pg_hba:0:method"),
+    ("hba-database-file", hba(database="@dbs"), "postgresql:pg_hba:0:database"),
+    ("hba-user-file", hba(user="@users"), "postgresql:pg_hba:0:user"),
+    ("hba-database-space", hba(database="my db"), "postgresql:pg_hba:0:database"),
+    ("hba-user-semicolon", hba(user="app;x"), "postgresql:pg_hba:0:user"),
+    ("hba-database-two-words", hba(database="all all"), "postgresql:pg_hba:0:database"),
+    ("hba-options-bare-word", hba(options="clientcert"), "postgresql:pg_hba:0:options"),
+    ("hba-local-with-address", pg(pg_hba=[{"type": "local", "database": "all", "user": "all",
+                                           "address": "10.0.0.0/24", "method": "peer"}]),
+     "postgresql:pg_hba:0:address"),
+    ("hba-without-user", pg(pg_hba=[{"type": "host", "database": "all", "address": "10.0.0.0/24",
+                                     "method": "md5"}]), "postgresql:pg_hba:0"),
+    ("hba-user-int", hba(user=123), "postgresql:pg_hba:0:user"),
+    ("hba-address-with-a-method", hba(address="10.0.0.0/24 trust"), "postgresql:pg_hba:0:address"),
+    ("hba-unknown-key", hba(comment="x"), "postgresql:pg_hba:0:comment"),
+    # paths: absolute, normalized; pgha's removal deletes data_dir, wal_dir, etcd's data_dir
+    ("data-dir-var-lib", pg(data_dir="/var/lib"), "postgresql:data_dir"),
+    ("data-dir-root", pg(data_dir="/"), "postgresql:data_dir"),
+    ("data-dir-etc", pg(data_dir="/etc"), "postgresql:data_dir"),
+    ("data-dir-relative", pg(data_dir="relative/dir"), "postgresql:data_dir"),
+    ("data-dir-dot-dot", pg(data_dir="/var/lib/postgresql/../../etc"), "postgresql:data_dir"),
+    ("data-dir-double-slash", pg(data_dir="/srv//pg"), "postgresql:data_dir"),
+    ("data-dir-home", pg(data_dir="/home"), "postgresql:data_dir"),
+    ("data-dir-postgres-home", pg(data_dir="/var/lib/postgresql"), "postgresql:data_dir"),
+    ("wal-dir-usr", pg(wal_dir="/usr"), "postgresql:wal_dir"),
+    ("wal-dir-var", pg(wal_dir="/var/"), "postgresql:wal_dir"),
+    ("etcd-data-dir-var-lib", {"etcd": {"data_dir": "/var/lib"}}, "etcd:data_dir"),
+    ("venv-relative", {"patroni": {"venv": "opt/patroni"}}, "patroni:venv"),
+    ("wal-g-bin-relative", {"wal_g": {"bin": "wal-g"}}, "wal_g:bin"),
+    ("confd-bin-dot-dot", {"confd": {"bin": "/usr/local/bin/../confd"}}, "confd:bin"),
+    ("distro-path-relative", {"paths": {"patroni_config": "etc/patroni.yml"}}, "paths:patroni_config"),
+    # names and words of config files and unit lines
+    ("cluster-name-space", {"cluster_name": "Main Cluster"}, "cluster_name"),
+    ("cluster-name-glob", {"cluster_name": "ma*"}, "cluster_name"),
+    ("cluster-name-dash", {"cluster_name": "-main"}, "cluster_name"),
+    ("stanza-path", {"pgbackrest": {"stanza": "../x"}}, "pgbackrest:stanza"),
+    ("cluster-token-space", {"etcd": {"cluster_token": "tok en"}}, "etcd:cluster_token"),
+    ("rest-username-colon", {"patroni": {"restapi": {"username": "pat:roni"}}}, "patroni:restapi:username"),
+    ("stats-user-space", type_a({"haproxy": {"stats_user": "ad min"}}), "haproxy:stats_user"),
+    ("pip-version-shell", {"patroni": {"pip_version": "latest; rm"}}, "patroni:pip_version"),
+    ("bootstrap-node-space", {"patroni": {"bootstrap_node": "pg 1"}}, "patroni:bootstrap_node"),
+    ("repo-host-user-upper", {"pgbackrest": {"repo_host_user": "Root!"}}, "pgbackrest:repo_host_user"),
+    ("service-name-shell", {"services": {"patroni": "patroni;reboot"}}, "services:patroni"),
+    ("package-name-shell", {"pkgs": {"haproxy": ["haproxy; rm"]}}, "pkgs:haproxy:0"),
+    ("os-user-space", {"users": {"postgres": "Post Gres"}}, "users:postgres"),
+    ("haproxy-timeout-words", {"haproxy": {"timeout_client": "30 minutes"}}, "haproxy:timeout_client"),
+    ("encoding-space", pg(encoding="UTF 8"), "postgresql:encoding"),
+    ("apt-components-shell", {"pkg_repo": {"components": "main; x"}}, "pkg_repo:components"),
+    ("wal-g-hash-space", {"wal_g": {"source_hash": "sha256 = x"}}, "wal_g:source_hash"),
+    # non-ASCII where Patroni 3.0.2 or HTTP basic auth cannot carry it
+    ("su-password-non-ascii", pg(superuser={"password": "pässwörd"}), "postgresql:superuser:password"),
+    ("repl-password-non-ascii", pg(replication_user={"password": "pässwörd #1; --"}),
+     "postgresql:replication_user:password"),
+    ("rest-password-non-ascii", {"patroni": {"restapi": {"password": "ü-secret"}}}, "patroni:restapi:password"),
+]
+
+
+def test_enough_distinct_cases():
+    assert len({c[0] for c in CASES}) == len(CASES) >= 110
+
+
+@pytest.mark.parametrize("change,key", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_pillar_is_refused_naming_its_key(change, key):
+    problems = pgha_validate.check(_with(MINIMAL_VALID, change), DEFAULTS, {"os_family": "Debian"})
+    assert any(p.startswith(f"pgha:{key}: ") for p in problems), problems
+    assert all(p.startswith("pgha:") for p in problems)
+
+
+def test_secrets_never_shown(defaults):
+    """A refused password's value is not in the message (the output goes to the job cache)."""
+    for change in (pg(superuser={"password": "sëcret\n"}), pg(superuser={"password": 987654})):
+        text = "\n".join(pgha_validate.check(_with(MINIMAL_VALID, change), defaults))
+        assert "sëcret" not in text and "987654" not in text
+
+
+def test_yaml_typed_message_says_how_to_quote(defaults):
+    [problem] = pgha_validate.check(_with(MINIMAL_VALID, pg(superuser={"password": 123})), defaults)
+    assert "YAML read it as an integer" in problem and "'0123'" in problem
+
+
+def test_reserved_role_message_points_to_its_key(defaults):
+    [problem] = pgha_validate.check(_with(MINIMAL_VALID, user(name="Postgres")), defaults)
+    assert "pgha:postgresql:superuser:name" in problem and "case" in problem
+
+
+# -- properties ----------------------------------------------------------------------------------
+
+# A UTF-8 string without control characters: what any password or name may be.
+PRINTABLE = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=40)
+NASTY = st.one_of(
+    st.integers(), st.booleans(), st.floats(allow_nan=False), st.dates(),
+    st.text(min_size=1, max_size=20).map(lambda t: t + "\n"),
+    st.sampled_from(["\x00", "a\rb", "x\u2028y", "\x1b[0m"]),
+)
+STRING_KEYS = sorted(key for key, kind in pgha_model.KEYS.items()
+                     if isinstance(kind, pgha_model.Str) and not kind.pem)
+
+
+def _set(pillar, key, value):
+    *parents, last = key.split(":")
+    node = pillar
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+    return pillar
+
+
+@settings(derandomize=True, max_examples=100, deadline=None)
+@given(key=st.sampled_from(STRING_KEYS), value=NASTY)
+def test_any_refused_string_key_names_its_key(key, value):
+    """A string key given a YAML-typed scalar or a control character: refused, naming the key."""
+    problems = pgha_validate.check(_set(copy.deepcopy(MINIMAL_VALID), key, value), DEFAULTS)
+    assert problems and all(p.startswith("pgha:") for p in problems)
+    assert any(p.startswith(f"pgha:{key}") for p in problems), problems
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(name=PRINTABLE.filter(lambda n: len(n.encode()) <= 63 and n.lower() not in ("postgres", "replicator")),
+       password=PRINTABLE, ascii_password=PRINTABLE.filter(str.isascii))
+def test_the_model_accepts_any_printable_name_and_password(name, password, ascii_password):
+    """The defaults plus a minimal pillar are valid, with any printable UTF-8 user name (at most
+    63 bytes), application password and database name, and any printable ASCII password for
+    the roles Patroni bootstraps."""
+    pillar = _with(MINIMAL_VALID, {"postgresql": {
+        "superuser": {"password": ascii_password}, "replication_user": {"password": ascii_password},
+        "users": [{"name": name, "password": password}], "databases": [{"name": name, "owner": name}]},
+        "patroni": {"restapi": {"password": ascii_password}}})
+    if ascii_password.strip() == "" or ascii_password.startswith("CHANGE-ME") or password.startswith("CHANGE-ME"):
+        return
+    assert pgha_validate.check(pillar, DEFAULTS) == []
+
+
+def test_defaults_and_minimal_pillar_are_valid(defaults):
+    assert pgha_validate.check(copy.deepcopy(MINIMAL_VALID), defaults) == []
