@@ -27,9 +27,12 @@ def _ssh_identity(minion):
             "host_key": f"ssh-ed25519 AAAAhost{minion}"}
 
 
-# A test double of Salt's mine module: mine.get over TYPE_A_MINE (minion option
-# pgha_test_mine), matching compound targets of I@ terms like the pillar matcher does.
+# A test double of Salt's mine module: mine.get over the table of minions (minion option
+# pgha_test_mine): a glob over minion IDs (pgha_settings reads every minion's pgha_member), or a
+# compound target of I@ terms, matched like the pillar matcher does.
 _FAKE_MINE = '''
+import fnmatch
+
 import salt.utils.data
 
 __virtualname__ = "mine"
@@ -39,17 +42,21 @@ def __virtual__():
     return __virtualname__
 
 
-def get(tgt, fun, tgt_type="glob", exclude_minion=False):
-    if tgt_type != "compound":
-        raise ValueError("fake mine: unsupported tgt_type %r" % (tgt_type,))
+def _compound(data, tgt):
     terms = tgt.split(" and ")
     if any(not term.startswith("I@") for term in terms):
         raise ValueError("fake mine: unsupported target %r" % (tgt,))
+    return all(salt.utils.data.subdict_match({"pgha": data["pgha"]}, term[2:], delimiter=":")
+               for term in terms)
+
+
+def get(tgt, fun, tgt_type="glob", exclude_minion=False):
+    if tgt_type not in ("glob", "compound"):
+        raise ValueError("fake mine: unsupported tgt_type %r" % (tgt_type,))
     ret = {}
     for minion, data in __opts__["pgha_test_mine"].items():
-        pillar = {"pgha": data["pgha"]}
-        if fun in data and all(salt.utils.data.subdict_match(pillar, term[2:], delimiter=":")
-                               for term in terms):
+        matched = fnmatch.fnmatch(minion, tgt) if tgt_type == "glob" else _compound(data, tgt)
+        if fun in data and matched:
             ret[minion] = data[fun]
     return ret
 '''
@@ -93,15 +100,19 @@ def _minion_config(base, grains_id, pillar_id, leader_port):
     if pillar_id in LEADER_PILLARS:
         patroni_config.write_text(yaml.safe_dump(
             {"restapi": {"connect_address": f"127.0.0.1:{leader_port}"}}))
-    # the local mine (mine.get with file_client: local): this node published its address
+    # the local mine (mine.get with file_client: local): this node published its address and
+    # its membership (pgha_settings.member)
+    own = PILLARS[pillar_id]["pgha"]
+    member = {"cluster_name": own.get("cluster_name"), "roles": own.get("roles", []), "address": NODE_ADDRESS}
     with open(cachedir / "datastore", "wb") as f:
-        salt.payload.dump({"mine_cache": {"pgha_address": NODE_ADDRESS}}, f)
+        salt.payload.dump({"mine_cache": {"pgha_address": NODE_ADDRESS, "pgha_member": member}}, f)
     module_dirs = [str(REPO / "_modules")]
     extra = {}
     if pillar_id in FAKE_MINES:     # a whole cluster in the mine: the fake mine module
         module_dirs.insert(0, str(base / "fake_mine"))
         extra["pgha_test_mine"] = {
             minion: {"pgha_address": address, "pgha": {"cluster_name": cluster, "roles": roles},
+                     "pgha_member": {"cluster_name": cluster, "roles": roles, "address": address},
                      **({"pgha_ssh": _ssh_identity(minion)} if pillar_id in REPO_PILLARS else {})}
             for minion, (address, cluster, roles) in FAKE_MINES[pillar_id].items()}
     config = {
@@ -115,6 +126,7 @@ def _minion_config(base, grains_id, pillar_id, leader_port):
         "pillar_roots": {"base": [str(pillar_dir)]},
         "module_dirs": module_dirs,
         "states_dirs": [str(REPO / "_states")],
+        "utils_dirs": [str(REPO / "_utils")],
         "grains": {**ALL_GRAINS, **CONTAINER_GRAINS}[grains_id] | {"id": minion_id},
         "enable_fqdns_grains": False,
         "pgha_patroni.config": str(patroni_config),
