@@ -28,8 +28,8 @@ def _ssh_identity(minion):
 
 
 # A test double of Salt's mine module: mine.get over the table of minions (minion option
-# pgha_test_mine): a glob over minion IDs (pgha_settings reads every minion's pgha_member), or a
-# compound target of I@ terms, matched like the pillar matcher does.
+# pgha_test_mine): a glob over minion IDs (pgha_settings reads every minion's pgha_member), a
+# list of minion IDs, or a compound target of I@ terms, matched like the pillar matcher does.
 _FAKE_MINE = '''
 import fnmatch
 
@@ -51,11 +51,16 @@ def _compound(data, tgt):
 
 
 def get(tgt, fun, tgt_type="glob", exclude_minion=False):
-    if tgt_type not in ("glob", "compound"):
+    if tgt_type not in ("glob", "list", "compound"):
         raise ValueError("fake mine: unsupported tgt_type %r" % (tgt_type,))
     ret = {}
     for minion, data in __opts__["pgha_test_mine"].items():
-        matched = fnmatch.fnmatch(minion, tgt) if tgt_type == "glob" else _compound(data, tgt)
+        if tgt_type == "glob":
+            matched = fnmatch.fnmatch(minion, tgt)
+        elif tgt_type == "list":
+            matched = minion in (tgt.split(",") if isinstance(tgt, str) else tgt)
+        else:
+            matched = _compound(data, tgt)
         if fun in data and matched:
             ret[minion] = data[fun]
     return ret
