@@ -211,7 +211,7 @@ def test_remove_node_steps(defaults):
     found = steps(render("pgha/steps/remove_node.sls", WithPlan({"target": "pg1"}, Master(pillars), defaults)))
     assert list(found) == ["pgha-remove-etcd-checked", "pgha-remove-checked", "pgha-remove-leadership-moved",
                            "pgha-remove-services-stopped", "pgha-remove-etcd-member-removed",
-                           "pgha-remove-etcd-stopped", "pgha-remove-address-forgotten",
+                           "pgha-remove-etcd-stopped", "pgha-remove-address-forgotten", "pgha-remove-member-forgotten",
                            "pgha-remove-members-updated", "pgha-remove-members-healthy", "pgha-remove-vip-ready"]
     assert_exact_targets(found)
     assert found["pgha-remove-etcd-checked"] == ("salt.function", {
