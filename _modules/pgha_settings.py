@@ -106,13 +106,14 @@ def render(tplroot="pgha"):
     pillar ``pgha``, the failover preset and the derived values), ``members``,
     ``etcd_scheme``, ``tls_files``, ``etcd_client_urls``, ``components`` and
     ``balancer_components``. ``tplroot`` is the formula's directory on the file server.
-    Holds pillar values, secrets included: for templates, not for the command line.
+    Holds pillar values, passwords included: for templates (map.jinja), not for the command
+    line, whose return would print them and land in the job cache.
 
-    CLI Example:
+    CLI Example (prints the passwords):
 
     .. code-block:: bash
 
-        salt pg1 pgha_settings.render --out=yaml
+        salt-call pgha_settings.render --out=yaml
     """
     try:
         return __utils__["pgha_derive.settings"](_layers(tplroot), _pillar("pgha", {}) or {}, _mine())
