@@ -109,11 +109,11 @@ def render(tplroot="pgha"):
     Holds pillar values, passwords included: for templates (map.jinja), not for the command
     line, whose return would print them and land in the job cache.
 
-    CLI Example (prints the passwords):
+    CLI Example:
 
     .. code-block:: bash
 
-        salt-call pgha_settings.render --out=yaml
+        salt-call pgha_settings.render --out=yaml    # prints the passwords
     """
     try:
         return __utils__["pgha_derive.settings"](_layers(tplroot), _pillar("pgha", {}) or {}, _mine())
