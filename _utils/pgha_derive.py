@@ -191,6 +191,8 @@ def settings(layers, pillar_pgha, mine):
     Raises ValueError, naming the key, when the settings cannot be derived. No argument is
     modified.
     """
+    if not isinstance(pillar_pgha or {}, dict):
+        raise ValueError(f"pgha: must be a mapping of settings (got {type(pillar_pgha).__name__})")
     cfg = _sibling("pgha_cluster").merged(defaults(layers), copy.deepcopy(pillar_pgha or {}))
     cfg = _derive(_with_preset(cfg))
     cluster = members(cfg["cluster_name"], mine)

@@ -142,6 +142,11 @@ def test_failover_preset_fills_what_pillar_leaves_unset(defaults):
     assert found["haproxy"]["check"]["inter"] == fast["haproxy"]["check"]["inter"]
 
 
+def test_a_pillar_that_is_no_mapping_is_refused():
+    with pytest.raises(ValueError, match=r"^pgha: must be a mapping"):
+        settings(["main"])
+
+
 def test_an_unknown_failover_preset_names_the_key():
     with pytest.raises(ValueError, match=r"^pgha:patroni:rto_profile: must be one of fast, norm, "
                                          r"safe \(got quick\)$"):
