@@ -21,19 +21,23 @@ MEMBER_ROLES = ("postgresql", "etcd", "balancer", "pgbackrest")
 TLS_SERVICES = ("postgres", "etcd")
 
 
+# The sibling utils modules this one imported. Kept here, not in sys.modules: when the loader
+# loads a newly synced copy of this module, it imports its newly synced siblings too.
+_SIBLINGS = {}
+
+
 def _sibling(name):
     """The pgha utils module ``name``: the one already imported (unit tests put _utils on
     sys.path), else the file next to this one (a minion's extmods/utils, the master's)."""
     if name in sys.modules:
         return sys.modules[name]
-    unique = f"pgha_derive_{name}"
-    if unique not in sys.modules:
+    if name not in _SIBLINGS:
         path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
-        spec = importlib.util.spec_from_file_location(unique, path)
+        spec = importlib.util.spec_from_file_location(f"pgha_derive_{name}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        sys.modules[unique] = module
-    return sys.modules[unique]
+        _SIBLINGS[name] = module
+    return _SIBLINGS[name]
 
 
 def parameter_files(grains):
