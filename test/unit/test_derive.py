@@ -1,14 +1,17 @@
 """Unit tests of the settings map.jinja exports (_utils/pgha_derive.py), and of the execution
 module that gathers their inputs on a minion (_modules/pgha_settings.py)."""
 import copy
+import json
 from pathlib import Path
 from unittest.mock import MagicMock
 
+import jinja2
 import pgha_derive
 import pgha_settings
 import pytest
 import yaml
-from salt.exceptions import CommandExecutionError
+from salt.exceptions import CommandExecutionError, TemplateError
+from salt.utils.jinja import jinja_raise
 
 PARAMETERS = Path(__file__).resolve().parents[2] / "pgha" / "parameters"
 PILLAR = {"cluster_name": "main", "roles": ["postgresql", "etcd"], "address": "10.0.0.11"}
@@ -266,3 +269,35 @@ def test_parameters_are_the_files_without_pillar():
 def test_not_loaded_without_the_utils():
     pgha_settings.__utils__.clear()
     assert pgha_settings.__virtual__()[0] is False
+
+
+# -- map.jinja: a thin export of pgha_settings.render --------------------------------------------
+
+def _map_jinja(salt):
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(PARAMETERS.parents[1])),
+                             extensions=["jinja2.ext.do"], undefined=jinja2.StrictUndefined)
+    env.globals["raise"] = jinja_raise
+    names = ", ".join(MAP_NAMES)
+    return env.from_string(f'{{%- from "pgha/map.jinja" import {names} with context %}}'
+                           f'{{{{ [{names}] | tojson }}}}').render(salt=salt, grains={"id": "pg1"}, tpldir="pgha")
+
+
+MAP_NAMES = ("pgha", "members", "etcd_scheme", "tls_files", "etcd_client_urls", "components",
+             "balancer_components")
+
+
+def test_map_jinja_exports_what_render_returns():
+    found = pgha_derive.settings(layers(), PILLAR, MINE)
+    calls = []
+
+    def render(tplroot):
+        calls.append(tplroot)
+        return found
+    exported = json.loads(_map_jinja({"pgha_settings.render": render}))
+    assert exported == json.loads(json.dumps([found[name] for name in MAP_NAMES]))
+    assert calls == ["pgha"]
+
+
+def test_map_jinja_without_pghas_modules_says_what_to_run():
+    with pytest.raises(TemplateError, match=r"not synced to this minion .* run salt 'pg1' saltutil.sync_all"):
+        _map_jinja({})
