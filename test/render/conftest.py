@@ -28,12 +28,11 @@ def _ssh_identity(minion):
 
 
 # A test double of Salt's mine module: mine.get over the table of minions (minion option
-# pgha_test_mine): a glob over minion IDs (pgha_settings reads every minion's pgha_member), a
-# list of minion IDs, or a compound target of I@ terms, matched like the pillar matcher does.
+# pgha_test_mine), by a glob over minion IDs (pgha_settings reads every minion's pgha_member)
+# or a list of minion IDs. Pillar (I@) and compound targets are refused: they ignore case and
+# expand globs, so pgha never finds a cluster's minions with them.
 _FAKE_MINE = '''
 import fnmatch
-
-import salt.utils.data
 
 __virtualname__ = "mine"
 
@@ -42,28 +41,15 @@ def __virtual__():
     return __virtualname__
 
 
-def _compound(data, tgt):
-    terms = tgt.split(" and ")
-    if any(not term.startswith("I@") for term in terms):
-        raise ValueError("fake mine: unsupported target %r" % (tgt,))
-    return all(salt.utils.data.subdict_match({"pgha": data["pgha"]}, term[2:], delimiter=":")
-               for term in terms)
-
-
 def get(tgt, fun, tgt_type="glob", exclude_minion=False):
-    if tgt_type not in ("glob", "list", "compound"):
-        raise ValueError("fake mine: unsupported tgt_type %r" % (tgt_type,))
-    ret = {}
-    for minion, data in __opts__["pgha_test_mine"].items():
-        if tgt_type == "glob":
-            matched = fnmatch.fnmatch(minion, tgt)
-        elif tgt_type == "list":
-            matched = minion in (tgt.split(",") if isinstance(tgt, str) else tgt)
-        else:
-            matched = _compound(data, tgt)
-        if fun in data and matched:
-            ret[minion] = data[fun]
-    return ret
+    if tgt_type == "glob":
+        matched = [minion for minion in __opts__["pgha_test_mine"] if fnmatch.fnmatch(minion, tgt)]
+    elif tgt_type == "list":
+        matched = tgt.split(",") if isinstance(tgt, str) else list(tgt)
+    else:
+        raise ValueError("fake mine: unsupported tgt_type %r (target %r)" % (tgt_type, tgt))
+    return {minion: data[fun] for minion, data in __opts__["pgha_test_mine"].items()
+            if minion in matched and fun in data}
 '''
 
 
@@ -116,7 +102,7 @@ def _minion_config(base, grains_id, pillar_id, leader_port):
     if pillar_id in FAKE_MINES:     # a whole cluster in the mine: the fake mine module
         module_dirs.insert(0, str(base / "fake_mine"))
         extra["pgha_test_mine"] = {
-            minion: {"pgha_address": address, "pgha": {"cluster_name": cluster, "roles": roles},
+            minion: {"pgha_address": address,
                      "pgha_member": {"cluster_name": cluster, "roles": roles, "address": address},
                      **({"pgha_ssh": _ssh_identity(minion)} if pillar_id in REPO_PILLARS else {})}
             for minion, (address, cluster, roles) in FAKE_MINES[pillar_id].items()}

@@ -11,9 +11,9 @@ the context their file.managed state was compiled with (no subprocess per file).
 Nothing is applied: show_sls only renders and compiles. For Type B the mine is a local datastore
 file (this node, pg1, published 10.0.0.11); for Type A a test double of the ``mine`` module
 answers from a table of minions (three database nodes, two balancers, and minions of another
-cluster that must never show up). ``pgha_patroni.is_leader`` asks a fake Patroni REST API on
-127.0.0.1 for the pillars that manage users, and a missing config file (not the leader) for the
-others.
+cluster and of clusters named like it but for case, which must never show up).
+``pgha_patroni.is_leader`` asks a fake Patroni REST API on 127.0.0.1 for the pillars that
+manage users, and a missing config file (not the leader) for the others.
 
 This module holds that matrix (grains, pillars, the mines of the fake mine module, which
 combination renders what) and the helpers the tests read the rendered output with;
