@@ -6,13 +6,9 @@ pillar and grains, and the cluster's members from the mine (:py:func:`member`, p
 ``pgha_member``). Each input is read once per run: map.jinja is imported by every state file
 and template.
 """
-import logging
-
 import salt.utils.data
 import salt.utils.yaml
 from salt.exceptions import CommandExecutionError
-
-log = logging.getLogger(__name__)
 
 __virtualname__ = "pgha_settings"
 # The mine key of :py:func:`member` (pillar mine_functions, and pgha.prepare publishes it).
