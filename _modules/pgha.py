@@ -88,8 +88,8 @@ def _pick_interface():
 
 def members(cluster_name, roles=("postgresql", "etcd", "balancer", "pgbackrest")):
     """
-    ``{role: {minion: address}}`` for a cluster, from the mine (``pgha_address``), looked up
-    once per state run: map.jinja asks for it every time a state file or template imports it.
+    ``{role: {minion: address}}`` for a cluster, from the mine (``pgha_member``), the cluster
+    name compared exactly: ``pgha_settings.members``, which map.jinja's ``members`` come from.
 
     CLI Example:
 
@@ -97,15 +97,8 @@ def members(cluster_name, roles=("postgresql", "etcd", "balancer", "pgbackrest")
 
         salt pg1 pgha.members main
     """
-    key = f"pgha.members.{cluster_name}"
-    if key not in __context__:
-        tgt = f"I@pgha:cluster_name:{cluster_name}"
-        __context__[key] = {
-            role: __salt__["mine.get"](f"{tgt} and I@pgha:roles:{role}", "pgha_address",
-                                       tgt_type="compound")
-            for role in roles
-        }
-    return __context__[key]
+    found = __salt__["pgha_settings.members"](cluster_name)
+    return {role: found.get(role, {}) for role in roles}
 
 
 def existing_postgresql(data_dir=None):

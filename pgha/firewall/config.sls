@@ -27,7 +27,7 @@ pgha-firewall-cluster-addresses-known:
 pgha-firewall-cluster-addresses-known:
   test.fail_without_changes:
     - name: >-
-        the mine has no pgha_address of {{ grains.id }} for cluster {{ pgha.cluster_name }}:
+        the mine has no pgha_member of {{ grains.id }} for cluster {{ pgha.cluster_name }}:
         run salt-run state.orch pgha.prepare first; no firewall is loaded from an incomplete
         list of the cluster's nodes
 {%- endif %}

@@ -31,6 +31,14 @@ pgha-gate-address-published:
     - require:
       - pgha: pgha-gate-pillar-valid
 
+{#- The cluster, roles and address in which the other nodes find their cluster's members by
+    exact name (map.jinja's members); published here too for pillars whose mine_functions
+    list only pgha_address. #}
+pgha-gate-member-published:
+  pgha_settings.member_published:
+    - require:
+      - pgha: pgha-gate-pillar-valid
+
 {#- A standalone PostgreSQL to adopt must match pillar before any node changes. #}
 {%- if pgha.postgresql_exists %}
 pgha-gate-existing-postgresql-checked:

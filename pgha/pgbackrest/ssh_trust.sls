@@ -7,7 +7,8 @@
 {%- set repo_host = 'pgbackrest' in pgha.roles %}
 {%- set user = pgha.pgbackrest.repo_host_user if repo_host else pgha.users.postgres %}
 {%- set peers = members.postgresql if repo_host else members.pgbackrest %}
-{%- set identities = salt['mine.get']('I@pgha:cluster_name:' ~ pgha.cluster_name, 'pgha_ssh', tgt_type='compound') %}
+{#- the peers' own keys, by minion ID (I@ targeting would ignore the cluster name's case) #}
+{%- set identities = salt['mine.get'](peers | list | join(','), 'pgha_ssh', tgt_type='list') if peers else {} %}
 
 include:
   - {{ tplroot }}.pgbackrest.ssh_keys

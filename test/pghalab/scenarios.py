@@ -146,7 +146,8 @@ def lab_pillar(scenario):
     """The cluster pillar for a scenario, with fresh passwords (and, with pgha:tls, a fresh
     cluster CA) each time the lab comes up."""
     pillar = {
-        "mine_functions": {"pgha_address": {"mine_function": "pgha.address"}},
+        "mine_functions": {"pgha_address": {"mine_function": "pgha.address"},
+                           "pgha_member": {"mine_function": "pgha_settings.member"}},
         "pgha": {
             "cluster_name": "lab",
             "cluster_vip": f"{SUBNET}.100",

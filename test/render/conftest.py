@@ -28,10 +28,12 @@ def _ssh_identity(minion):
             "host_key": f"ssh-ed25519 AAAAhost{minion}"}
 
 
-# A test double of Salt's mine module: mine.get over TYPE_A_MINE (minion option
-# pgha_test_mine), matching compound targets of I@ terms like the pillar matcher does.
+# A test double of Salt's mine module: mine.get over the table of minions (minion option
+# pgha_test_mine), by a glob over minion IDs (pgha_settings reads every minion's pgha_member)
+# or a list of minion IDs. Pillar (I@) and compound targets are refused: they ignore case and
+# expand globs, so pgha never finds a cluster's minions with them.
 _FAKE_MINE = '''
-import salt.utils.data
+import fnmatch
 
 __virtualname__ = "mine"
 
@@ -41,18 +43,14 @@ def __virtual__():
 
 
 def get(tgt, fun, tgt_type="glob", exclude_minion=False):
-    if tgt_type != "compound":
-        raise ValueError("fake mine: unsupported tgt_type %r" % (tgt_type,))
-    terms = tgt.split(" and ")
-    if any(not term.startswith("I@") for term in terms):
-        raise ValueError("fake mine: unsupported target %r" % (tgt,))
-    ret = {}
-    for minion, data in __opts__["pgha_test_mine"].items():
-        pillar = {"pgha": data["pgha"]}
-        if fun in data and all(salt.utils.data.subdict_match(pillar, term[2:], delimiter=":")
-                               for term in terms):
-            ret[minion] = data[fun]
-    return ret
+    if tgt_type == "glob":
+        matched = [minion for minion in __opts__["pgha_test_mine"] if fnmatch.fnmatch(minion, tgt)]
+    elif tgt_type == "list":
+        matched = tgt.split(",") if isinstance(tgt, str) else list(tgt)
+    else:
+        raise ValueError("fake mine: unsupported tgt_type %r (target %r)" % (tgt_type, tgt))
+    return {minion: data[fun] for minion, data in __opts__["pgha_test_mine"].items()
+            if minion in matched and fun in data}
 '''
 
 
@@ -94,15 +92,19 @@ def _minion_config(base, grains_id, pillar_id, leader_port):
     if pillar_id in LEADER_PILLARS:
         patroni_config.write_text(yaml.safe_dump(
             {"restapi": {"connect_address": f"127.0.0.1:{leader_port}"}}))
-    # the local mine (mine.get with file_client: local): this node published its address
+    # the local mine (mine.get with file_client: local): this node published its address and
+    # its membership (pgha_settings.member)
+    own = PILLARS[pillar_id]["pgha"]
+    member = {"cluster_name": own.get("cluster_name"), "roles": own.get("roles", []), "address": NODE_ADDRESS}
     with open(cachedir / "datastore", "wb") as f:
-        salt.payload.dump({"mine_cache": {"pgha_address": NODE_ADDRESS}}, f)
+        salt.payload.dump({"mine_cache": {"pgha_address": NODE_ADDRESS, "pgha_member": member}}, f)
     module_dirs = [str(REPO / "_modules")]
     extra = {}
     if pillar_id in FAKE_MINES:     # a whole cluster in the mine: the fake mine module
         module_dirs.insert(0, str(base / "fake_mine"))
         extra["pgha_test_mine"] = {
-            minion: {"pgha_address": address, "pgha": {"cluster_name": cluster, "roles": roles},
+            minion: {"pgha_address": address,
+                     "pgha_member": {"cluster_name": cluster, "roles": roles, "address": address},
                      **({"pgha_ssh": _ssh_identity(minion)} if pillar_id in REPO_PILLARS else {})}
             for minion, (address, cluster, roles) in FAKE_MINES[pillar_id].items()}
     config = {

@@ -11,9 +11,9 @@ the context their file.managed state was compiled with (no subprocess per file).
 Nothing is applied: show_sls only renders and compiles. For Type B the mine is a local datastore
 file (this node, pg1, published 10.0.0.11); for Type A a test double of the ``mine`` module
 answers from a table of minions (three database nodes, two balancers, and minions of another
-cluster that must never show up). ``pgha_patroni.is_leader`` asks a fake Patroni REST API on
-127.0.0.1 for the pillars that manage users, and a missing config file (not the leader) for the
-others.
+cluster and of clusters named like it but for case, which must never show up).
+``pgha_patroni.is_leader`` asks a fake Patroni REST API on 127.0.0.1 for the pillars that
+manage users, and a missing config file (not the leader) for the others.
 
 This module holds that matrix (grains, pillars, the mines of the fake mine module, which
 combination renders what) and the helpers the tests read the rendered output with;
@@ -281,6 +281,8 @@ TLS_PILLARS = ("tls", "tls_typea", "tls_lb")
 TYPE_A_PILLARS |= {"tls_typea", "tls_lb"}
 MINION_IDS["tls_lb"] = "lb1"
 
+# The addresses of the minions of clusters named like main but for case (Main, MAIN).
+TWIN_PREFIX = "10.7.0."
 # The mine of a Type A cluster: {minion: (pgha_address, cluster_name, roles)}.
 TYPE_A_MINE = {
     "pg1": (NODE_ADDRESS, "main", ["postgresql", "etcd"]),
@@ -290,6 +292,9 @@ TYPE_A_MINE = {
     "lb2": ("10.0.0.32", "main", ["balancer"]),
     "lb9": ("10.9.0.31", "other", ["balancer"]),         # another cluster's balancer
     "pg9": ("10.9.0.11", "other", ["postgresql"]),       # another cluster's database node
+    # clusters whose names differ from main's only in case: Salt's I@ targeting would mix them
+    "pg8": (f"{TWIN_PREFIX}11", "Main", ["postgresql", "etcd"]),
+    "lb8": (f"{TWIN_PREFIX}31", "MAIN", ["balancer"]),
 }
 TYPE_A_PG = {"pg1": NODE_ADDRESS, "pg2": "10.0.0.12", "pg3": "10.0.0.13"}
 TYPE_A_LB = {"lb1": LB_ADDRESS, "lb2": "10.0.0.32"}
@@ -298,6 +303,8 @@ REPO_MINE = {
     "pg1": (NODE_ADDRESS, "main", ["postgresql", "etcd"]),
     "pg2": ("10.0.0.12", "main", ["postgresql", "etcd"]),
     "repo1": (REPO_ADDRESS, "main", ["pgbackrest"]),
+    "repo8": (f"{TWIN_PREFIX}41", "Main", ["pgbackrest"]),     # a case twin's repository host
+    "pg8": (f"{TWIN_PREFIX}11", "Main", ["postgresql", "etcd"]),
 }
 REPO_PILLARS = {"repo_host", "backup_ssh"}
 # A Type B cluster of three database + etcd nodes, and one of another cluster.
@@ -306,6 +313,7 @@ TYPE_B_MINE = {
     "pg2": ("10.0.0.12", "main", ["postgresql", "etcd"]),
     "pg3": ("10.0.0.13", "main", ["postgresql", "etcd"]),
     "pg9": ("10.9.0.11", "other", ["postgresql", "etcd"]),
+    "pg8": (f"{TWIN_PREFIX}11", "Main", ["postgresql", "etcd"]),   # a case twin of main
 }
 FAKE_MINES = {**{p: TYPE_A_MINE for p in TYPE_A_PILLARS}, **{p: REPO_MINE for p in REPO_PILLARS},
               "firewall": TYPE_B_MINE, "system": TYPE_B_MINE,

@@ -131,7 +131,7 @@ def test_firewall_refused_without_the_node_in_the_mine(rendered):
     states = _states(rendered, "show_sls", "debian12", "firewall_not_in_mine")
     module, function, args = _state(states, "pgha-firewall-cluster-addresses-known")
     assert (module, function) == ("test", "fail_without_changes")
-    assert args["name"].startswith("the mine has no pgha_address of pg1 for cluster main: run salt-run "
+    assert args["name"].startswith("the mine has no pgha_member of pg1 for cluster main: run salt-run "
                                    "state.orch pgha.prepare first")
     assert {"test": "pgha-firewall-cluster-addresses-known"} in _state(
         states, "pgha-firewall-rules-file-managed")[2]["require"]

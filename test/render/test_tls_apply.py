@@ -58,6 +58,7 @@ def minion(tmp_path):
         "cachedir": str(tmp_path / "cache"), "log_file": str(tmp_path / "minion.log"),
         "file_roots": {"base": [str(roots)]}, "pillar_roots": {"base": [str(pillar_dir)]},
         "module_dirs": [str(REPO / "_modules")], "states_dirs": [str(REPO / "_states")],
+        "utils_dirs": [str(REPO / "_utils")],     # pgha_settings (map.jinja) runs pgha_derive
         "grains": {"os_family": "Debian", "osfinger": "Debian-12", "id": "pg1"},
         "enable_fqdns_grains": False,
         # Salt's x509_v2 modules: opt-in on 3006 and 3007, the default from 3008 (README)

@@ -126,8 +126,15 @@ def test_prepare_targets_exactly_the_clusters_minions(defaults):
     master = Master({**three(), **three("other", prefix="db")})
     salt = WithPlan({"cluster": "main", "workflow": "deploy"}, master, defaults)
     found = steps(render("pgha/steps/prepare.sls", salt))
+    assert found["pgha-prepare-utils-synced"] == ("salt.function", {
+        "name": "saltutil.sync_utils", "tgt": "pg1,pg2,pg3", "tgt_type": "list", "kwarg": {"refresh": False}})
+    assert found["pgha-prepare-modules-synced"] == ("salt.function", {
+        "name": "saltutil.sync_modules", "tgt": "pg1,pg2,pg3", "tgt_type": "list", "kwarg": {"refresh": True},
+        "require": [{"salt": "pgha-prepare-utils-synced"}]})
+    # the gate's state file renders from pgha's modules (map.jinja): synced first
     assert found["pgha-prepare-pillar-validated"] == ("salt.state", {
-        "tgt": "pg1,pg2,pg3", "tgt_type": "list", "sls": "pgha.gate.prepared"})
+        "tgt": "pg1,pg2,pg3", "tgt_type": "list", "sls": "pgha.gate.prepared",
+        "require": [{"salt": "pgha-prepare-modules-synced"}]})
     assert found["pgha-prepare-failed"][1]["onfail"] == [{"salt": "pgha-prepare-pillar-validated"}]
     assert salt.calls == [{"workflow": "deploy", "prepared": False, "cluster": "main"}]
     assert master.mine_asked == []
@@ -204,7 +211,7 @@ def test_remove_node_steps(defaults):
     found = steps(render("pgha/steps/remove_node.sls", WithPlan({"target": "pg1"}, Master(pillars), defaults)))
     assert list(found) == ["pgha-remove-etcd-checked", "pgha-remove-checked", "pgha-remove-leadership-moved",
                            "pgha-remove-services-stopped", "pgha-remove-etcd-member-removed",
-                           "pgha-remove-etcd-stopped", "pgha-remove-address-forgotten",
+                           "pgha-remove-etcd-stopped", "pgha-remove-address-forgotten", "pgha-remove-member-forgotten",
                            "pgha-remove-members-updated", "pgha-remove-members-healthy", "pgha-remove-vip-ready"]
     assert_exact_targets(found)
     assert found["pgha-remove-etcd-checked"] == ("salt.function", {

@@ -9,11 +9,31 @@
 {{ refused(plan, workflow) }}
 {%- else %}
 
+{#- pgha's utils and modules before the gate's state file renders: its settings come from them
+    (map.jinja, pgha_settings.render), and a plain state.sls does not sync (highstate does). #}
+pgha-prepare-utils-synced:
+  salt.function:
+    - name: saltutil.sync_utils
+    - tgt: {{ plan.minions.all | join(',') }}
+    - tgt_type: list
+    - kwarg: {refresh: false}
+
+pgha-prepare-modules-synced:
+  salt.function:
+    - name: saltutil.sync_modules
+    - tgt: {{ plan.minions.all | join(',') }}
+    - tgt_type: list
+    - kwarg: {refresh: true}
+    - require:
+      - salt: pgha-prepare-utils-synced
+
 pgha-prepare-pillar-validated:
   salt.state:
     - tgt: {{ plan.minions.all | join(',') }}
     - tgt_type: list
     - sls: pgha.gate.prepared
+    - require:
+      - salt: pgha-prepare-modules-synced
 
 {#- Says why the orchestration stops (the minions' reasons are in the step above). #}
 pgha-prepare-failed:

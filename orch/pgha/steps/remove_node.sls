@@ -82,13 +82,24 @@ pgha-remove-address-forgotten:
     - require:
       - salt: {{ previous.step }}
 
+{#- the membership the remaining nodes read their cluster's members from (map.jinja) #}
+pgha-remove-member-forgotten:
+  salt.function:
+    - name: mine.delete
+    - tgt: {{ target }}
+    - tgt_type: list
+    - arg:
+      - pgha_member
+    - require:
+      - salt: pgha-remove-address-forgotten
+
 pgha-remove-members-updated:
   salt.state:
     - tgt: {{ removal.staying.all | join(',') }}
     - tgt_type: list
     - sls: pgha
     - require:
-      - salt: pgha-remove-address-forgotten
+      - salt: pgha-remove-member-forgotten
 
 pgha-remove-members-healthy:
   salt.state:
