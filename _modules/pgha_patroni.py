@@ -32,6 +32,7 @@ __virtualname__ = "pgha_patroni"
 __func_alias__ = {"list_": "list"}
 DEFAULT_CONFIG = "/etc/patroni/config.yml"
 LEADER_ROLES = ("master", "primary", "leader", "standby_leader")
+ERRORS_BEFORE_GATE = 300  # seconds of Patroni's journal before a gate began that it quotes
 
 
 def __virtual__():
@@ -805,7 +806,7 @@ def _failed_data_dir(conf, since):
     if not failed or not os.path.isdir(failed):
         return None
     when = datetime.datetime.fromtimestamp(os.path.getmtime(failed), datetime.timezone.utc)
-    during = "while the gate waited" if when.timestamp() >= since.timestamp() else "before the gate began"
+    during = "recently" if when.timestamp() >= since.timestamp() else "before this run"
     return f"Patroni renamed the data directory to {failed} ({during}, {when:%Y-%m-%d %H:%M:%S} UTC)"
 
 
@@ -829,7 +830,7 @@ def _patroni_errors(service, since):
         conf = {}
     found = []
     out = __salt__["cmd.run_all"](
-        # bounded: the last 2000 lines since the gate began, of which a few errors are kept
+        # bounded: the last 2000 lines since `since`, of which a few errors are kept
         ["journalctl", "--unit", service, "--since", f"@{int(since.timestamp())}", "--output", "cat",
          "--no-pager", "--lines", "2000"],
         python_shell=False, ignore_retcode=True, output_loglevel="quiet")
@@ -860,7 +861,9 @@ def wait_healthy(role="member", timeout=120, interval=0.5, service="patroni"):
     """
     if role not in ("leader", "replica", "member"):
         raise CommandExecutionError(f"role must be leader, replica or member, not {role!r}")
-    since = datetime.datetime.now(datetime.timezone.utc)
+    # Patroni's errors are looked up from a little before the gate began: the same state run
+    # started Patroni just before it, and a bootstrap can fail within seconds.
+    since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=ERRORS_BEFORE_GATE)
     deadline = time.monotonic() + float(timeout)
     while True:  # look at least once, even with timeout=0
         try:

@@ -1,7 +1,9 @@
 """A gate that gives up on Patroni quotes Patroni's own last errors (issue 17): the log parser
 (_utils/pgha_patroni_log.py) and pgha_patroni.wait_healthy's timeout message, with journalctl
 mocked (an argv list, bounded, since the gate began) and the data directory in tmp_path."""
+import os
 import re
+import time as real_time
 from unittest.mock import MagicMock, patch
 import urllib.request
 
@@ -104,7 +106,17 @@ def test_timeout_quotes_patronis_errors(clock, journal, config_file, tmp_path):
     argv = journal.call_args[0][0]
     assert argv[:6] == ["journalctl", "--unit", "patroni@main", "--since", argv[4], "--output"]
     assert re.fullmatch(r"@\d+", argv[4]) and argv[-2:] == ["--lines", "2000"]
+    # from a little before the gate: the same run started Patroni just before it
+    assert abs(int(argv[4][1:]) - (real_time.time() - pgha_patroni.ERRORS_BEFORE_GATE)) < 60
     assert journal.call_args[1]["python_shell"] is False
+
+
+def test_an_old_failed_data_dir_is_told_apart(clock, tmp_path):
+    failed = tmp_path / "main.failed"
+    failed.mkdir()
+    os.utime(failed, (1, 1))
+    with _starting(), pytest.raises(CommandExecutionError, match=r"main\.failed \(before this run, 1970-01-01"):
+        pgha_patroni.wait_healthy(role="member", timeout=1, interval=1)
 
 
 def test_test_mode_look_does_not_read_the_journal(clock, journal):
