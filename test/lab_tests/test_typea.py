@@ -178,9 +178,9 @@ def test_names_that_need_quoting_are_created_and_log_in(lab, deployed):
     conn = connect(lab, VIP, port=6000)
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT rolname FROM pg_roles WHERE lower(rolname) LIKE 'mixed%%'")
+            cur.execute("SELECT rolname FROM pg_roles WHERE lower(rolname) LIKE 'mixed%'")
             assert [r for (r,) in cur.fetchall()] == [nasty.USER]
-            cur.execute("SELECT datname FROM pg_database WHERE lower(datname) LIKE 'db of%%'")
+            cur.execute("SELECT datname FROM pg_database WHERE lower(datname) LIKE 'db of%'")
             assert [d for (d,) in cur.fetchall()] == [nasty.DATABASE]
     finally:
         conn.close()
