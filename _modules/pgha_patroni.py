@@ -6,8 +6,10 @@ the node's Patroni configuration file, so there is one source of truth: the file
 rendered. Override the path with the minion option ``pgha_patroni.config``.
 """
 import base64
+import datetime
 import json
 import logging
+import os
 import ssl
 import time
 import urllib.error
@@ -30,6 +32,7 @@ __virtualname__ = "pgha_patroni"
 __func_alias__ = {"list_": "list"}
 DEFAULT_CONFIG = "/etc/patroni/config.yml"
 LEADER_ROLES = ("master", "primary", "leader", "standby_leader")
+ERRORS_BEFORE_GATE = 300  # seconds of Patroni's journal before a gate began that it quotes
 
 
 def __virtual__():
@@ -796,11 +799,59 @@ def _check(role, conf):
     return True, f"replica streaming from {lead['name']}"
 
 
-def wait_healthy(role="member", timeout=120, interval=0.5):
+def _failed_data_dir(conf, since):
+    """Patroni renames a data directory it could not bootstrap to ``<data_dir>.failed``."""
+    data_dir = (conf.get("postgresql") or {}).get("data_dir")
+    failed = f"{data_dir}.failed" if data_dir else None
+    if not failed or not os.path.isdir(failed):
+        return None
+    when = datetime.datetime.fromtimestamp(os.path.getmtime(failed), datetime.timezone.utc)
+    during = "recently" if when.timestamp() >= since.timestamp() else "before this run"
+    return f"Patroni renamed the data directory to {failed} ({during}, {when:%Y-%m-%d %H:%M:%S} UTC)"
+
+
+def _why_patroni_failed(service, since):
+    """
+    Patroni's own last errors since ``since`` (its journal, ``journalctl -u service``) and
+    whether it gave up on the data directory: what a gate adds when it times out. Best effort:
+    a log that cannot be read adds nothing, and never hides the gate's own reason.
+    """
+    try:
+        return _patroni_errors(service, since)
+    except Exception as exc:  # pylint: disable=broad-except ; a diagnosis only
+        log.debug("pgha_patroni: cannot read Patroni's errors: %s", exc)
+        return ""
+
+
+def _patroni_errors(service, since):
+    try:
+        conf = _config()
+    except CommandExecutionError:
+        conf = {}
+    found = []
+    out = __salt__["cmd.run_all"](
+        # bounded: the last 2000 lines since `since`, of which a few errors are kept
+        ["journalctl", "--unit", service, "--since", f"@{int(since.timestamp())}", "--output", "cat",
+         "--no-pager", "--lines", "2000"],
+        python_shell=False, ignore_retcode=True, output_loglevel="quiet")
+    if out.get("retcode") == 0:
+        errors = __utils__["pgha_patroni_log.last_errors"](
+            out.get("stdout", ""), secrets=__utils__["pgha_patroni_log.secrets_of"](conf))
+        if errors:
+            found.append(f"{service}'s last errors: " + " | ".join(errors))
+    failed = _failed_data_dir(conf, since)
+    if failed:
+        found.append(failed)
+    return "; ".join(found)
+
+
+def wait_healthy(role="member", timeout=120, interval=0.5, service="patroni"):
     """
     Wait until this node is healthy in ``role``: ``leader`` (the cluster has a leader that
     accepts writes), ``replica`` (this node streams from the leader) or ``member`` (either,
-    depending on this node's role). Raises on timeout with the last reason.
+    depending on this node's role). Raises on timeout with the last reason and, after a
+    real wait, Patroni's own last errors from the journal of systemd unit ``service`` and
+    whether it renamed the data directory to ``*.failed``.
 
     CLI Example:
 
@@ -810,6 +861,9 @@ def wait_healthy(role="member", timeout=120, interval=0.5):
     """
     if role not in ("leader", "replica", "member"):
         raise CommandExecutionError(f"role must be leader, replica or member, not {role!r}")
+    # Patroni's errors are looked up from a little before the gate began: the same state run
+    # started Patroni just before it, and a bootstrap can fail within seconds.
+    since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=ERRORS_BEFORE_GATE)
     deadline = time.monotonic() + float(timeout)
     while True:  # look at least once, even with timeout=0
         try:
@@ -821,7 +875,10 @@ def wait_healthy(role="member", timeout=120, interval=0.5):
         except Exception as exc:  # pylint: disable=broad-except ; psycopg2 errors while starting
             why = f"{type(exc).__name__}: {exc}".strip()
         if time.monotonic() >= deadline:
-            raise CommandExecutionError(f"not healthy as {role} after {timeout}s: {why}")
+            # with timeout=0 (test=True looks once) there was no wait to explain
+            patroni_says = _why_patroni_failed(service, since) if float(timeout) > 0 else ""
+            raise CommandExecutionError(f"not healthy as {role} after {timeout}s: {why}"
+                                        + (f"; {patroni_says}" if patroni_says else ""))
         time.sleep(interval)
 
 

@@ -236,6 +236,12 @@ def _pre_checks(workflow, name, options):
                 problems.append(f"pgha.remove: pillar {flag} must be true or false (got {value}); "
                                 "nothing was changed")
             flags[flag] = value is True
+        if flags["remove_etcd"] and not flags["remove_postgres"]:
+            # Patroni keeps the cluster's state in etcd: removing etcd under a running Patroni
+            # leaves it without a DCS. A second run with both flags is safe when PostgreSQL
+            # went before: its steps find nothing left to stop.
+            problems.append("pgha.remove: remove_etcd needs remove_postgres (Patroni keeps its state in etcd); "
+                            "nothing was changed")
         if flags["remove_stanza"] and not flags["remove_postgres"]:
             problems.append("pgha.remove: remove_stanza needs remove_postgres (the stanza can only go once "
                             "PostgreSQL is stopped); nothing was changed")

@@ -28,10 +28,11 @@ def _gate(name, func, *args, timeout, **kwargs):
     return ret
 
 
-def healthy(name, role="member", timeout=120):
+def healthy(name, role="member", timeout=120, service="patroni"):
     """
     Wait until this node is healthy as ``leader``, ``replica`` or ``member``
-    (see ``pgha_patroni.wait_healthy``).
+    (see ``pgha_patroni.wait_healthy``). When it gives up, the comment quotes Patroni's last
+    errors from the journal of systemd unit ``service``.
 
     .. code-block:: yaml
 
@@ -39,7 +40,7 @@ def healthy(name, role="member", timeout=120):
           pgha_patroni.healthy:
             - role: replica
     """
-    return _gate(name, __salt__["pgha_patroni.wait_healthy"], role=role, timeout=timeout)
+    return _gate(name, __salt__["pgha_patroni.wait_healthy"], role=role, timeout=timeout, service=service)
 
 
 def vip_ready(name, timeout=60):

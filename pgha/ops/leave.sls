@@ -2,7 +2,8 @@
     PostgreSQL with it: a replica by now, the orchestration moved leadership away), then
     vip-manager, PgBouncer, HAProxy, keepalived, and etcd after it left the etcd cluster.
     Data directories stay: nothing is deleted but the etcd member's own data, which etcd
-    cannot reuse once the member is removed. #}
+    cannot reuse once the member is removed, and only when it is no system directory
+    (pgha_removal.refusals; the validator refuses such a path before, this is the second belt). #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
 {%- set services = [] %}
@@ -23,7 +24,14 @@ pgha-ops-leave-{{ service }}-dead:
     - enable: false
 {%- endfor %}
 
-{%- if pgha.services.etcd in services %}
+{%- set refusals = salt['pgha_removal.refusals'](pgha.cluster_name, [], delete=[pgha.etcd.data_dir])
+                   if pgha.services.etcd in services else [] %}
+{%- if refusals %}
+pgha-ops-leave-etcd-data-refused:
+  test.fail_without_changes:
+    - name: the etcd data directory stays (nothing was deleted)
+    - comment: {{ refusals | join('\n') | json }}
+{%- elif pgha.services.etcd in services %}
 pgha-ops-leave-etcd-data-absent:
   file.absent:
     - name: {{ pgha.etcd.data_dir }}

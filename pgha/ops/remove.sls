@@ -1,17 +1,21 @@
-{#- One stage of pgha.remove on this node (pillar pgha_ops: stage, remove_data; the
-    orchestration checked the confirmation pin):
+{#- One stage of pgha.remove on this node (pillar pgha_ops: stage, remove_data, and the
+    confirmation confirm_remove, which must be this node's own pgha:cluster_name):
     - postgres: Patroni (and PostgreSQL with it), vip-manager, PgBouncer, HAProxy and
       keepalived stop and are disabled; pgha's configuration files go; with remove_data the
       PostgreSQL data directory (and WAL directory) too;
     - forget: the cluster leaves the DCS (once Patroni is stopped everywhere; pgha.restore
-      uses it too);
-    - etcd: etcd stops and is disabled; with remove_data its data directory goes.
-    Packages stay installed. #}
+      uses it too, with confirm_restore);
+    - etcd: etcd stops and is disabled, not while Patroni still runs here or its configuration
+      exists; with remove_data its data directory goes.
+    The orchestration checked the confirmation already; the node checks it again
+    (pgha_removal.refusals), and that no directory it would delete is or contains a system
+    directory, because this SLS can be applied directly. A refusal renders one failing state
+    and nothing else. Packages stay installed. #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
 {%- set stage = salt['pillar.get']('pgha_ops:stage') %}
 {%- set remove_data = salt['pillar.get']('pgha_ops:remove_data', False) is sameas true %}
-{%- set services, files = [], [] %}
+{%- set services, files, guard = [], [], {} %}
 {%- if stage == 'postgres' %}
 {%-   if 'postgresql' in pgha.roles %}
 {%-     do services.extend([pgha.services.patroni, pgha.services.vip_manager, pgha.services.pgbouncer]) %}
@@ -23,6 +27,20 @@
 {%-   if 'balancer' in pgha.roles %}
 {%-     do services.extend([pgha.services.keepalived, pgha.services.haproxy]) %}
 {%-   endif %}
+{%- elif stage == 'etcd' and 'etcd' in pgha.roles and not pgha.dcs_exists %}
+{%-   do services.append(pgha.services.etcd) %}
+{%-   do guard.update(patroni_service=pgha.services.patroni, patroni_config=pgha.paths.patroni_config) %}
+{%-   if remove_data %}{% do files.append(pgha.etcd.data_dir) %}{% endif %}
+{%- endif %}
+{%- set pins = ['confirm_remove', 'confirm_restore'] if stage == 'forget' else ['confirm_remove'] %}
+{%- set refusals = salt['pgha_removal.refusals'](pgha.cluster_name, pins, delete=files, **guard)
+                   if stage in ('postgres', 'forget', 'etcd') else [] %}
+{%- if refusals %}
+{%-   set services, files = [], [] %}
+pgha-ops-remove-refused:
+  test.fail_without_changes:
+    - name: pgha.ops.remove refused on this node (stage {{ stage }}; nothing was changed)
+    - comment: {{ refusals | join('\n') | json }}
 {%- elif stage == 'forget' %}
 {%-   if salt['file.file_exists'](pgha.paths.patroni_config) %}
 pgha-ops-remove-cluster-forgotten:
@@ -34,17 +52,12 @@ pgha-ops-remove-cluster-forgotten:
   test.nop:
     - name: no Patroni configuration here any more (the cluster was removed before)
 {%-   endif %}
-{%- elif stage == 'etcd' %}
-{%-   if 'etcd' in pgha.roles and not pgha.dcs_exists %}
-{%-     do services.append(pgha.services.etcd) %}
-{%-     if remove_data %}{% do files.append(pgha.etcd.data_dir) %}{% endif %}
-{%-   endif %}
-{%- elif stage %}
-{{- raise('pgha.ops.remove: unknown stage ' ~ stage) }}
-{%- else %}
+{%- elif not stage %}
 pgha-ops-remove-not-alone:
   test.fail_without_changes:
     - name: pgha.ops.remove is a step of salt-run state.orch pgha.remove
+{%- elif stage not in ('postgres', 'etcd') %}
+{{- raise('pgha.ops.remove: unknown stage ' ~ stage) }}
 {%- endif %}
 
 {%- for service in services %}
@@ -65,7 +78,7 @@ pgha-ops-remove-{{ path }}-absent:
 {%-     endfor %}
 {%-   endif %}
 {%- endfor %}
-{%- if stage in ('postgres', 'etcd') and not services %}
+{%- if stage in ('postgres', 'etcd') and not services and not refusals %}
 pgha-ops-remove-nothing-here:
   test.nop:
     - name: nothing of stage {{ stage }} on this node

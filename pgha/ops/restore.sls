@@ -1,5 +1,7 @@
 {#- One stage of pgha.restore on this node (pillar pgha_ops:stage, the restore target in
-    pgha_ops:restore; the orchestration checked the confirmation pin):
+    pgha_ops:restore, the confirmation pgha_ops:confirm_restore; the orchestration checked it,
+    the node checks it again against its own pgha:cluster_name, and that the data directory
+    pgBackRest's --delta rewrites is no system directory: this SLS can be applied directly):
     - primary: the data directory is restored, recovers to the target and is promoted,
       then stopped for Patroni;
     - replica: the backup the primary restored from is restored as a standby, which follows
@@ -11,7 +13,16 @@
 {%- set source = spec.get('stanza') or pgha.pgbackrest.stanza %}
 {%- set pg = pgha.postgresql %}
 
-{%- if stage in ('primary', 'replica') %}
+{%- set refusals = salt['pgha_removal.refusals'](pgha.cluster_name, ['confirm_restore'],
+                                                 delete=[pg.data_dir]) if stage in ('primary', 'replica') else [] %}
+
+{%- if refusals %}
+pgha-ops-restore-refused:
+  test.fail_without_changes:
+    - name: pgha.ops.restore refused on this node (stage {{ stage }}; nothing was changed)
+    - comment: {{ refusals | join('\n') | json }}
+
+{%- elif stage in ('primary', 'replica') %}
 pgha-ops-restore-{{ stage }}-restored:
   pgha_pgbackrest.restored:
     - name: {{ source }}

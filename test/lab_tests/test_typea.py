@@ -1,16 +1,25 @@
 """Type A on real nodes: HAProxy + keepalived on two balancers, PgBouncer on three database
-nodes, synchronous mode on. Clients use the keepalived VIP. Last, faults: the crash of the
-balancer holding the VIP and of the primary, under a writer through port 5000."""
+nodes, synchronous mode on. Clients use the keepalived VIP. Every password is a nasty one and a
+user and a database have names that need quoting (pghalab.nasty): they log in exactly, their
+prefixes do not. Careless and hostile orchestration input is refused before any change. Last,
+faults: the crash of the balancer holding the VIP and of the primary, under a writer through
+port 5000."""
+import base64
 import collections
+import json
 import time
+import urllib.error
+import urllib.request
 
 import psycopg2
 import pytest
 
-from pghalab.cluster import app_user, connect, identity, patroni_roles, run_orch, wait_for
+from pghalab import nasty
+from pghalab.cluster import (app_user, connect, identity, patroni_roles, query, run_orch, salt_json, superuser,
+                             wait_for)
 from pghalab.faults import assert_fault_handled, run_fault
 
-from .helpers import assert_orch_changed_nothing, kill_haproxy_on_vip_holder, steps
+from .helpers import assert_orch_changed_nothing, kill_haproxy_on_vip_holder, minion_changes, steps
 
 SCENARIO = "typea"
 VIP = "10.213.0.100"
@@ -90,6 +99,188 @@ def test_switchover_moves_port_5000_and_cuts_old_sessions(lab, deployed):
 def test_vip_moves_when_haproxy_dies(lab, deployed):
     seconds = kill_haproxy_on_vip_holder(lab, ["lb1", "lb2"], VIP)
     print(f"\nFIGURE vip_failover_to_other_balancer_seconds={seconds:.1f}")
+
+
+# -- careless and hostile input (issue 17) ------------------------------------------------------
+
+def _logs_in(lab, host, port, user, password, dbname="postgres",
+             sql="SELECT current_user, current_database()"):
+    """The first row of `sql` in a session as `user` (default: who and where), or None when
+    the login is refused."""
+    try:
+        conn = connect(lab, host, dbname=dbname, port=port, login=(user, password))
+    except psycopg2.OperationalError as exc:
+        assert "authentication failed" in str(exc) or "password" in str(exc), exc
+        return None
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchone()
+    finally:
+        conn.close()
+
+
+def _http_status(url, user, password, method="GET"):
+    """The HTTP status of `url` with basic authentication (the password's UTF-8 bytes)."""
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None,
+                                 headers={"Authorization": f"Basic {token}"})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_nasty_passwords_log_in_exactly_and_prefixes_do_not(lab, deployed):
+    """Each password of the pillar (pghalab.nasty) logs in where it is used, and what a writer
+    that does not quote would have kept of it (up to a `#`, a space, a quote) is refused."""
+    pillar = lab.pillar()["pgha"]
+    leader = lab.node(next(n for n, r in patroni_roles(lab).items() if r == "leader")).address
+    su_name, su_password = superuser(lab)
+    app_name, app_password = app_user(lab)
+    replicator = pillar["postgresql"]["replication_user"]
+    pgb = pillar["pgbouncer"]["auth_user"]
+    logins = [
+        # (where, check(password) -> logged in?)
+        ("superuser on the leader", su_password,
+         lambda pw: _logs_in(lab, leader, 5432, su_name, pw) is not None),
+        ("replication user on the leader", replicator["password"],
+         lambda pw: _logs_in(lab, leader, 5432, replicator.get("name", "replicator"), pw) is not None),
+        ("app user through VIP:5000 (HAProxy, PgBouncer)", app_password,
+         lambda pw: _logs_in(lab, VIP, 5000, app_name, pw, "appdb") == (app_name, "appdb")),
+        ("PgBouncer's auth user on its admin console", pgb["password"],
+         # the admin console knows SHOW commands only
+         lambda pw: _logs_in(lab, leader, 6432, pgb.get("name", "pgbouncer"), pw, "pgbouncer",
+                             sql="SHOW VERSION") is not None),
+        ("HAProxy stats on VIP:7000", pillar["haproxy"]["stats_password"],
+         lambda pw: _http_status(f"http://{VIP}:7000/", pillar["haproxy"].get("stats_user", "admin"), pw) == 200),
+        # an unsafe endpoint asks for the REST API's password; a reload changes nothing
+        ("Patroni REST API (POST /reload)", pillar["patroni"]["restapi"]["password"],
+         lambda pw: _http_status(f"http://{leader}:8008/reload", pillar["patroni"]["restapi"].get("username", "patroni"),
+                                 pw, method="POST") != 401),
+    ]
+    wrong = []
+    for where, password, logs_in in logins:
+        if not logs_in(password):
+            wrong.append(f"{where}: the exact password is refused")
+        wrong += [f"{where}: the prefix {prefix!r} logs in" for prefix in nasty.prefixes(password) if logs_in(prefix)]
+    assert not wrong, wrong
+
+
+def test_names_that_need_quoting_are_created_and_log_in(lab, deployed):
+    """The user and the database of pghalab.nasty (mixed case, a space, both quotes, `$`) exist
+    under their exact names and the user logs in to the database, directly (port 6000) and
+    through PgBouncer (port 5000). test_second_deploy_changes_nothing then finds nothing to do
+    for them."""
+    user = next(u for u in lab.pillar()["pgha"]["postgresql"]["users"] if u["name"] == nasty.USER)
+    for port in (6000, 5000):
+        assert _logs_in(lab, VIP, port, nasty.USER, user["password"], nasty.DATABASE) == (
+            nasty.USER, nasty.DATABASE), port
+    assert _logs_in(lab, VIP, 6000, nasty.USER, nasty.prefixes(user["password"])[0], nasty.DATABASE) is None
+    # nothing truncated or lower-cased beside them
+    conn = connect(lab, VIP, port=6000)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT rolname FROM pg_roles WHERE lower(rolname) LIKE 'mixed%'")
+            assert [r for (r,) in cur.fetchall()] == [nasty.USER]
+            cur.execute("SELECT datname FROM pg_database WHERE lower(datname) LIKE 'db of%'")
+            assert [d for (d,) in cur.fetchall()] == [nasty.DATABASE]
+    finally:
+        conn.close()
+
+
+def _assert_refused_unchanged(result, *words):
+    """The orchestration failed before any minion state ran, and says `words`."""
+    assert result["rc"] != 0, result["stdout"][-4000:]
+    text = result["stdout"] + result["stderr"]
+    for word in words:
+        assert word in text, (word, text[-4000:])
+    changed = {}
+    for step in steps(result).values():
+        changed.update(minion_changes(step))
+    assert not changed, changed
+
+
+def _cluster_untouched(lab, before):
+    """The same members with the same roles, each PostgreSQL answering."""
+    assert patroni_roles(lab) == before
+    for name in before:
+        assert identity(lab, lab.node(name).address)[0] == name
+
+
+def test_clusters_whose_names_differ_only_in_case_are_refused(lab, deployed):
+    """pg3's pillar names cluster `Lab` for a moment: `lab` and `Lab` are refused with both
+    names (Salt's pillar targeting would mix their nodes), and nothing changes."""
+    before = patroni_roles(lab)
+    path = lab.master.pillar_dir / "roles_pg3.sls"
+    original = path.read_text()
+
+    def refresh():
+        lab.master.cli("salt", "pg3", "saltutil.refresh_pillar", "wait=True", capture_output=True, check=True)
+
+    try:
+        path.write_text(original.rstrip("\n") + "\n  cluster_name: Lab\n")
+        refresh()
+        assert salt_json(lab, "pg3", "pillar.get", "pgha:cluster_name")["pg3"] == "Lab"
+        for name in ("lab", "Lab"):
+            _assert_refused_unchanged(run_orch(lab, "pgha.deploy", {"cluster": name}, timeout=300),
+                                      "differ only in case", "lab", "Lab")
+    finally:
+        path.write_text(original)
+        refresh()
+    assert salt_json(lab, "pg3", "pillar.get", "pgha:cluster_name")["pg3"] == "lab"
+    _cluster_untouched(lab, before)
+
+
+@pytest.mark.parametrize("pattern,words", [
+    ("*", "no glob"), ("la*", "no glob"), ("l?b", "no glob"), ("[l]ab", "no glob"),
+    # pillar targeting would match it; the planner compares exactly
+    ("LAB", "no minion has pgha:cluster_name LAB")])
+def test_remove_with_a_glob_or_another_case_is_refused(lab, deployed, pattern, words):
+    """pgha.remove with a pattern (and a pin that matches it) is refused before any change."""
+    before = patroni_roles(lab)
+    result = run_orch(lab, "pgha.remove", {"cluster": pattern, "confirm_remove": pattern, "remove_postgres": True,
+                                           "remove_etcd": True, "remove_data": True}, timeout=300)
+    _assert_refused_unchanged(result, "pgha.remove", words)
+    _cluster_untouched(lab, before)
+
+
+def _active(node, unit):
+    res = node.exec(["systemctl", "is-active", unit], check=False, capture=True)
+    return res.stdout.strip() == "active"
+
+
+@pytest.mark.parametrize("ops", [
+    {"stage": "postgres", "remove_data": True},
+    {"stage": "postgres", "remove_data": True, "confirm_remove": "Lab"},
+    {"stage": "postgres", "remove_data": True, "confirm_remove": "*"},
+    {"stage": "forget", "confirm_remove": "la*"},
+    # the right pin, but Patroni runs here: etcd stays
+    {"stage": "etcd", "confirm_remove": "lab"},
+], ids=["no-pin", "other-case", "glob", "forget-glob", "etcd-under-patroni"])
+def test_ops_remove_applied_directly_is_refused(lab, deployed, ops):
+    """`salt NODE state.sls pgha.ops.remove` without the orchestration's pin (or with etcd under
+    a running Patroni) fails with one refusing state: PostgreSQL keeps running with its data."""
+    before = patroni_roles(lab)
+    name = next(n for n, r in before.items() if r == "replica")   # the async replica, to be safe
+    node = lab.node(name)
+    try:
+        ret = salt_json(lab, name, "state.sls", "pgha.ops.remove", "pillar=" + json.dumps({"pgha_ops": ops}))[name]
+        assert isinstance(ret, dict), ret
+        assert [s["__id__"] for s in ret.values()] == ["pgha-ops-remove-refused"], ret
+        state = next(iter(ret.values()))
+        assert state["result"] is False and state["changes"] == {}, state
+        assert ("etcd stays" if ops["stage"] == "etcd" else "does not name it") in state["comment"], state
+        for unit in ("patroni", "etcd", "pgbouncer"):
+            assert _active(node, unit), unit
+        data_dir = query(lab, node.address, "SHOW data_directory")[0][0]
+        assert node.exec(["test", "-f", f"{data_dir}/PG_VERSION"], check=False).returncode == 0
+    finally:
+        # a guard that failed must not leave the rest of the module on a broken node
+        for unit in ("etcd", "patroni", "pgbouncer"):
+            node.exec(["systemctl", "start", unit], check=False)
+    _cluster_untouched(lab, before)
 
 
 def test_second_deploy_changes_nothing(lab, deployed):

@@ -6,6 +6,8 @@ default comes from the formula's parameters/defaults.yaml.
 import os
 import secrets
 
+from . import nasty
+
 SUBNET = "10.213.0"
 
 SCENARIOS = {
@@ -24,18 +26,27 @@ SCENARIOS = {
         "pillar": {"pgha": {"patroni": {"rto_profile": "fast"}}},
     },
     # Type A: HAProxy + keepalived on two balancers, PgBouncer on the database nodes, and
-    # synchronous mode so that ports 5002/5003 exist.
+    # synchronous mode so that ports 5002/5003 exist. Every password is a nasty one, and one
+    # user and one database have names that need quoting (pghalab.nasty, issue 17).
     "typea": {
         "nodes": {"pg1": 11, "pg2": 12, "pg3": 13, "lb1": 21, "lb2": 22},
         "roles": {"pg1": ["postgresql", "etcd"], "pg2": ["postgresql", "etcd"],
                   "pg3": ["postgresql", "etcd"], "lb1": ["balancer"], "lb2": ["balancer"]},
         "pillar": {"pgha": {
             "with_haproxy_load_balancing": True,
-            "patroni": {"synchronous_mode": True},
-            "pgbouncer": {"auth_user": {"password": "pgb-" + secrets.token_urlsafe(12)},
+            "postgresql": {
+                "superuser": {"password": nasty.password("*su")},
+                "replication_user": {"password": nasty.password("!repl")},
+                "users": [{"name": "app", "password": nasty.password("app", utf8=True)},
+                          {"name": nasty.USER, "password": nasty.password("quoted", utf8=True)}],
+                "databases": [{"name": "appdb", "owner": "app"},
+                              {"name": nasty.DATABASE, "owner": nasty.USER}],
+            },
+            "patroni": {"synchronous_mode": True, "restapi": {"password": nasty.password("&rest")}},
+            "pgbouncer": {"auth_user": {"password": nasty.password("pgb", utf8=True)},
                           "pools": [{"name": "appdb", "pool_parameters": "pool_size=10"}]},
             # This machine caps open files at 20000: HAProxy needs ~2 per connection.
-            "haproxy": {"maxconn": 4000, "stats_password": "stats-" + secrets.token_urlsafe(12),
+            "haproxy": {"maxconn": 4000, "stats_password": nasty.password("stats", utf8=True),
                         "direct_ports": {"master": 6000, "replicas": 6001}},
         }},
     },

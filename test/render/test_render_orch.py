@@ -11,7 +11,7 @@ from .render_helpers import REPO, GRAINS, COMBOS, COMBO_IDS, _states, _state, PG
 def test_gates(rendered, grains_id, pillar_id):
     states = _states(rendered, "show_sls", grains_id, pillar_id)
     assert _state(states, "pgha-gate-patroni-healthy") == (
-        "pgha_patroni", "healthy", {"role": "member", "timeout": 180})
+        "pgha_patroni", "healthy", {"role": "member", "timeout": 180, "service": "patroni"})
     assert _state(states, "pgha-gate-pillar-valid")[:2] == ("pgha", "pillar_valid")
     assert _state(states, "pgha-gate-address-published") == (
         "pgha", "address_published", {"require": [{"pgha": "pgha-gate-pillar-valid"}]})

@@ -387,6 +387,17 @@ def test_remove_needs_the_pin_and_boolean_flags(run):
                              "remove_stanza": False}
 
 
+
+def test_remove_etcd_needs_remove_postgres(run):
+    # etcd holds Patroni's state: removing it under a running Patroni leaves the cluster without a DCS
+    plan = run(Master(three()), workflow="remove", prepared=False, confirm_remove="main", remove_etcd=True)
+    assert plan["problems"] == ["pgha.remove: remove_etcd needs remove_postgres (Patroni keeps its state in "
+                                "etcd); nothing was changed"]
+    assert plan["retcode"] == 1
+    plan = run(Master(three()), workflow="remove", confirm_remove="main", remove_postgres=True, remove_etcd=True)
+    assert plan["problems"] == []
+    assert plan["flags"]["remove_etcd"] is True and plan["flags"]["remove_postgres"] is True
+
 def test_unknown_workflow_and_internal_kwargs(run):
     plan = run(Master(three()), workflow="nope")
     assert plan["retcode"] == 1 and plan["problems"][0].startswith("unknown workflow nope")

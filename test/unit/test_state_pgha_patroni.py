@@ -37,13 +37,13 @@ def test_healthy(test, role):
         ret = pgha_patroni_state.healthy("pgha-gate-patroni-healthy", role=role, timeout=180)
     assert ret == {"name": "pgha-gate-patroni-healthy", "result": True, "changes": {},
                    "comment": "leader pg1 accepts writes"}
-    wait.assert_called_once_with(role=role, timeout=0 if test else 180)
+    wait.assert_called_once_with(role=role, timeout=0 if test else 180, service="patroni")
 
 
 def test_healthy_defaults():
     pgha_patroni_state.healthy("gate")
     pgha_patroni_state.__salt__["pgha_patroni.wait_healthy"].assert_called_once_with(
-        role="member", timeout=120)
+        role="member", timeout=120, service="patroni")
 
 
 def test_unhealthy_real_run_fails():
@@ -64,7 +64,7 @@ def test_unhealthy_test_mode_does_not_wait_or_fail():
     assert ret["changes"] == {}
     assert ret["comment"].startswith("would wait up to 180s:")
     assert "unreachable" in ret["comment"]
-    wait.assert_called_once_with(role="member", timeout=0)
+    wait.assert_called_once_with(role="member", timeout=0, service="patroni")
 
 
 # -- vip_ready ---------------------------------------------------------------------------------

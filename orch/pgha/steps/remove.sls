@@ -9,7 +9,8 @@
 {{ refused(plan, 'remove') }}
 {%- else %}
 {%- set minions, site, flags = plan.minions, plan.site, plan.flags %}
-{%- set ops = {'remove_data': flags.remove_data} %}
+{#- confirm_remove: the node checks it again against its own pgha:cluster_name (pgha.ops.remove). #}
+{%- set ops = {'remove_data': flags.remove_data, 'confirm_remove': plan.cluster} %}
 
 pgha-remove-announced:
   test.succeed_without_changes:
@@ -40,7 +41,7 @@ pgha-remove-dcs-cleared:
     - tgt: {{ plan.pg_nodes[0] }}
     - tgt_type: list
     - sls: pgha.ops.remove
-    - pillar: {pgha_ops: {stage: forget}}
+    - pillar: {pgha_ops: {{ {'stage': 'forget', 'confirm_remove': plan.cluster} | json }}}
     - require:
       - salt: {{ previous.step }}
 {%-   set previous.step = 'pgha-remove-dcs-cleared' %}

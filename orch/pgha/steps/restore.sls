@@ -10,7 +10,8 @@
 {%- else %}
 {%- set restore = plan.restore %}
 {%- set primary, replicas, spec = restore.primary, restore.replicas, restore.spec %}
-{%- set ops = {'restore': spec} %}
+{#- confirm_restore: the node checks it again against its own pgha:cluster_name (pgha.ops.restore). #}
+{%- set ops = {'restore': spec, 'confirm_restore': plan.cluster} %}
 
 {#- Refused with the reason before anything stops: a bad target, no backup before it. #}
 pgha-restore-checked:
@@ -48,7 +49,7 @@ pgha-restore-dcs-cleared:
     - tgt: {{ primary }}
     - tgt_type: list
     - sls: pgha.ops.remove
-    - pillar: {pgha_ops: {stage: forget}}
+    - pillar: {pgha_ops: {{ {'stage': 'forget', 'confirm_restore': plan.cluster} | json }}}
     - require:
       - salt: pgha-restore-primary-stopped
 
