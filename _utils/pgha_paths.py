@@ -17,6 +17,8 @@ SYSTEM_DIRS = frozenset((
     "/usr/local", "/usr/local/bin", "/usr/local/lib", "/usr/sbin", "/usr/share", "/usr/src",
     "/var", "/var/backups", "/var/cache", "/var/lib", "/var/local", "/var/lock", "/var/log",
     "/var/mail", "/var/opt", "/var/run", "/var/spool", "/var/tmp", "/var/www",
+    # the distributions' parents of every PostgreSQL cluster and etcd's data
+    "/var/lib/postgresql", "/var/lib/pgsql", "/var/lib/etcd",
 ))
 
 

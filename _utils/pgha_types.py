@@ -9,17 +9,28 @@ booleans: a string key given one of those is refused with the quoting that fixes
 converted (``str(750)`` is not the ``12:30`` that was meant).
 """
 import datetime
+import importlib.util
 import os.path
 import re
+import sys
 
 # Salt's own name for this utils module is its file name; nothing here needs the loader.
 __virtualname__ = "pgha_types"
 
-SYSTEM_DIRS = ("/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32",
-               "/media", "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp",
-               "/usr", "/usr/bin", "/usr/lib", "/usr/lib64", "/usr/local", "/usr/sbin", "/usr/share",
-               "/var", "/var/cache", "/var/lib", "/var/log", "/var/run", "/var/spool", "/var/tmp",
-               "/var/lib/postgresql", "/var/lib/pgsql", "/var/lib/etcd")
+
+
+def _sibling(name):
+    """A utils module next to this one: Salt loads each file on its own, without the others
+    on sys.path, so the siblings are loaded here by path, once per version of the file (a
+    running minion loads the new one after saltutil.sync_utils)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    key = f"pgha_utils_{name}_{os.stat(path).st_mtime_ns}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        spec.loader.exec_module(module)
+    return sys.modules[key]
 
 
 def __virtual__():
@@ -231,9 +242,9 @@ def path_problem(value, data_dir=False):
     if ".." in value.split("/") or os.path.normpath(value) != (value.rstrip("/") or "/") or "//" in value:
         return f"must be a normalized path, without '..', '.' or '//' (got {value!r})"
     if data_dir:
-        path = value.rstrip("/") or "/"
-        hit = [d for d in SYSTEM_DIRS if d == path or d.startswith(path.rstrip("/") + "/")]
-        if hit:
-            return (f"{value!r} is or contains the system directory {hit[0]}: pgha:remove deletes this "
-                    "directory; give one of its own, e.g. /var/lib/postgresql/15/main or /srv/pgdata")
+        # The same list the removal states check on the node (pgha_paths): one source.
+        why = _sibling("pgha_paths").system_dir_problem(value)
+        if why:
+            return (f"{why}: pgha:remove deletes this directory; give one of its own, e.g. "
+                    "/var/lib/postgresql/15/main or /srv/pgdata")
     return None

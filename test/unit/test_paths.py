@@ -7,7 +7,7 @@ from pgha_paths import SYSTEM_DIRS, system_dir_problem
 
 @pytest.mark.parametrize("path", [
     "/var/lib/postgresql/16/main", "/var/lib/postgresql/16/main/", "/data/pg", "/srv/pg/main",
-    "/var/lib/etcd", "/var/lib/etcd/default.etcd", "/pgwal", "/home/postgres/data", "/opt/pg/data"])
+    "/var/lib/etcd/pgha", "/var/lib/etcd/default.etcd", "/pgwal", "/home/postgres/data", "/opt/pg/data"])
 def test_data_directories_may_go(path):
     assert system_dir_problem(path) is None
 
@@ -24,6 +24,8 @@ def test_data_directories_may_go(path):
     ("/home", "is or contains the system directory /home"),
     ("/root", "is or contains the system directory /root"),
     ("/tmp", "is or contains the system directory /tmp"),
+    ("/var/lib/postgresql", "is or contains the system directory /var/lib/postgresql"),
+    ("/var/lib/etcd", "is or contains the system directory /var/lib/etcd"),
     ("/boot", "is or contains the system directory /boot"),
 ])
 def test_system_directories_are_refused(path, words):
