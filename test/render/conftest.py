@@ -94,7 +94,7 @@ def _minion_config(base, grains_id, pillar_id, leader_port):
             {"restapi": {"connect_address": f"127.0.0.1:{leader_port}"}}))
     # the local mine (mine.get with file_client: local): this node published its address and
     # its membership (pgha_settings.member)
-    own = PILLARS[pillar_id]["pgha"]
+    own = ALL_PILLARS[pillar_id]["pgha"]
     member = {"cluster_name": own.get("cluster_name"), "roles": own.get("roles", []), "address": NODE_ADDRESS}
     with open(cachedir / "datastore", "wb") as f:
         salt.payload.dump({"mine_cache": {"pgha_address": NODE_ADDRESS, "pgha_member": member}}, f)
