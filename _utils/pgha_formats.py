@@ -220,6 +220,11 @@ def pg_hba_names(value, what="value"):
     return ",".join(out)
 
 
+# pg_hba's authentication options: name=value, the value a word or a "quoted string" (no
+# newline, no quote inside), separated by single spaces. The validator checks pillar with it.
+HBA_OPTIONS_RE = re.compile(r'^[a-zA-Z_]+=("[^"\n]*"|[^\s"]+)( [a-zA-Z_]+=("[^"\n]*"|[^\s"]+))*$')
+
+
 def pg_hba_line(entry, what="value"):
     """One pg_hba.conf line from a pillar entry {type, database, user, address, method}:
     type and method keywords, the names quoted, the address as one field or as an address
@@ -235,6 +240,13 @@ def pg_hba_line(entry, what="value"):
             raise ValueError(f"{what}:address: an address, or an address and a netmask")
         fields += [pg_hba(part, f"{what}:address") for part in address]
     fields.append(pg_hba_keyword(entry.get("method"), f"{what}:method"))
+    options = entry.get("options")
+    if options not in (None, ""):
+        # The method's options as written (clientcert=verify-full map="omicron"): words of
+        # name=value, a value quoted when it has spaces; the grammar keeps them one line.
+        if not isinstance(options, str) or not HBA_OPTIONS_RE.fullmatch(options):
+            raise ValueError(f"{what}:options: must be name=value options separated by spaces")
+        fields.append(options)
     return " ".join(fields)
 
 

@@ -41,7 +41,7 @@ HBA_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_$.-]*$")
 HBA_QUOTED_RE = re.compile(r'^"[^",]+"$')
 HBA_METHODS = ("trust", "reject", "scram-sha-256", "md5", "password", "gss", "sspi", "ident", "peer",
                "pam", "ldap", "radius", "cert")
-HBA_OPTIONS_RE = re.compile(r'^[a-zA-Z_]+=("[^"]*"|[^\s"]+)( [a-zA-Z_]+=("[^"]*"|[^\s"]+))*$')
+HBA_OPTIONS_RE = _sibling("pgha_formats").HBA_OPTIONS_RE
 HOST_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
 HOSTNAME_RE = re.compile(rf"^\.?{HOST_LABEL}(\.{HOST_LABEL})*$")   # pg_hba: .example.com = its subdomains
 LOOKS_LIKE_IP_RE = re.compile(r"^[0-9./]+$|:")
@@ -306,7 +306,7 @@ def _hba_fields(entry, kind):
     if isinstance(entry["method"], str) and entry["method"] not in HBA_METHODS:
         yield "method", f"must be one of {', '.join(HBA_METHODS)} (got {entry['method']!r})"
     options = entry.get("options")
-    if isinstance(options, str) and options and not HBA_OPTIONS_RE.match(options):
+    if isinstance(options, str) and options and not HBA_OPTIONS_RE.fullmatch(options):
         yield "options", (f"must be name=value options separated by spaces, such as 'clientcert=verify-full' "
                           f"or 'map=\"omicron\"' (got {options!r})")
 

@@ -384,6 +384,18 @@ def test_pg_hba_line():
             pgha_formats.pg_hba_line(bad, "KEY")
 
 
+def test_pg_hba_line_options():
+    """The method's options end the line as written; anything that is not name=value words
+    (a newline, a bare word) is refused."""
+    entry = {"type": "hostssl", "database": "all", "user": "all", "address": "10.0.0.0/8",
+             "method": "cert", "options": 'clientcert=verify-full map="my map"'}
+    line = pgha_formats.pg_hba_line(entry, "KEY")
+    assert line.endswith(' cert clientcert=verify-full map="my map"')
+    for bad in ("clientcert", "a=b\nhost all all 0.0.0.0/0 trust", "a=b\n", 'map="x', 7):
+        with pytest.raises(ValueError, match="^KEY:options"):
+            pgha_formats.pg_hba_line(dict(entry, options=bad), "KEY")
+
+
 @pytest.mark.parametrize("fn,args", [
     (pgha_formats.ini, (" S3cret",)), (pgha_formats.ini, ("'S3cret",)), (pgha_formats.haproxy, ("S3cret\n",)),
     (pgha_formats.pgbouncer_userlist, ("u", "S3cret\r")), (pgha_formats.yaml, ("S3cret\x00",)),
