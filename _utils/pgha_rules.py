@@ -246,13 +246,7 @@ def check_restore_target(restore, prefix="restore"):
     """
     Problems as (key, message) with a restore target: ``type`` (default, time, lsn, name,
     xid, immediate), ``target``, ``stanza`` and ``set``. ``prefix`` names where the keys came
-    from in the messages.
-
-    CLI Example:
-
-    .. code-block:: bash
-
-        salt pg1 pgha.check_restore_target '{"type": "time", "target": "2026-11-26 04:00:00+00"}'
+    from in the messages. The execution module's ``pgha.check_restore_target`` calls it.
     """
     problems = []
     kind = restore.get("type", "default")
