@@ -3,6 +3,7 @@ the cluster (run_orch, salt_json, query, wait_for, ...) is pghalab.cluster."""
 import time
 
 from pghalab.cluster import identity, leader_name, query, run_orch, salt_json, vip_holders, wait_for
+from pghalab.image import SUITES
 
 
 def steps(result):
@@ -171,3 +172,8 @@ def assert_point_in_time_restore(lab, members, backup_from):
     wait_for(lambda: query(lab, new_address, "SHOW archive_command") == [
         ("/usr/bin/pgbackrest --stanza=lab archive-push %p",)], what="archiving resumed")
     assert "checked" in salt_json(lab, backup_from, "pgha_pgbackrest.check")[backup_from]
+
+
+def data_dir(lab):
+    """The PostgreSQL data directory on the lab's nodes: Debian's, for the suite's major."""
+    return f"/var/lib/postgresql/{SUITES[lab.info['suite']]['postgresql']}/main"

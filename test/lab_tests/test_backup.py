@@ -7,7 +7,7 @@ cloned from the backup; point-in-time recovery of the running cluster with pgha.
 from pghalab.cluster import leader_name, query, run_orch, salt_json
 
 from .helpers import (PAUSED_ARCHIVE_COMMAND as PAUSED, assert_orch_ok, assert_point_in_time_restore,
-                      assert_replica_rebuilt_with)
+                      assert_replica_rebuilt_with, data_dir)
 
 SCENARIO = "backup"
 CLUSTER = ("pg1", "pg2", "pg3")
@@ -123,7 +123,7 @@ def test_remove_the_cluster_behind_its_pin(lab, deployed):
     for name in CLUSTER:
         assert [_active(lab, name, unit) for unit in ("patroni", "etcd", "vip-manager")] == [
             "inactive", "inactive", "inactive"], name
-        assert lab.node(name).exec(["test", "-f", "/var/lib/postgresql/15/main/PG_VERSION"],
+        assert lab.node(name).exec(["test", "-f", f"{data_dir(lab)}/PG_VERSION"],
                                    check=False).returncode == 0, f"{name} lost its data directory"
         assert lab.node(name).exec(["test", "-e", "/etc/patroni/config.yml"], check=False).returncode != 0
     info = salt_json(lab, "pg4", "pgha_pgbackrest.info", "stanza=lab")["pg4"]
@@ -135,5 +135,5 @@ def test_remove_the_cluster_behind_its_pin(lab, deployed):
                                                  "remove_postgres": True, "remove_etcd": True,
                                                  "remove_data": True}))
     for name in CLUSTER:
-        assert lab.node(name).exec(["test", "-e", "/var/lib/postgresql/15/main"], check=False).returncode != 0
+        assert lab.node(name).exec(["test", "-e", data_dir(lab)], check=False).returncode != 0
         assert lab.node(name).exec(["test", "-e", "/var/lib/etcd/pgha"], check=False).returncode != 0

@@ -6,10 +6,11 @@ lost. Tests share one cluster and run in file order.
 """
 import time
 
+from pghalab.image import SUITES
 from pghalab.cluster import leader_name, pillar_changed, query, run_orch, salt_json, wait_for
 from pghalab.writer import Writer
 
-from .helpers import assert_orch_ok, postmaster_starts, state_comments, steps
+from .helpers import assert_orch_ok, data_dir, postmaster_starts, state_comments, steps
 
 SCENARIO = "typeb"
 VIP = "10.213.0.100"
@@ -114,11 +115,11 @@ def test_reload_restart_reinit_of_a_member(lab, deployed):
     assert salt_json(lab, leader, "pgha_patroni.restart", f"member={replica}",
                      "pending_only=True")[leader] == {replica: False}
     # reinit rebuilds the replica's data directory from the leader
-    marker = lab.node(replica).exec(["sh", "-c", "touch /var/lib/postgresql/15/main/pgha-marker && echo ok"],
+    marker = lab.node(replica).exec(["sh", "-c", f"touch {data_dir(lab)}/pgha-marker && echo ok"],
                                     capture=True).stdout.strip()
     assert marker == "ok"
     assert salt_json(lab, leader, "pgha_patroni.reinit", replica)[leader] == {replica: "reinitialized"}
-    gone = lab.node(replica).exec(["test", "-e", "/var/lib/postgresql/15/main/pgha-marker"], check=False)
+    gone = lab.node(replica).exec(["test", "-e", f"{data_dir(lab)}/pgha-marker"], check=False)
     assert gone.returncode != 0, "reinit kept the old data directory"
     refused = salt_json(lab, leader, "pgha_patroni.reinit", leader)[leader]
     assert "reinit refused: " + leader + " is the leader" in str(refused)
@@ -160,8 +161,9 @@ def test_failover_without_a_healthy_leader(lab, deployed):
     assert "failover refused: " + leader + " is a running leader" in str(refused)
     assert salt_json(lab, "pg1", "pgha_patroni.pause")["pg1"] == {"paused": True}
     try:
-        lab.node(leader).exec(["su", "postgres", "-c",
-                               "/usr/lib/postgresql/15/bin/pg_ctl stop -m fast -D /var/lib/postgresql/15/main"])
+        major = SUITES[lab.info["suite"]]["postgresql"]
+        lab.node(leader).exec(["runuser", "-u", "postgres", "--", f"/usr/lib/postgresql/{major}/bin/pg_ctl",
+                               "stop", "-m", "fast", "-D", data_dir(lab)])
         wait_for(lambda: _listing(lab, candidate)["leader"] is None, timeout=30,
                  what="no running leader while paused")
         done = salt_json(lab, candidate, "pgha_patroni.failover", candidate)[candidate]

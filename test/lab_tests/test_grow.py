@@ -6,7 +6,7 @@ be lost and no member that stays may restart. Tests share one cluster and run in
 from pghalab.cluster import query, run_orch, salt_json, wait_for
 from pghalab.writer import Writer
 
-from .helpers import assert_orch_ok
+from .helpers import assert_orch_ok, data_dir
 
 SCENARIO = "grow"
 VIP = "10.213.0.100"
@@ -105,7 +105,7 @@ def test_remove_a_replica(lab, deployed):
     assert lab.node(replica).address + "/32" not in config
     _no_write_lost(lab, writer, staying)
     # the data stays on the removed node
-    gone = lab.node(replica).exec(["test", "-f", "/var/lib/postgresql/15/main/PG_VERSION"], check=False)
+    gone = lab.node(replica).exec(["test", "-f", f"{data_dir(lab)}/PG_VERSION"], check=False)
     assert gone.returncode == 0
 
 
