@@ -6,8 +6,8 @@ lost. Tests share one cluster and run in file order.
 """
 import time
 
-from pghalab.image import SUITES
 from pghalab.cluster import leader_name, pillar_changed, query, run_orch, salt_json, wait_for
+from pghalab.image import SUITES
 from pghalab.writer import Writer
 
 from .helpers import assert_orch_ok, data_dir, postmaster_starts, state_comments, steps
