@@ -9,6 +9,8 @@ import time
 import urllib.error
 import urllib.request
 
+import salt.utils.data
+
 from salt.exceptions import CommandExecutionError
 
 __virtualname__ = "pgha_haproxy"
@@ -33,7 +35,10 @@ def servers(port=7000, user="admin", password=None, host="127.0.0.1", timeout=3)
         salt lb1 pgha_haproxy.servers
     """
     if password is None:
-        password = __salt__["pillar.get"]("pgha:haproxy:stats_password", "")
+        # __pillar__ itself: Salt 3008's pillar.get masks every value (**********) outside a
+        # template render, and this runs inside a state.
+        password = salt.utils.data.traverse_dict_and_list(
+            __pillar__, "pgha:haproxy:stats_password", "", delimiter=":")
     req = urllib.request.Request(f"http://{host}:{port}/;csv")
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
     req.add_header("Authorization", "Basic " + token)

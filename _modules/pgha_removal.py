@@ -7,6 +7,8 @@ its own pillar, before the first service stops.
 """
 import os
 
+import salt.utils.data
+
 __virtualname__ = "pgha_removal"
 
 
@@ -18,7 +20,9 @@ def _pin_problem(cluster_name, pins):
     """Why the confirmation in pillar ``pgha_ops:<pin>`` does not name this node's cluster."""
     if not pins:  # a step that asks for no confirmation (pgha.ops.leave)
         return None
-    given = {pin: __salt__["pillar.get"](f"pgha_ops:{pin}", None) for pin in pins}
+    # __pillar__ itself: Salt 3008's pillar.get masks every value outside a template render.
+    given = {pin: salt.utils.data.traverse_dict_and_list(__pillar__, f"pgha_ops:{pin}", None, delimiter=":")
+             for pin in pins}
     # Exact comparison: the pin is the cluster's own name, never a pattern, never another case.
     if isinstance(cluster_name, str) and cluster_name and any(
             isinstance(v, str) and v == cluster_name for v in given.values()):

@@ -222,14 +222,14 @@ def test_clusters_whose_names_differ_only_in_case_are_refused(lab, deployed):
     try:
         path.write_text(original.rstrip("\n") + "\n  cluster_name: Lab\n")
         refresh()
-        assert salt_json(lab, "pg3", "pillar.get", "pgha:cluster_name")["pg3"] == "Lab"
+        assert salt_json(lab, "pg3", "pillar.get", "pgha:cluster_name", "unmask=True")["pg3"] == "Lab"
         for name in ("lab", "Lab"):
             _assert_refused_unchanged(run_orch(lab, "pgha.deploy", {"cluster": name}, timeout=300),
                                       "differ only in case", "lab", "Lab")
     finally:
         path.write_text(original)
         refresh()
-    assert salt_json(lab, "pg3", "pillar.get", "pgha:cluster_name")["pg3"] == "lab"
+    assert salt_json(lab, "pg3", "pillar.get", "pgha:cluster_name", "unmask=True")["pg3"] == "lab"
     _cluster_untouched(lab, before)
 
 

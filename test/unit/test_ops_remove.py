@@ -52,6 +52,7 @@ class Node:
 def render(monkeypatch):
     def _render(sls, node, pgha=None):
         monkeypatch.setattr(pgha_removal, "__salt__", node.salt, raising=False)
+        monkeypatch.setattr(pgha_removal, "__pillar__", {"pgha_ops": node.ops}, raising=False)
         monkeypatch.setattr(pgha_removal, "__utils__",
                             {"pgha_paths.system_dir_problem": pgha_paths.system_dir_problem}, raising=False)
         source = (OPS / sls).read_text().replace(
