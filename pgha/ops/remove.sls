@@ -39,7 +39,7 @@
 {%-   set services, files = [], [] %}
 pgha-ops-remove-refused:
   test.fail_without_changes:
-    - name: pgha.ops.remove refused on this node (stage {{ stage }}; nothing was changed)
+    - name: {{ ('pgha.ops.remove refused on this node (stage ' ~ stage ~ '; nothing was changed)') | json }}
     - comment: {{ refusals | join('\n') | json }}
 {%- elif stage == 'forget' %}
 {%-   if salt['file.file_exists'](pgha.paths.patroni_config) %}
@@ -81,5 +81,5 @@ pgha-ops-remove-{{ path }}-absent:
 {%- if stage in ('postgres', 'etcd') and not services and not refusals %}
 pgha-ops-remove-nothing-here:
   test.nop:
-    - name: nothing of stage {{ stage }} on this node
+    - name: {{ ('nothing of stage ' ~ stage ~ ' on this node') | json }}
 {%- endif %}

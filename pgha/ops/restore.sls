@@ -19,7 +19,7 @@
 {%- if refusals %}
 pgha-ops-restore-refused:
   test.fail_without_changes:
-    - name: pgha.ops.restore refused on this node (stage {{ stage }}; nothing was changed)
+    - name: {{ ('pgha.ops.restore refused on this node (stage ' ~ stage ~ '; nothing was changed)') | json }}
     - comment: {{ refusals | join('\n') | json }}
 
 {%- elif stage in ('primary', 'replica') %}
