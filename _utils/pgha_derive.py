@@ -9,9 +9,8 @@ Salt's loader gives a utils module no ``__utils__`` of its own, so ``pgha_cluste
 preset, shared with the planner) is imported from the file next to this one.
 """
 import copy
-import importlib.util
 import os
-import sys
+import runpy
 
 import salt.utils.dictupdate
 
@@ -21,23 +20,8 @@ MEMBER_ROLES = ("postgresql", "etcd", "balancer", "pgbackrest")
 TLS_SERVICES = ("postgres", "etcd")
 
 
-# The sibling utils modules this one imported. Kept here, not in sys.modules: when the loader
-# loads a newly synced copy of this module, it imports its newly synced siblings too.
-_SIBLINGS = {}
-
-
-def _sibling(name):
-    """The pgha utils module ``name``: the one already imported (unit tests put _utils on
-    sys.path), else the file next to this one (a minion's extmods/utils, the master's)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    if name not in _SIBLINGS:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
-        spec = importlib.util.spec_from_file_location(f"pgha_derive_{name}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        _SIBLINGS[name] = module
-    return _SIBLINGS[name]
+# pgha_load.sibling: Salt loads each utils file alone, so siblings are loaded by path (pgha_load).
+_sibling = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "pgha_load.py"))["sibling"]
 
 
 def parameter_files(grains):

@@ -3,25 +3,14 @@ pgha's rules for the host: the firewall (pgha:firewall), TLS and the cluster CA 
 and host preparation (pgha:system). Each function returns problems as (key, message); ``cfg``
 is the merged pgha settings.
 """
-import importlib.util
 import ipaddress
 import os.path
 import re
-import sys
+import runpy
 
 
-def _sibling(name):
-    """A utils module next to this one: Salt loads each file on its own, without the others
-    on sys.path, so the siblings are loaded here by path, once per version of the file (a
-    running minion loads the new one after saltutil.sync_utils)."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
-    key = f"pgha_utils_{name}_{os.stat(path).st_mtime_ns}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
+# pgha_load.sibling: Salt loads each utils file alone, so siblings are loaded by path (pgha_load).
+_sibling = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "pgha_load.py"))["sibling"]
 
 
 _get = _sibling("pgha_cluster").get

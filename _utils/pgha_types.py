@@ -9,28 +9,15 @@ booleans: a string key given one of those is refused with the quoting that fixes
 converted (``str(750)`` is not the ``12:30`` that was meant).
 """
 import datetime
-import importlib.util
 import os.path
 import re
-import sys
+import runpy
 
 # Salt's own name for this utils module is its file name; nothing here needs the loader.
 __virtualname__ = "pgha_types"
 
-
-
-def _sibling(name):
-    """A utils module next to this one: Salt loads each file on its own, without the others
-    on sys.path, so the siblings are loaded here by path, once per version of the file (a
-    running minion loads the new one after saltutil.sync_utils)."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
-    key = f"pgha_utils_{name}_{os.stat(path).st_mtime_ns}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
+# pgha_load.sibling: Salt loads each utils file alone, so siblings are loaded by path (pgha_load).
+_sibling = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "pgha_load.py"))["sibling"]
 
 
 def __virtual__():
