@@ -17,8 +17,9 @@ _sibling = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)
 
 _t = _sibling("pgha_types")
 _cluster = _sibling("pgha_cluster")
-Str, Bool, Int, Port, Enum, ListOf, Record, Map, Any = (_t.Str, _t.Bool, _t.Int, _t.Port, _t.Enum,
-                                                         _t.ListOf, _t.Record, _t.Map, _t.Any)
+_g = _sibling("pgha_grammars")
+Str, Bool, Int, Port, Enum, ListOf, Record, Map = (_t.Str, _t.Bool, _t.Int, _t.Port, _t.Enum, _t.ListOf,
+                                                    _t.Record, _t.Map)
 
 __virtualname__ = "pgha_model"
 
@@ -115,45 +116,76 @@ DATABASE = Record({"name": Ident(), "owner": Ident(), "encoding": Name(NAME, "an
                    "lc_collate": Name(NAME + r"(@[A-Za-z0-9]+)?", "a locale such as C.UTF-8"),
                    "lc_ctype": Name(NAME + r"(@[A-Za-z0-9]+)?", "a locale such as C.UTF-8")}, closed=True)
 EXTENSION = Record({"name": Ident(), "db": Ident(), "schema": Ident()}, closed=True)
-HBA = Record({"type": Any(), "database": Any(), "user": Any(), "address": Any(), "method": Any(),
-              "options": Any()}, closed=True)
+# a pg_hba line's fields; which of them a line needs (local has no address) is a rule's
+HBA = Record({"type": Enum(*_g.HBA_TYPES), "database": Str(_g.hba_database_problem),
+              "user": Str(_g.hba_user_problem), "address": Str(_g.hba_address_problem),
+              "method": Enum(*_g.HBA_METHODS), "options": Str(_g.hba_options_problem)}, closed=True)
+ROLES = ("postgresql", "etcd", "balancer", "pgbackrest")
+# an apt entry {name, url, dist, ...} or a yum entry {name, baseurl, ...}: which keys a minion's
+# family takes, and the URLs, are pgha_rules_net.sources'
+REPO = Record({"name": Name(NAME, "a name of letters, digits, '.', '_' or '-'"), "url": Str(),
+               "dist": Name(NO_SPACE, "an apt distribution such as bookworm or ./"),
+               "components": Str(r"^[A-Za-z0-9._-]+( [A-Za-z0-9._-]+)*$", "apt components such as 'main contrib'"),
+               "signed_by": Path(), "key_text": Str(pem=True), "trusted": Bool(),
+               "baseurl": Str(), "humanname": Str(), "gpgkey": Str(), "gpgcheck": Bool()})
+SCHEDULE = Record({"type": Enum("full", "diff", "incr"), "on_calendar": Str()}, closed=True)
+ETC_HOSTS_LINE = Record({"ip": Str(_g.ip_problem), "names": ListOf(Str(_g.host_name_problem))}, closed=True)
+# Patroni's failover timings, each with the smallest value Patroni takes (it raises a smaller
+# ttl or retry_timeout to it, so the pillar would not say what runs)
+TTL = Int(20, None, "seconds", why="Patroni raises a smaller ttl to 20", autobase="patroni_ttl")
+LOOP_WAIT = Int(1, None, "seconds", autobase="patroni_loop_wait")
+RETRY_TIMEOUT = Int(3, None, "seconds", why="Patroni raises a smaller retry_timeout to 3",
+                    autobase="patroni_retry_timeout")
+PRIMARY_START_TIMEOUT = Int(0, None, "seconds", autobase="patroni_master_start_timeout")
+HAPROXY_CHECK_TIME = Str(r"^0*[1-9][0-9]*(us|ms|s|m|h|d)?$", "an HAProxy time above 0 such as 500ms or 2s",
+                         numbers=True)
+HAPROXY_CHECK_COUNT = Int(1, None, "checks")
+VIP_MANAGER_INTERVAL = Int(1, None, "milliseconds", autobase="vip_manager_interval")
+PRESET = Record({"patroni": Record({"ttl": TTL, "loop_wait": LOOP_WAIT, "retry_timeout": RETRY_TIMEOUT,
+                                    "primary_start_timeout": PRIMARY_START_TIMEOUT}, closed=True),
+                 "haproxy": Record({"check": Record({**{k: HAPROXY_CHECK_TIME for k in ("inter", "fastinter",
+                                                                                      "downinter")},
+                                                     "rise": HAPROXY_CHECK_COUNT, "fall": HAPROXY_CHECK_COUNT},
+                                                    closed=True)}, closed=True),
+                 "vip_manager": Record({"interval": VIP_MANAGER_INTERVAL}, closed=True)}, closed=True)
 POOL = Record({"name": Str(connstr_identifier_problem), "dbname": Str(connstr_identifier_problem),
                "pool_parameters": Str(pool_parameters_problem)}, closed=True)
 
 # Every key, as a colon path. Records and lists declare their items; Map takes any key.
 KEYS = {
     "cluster_name": Str(_cluster.cluster_name_problem, autobase="patroni_cluster_name"),
-    "roles": Any(),
-    "cluster_vip": Str(autobase="cluster_vip"),
+    "roles": ListOf(Enum(*ROLES)),
+    "cluster_vip": Str(_g.ipv4_problem, autobase="cluster_vip"),
     "vip_interface": Name(IFNAME, "a network interface name (at most 15 of A-Z a-z 0-9 _ . : @ -)",
                           autobase="vip_interface"),
     "with_haproxy_load_balancing": Bool(autobase="with_haproxy_load_balancing"),
     "dcs_exists": Bool(autobase="dcs_exists"),
     "postgresql_exists": Bool(autobase="postgresql_exists"),
-    "address": Str(),
-    "lookup": Map(),
+    "address": Str(_g.ipv4_problem),
+    "lookup": Map(),                                    # distro facts: the keys below say their types
     # package sources
     "pkg_repo:url": Str(), "pkg_repo:dist": Name(NO_SPACE, "an apt distribution such as bookworm or ./"),
     "pkg_repo:components": Str(r"^[A-Za-z0-9._-]+( [A-Za-z0-9._-]+)*$", "apt components such as 'main contrib'"),
     "pkg_repo:trusted": Bool(),
-    "pkg_repos": ListOf(Any(), autobase="apt_repository"),
+    "pkg_repos": ListOf(REPO, autobase="apt_repository"),
     "pgdg:enabled": Bool(autobase="install_postgresql_repo"), "pgdg:url": Str(), "pgdg:signed_by": Path(),
     "pgdg:gpgkey": Str(), "pgdg:versions": ListOf(Int(10, 99)), "pgdg:extras": Bool(),
     "pgdg:disable_dnf_module": Bool(),
     "epel:enabled": Bool(autobase="install_epel_repo"), "epel:url": Str(), "epel:gpgkey": Str(),
     "pip:index_url": Str(autobase="pip_package_repository"), "pip:find_links": Str(), "pip:no_index": Bool(),
-    "proxy_env": Map(autobase="proxy_env"),
+    "proxy_env": Map(Str(), example="{https_proxy: 'http://proxy.example:3128'}", autobase="proxy_env"),
     # etcd
     "etcd:cluster_token": Name(NAME, "a name of letters, digits, '.', '_' or '-'", autobase="etcd_cluster_name"),
     "etcd:client_port": Port(), "etcd:peer_port": Port(),
     "etcd:data_dir": Str(data_path, autobase="etcd_data_dir"),
-    "etcd:endpoints": Any(autobase="patroni_etcd_hosts"),
+    "etcd:endpoints": ListOf(Str(_g.etcd_url_problem), "['http://10.0.0.21:2379']",
+                             autobase="patroni_etcd_hosts"),
     "etcd:enable_v2": Enum("auto", True, False),
     "etcd:heartbeat_interval": Int(10, 10000, "milliseconds"),
     "etcd:election_timeout": Int(50, 50000, "milliseconds"),
     # PostgreSQL
     "postgresql:version": Int(digits=True, autobase="postgresql_version"),
-    "postgresql:available_versions": Any(),
+    "postgresql:available_versions": ListOf(Int(10, 99, digits=True, what="a PostgreSQL major version"), "[15]"),
     "postgresql:port": Port(autobase="postgresql_port"),
     "postgresql:data_dir": Str(data_path, autobase="postgresql_data_dir"),
     "postgresql:wal_dir": Str(data_path, autobase="postgresql_wal_dir"),
@@ -165,6 +197,7 @@ KEYS = {
     "postgresql:encoding": Name(NAME, "an encoding such as UTF8", autobase="postgresql_encoding"),
     "postgresql:locale": Name(NAME + r"(@[A-Za-z0-9]+)?", "a locale such as C.UTF-8", autobase="postgresql_locale"),
     "postgresql:data_checksums": Bool(autobase="postgresql_data_checksums"),
+    # the values are free-form: each parameter has its own grammar, PostgreSQL checks them
     "postgresql:parameters": Map(names=GUC, what="a PostgreSQL parameter name such as work_mem",
                                  autobase="postgresql_parameters"),
     "postgresql:pg_hba": ListOf(HBA, autobase="postgresql_pg_hba"),
@@ -178,10 +211,9 @@ KEYS = {
     "patroni:venv": Path(),
     "patroni:dcs_api": Enum("auto", "etcd", "etcd3"),
     "patroni:bootstrap_node": Name(NAME, "a minion id"),
-    "patroni:rto_profile": Any(),
-    "patroni:ttl": Any(autobase="patroni_ttl"), "patroni:loop_wait": Any(autobase="patroni_loop_wait"),
-    "patroni:retry_timeout": Any(autobase="patroni_retry_timeout"),
-    "patroni:primary_start_timeout": Any(autobase="patroni_master_start_timeout"),
+    "patroni:rto_profile": Name(NAME, "a failover preset such as norm"),
+    "patroni:ttl": TTL, "patroni:loop_wait": LOOP_WAIT, "patroni:retry_timeout": RETRY_TIMEOUT,
+    "patroni:primary_start_timeout": PRIMARY_START_TIMEOUT,
     "patroni:maximum_lag_on_failover": Int(0, None, "bytes", autobase="patroni_maximum_lag_on_failover"),
     "patroni:synchronous_mode": Bool(autobase="synchronous_mode"),
     "patroni:synchronous_mode_strict": Bool(autobase="synchronous_mode_strict"),
@@ -190,7 +222,8 @@ KEYS = {
     "patroni:use_slots": Bool(),
     "patroni:bootstrap_method": Enum("initdb", "pgbackrest", "wal_g",
                                      autobase="patroni_cluster_bootstrap_method"),
-    "patroni:create_replica_methods": Any(autobase="patroni_create_replica_methods"),
+    "patroni:create_replica_methods": ListOf(Enum("basebackup", "pgbackrest", "wal_g"), "[basebackup]",
+                                             autobase="patroni_create_replica_methods"),
     "patroni:failsafe_mode": Bool(autobase="patroni_failsafe_mode"),
     "patroni:tags": Map(),
     "patroni:tags:nofailover": Bool(), "patroni:tags:noloadbalance": Bool(),
@@ -199,7 +232,7 @@ KEYS = {
     "patroni:restapi:username": Name(BASIC_USER, "a user name without ':' or spaces (HTTP basic auth)",
                                      autobase="patroni_restapi_username"),
     "patroni:restapi:password": Str(secret=True, ascii=REST_ASCII, autobase="patroni_restapi_password"),
-    "rto_profiles": Any(),
+    "rto_profiles": Map(PRESET),
     # pgBackRest, restore, WAL-G
     "pgbackrest:enabled": Bool(autobase="pgbackrest_install"),
     "pgbackrest:stanza": Name(NAME, "a pgBackRest name", autobase="pgbackrest_stanza"),
@@ -209,20 +242,25 @@ KEYS = {
     "pgbackrest:repo:path": Path(),
     "pgbackrest:repo_host_user": Name(OS_USER, "a user name such as pgbackrest", autobase="pgbackrest_repo_user"),
     "pgbackrest:global": Map(names=PGBACKREST_OPTION, what="a pgBackRest option such as compress-type"),
-    "pgbackrest:schedule": ListOf(Any()),
-    "restore:stanza": Any(), "restore:type": Enum("default", "time", "lsn", "name", "xid", "immediate"),
-    "restore:target": Str(), "restore:set": Any(),
+    "pgbackrest:schedule": ListOf(SCHEDULE),
+    "restore:stanza": Name(NAME, "a pgBackRest name"),
+    "restore:type": Enum("default", "time", "lsn", "name", "xid", "immediate"),
+    "restore:target": Str(), "restore:set": Name(NAME, "a pgBackRest backup label such as 20261126-010000F"),
     "disable_archive_command": Bool(autobase="disable_archive_command"),
     "paused_archive_command": Str(),
     "wal_g:enabled": Bool(autobase="wal_g_install"), "wal_g:url": Str(autobase="wal_g_download_url"),
     "wal_g:source_hash": Name(NO_SPACE, "a hash such as sha256=<hex>"),
-    "wal_g:bin": Path(autobase="wal_g_path"), "wal_g:json": Any(autobase="wal_g_json"),
-    "wal_g:backup_on_calendar": Str(), "wal_g:retain_full": Any(),
+    "wal_g:bin": Path(autobase="wal_g_path"),
+    # WAL-G reads its options as environment variables: names as such, values strings
+    "wal_g:json": Map(Str(secret=True), names=r"[A-Za-z_][A-Za-z0-9_]*",
+                      what="a WAL-G option name such as WALG_S3_PREFIX",
+                      example="{WALG_S3_PREFIX: 's3://backups/main'}", autobase="wal_g_json"),
+    "wal_g:backup_on_calendar": Str(), "wal_g:retain_full": Int(0, None, "backups", why="0 keeps every backup"),
     # operations
-    "operations:max_replication_lag_bytes": Any(autobase="max_replication_lag_bytes"),
-    "operations:max_transaction_sec": Any(autobase="max_transaction_sec"),
+    "operations:max_replication_lag_bytes": Int(0, None, "bytes", autobase="max_replication_lag_bytes"),
+    "operations:max_transaction_sec": Int(0, None, "seconds", autobase="max_transaction_sec"),
     "operations:update_target": Enum("postgres", "patroni", "system"),
-    "operations:restart_timeout": Any(),
+    "operations:restart_timeout": Int(0, None, "seconds"),
     # Type A: HAProxy, PgBouncer, confd, keepalived
     **{f"haproxy:ports:{name}": Port(autobase="haproxy_listen_port")
        for name in ("master", "replicas", "replicas_sync", "replicas_async", "stats")},
@@ -231,7 +269,8 @@ KEYS = {
     "haproxy:timeout_client": Name(HAPROXY_TIME, "an HAProxy time such as 30m", autobase="haproxy_timeout"),
     "haproxy:timeout_server": Name(HAPROXY_TIME, "an HAProxy time such as 30m", autobase="haproxy_timeout"),
     "haproxy:max_replication_lag": Int(0, None, "bytes", autobase="patroni_maximum_lag_on_replica"),
-    **{f"haproxy:check:{name}": Any() for name in ("inter", "fastinter", "downinter", "rise", "fall")},
+    **{f"haproxy:check:{name}": HAPROXY_CHECK_TIME for name in ("inter", "fastinter", "downinter")},
+    "haproxy:check:rise": HAPROXY_CHECK_COUNT, "haproxy:check:fall": HAPROXY_CHECK_COUNT,
     "haproxy:stats_user": Name(BASIC_USER, "a user name without ':' or spaces (HTTP basic auth)"),
     "haproxy:stats_password": Str(secret=True),
     "pgbouncer:enabled": Enum("auto", True, False, autobase="pgbouncer_install"),
@@ -244,29 +283,50 @@ KEYS = {
     "pgbouncer:pools": ListOf(POOL, autobase="pgbouncer_pools"),
     "confd:enabled": Bool(), "confd:url": Str(), "confd:source_hash": Name(NO_SPACE, "a hash such as sha256=<hex>"),
     "confd:bin": Path(),
-    "keepalived:virtual_router_id": Any(),
+    "keepalived:virtual_router_id": Int(1, 255, what="a VRRP router id"),
     "keepalived:interface": Name(IFNAME, "a network interface name (at most 15 of A-Z a-z 0-9 _ . : @ -)",
                                  autobase="vip_interface"),
     "keepalived:unicast": Bool(), "keepalived:advert_int": Int(1, 255, "seconds"),
-    # firewall, host preparation, TLS: their rules (pgha_rules_host) say the rest
-    "firewall:enabled": Any(autobase="firewall"), "firewall:ssh_port": Any(), "firewall:client_sources": Any(),
-    "firewall:extra_ports": Any(autobase="firewall_allowed_tcp_ports_for"),
-    "firewall:extra_rules": Any(autobase="firewall_additional_rules_for"),
-    "system:sysctl:enabled": Any(autobase="sysctl_set"), "system:sysctl:settings": Any(autobase="sysctl_conf"),
-    "system:huge_pages": Any(), "system:transparent_huge_pages": Any(autobase="disable_thp"),
-    "system:limits:enabled": Any(autobase="set_limits"), "system:limits:user": Any(autobase="limits_user"),
-    "system:limits:soft_nofile": Any(autobase="soft_nofile"), "system:limits:hard_nofile": Any(autobase="hard_nofile"),
-    "system:locales": Any(autobase="locale_gen"), "system:default_locale": Any(autobase="locale"),
-    "system:etc_hosts:enabled": Any(), "system:etc_hosts:extra": Any(autobase="etc_hosts"),
-    "system:time_sync:enabled": Any(autobase="ntp_enabled"), "system:time_sync:daemon": Any(autobase="ntp_package"),
-    "system:time_sync:servers": Any(autobase="ntp_servers"),
-    "tls:enabled": Any(autobase="tls_cert_generate"), "tls:ca_cert": Str(pem=True), "tls:ca_key": Str(pem=True, secret=True),
-    "tls:require_ssl": Any(), "tls:etcd_client_cert_auth": Any(autobase="etcd_client_cert_auth"),
-    "tls:extra_sans": Any(), "tls:days_valid": Any(autobase="tls_cert_valid_days"), "tls:days_remaining": Any(),
+    # firewall, host preparation, TLS (pgha_rules_host: what crosses keys)
+    "firewall:enabled": Bool(autobase="firewall"), "firewall:ssh_port": Port(),
+    "firewall:client_sources": ListOf(Str(_g.network_problem), "['10.1.0.0/16'], [] for any"),
+    "firewall:extra_ports": ListOf(Port(), "[9100]", autobase="firewall_allowed_tcp_ports_for"),
+    "firewall:extra_rules": ListOf(Name(r".*\S.*", "a one-line nftables rule"),
+                                   "['ip saddr 10.9.0.0/16 tcp dport 9187 accept']",
+                                   autobase="firewall_additional_rules_for"),
+    "system:sysctl:enabled": Bool(autobase="sysctl_set"),
+    # the values are the kernel's own words: a number, a one-line string or ~ (pgha_rules_host)
+    "system:sysctl:settings": Map(names=_g.SYSCTL_NAME, what="a sysctl name such as vm.swappiness",
+                                  example="{vm.swappiness: 1}",
+                                  autobase="sysctl_conf"),
+    "system:huge_pages": Int(0, None, what="a number of 2 MiB huge pages", why="0 for none"),
+    "system:transparent_huge_pages": Enum("never", "madvise", "", why="'' leaves it alone",
+                                           autobase="disable_thp"),
+    "system:limits:enabled": Bool(autobase="set_limits"),
+    "system:limits:user": Name(OS_USER, "a user name such as postgres", autobase="limits_user"),
+    "system:limits:soft_nofile": Int(1024, None, what="a number of open files", autobase="soft_nofile"),
+    "system:limits:hard_nofile": Int(1024, None, what="a number of open files", autobase="hard_nofile"),
+    "system:locales": ListOf(Name(_g.LOCALE, "a locale such as en_US.UTF-8"), "[en_US.UTF-8], [] for none",
+                             autobase="locale_gen"),
+    "system:default_locale": Name(_g.LOCALE, "a locale such as en_US.UTF-8", autobase="locale"),
+    "system:etc_hosts:enabled": Bool(),
+    "system:etc_hosts:extra": ListOf(ETC_HOSTS_LINE, "[{ip: 10.0.0.50, names: [backup.example.com]}]",
+                                     autobase="etc_hosts"),
+    "system:time_sync:enabled": Bool(autobase="ntp_enabled"),
+    "system:time_sync:daemon": Enum("chrony", "ntpsec", autobase="ntp_package"),
+    "system:time_sync:servers": ListOf(Str(_g.server_problem), "[ntp1.example.com, 10.0.0.5]",
+                                       autobase="ntp_servers"),
+    "tls:enabled": Bool(autobase="tls_cert_generate"), "tls:ca_cert": Str(pem=True),
+    "tls:ca_key": Str(pem=True, secret=True),
+    "tls:require_ssl": Bool(), "tls:etcd_client_cert_auth": Bool(autobase="etcd_client_cert_auth"),
+    "tls:extra_sans": ListOf(Str(_g.san_problem), "['DNS:db.example.com', 'IP:192.0.2.10']"),
+    "tls:days_valid": Int(1, None, "days", autobase="tls_cert_valid_days"),
+    "tls:days_remaining": Int(0, None, "days"),
     # Type B: vip-manager
     "vip_manager:enabled": Enum("auto", True, False), "vip_manager:major_version": Int(1, 9),
     "vip_manager:pkg_source": Str(), "vip_manager:pkg_source_hash": Name(NO_SPACE, "a hash such as sha256=<hex>"),
-    "vip_manager:netmask": Any(autobase="vip_manager_mask"), "vip_manager:interval": Any(autobase="vip_manager_interval"),
+    "vip_manager:netmask": Int(1, 32, what="the VIP's prefix length", autobase="vip_manager_mask"),
+    "vip_manager:interval": VIP_MANAGER_INTERVAL,
     # distro facts (parameters/os_family, osfinger; pillar pgha:lookup or pgha directly)
     "pkgs": Map(ListOf(Name(PKG, "a package name"))),
     "paths": Map(Str(path)),

@@ -6,7 +6,6 @@ and pillar keys pgha does not know. Each function returns problems as (key, mess
 Network and package-source rules: ``pgha_rules_net``; host, firewall, TLS: ``pgha_rules_host``.
 """
 import difflib
-import ipaddress
 import os.path
 import re
 import runpy
@@ -17,8 +16,8 @@ _sibling = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)
 
 
 _get = _sibling("pgha_cluster").get
+_model = _sibling("pgha_model")
 
-ROLES = {"postgresql", "etcd", "balancer", "pgbackrest"}
 SECRETS = (
     "postgresql:superuser:password",
     "postgresql:replication_user:password",
@@ -27,27 +26,12 @@ SECRETS = (
 DIRECT_PORTS = ("master", "replicas", "replicas_sync", "replicas_async")
 TYPE_A_SECRETS = ("pgbouncer:auth_user:password", "haproxy:stats_password")
 EXAMPLE_PASSWORD_PREFIX = "CHANGE-ME"
-REPLICA_METHODS = {"basebackup", "pgbackrest", "wal_g"}
-BOOTSTRAP_METHODS = ("initdb", "pgbackrest", "wal_g")
 RESTORE_TYPES = ("default", "time", "lsn", "name", "xid", "immediate")
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?|[A-Za-z_/]+)$")
 LSN_RE = re.compile(r"^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")
 # WAL-G options pgha writes itself (where PostgreSQL is), never from pillar.
 WAL_G_OWN_OPTIONS = ("PGDATA", "PGHOST", "PGPORT")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-# Failover presets (parameters/defaults.yaml rto_profiles, pillar patroni:rto_profile): Patroni's
-# timings, each with the smallest value Patroni takes (it raises a smaller ttl, loop_wait or
-# retry_timeout to it, so the pillar would not say what runs) and why.
-PATRONI_TIMINGS = (
-    ("ttl", 20, ": Patroni raises a smaller ttl to 20"),
-    ("loop_wait", 1, ""),
-    ("retry_timeout", 3, ": Patroni raises a smaller retry_timeout to 3"),
-    ("primary_start_timeout", 0, ""),
-)
-HAPROXY_CHECK_TIMES = ("inter", "fastinter", "downinter")
-HAPROXY_CHECK_COUNTS = ("rise", "fall")
-# an HAProxy time: a number with a unit (us, ms, s, m, h, d), milliseconds without one
-HAPROXY_TIME_RE = re.compile(r"^([0-9]+)(us|ms|s|m|h|d)?$")
 # Pillar keys the formula reads that parameters/defaults.yaml does not define, and the distro
 # facts (parameters/os_family) a pillar may override directly instead of through pgha:lookup.
 EXTRA_KEYS = ("address", "lookup")
@@ -91,10 +75,6 @@ def core(pillar_pgha, cfg, context):
     roles = cfg.get("roles")
     if not isinstance(roles, list) or not roles:
         bad("roles", "is missing: give each minion a list of roles (postgresql, etcd, balancer)")
-    else:
-        unknown = sorted(set(map(str, roles)) - ROLES)
-        if unknown:
-            bad("roles", f"unknown role(s) {', '.join(unknown)}; known: {', '.join(sorted(ROLES))}")
 
     def secret(key, missing):
         value = _get(cfg, key)
@@ -126,13 +106,6 @@ def core(pillar_pgha, cfg, context):
         bad("confd:url", "and confd:source_hash are both required with confd:enabled "
             "(confd is not packaged: Salt downloads the binary and checks it)")
 
-    vip = cfg.get("cluster_vip") or ""
-    if isinstance(vip, str) and vip:
-        try:
-            ipaddress.IPv4Address(vip)
-        except ValueError:
-            bad("cluster_vip", f"{vip!r} is not an IPv4 address")
-
     version = _int(_get(cfg, "postgresql:version"))
     if version is None or not 10 <= version <= 18:
         bad("postgresql:version", f"must be a PostgreSQL major version such as 15 "
@@ -140,15 +113,16 @@ def core(pillar_pgha, cfg, context):
 
     pgbr = cfg.get("pgbackrest") if isinstance(cfg.get("pgbackrest"), dict) else {}
     schedule = pgbr.get("schedule") if isinstance(pgbr.get("schedule"), list) else []
-    for i, entry in enumerate(schedule):
-        if (not isinstance(entry, dict) or entry.get("type") not in ("full", "diff", "incr")
-                or not isinstance(entry.get("on_calendar"), str) or not entry.get("on_calendar")):
+    for i, entry in enumerate(schedule):     # the model types them: here, that both are given
+        if isinstance(entry, dict) and (entry.get("type") in (None, "") or entry.get("on_calendar") in (None, "")):
             bad(f"pgbackrest:schedule:{i}", "needs type (full, diff or incr) and on_calendar "
                 "(a systemd OnCalendar expression such as 'Sun *-*-* 01:00:00')")
     methods = _get(cfg, "patroni:create_replica_methods")
-    if not isinstance(methods, list) or not methods or set(map(str, methods)) - REPLICA_METHODS:
-        bad("patroni:create_replica_methods", f"must be a list of {', '.join(sorted(REPLICA_METHODS))} "
-            f"(got {methods!r})")
+    if methods in (None, []):
+        bad("patroni:create_replica_methods", "is empty: list how replicas are made, in order, from "
+            "basebackup, pgbackrest, wal_g")
+    elif not isinstance(methods, list):
+        pass    # the model says why
     elif "pgbackrest" in methods and not pgbr.get("enabled"):
         bad("patroni:create_replica_methods", "has pgbackrest but pgbackrest:enabled is false")
     elif "wal_g" in methods and not _get(cfg, "wal_g:enabled"):
@@ -156,13 +130,6 @@ def core(pillar_pgha, cfg, context):
 
     if cfg.get("postgresql_exists") is True and isinstance(roles, list) and "postgresql" not in roles:
         bad("postgresql_exists", "is true on a minion without the postgresql role")
-
-    for key in ("max_replication_lag_bytes", "max_transaction_sec", "restart_timeout"):
-        value = _get(cfg, f"operations:{key}")
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            bad(f"operations:{key}", f"must be a whole number >= 0 (got {value!r})")
-    if not isinstance(_get(cfg, "patroni:tags"), dict):
-        bad("patroni:tags", "must be a mapping such as {nofailover: false}")
 
     if cfg.get("dcs_exists") and isinstance(roles, list) and "etcd" in roles:
         bad("roles", "has etcd while dcs_exists is true: the existing etcd is used, deploy none")
@@ -280,19 +247,12 @@ def rto(cfg, from_preset, preset, pillar, defaults):
         problems.append(("patroni:rto_profile", f"must be one of {', '.join(sorted(map(str, profiles)))} "
                          f"(got {_get(cfg, 'patroni:rto_profile')!r})"))
 
-    def number(path, minimum, unit, why=""):
-        raw = _get(cfg, path)
-        value = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
-        if raw is None and preset is None:
-            return None     # left to the preset, which is unknown: reported above
-        if value is None or value < minimum:
-            problems.append((path, f"must be a whole number of {unit} >= {minimum}{why} (got {raw!r})"))
-            return None
-        return value
+    def number(key):
+        """The timing when the model takes it (it types each, and says why not), else None."""
+        raw = _get(cfg, f"patroni:{key}")
+        return None if list(_model.KEYS[f"patroni:{key}"].problems(raw, key)) or raw is None else raw
 
-    timing = {key: number(f"patroni:{key}", minimum, "seconds", why)
-              for key, minimum, why in PATRONI_TIMINGS}
-    ttl, loop_wait, retry = timing["ttl"], timing["loop_wait"], timing["retry_timeout"]
+    ttl, loop_wait, retry = number("ttl"), number("loop_wait"), number("retry_timeout")
     if None not in (ttl, loop_wait, retry) and loop_wait + 2 * retry > ttl:
         preset_keys = [k for k in ("ttl", "loop_wait", "retry_timeout") if f"patroni:{k}" in from_preset]
         origin = ""
@@ -302,17 +262,6 @@ def rto(cfg, from_preset, preset, pillar, defaults):
                       f"{preset}: set {'it' if one else 'them'} in pillar too, or choose another rto_profile")
         problems.append(("patroni:ttl", f"must be at least loop_wait + 2 * retry_timeout "
                          f"({loop_wait} + 2 * {retry}), got {ttl}{origin}"))
-    for key in HAPROXY_CHECK_TIMES:
-        raw = _get(cfg, f"haproxy:check:{key}")
-        if raw is None and preset is None:
-            continue
-        match = None if isinstance(raw, bool) else HAPROXY_TIME_RE.match(str(raw))
-        if not match or int(match.group(1)) == 0:
-            problems.append((f"haproxy:check:{key}", f"must be an HAProxy time above 0 such as 500ms or 2s "
-                             f"(got {raw!r})"))
-    for key in HAPROXY_CHECK_COUNTS:
-        number(f"haproxy:check:{key}", 1, "checks")
-    number("vip_manager:interval", 1, "milliseconds")
     return problems
 
 
@@ -320,11 +269,8 @@ def bootstrap(cfg):
     """Problems as (key, message) with bootstrapping from a backup: the method, the restore
     target (pgha:restore), the archive setting. ``cfg`` is the merged pgha pillar."""
     problems = []
-    method = _get(cfg, "patroni:bootstrap_method")
-    if method not in BOOTSTRAP_METHODS:
-        problems.append(("patroni:bootstrap_method", f"must be one of {', '.join(BOOTSTRAP_METHODS)} "
-                         f"(got {method!r})"))
-    elif method == "pgbackrest" and not _get(cfg, "pgbackrest:enabled"):
+    method = _get(cfg, "patroni:bootstrap_method")     # one of them: the model says
+    if method == "pgbackrest" and not _get(cfg, "pgbackrest:enabled"):
         problems.append(("patroni:bootstrap_method", "is pgbackrest but pgbackrest:enabled is false: "
                          "configure the repository to bootstrap from"))
     elif method == "wal_g" and not _get(cfg, "wal_g:enabled"):
@@ -332,9 +278,6 @@ def bootstrap(cfg):
                          "configure WAL-G to bootstrap from"))
     restore = cfg.get("restore") if isinstance(cfg.get("restore"), dict) else {}
     problems.extend(check_restore_target(restore))
-    if not isinstance(cfg.get("disable_archive_command", True), bool):
-        problems.append(("disable_archive_command", "must be true or false "
-                         f"(got {cfg.get('disable_archive_command')!r})"))
     return problems
 
 
@@ -342,22 +285,12 @@ def wal_g(cfg):
     """Problems as (key, message) with WAL-G: the binary, its options (pgha:wal_g:json), one WAL
     archive per cluster. ``cfg`` is the merged pgha pillar."""
     problems = []
-    walg = cfg.get("wal_g") or {}
-    options = walg.get("json")
-    if not isinstance(options, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in options.items()):
-        problems.append(("wal_g:json", "must be a mapping of WAL-G option names to strings "
-                         "(quote numbers and booleans: WALG_DELTA_MAX_STEPS: '6')"))
-        options = {}
+    walg = cfg.get("wal_g") if isinstance(cfg.get("wal_g"), dict) else {}
+    options = walg.get("json") if isinstance(walg.get("json"), dict) else {}    # typed by the model
     own = sorted(set(options) & set(WAL_G_OWN_OPTIONS))
     if own:
         problems.append(("wal_g:json", f"must not set {', '.join(own)}: pgha writes them from "
                          "postgresql:data_dir, postgresql:port and the socket directory"))
-    retain = walg.get("retain_full") if isinstance(walg.get("retain_full"), int) \
-        and not isinstance(walg.get("retain_full"), bool) else None
-    if retain is None or retain < 0:
-        problems.append(("wal_g:retain_full", "must be a whole number >= 0, 0 keeps every backup "
-                         f"(got {walg.get('retain_full')!r})"))
     if not walg.get("enabled"):
         return problems
     if not (walg.get("url") and walg.get("source_hash")):
@@ -372,8 +305,8 @@ def wal_g(cfg):
     if not any(key.endswith("_PREFIX") for key in options):
         problems.append(("wal_g:json", "needs a storage, e.g. WALG_S3_PREFIX, WALG_GS_PREFIX, "
                          "WALG_AZ_PREFIX or WALG_FILE_PREFIX"))
-    for key, value in sorted(options.items()):
-        if value.startswith(EXAMPLE_PASSWORD_PREFIX):
+    for key, value in sorted(options.items(), key=lambda item: str(item[0])):
+        if isinstance(value, str) and value.startswith(EXAMPLE_PASSWORD_PREFIX):
             problems.append((f"wal_g:json:{key}", "is still the placeholder from pillar.example: "
                              "set the real value"))
     return problems

@@ -24,7 +24,7 @@ def __virtual__():
     return __virtualname__
 
 
-def _kind(value):
+def kind(value):
     """How YAML read an unquoted scalar, for the message."""
     if isinstance(value, bool):
         return "a boolean"
@@ -63,12 +63,15 @@ class Str(Type):
     or a function returning why a value is wrong; ``nonempty`` refuses ''; ``secret`` values
     are never shown;
     ``ascii`` refuses non-ASCII characters with ``ascii`` as the reason; ``pem`` values may
-    span lines (the control character sweep lets newlines through)."""
+    span lines (the control character sweep lets newlines through); ``numbers`` takes a whole
+    number too, as its digits (an HAProxy time of 500 is 500ms)."""
 
-    def __init__(self, grammar=None, what=None, secret=False, ascii=None, pem=False, nonempty=False, **kw):
+    def __init__(self, grammar=None, what=None, secret=False, ascii=None, pem=False, nonempty=False,
+                 numbers=False, **kw):
         super().__init__(**kw)
         self.grammar = re.compile(grammar) if isinstance(grammar, str) else grammar
         self.what, self.secret, self.ascii, self.pem, self.nonempty = what, secret, ascii, pem, nonempty
+        self.numbers = numbers
 
     def got(self, value):
         return "" if self.secret else super().got(value)
@@ -76,14 +79,16 @@ class Str(Type):
     def problems(self, value, key):
         if value is None:
             return
+        if self.numbers and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
         if not isinstance(value, str):
             if _scalar(value):
                 shown = "" if self.secret else f" {value!r}"
-                yield key, (f"must be a string, but YAML read it as {_kind(value)}{shown}: quote the "
+                yield key, (f"must be a string, but YAML read it as {kind(value)}{shown}: quote the "
                             "value as written, e.g. '0123', 'yes', '12:30' (unquoted, YAML turns "
                             "such values into numbers and booleans)")
             else:
-                yield key, f"must be a string, not {_kind(value)}{self.got(value)}"
+                yield key, f"must be a string, not {kind(value)}{self.got(value)}"
             return
         if self.ascii and not value.isascii():
             yield key, f"must be ASCII: {self.ascii}"
@@ -106,17 +111,19 @@ class Bool(Type):
 
 
 class Int(Type):
-    """A whole number from ``lo`` to ``hi``; ``digits`` also takes a string of digits ('16')."""
+    """A whole number from ``lo`` to ``hi``; ``digits`` also takes a string of digits ('16').
+    ``what`` names it in the message (default "a whole number"), ``why`` says why the range."""
 
-    def __init__(self, lo=None, hi=None, unit="", digits=False, **kw):
+    def __init__(self, lo=None, hi=None, unit="", digits=False, what="a whole number", why="", **kw):
         super().__init__(**kw)
-        self.lo, self.hi, self.unit, self.digits = lo, hi, unit, digits
+        self.lo, self.hi, self.unit, self.digits, self.what, self.why = lo, hi, unit, digits, what, why
 
     def message(self):
         unit = f" of {self.unit}" if self.unit else ""
+        why = f": {self.why}" if self.why else ""
         if self.lo is not None and self.hi is not None:
-            return f"must be a whole number{unit} from {self.lo} to {self.hi}"
-        return f"must be a whole number{unit}" + (f" >= {self.lo}" if self.lo is not None else "")
+            return f"must be {self.what}{unit} from {self.lo} to {self.hi}{why}"
+        return f"must be {self.what}{unit}" + (f" >= {self.lo}" if self.lo is not None else "") + why
 
     def problems(self, value, key):
         if value is None:
@@ -137,11 +144,11 @@ class Port(Int):
 
 
 class Enum(Type):
-    """One of ``choices`` (compared with their types: True is not 'true')."""
+    """One of ``choices`` (compared with their types: True is not 'true'); ``why`` says more."""
 
-    def __init__(self, *choices, **kw):
+    def __init__(self, *choices, why="", **kw):
         super().__init__(**kw)
-        self.choices = choices
+        self.choices, self.why = choices, why
 
     def problems(self, value, key):
         if value is None:
@@ -149,7 +156,7 @@ class Enum(Type):
         if not any(value == c and type(value) is type(c) for c in self.choices):
             shown = ", ".join(str(c).lower() if isinstance(c, bool) else repr(c) if c == "" else str(c)
                               for c in self.choices)
-            yield key, f"must be one of {shown}{self.got(value)}"
+            yield key, f"must be one of {shown}{': ' + self.why if self.why else ''}{self.got(value)}"
 
 
 class ListOf(Type):
@@ -193,20 +200,20 @@ class Map(Type):
     """A free-form mapping: the user's keys, passed through as written; ``values`` types them,
     ``names`` is the grammar of the keys (``what`` says what a key is)."""
 
-    def __init__(self, values=None, names=None, what=None, **kw):
+    def __init__(self, values=None, names=None, what=None, example="", **kw):
         super().__init__(**kw)
-        self.values, self.what = values, what
+        self.values, self.what, self.example = values, what, example
         self.names = re.compile(names) if names else None
 
     def problems(self, value, key):
         if value is None:
             return
         if not isinstance(value, dict):
-            yield key, f"must be a mapping{self.got(value)}"
+            yield key, f"must be a mapping{' such as ' + self.example if self.example else ''}{self.got(value)}"
             return
         for name, item in value.items():
             if not isinstance(name, str):
-                yield f"{key}:{name}", f"the key must be a string, but YAML read it as {_kind(name)}: quote it"
+                yield f"{key}:{name}", f"the key must be a string, but YAML read it as {kind(name)}: quote it"
             elif self.names and not self.names.fullmatch(name):
                 yield f"{key}:{name}", f"is not {self.what}: the key goes into a configuration file as written"
             elif self.values:
@@ -214,7 +221,8 @@ class Map(Type):
 
 
 class Any(Type):
-    """Checked by a rule only (pgha_rules*): the model only declares the key."""
+    """A value of any type: only where the value is genuinely free-form (pgha passes it on as
+    it is, a rule says the rest). Every use in pgha_model says why."""
 
     def problems(self, value, key):
         return iter(())

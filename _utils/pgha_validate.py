@@ -15,6 +15,7 @@ _sibling = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)
 
 
 _cluster = _sibling("pgha_cluster")
+_t = _sibling("pgha_types")
 _model = _sibling("pgha_model")
 _rules = _sibling("pgha_rules")
 _net = _sibling("pgha_rules_net")
@@ -64,8 +65,28 @@ def sweep(value, path=""):
                           "worse; remove it")
 
 
+def _sections():
+    """{section: its declared keys' last parts} for every colon path above a declared key that
+    is not declared itself (``firewall``, ``system:limits``): mappings of known keys."""
+    sections = {}
+    for key in _model.KEYS:
+        parts = key.split(":")
+        for depth in range(1, len(parts)):
+            section = ":".join(parts[:depth])
+            if section not in _model.KEYS:
+                sections.setdefault(section, []).append(parts[depth])
+    return sections
+
+
 def typed(cfg):
-    """Problems as (key, message) with each declared key's type and grammar (pgha_model)."""
+    """Problems as (key, message) with each declared key's type and grammar (pgha_model), and
+    with each section that is not a mapping (its value is not shown: a section may hold a
+    password, given at the wrong level)."""
+    for section, names in _sections().items():
+        value = _cluster.get(cfg, section)
+        if value is not None and not isinstance(value, dict):
+            known = ", ".join(dict.fromkeys(names))
+            yield section, f"must be a mapping of {known}, not {_t.kind(value)}"
     for key, kind in _model.KEYS.items():
         yield from kind.problems(_cluster.get(cfg, key), key)
 
@@ -95,7 +116,7 @@ def check(pillar_pgha, defaults, context=None):
              + _rules.bootstrap(cfg) + _rules.wal_g(cfg) + _rules.unknown_keys(pillar_pgha, defaults)
              + _net.addresses(cfg, context) + _net.pg_hba(cfg) + _net.ports(cfg)
              + _net.version_available(cfg, context) + _net.sources(cfg, context)
-             + _host.firewall(cfg) + _host.tls(cfg) + _host.system(cfg, context))
+             + _host.tls(cfg) + _host.system(cfg, context))
     ruled = {key for key, _ in rules}
     types = [(key, msg) for key, msg in _first_per_key(list(sweep(pillar_pgha)) + list(typed(cfg)))
              if key not in ruled and not any(key.startswith(f"{done}:") for done in ruled)]
