@@ -202,11 +202,17 @@ def pg_hba(value, what="value"):
     return '"' + text.replace('"', '""') + '"'
 
 
+# a name in pg_hba's quotes, as pillar may give it: nothing inside that would end or split it
+_HBA_QUOTED = re.compile(r'"[^",\x00-\x1f\x7f]+"')
+
+
 def pg_hba_names(value, what="value"):
     """The database or user field of a pg_hba line: a YAML list or a comma-separated string
     is a list (pg_hba's own meaning of a comma); each name is quoted as it needs, a leading
     ``+`` (a group) or ``@`` (a file of names) kept outside the quotes, where it keeps its
-    meaning."""
+    meaning. A name the pillar already gives in pg_hba's own quotes (``"Mixed Case"``, the
+    validator's grammar: no quote or comma inside) is written as given, not quoted again
+    (that would make the quotes part of the name)."""
     names = value.split(",") if isinstance(value, str) else value
     if not isinstance(names, (list, tuple)) or not names:
         raise ValueError(f"{what}: must be a name or a list of names")
@@ -216,7 +222,8 @@ def pg_hba_names(value, what="value"):
         if not text:
             raise ValueError(f"{what}: an empty name")
         mark = text[0] if text[0] in "+@" and len(text) > 1 else ""
-        out.append(mark + pg_hba(text[len(mark):], what))
+        name = text[len(mark):]
+        out.append(mark + (name if _HBA_QUOTED.fullmatch(name) else pg_hba(name, what)))
     return ",".join(out)
 
 

@@ -6,7 +6,9 @@ faults: the crash of the balancer holding the VIP and of the primary, under a wr
 port 5000."""
 import base64
 import collections
+import ipaddress
 import json
+import shlex
 import time
 import urllib.error
 import urllib.request
@@ -188,6 +190,48 @@ def test_names_that_need_quoting_are_created_and_log_in(lab, deployed):
             assert [d for (d,) in cur.fetchall()] == [nasty.DATABASE]
     finally:
         conn.close()
+
+
+def _hba_names(text):
+    """A pg_hba database or user field of pillar as PostgreSQL lists it: the names without
+    pg_hba's quotes, a +role's mark kept."""
+    names = []
+    for item in text.split(","):
+        mark = "+" if item.startswith("+") else ""
+        name = item[len(mark):]
+        names.append(mark + (name[1:-1] if name.startswith('"') and name.endswith('"') else name))
+    return names
+
+
+def _hba_address(text):
+    """(address, netmask) of a pg_hba address of pillar as pg_hba_file_rules shows them."""
+    parts = text.split()
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    try:
+        netmask = ipaddress.ip_network(text, strict=False).netmask
+    except ValueError:
+        return text, None       # all, samehost, samenet or a host name
+    return text.split("/")[0], str(netmask)
+
+
+def test_pg_hba_lines_read_back_by_postgresql(lab, deployed):
+    """PostgreSQL reads pg_hba.conf (pg_hba_file_rules) without an error, and finds each line of
+    pillar (names in quotes, lists, a +role, a netmask, LDAP options with quotes, spaces and
+    commas) with exactly its database, user, address, method and options."""
+    leader = next(n for n, r in patroni_roles(lab).items() if r == "leader")
+    rows = query(lab, lab.node(leader).address,
+                 "SELECT line_number, type, database, user_name, address, netmask, auth_method, options, error "
+                 "FROM pg_hba_file_rules ORDER BY line_number")
+    assert rows and not [r for r in rows if r[8]], rows
+    found = {(r[1], tuple(r[2]), tuple(r[3]), r[4], r[5], r[6], tuple(sorted(r[7] or ()))) for r in rows}
+    entries = lab.pillar()["pgha"]["postgresql"]["pg_hba"]
+    assert any(e.get("options") for e in entries) and any('"' in e["user"] for e in entries), entries
+    for entry in entries:
+        expected = (entry["type"], tuple(_hba_names(entry["database"])), tuple(_hba_names(entry["user"])),
+                    *_hba_address(entry["address"]), entry["method"],
+                    tuple(sorted(shlex.split(entry.get("options") or ""))))
+        assert expected in found, (expected, rows)
 
 
 def _assert_refused_unchanged(result, *words):

@@ -41,6 +41,19 @@ SCENARIOS = {
                           {"name": nasty.USER, "password": nasty.password("quoted", utf8=True)}],
                 "databases": [{"name": "appdb", "owner": "app"},
                               {"name": nasty.DATABASE, "owner": nasty.USER}],
+                # read back from pg_hba_file_rules (test_typea.py): the lab's line, names in
+                # pg_hba's quotes, a list, a +role, an address with a netmask, and a method with
+                # options (LDAP simple bind, which PostgreSQL 15 takes without reaching a server;
+                # no client is in 192.0.2.0/24, TEST-NET-1)
+                "pg_hba": [
+                    {"type": "host", "database": "all", "user": "all", "address": f"{SUBNET}.0/24",
+                     "method": "scram-sha-256"},
+                    {"type": "host", "database": '"Db of Mixed",appdb', "user": '"Mixed Case $u",+app',
+                     "address": f"{SUBNET}.0 255.255.255.0", "method": "scram-sha-256"},
+                    {"type": "host", "database": "all", "user": "all", "address": "192.0.2.0/24",
+                     "method": "ldap",
+                     "options": 'ldapserver=ldap.example.net ldapprefix="cn=" ldapsuffix=", dc=example, dc=net"'},
+                ],
             },
             "patroni": {"synchronous_mode": True, "restapi": {"password": nasty.password("&rest")}},
             "pgbouncer": {"auth_user": {"password": nasty.password("pgb", utf8=True)},

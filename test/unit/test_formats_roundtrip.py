@@ -384,6 +384,18 @@ def test_pg_hba_line():
             pgha_formats.pg_hba_line(bad, "KEY")
 
 
+def test_pg_hba_line_keeps_names_quoted_in_pillar():
+    """pg_hba's own "quoted name" in pillar (what the validator takes for a name with spaces or
+    a keyword's spelling) is the name without its quotes, as PostgreSQL reads it."""
+    line = pgha_formats.pg_hba_line(
+        {"type": "host", "database": '"Db of Mixed",appdb', "user": '"Mixed Case $u",+"ops team","all"',
+         "address": "10.0.0.0/24", "method": "scram-sha-256"}, "KEY")
+    assert line == 'host "Db of Mixed",appdb "Mixed Case $u",+"ops team","all" 10.0.0.0/24 scram-sha-256'
+    fields = pg_hba_fields(line)
+    assert fields[1] == [("Db of Mixed", True), ("appdb", False)]
+    assert fields[2] == [("Mixed Case $u", True), ("+ops team", False), ("all", True)]
+
+
 def test_pg_hba_line_options():
     """The method's options end the line as written; anything that is not name=value words
     (a newline, a bare word) is refused."""
