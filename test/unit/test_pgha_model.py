@@ -72,3 +72,10 @@ def test_every_os_parameters_are_valid(osfinger):
         merged = salt.utils.dictupdate.merge(
             merged, yaml.safe_load((REPO / "pgha/parameters" / layer).read_text()), merge_lists=False)
     assert list(pgha_validate.typed(merged)) + list(pgha_validate.sweep(merged)) == []
+
+
+def test_every_key_has_a_type_of_its_own():
+    """No key is left untyped (Any): free-form values are a Map's, its comment says why."""
+    import pgha_types  # pylint: disable=import-outside-toplevel
+    untyped = [key for key, kind in pgha_model.KEYS.items() if type(kind).__name__ == pgha_types.Any.__name__]
+    assert untyped == []
