@@ -102,11 +102,10 @@ def _repo_entries(entries, family):
         name = entry.get("name")
         if name in (None, ""):
             problems.append((f"{key}:name", "is missing: a name of letters, digits, '.', '_' or '-'"))
-        elif not isinstance(name, str):
-            pass
-        elif name in names:
+        elif isinstance(name, str) and name in names:
             problems.append((f"{key}:name", f"{name!r} is listed twice"))
-        names.add(name)
+        if isinstance(name, str):
+            names.add(name)
         apt = "url" in entry or (family == "Debian" and "baseurl" not in entry)
         known = APT_REPO_KEYS if apt else YUM_REPO_KEYS
         if family and (family == "Debian") != apt:
