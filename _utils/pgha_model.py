@@ -141,13 +141,15 @@ HAPROXY_CHECK_TIME = Str(r"^0*[1-9][0-9]*(us|ms|s|m|h|d)?$", "an HAProxy time ab
                          numbers=True)
 HAPROXY_CHECK_COUNT = Int(1, None, "checks")
 VIP_MANAGER_INTERVAL = Int(1, None, "milliseconds", autobase="vip_manager_interval")
-PRESET = Record({"patroni": Record({"ttl": TTL, "loop_wait": LOOP_WAIT, "retry_timeout": RETRY_TIMEOUT,
-                                    "primary_start_timeout": PRIMARY_START_TIMEOUT}, closed=True),
-                 "haproxy": Record({"check": Record({**{k: HAPROXY_CHECK_TIME for k in ("inter", "fastinter",
-                                                                                      "downinter")},
-                                                     "rise": HAPROXY_CHECK_COUNT, "fall": HAPROXY_CHECK_COUNT},
-                                                    closed=True)}, closed=True),
-                 "vip_manager": Record({"interval": VIP_MANAGER_INTERVAL}, closed=True)}, closed=True)
+HAPROXY_CHECK = {"inter": HAPROXY_CHECK_TIME, "fastinter": HAPROXY_CHECK_TIME, "downinter": HAPROXY_CHECK_TIME,
+                 "rise": HAPROXY_CHECK_COUNT, "fall": HAPROXY_CHECK_COUNT}
+# a failover preset (rto_profiles): the same keys, the same types
+PRESET = Record({
+    "patroni": Record({"ttl": TTL, "loop_wait": LOOP_WAIT, "retry_timeout": RETRY_TIMEOUT,
+                       "primary_start_timeout": PRIMARY_START_TIMEOUT}, closed=True),
+    "haproxy": Record({"check": Record(HAPROXY_CHECK, closed=True)}, closed=True),
+    "vip_manager": Record({"interval": VIP_MANAGER_INTERVAL}, closed=True),
+}, closed=True)
 POOL = Record({"name": Str(connstr_identifier_problem), "dbname": Str(connstr_identifier_problem),
                "pool_parameters": Str(pool_parameters_problem)}, closed=True)
 
@@ -269,8 +271,7 @@ KEYS = {
     "haproxy:timeout_client": Name(HAPROXY_TIME, "an HAProxy time such as 30m", autobase="haproxy_timeout"),
     "haproxy:timeout_server": Name(HAPROXY_TIME, "an HAProxy time such as 30m", autobase="haproxy_timeout"),
     "haproxy:max_replication_lag": Int(0, None, "bytes", autobase="patroni_maximum_lag_on_replica"),
-    **{f"haproxy:check:{name}": HAPROXY_CHECK_TIME for name in ("inter", "fastinter", "downinter")},
-    "haproxy:check:rise": HAPROXY_CHECK_COUNT, "haproxy:check:fall": HAPROXY_CHECK_COUNT,
+    **{f"haproxy:check:{name}": kind for name, kind in HAPROXY_CHECK.items()},
     "haproxy:stats_user": Name(BASIC_USER, "a user name without ':' or spaces (HTTP basic auth)"),
     "haproxy:stats_password": Str(secret=True),
     "pgbouncer:enabled": Enum("auto", True, False, autobase="pgbouncer_install"),
