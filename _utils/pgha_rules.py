@@ -3,7 +3,7 @@ pgha's cross-key rules (the settings model, ``pgha_model``, types each key on it
 cluster's name and roles, the passwords each deployment needs, Type A's parts, PostgreSQL's
 users and databases (reserved roles, duplicates), the failover timings, bootstrap and WAL-G,
 and pillar keys pgha does not know. Each function returns problems as (key, message).
-Network and package-source rules: ``pgha_rules_net``; host, firewall, TLS: ``pgha_rules_host``.
+Network and package-source rules: ``pgha_rules_net``; host and TLS: ``pgha_rules_host``.
 """
 import difflib
 import os.path
@@ -229,9 +229,9 @@ def check_restore_target(restore, prefix="restore"):
 
 def rto(cfg, from_preset, preset, pillar, defaults):
     """Problems as (key, message) with the failover timings: patroni:rto_profile names a preset
-    (rto_profiles, pgha's own: not in pillar), and the values resolved from it and pillar
-    (``cfg``, resolved by ``pgha_cluster.resolve_rto``; ``from_preset`` the paths the preset filled) are ones
-    Patroni, HAProxy and vip-manager take, Patroni's with loop_wait + 2 * retry_timeout <= ttl."""
+    (rto_profiles, pgha's own: not in pillar), and Patroni's timings resolved from it and pillar
+    (``cfg``, resolved by ``pgha_cluster.resolve_rto``; ``from_preset`` the paths the preset
+    filled) keep loop_wait + 2 * retry_timeout <= ttl. The model types each timing."""
     problems = []
     profiles = cfg.get("rto_profiles")
     lookup = pillar.get("lookup") if isinstance(pillar.get("lookup"), dict) else {}
