@@ -13,7 +13,7 @@ import os.path
 import re
 import runpy
 
-# Salt's own name for this utils module is its file name; nothing here needs the loader.
+# Salt's own name for this utils module is its file name.
 __virtualname__ = "pgha_types"
 
 # pgha_load.sibling: Salt loads each utils file alone, so siblings are loaded by path (pgha_load).
