@@ -211,6 +211,11 @@ KEYS = {
                                      autobase="patroni_restapi_username"),
     "patroni:restapi:password": Str(secret=True, ascii=REST_ASCII, autobase="patroni_restapi_password"),
     "rto_profiles": Any(),
+    # Patroni's watchdog
+    "patroni:watchdog:mode": Enum("automatic", "required", "off", autobase="patroni_watchdog_mode"),
+    "patroni:watchdog:device": Name(r"/dev/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*", "a device such as /dev/watchdog",
+                                    autobase="patroni_watchdog_device"),
+    "patroni:watchdog:safety_margin": Int(0, None, "seconds"),
     # pgBackRest, restore, WAL-G
     "pgbackrest:enabled": Bool(autobase="pgbackrest_install"),
     "pgbackrest:stanza": Name(NAME, "a pgBackRest name", autobase="pgbackrest_stanza"),

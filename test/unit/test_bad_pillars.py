@@ -237,6 +237,13 @@ CASES = [
     ("repl-password-non-ascii", pg(replication_user={"password": "pässwörd #1; --"}),
      "postgresql:replication_user:password"),
     ("rest-password-non-ascii", {"patroni": {"restapi": {"password": "ü-secret"}}}, "patroni:restapi:password"),
+    # Patroni's watchdog
+    ("watchdog-mode-unknown", {"patroni": {"watchdog": {"mode": "on"}}}, "patroni:watchdog:mode"),
+    ("watchdog-device-not-in-dev", {"patroni": {"watchdog": {"device": "/tmp/watchdog"}}}, "patroni:watchdog:device"),
+    ("watchdog-device-quote", {"patroni": {"watchdog": {"device": '/dev/watch"dog'}}}, "patroni:watchdog:device"),
+    ("watchdog-margin-negative", {"patroni": {"watchdog": {"safety_margin": -1}}}, "patroni:watchdog:safety_margin"),
+    ("watchdog-required-margin-too-long", {"patroni": {"watchdog": {"mode": "required", "safety_margin": 30}}},
+     "patroni:watchdog:safety_margin"),
 ]
 
 
