@@ -62,6 +62,7 @@ LEAF_SLS = {
     "pgha.haproxy.install", "pgha.haproxy.config", "pgha.haproxy.service",
     "pgha.keepalived.install", "pgha.keepalived.config", "pgha.keepalived.service",
     "pgha.pgbouncer.install", "pgha.pgbouncer.config", "pgha.pgbouncer.service",
+    "pgha.patroni.watchdog",
     "pgha.haproxy.gate", "pgha.gate.tags", "pgha.ops.restart", "pgha.ops.switchover",
     "pgha.ops.update", "pgha.ops.leave", "pgha.etcd.member_removed", "pgha.postgresql.adopt",
     "pgha.pgbackrest.install", "pgha.pgbackrest.config", "pgha.pgbackrest.schedule",
