@@ -90,3 +90,65 @@ def test_split_brain_window_of_a_zombie():
 
 def test_no_split_brain_no_window():
     assert split_brain_window([], []) is None
+
+
+# -- a run's summary and FIGURE line with every new field, without a lab ------------------------------
+
+class _Probes:
+    successes = []
+
+
+class _Sampler:
+    def __init__(self, events):
+        self.events = events
+
+
+def _run():
+    from pghalab.faults import Run
+    from pghalab.health import Topology
+    from pghalab.writer import Writer
+    topo = Topology({"pg1": "10.0.0.11", "pg2": "10.0.0.12"}, {}, "10.0.0.100", 5432)
+    run = Run(lab=None, topo=topo, fault="crash", leader_before="pg1", leader_after="pg2", targets=["pg1"])
+    run.writer, run.probes = Writer(None, "x", name="w", login=("a", "b")), _Probes()
+    for i in range(5):
+        run.writer.record_ack(f"w-{i}", "pg1", "00000001000000000000000A", 90.0 + i, 90.1 + i)
+    run.writer.record_ack("w-9", "pg2", "00000002000000000000000A", 121.0, 121.4)
+    default = Writer(None, "x", name="d", login=("a", "b"), deadline=None, source="app-default")
+    default.record_ack("d-1", "pg1", "00000001000000000000000A", 99.0, 99.5)
+    default.stuck = True
+    documented = Writer(None, "x", name="o", login=("a", "b"), deadline=None, source="app-documented")
+    documented.record_ack("o-1", "pg1", "00000001000000000000000A", 99.0, 99.5)
+    documented.record_ack("o-2", "pg2", "00000002000000000000000A", 131.0, 131.5)
+    run.apps = {"default": default, "documented": documented}
+    run.app_checks = {"default": {"lost": 0, "lost_ids": []}, "documented": {"lost": 1, "lost_ids": ["o-1"]}}
+    run.t_fault, run.etcd_leader_before = 100.0, "pg1"
+    run.sampler = _Sampler({"key_expiry": 118.0, "promotion": 119.0, "vip_move": 120.5})
+    run.check = {"lost": [], "lost_by_node": {}, "extra": [], "replicas": {}, "leader": "pg2"}
+    return run
+
+
+def test_run_summary_has_apps_etcd_leader_and_stages():
+    run = _run()
+    s = run.summary()
+    assert s["target_was_etcd_leader"] is True and s["etcd_leader_before"] == "pg1"
+    assert s["timeline"]["at"] == {"key_expiry": 18.0, "promotion": 19.0, "vip_move": 20.5, "client": 21.4}
+    assert s["apps"]["default"]["stuck"] is True and s["apps"]["default"]["rto"] is None
+    assert s["apps"]["documented"]["lost"] == 1 and s["apps"]["documented"]["first_ack"] == 31.5
+    assert s["split_brain_window"] is None
+    # the app writers' successes count for split brain
+    assert len(run.successes()) == 6 + 3
+    line = run.figure()
+    assert "etcd_leader=1 key_expiry_seconds=18.00 promotion_seconds=19.00" in line
+    assert "app_default_lost=0 app_default_rto_seconds=none app_default_stuck=1" in line
+    assert "app_documented_lost=1" in line
+    json_line = __import__("json").dumps(s, default=str)
+    assert '"apps"' in json_line
+
+
+def test_an_app_writer_losing_a_commit_fails_the_guarantee():
+    from pghalab.faults import assert_fault_handled
+    run = _run()
+    run.dcs = {"synchronous_mode": True}
+    run.writer.acked[:0] = [(f"w-b{i}", run.writer.acked[0][1]) for i in range(10)]
+    with pytest.raises(AssertionError, match="application writer 'documented'"):
+        assert_fault_handled(run)
