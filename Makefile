@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST_PACKAGES := systemd-container mmdebstrap iproute2 dpkg-dev python3-venv postgresql-client nftables
 
-.PHONY: demo test test-lab test-all test-debian13 unit lab bench bench-typea bench-ops bench-resilience host venv image down
+.PHONY: demo test test-lab test-all test-debian13 unit lab bench bench-typea bench-ops bench-resilience bench-resilience-summary host venv image down
 
 ## make demo: a 3-node lab and `salt-run state.orch pgha.deploy` on it
 demo: host venv
@@ -65,15 +65,26 @@ bench-ops: host venv
 bench-typea: host venv
 	PYTHONPATH=test $(PY) -m pghalab.bench.typea --seconds 15 --clients 8 --switchovers 3
 
-## make bench-resilience: RTO and acknowledged commits lost under faults, per failover preset
-## (a fresh lab per preset; RESILIENCE_REPEAT, _PRESETS, _FAULTS, _TYPE=a|b); asserts nothing
-RESILIENCE_REPEAT ?= 3
+## make bench-resilience: RTO and acknowledged commits lost under faults, per failover preset,
+## resumable: each run appends a JSON line to RESILIENCE_RESULTS, and cells that already have
+## RESILIENCE_RUNS runs are skipped (a fresh lab per preset with runs missing; RESILIENCE_PRESETS,
+## _FAULTS, _TYPE=a|b, _SYNC=1 (Type B strict), _DCS_API=etcd|etcd3, _LOAD=minutes of stress-ng
+## counting leader changes); asserts nothing. make bench-resilience-summary: the tables only.
+RESILIENCE_RUNS ?= 5
 RESILIENCE_PRESETS ?= fast,norm,safe
 RESILIENCE_FAULTS ?= crash,kill-postgres,kill-patroni,freeze,partition
 RESILIENCE_TYPE ?= b
+RESILIENCE_SYNC ?=
+RESILIENCE_DCS_API ?= auto
+RESILIENCE_LOAD ?= 0
+RESILIENCE_RESULTS ?= test/lab-results/resilience.jsonl
 bench-resilience: host venv
-	PYTHONPATH=test $(PY) -m pghalab.bench.resilience --repeat $(RESILIENCE_REPEAT) --presets $(RESILIENCE_PRESETS) \
-		--faults $(RESILIENCE_FAULTS) --type $(RESILIENCE_TYPE)
+	PYTHONPATH=test $(PY) -m pghalab.bench.resilience --runs $(RESILIENCE_RUNS) --presets $(RESILIENCE_PRESETS) \
+		--faults '$(RESILIENCE_FAULTS)' --type $(RESILIENCE_TYPE) $(if $(RESILIENCE_SYNC),--sync) \
+		--dcs-api $(RESILIENCE_DCS_API) --load $(RESILIENCE_LOAD) --results $(RESILIENCE_RESULTS)
+
+bench-resilience-summary: venv
+	PYTHONPATH=test $(PY) -m pghalab.bench.resilience --summarise --results $(RESILIENCE_RESULTS)
 
 host:
 	@missing=""; for p in $(HOST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -210,6 +210,8 @@ def _context(pillar_pgha):
     a VIP is set (the address may come from the network)."""
     context = {"os": __grains__.get("osfinger") or __grains__.get("os_family") or "",
                "os_family": __grains__.get("os_family") or ""}
+    if "pgha_system.container" in __salt__:     # the watchdog's rule: a container has no kernel of its own
+        context["container"] = __salt__["pgha_system.container"]()
     if isinstance(pillar_pgha, dict) and pillar_pgha.get("cluster_vip"):
         try:
             context["address"] = address()

@@ -7,10 +7,15 @@ shares the host's kernel, and its /proc/sys and /sys are read-only (systemd-nspa
 LXC) or lack keys that are not per network namespace (``net.core.rmem_max``). Those come
 back as ``{"applied": False, "reason": ...}`` for the state to report; a refused value
 raises.
+
+Patroni's watchdog (``watchdog``): the mode this node can give Patroni, from the facts the
+decision in ``_utils/pgha_watchdog.py`` needs (a container? a device? softdog loaded?).
 """
 import errno
 import os
+import stat
 
+import salt.utils.data
 from salt.exceptions import CommandExecutionError
 
 __virtualname__ = "pgha_system"
@@ -191,3 +196,58 @@ def kernel_set(key, value):
     finally:
         os.close(fd)
     return {"applied": True, "value": kernel_get(key)}
+
+
+# -- Patroni's watchdog (pgha:patroni:watchdog) -----------------------------------------------------
+
+SOFTDOG_SYS = "/sys/module/softdog"
+
+
+def _char_device(path):
+    try:
+        return stat.S_ISCHR(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def watchdog(mode="automatic", device="/dev/watchdog"):
+    """
+    The watchdog plan for this node (``_utils/pgha_watchdog.decide``): ``{"wanted", "mode",
+    "load_softdog", "reason", "error", "container", "device", "device_present"}``. ``mode``
+    is what Patroni's configuration gets: ``off`` inside a container (the kernel is the
+    host's: pgha never loads a module there) and where the device is missing although
+    softdog is loaded. Reads only; loading softdog is the state's job.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_system.watchdog
+        salt pg1 pgha_system.watchdog mode=required device=/dev/watchdog0
+    """
+    where = container()
+    present = _char_device(device)
+    plan = __utils__["pgha_watchdog.decide"](mode, where, present, os.path.isdir(SOFTDOG_SYS))
+    plan.update(container=where, device=device, device_present=present)
+    return plan
+
+
+def watchdog_summary(mode=None, device=None):
+    """
+    One line on this node's watchdog for the deploy summary: the mode Patroni gets, and why
+    it is not the one pillar asks for. ``mode`` and ``device`` default to pillar's
+    (``pgha:patroni:watchdog``, else automatic and /dev/watchdog).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt -I 'pgha:roles:postgresql' pgha_system.watchdog_summary
+    """
+    if mode is None:
+        mode = salt.utils.data.traverse_dict_and_list(__pillar__, "pgha:patroni:watchdog:mode", "automatic",
+                                                      delimiter=":")
+    if device is None:
+        device = salt.utils.data.traverse_dict_and_list(__pillar__, "pgha:patroni:watchdog:device",
+                                                        "/dev/watchdog", delimiter=":")
+    return __utils__["pgha_watchdog.summary"](watchdog(mode, device))

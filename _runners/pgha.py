@@ -156,6 +156,14 @@ def _resolve_cluster(cluster, clusters):
     return next(iter(clusters)), None
 
 
+def _with_preset(pgha):
+    """``pgha`` with what its failover preset sets (a preset may switch synchronous_mode on)
+    where pillar leaves it unset; the pillar alone where pillar sets it or no preset applies."""
+    if _get(pgha, "patroni:synchronous_mode_strict") is not None:
+        return pgha
+    return __utils__["pgha_cluster.resolve_rto"](__utils__["pgha_cluster.merged"](_defaults(), pgha))[0]
+
+
 def _site(pillars, postgresql):
     """The settings the orchestrations need, from the first database node's pillar (as the
     orchestrations read them before): nothing secret."""
@@ -169,7 +177,7 @@ def _site(pillars, postgresql):
         "firewall_enabled": bool(_get(pgha, "firewall:enabled")),
         "tls_enabled": bool(_get(pgha, "tls:enabled")),
         "dcs_exists": bool(pgha.get("dcs_exists")),
-        "synchronous_mode_strict": bool(_get(pgha, "patroni:synchronous_mode_strict")),
+        "synchronous_mode_strict": bool(_get(_with_preset(pgha), "patroni:synchronous_mode_strict")),
         "disable_archive_command": pgha.get("disable_archive_command", True) is not False,
         "bootstrap_node": _get(pgha, "patroni:bootstrap_node") or None,
         "restore": {key: restore[key] for key in RESTORE_KEYS if key in restore},

@@ -115,7 +115,18 @@ def _archiving(config, archiving, paused_command):
     return patched, RESUME_HINT
 
 
-def dynamic_config(name, config, archiving="keep", paused_archive_command=None):
+def _preset_note(diff, preset, preset_keys):
+    """Says that patched keys follow the failover preset: a change of a preset's values (a
+    new pgha version, or another preset) reaches running clusters this way."""
+    keys = sorted(k for k in diff if k in (preset_keys or ()))
+    if not preset or not keys:
+        return ""
+    return (f"{', '.join(keys)} from failover preset {preset} (pgha:patroni:rto_profile): a preset "
+            "change alters the DCS of an existing cluster at its next highstate, with a reload and "
+            "no PostgreSQL restart")
+
+
+def dynamic_config(name, config, archiving="keep", paused_archive_command=None, preset=None, preset_keys=None):
     """
     Keep Patroni's dynamic configuration (in the DCS) equal to ``config``: the keys given are
     patched when they differ, other keys are left alone. Parameters that need a PostgreSQL
@@ -125,6 +136,9 @@ def dynamic_config(name, config, archiving="keep", paused_archive_command=None):
     After a restore, WAL archiving is paused: archive_command is ``paused_archive_command``.
     ``archiving`` says what to do about it: ``keep`` a pause that is in place, ``pause``
     archiving now, or ``resume`` it with ``config``'s archive_command.
+
+    ``preset`` (the failover preset's name) and ``preset_keys`` (the Patroni keys it sets): the
+    comment says when patched keys follow the preset, whose change reaches running clusters.
 
     .. code-block:: yaml
 
@@ -152,9 +166,10 @@ def dynamic_config(name, config, archiving="keep", paused_archive_command=None):
         if not diff:
             ret["comment"] = "; ".join(filter(None, ["the dynamic configuration matches", note]))
             return ret
+        preset_note = _preset_note(diff, preset, preset_keys)
         if __opts__.get("test"):
             ret.update(result=None, changes=diff,
-                       comment=f"would patch {', '.join(sorted(diff))}")
+                       comment="; ".join(filter(None, [f"would patch {', '.join(sorted(diff))}", preset_note])))
             return ret
         __salt__["pgha_patroni.edit_config"](config)
     except CommandExecutionError as exc:
@@ -167,7 +182,8 @@ def dynamic_config(name, config, archiving="keep", paused_archive_command=None):
         restart = [f"(unknown: {exc})"]
     ret["comment"] = f"patched {', '.join(sorted(diff))}; " + (
         f"needs a restart: {', '.join(sorted(restart))} (salt-run state.orch pgha.restart)"
-        if restart else "applied with a reload") + (f"; {note}" if note else "")
+        if restart else "applied with a reload") + (f"; {note}" if note else "") + (
+        f"; {preset_note}" if preset_note else "")
     return ret
 
 

@@ -91,3 +91,49 @@ def kernel_applied(name, settings):
         lines.append(f"already set: {_join(already)}")
     ret["comment"] = "\n".join(lines)
     return ret
+
+
+def watchdog_ready(name, mode="automatic", user="postgres"):
+    """
+    Patroni's watchdog device (``name``, e.g. /dev/watchdog) ready for ``mode``
+    (``pgha:patroni:watchdog:mode``): owned by ``user`` (Patroni runs as the postgres user and
+    opens it), the udev rule keeps it so after a reboot. The comment always says the mode
+    Patroni gets and why it differs from ``mode``: ``off`` inside a container (the kernel is
+    the host's) or where the device is missing. Fails only when ``mode`` is ``required`` and
+    cannot be met. Run it after softdog is loaded (the SLS loads it where no device exists).
+
+    .. code-block:: yaml
+
+        pgha-patroni-watchdog-ready:
+          pgha_system.watchdog_ready:
+            - name: /dev/watchdog
+            - mode: automatic
+            - user: postgres
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    plan = __salt__["pgha_system.watchdog"](mode, name)
+    line = __utils__["pgha_watchdog.summary"](plan)
+    if plan["error"]:
+        ret.update(result=False, comment=line)
+        return ret
+    if plan["mode"] == "off" or not plan["device_present"]:
+        ret["comment"] = line
+        return ret
+    try:
+        owner = __salt__["file.get_user"](name)
+    except CommandExecutionError as exc:
+        ret.update(result=False, comment=f"{line}; cannot read the owner of {name}: {exc}")
+        return ret
+    if owner == user:
+        ret["comment"] = f"{line}; {name} is owned by {user}"
+        return ret
+    if __opts__["test"]:
+        ret.update(result=None, changes={"owner": {"old": owner, "new": user}},
+                   comment=f"{line}; {name} would be given to {user}")
+        return ret
+    error = __salt__["file.chown"](name, user, None)    # an error's text, None when done
+    if error:
+        ret.update(result=False, comment=f"{line}; cannot give {name} to {user}: {str(error).strip()}")
+        return ret
+    ret.update(changes={"owner": {"old": owner, "new": user}}, comment=f"{line}; {name} given to {user}")
+    return ret

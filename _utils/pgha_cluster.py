@@ -174,6 +174,16 @@ def cluster_checks(pillars, defaults):
             warnings.append(("patroni:synchronous_node_count", f"{have}: commits wait for fewer "
                              "synchronous replicas than asked"))
 
+    margin = get(site, "patroni:watchdog:safety_margin")
+    ttl, loop_wait = get(site, "patroni:ttl"), get(site, "patroni:loop_wait")
+    if (get(site, "patroni:watchdog:mode") == "automatic" and databases
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in (ttl, loop_wait, margin))
+            and ttl - margin - loop_wait < 0):
+        # pgha_rules.watchdog refuses the same with mode required
+        warnings.append(("patroni:watchdog:safety_margin", f"ttl - safety_margin - loop_wait < 0 ({ttl} - "
+                         f"{margin} - {loop_wait}): Patroni switches its watchdog off, so a hung leader "
+                         "is not reset before another node is promoted"))
+
     if site.get("with_haproxy_load_balancing"):
         if not balancers:
             problems.append(("with_haproxy_load_balancing", "is true but no minion of the cluster has "

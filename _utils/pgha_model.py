@@ -146,7 +146,9 @@ HAPROXY_CHECK = {"inter": HAPROXY_CHECK_TIME, "fastinter": HAPROXY_CHECK_TIME, "
 # a failover preset (rto_profiles): the same keys, the same types
 PRESET = Record({
     "patroni": Record({"ttl": TTL, "loop_wait": LOOP_WAIT, "retry_timeout": RETRY_TIMEOUT,
-                       "primary_start_timeout": PRIMARY_START_TIMEOUT}, closed=True),
+                       "primary_start_timeout": PRIMARY_START_TIMEOUT,
+                       # a preset may switch synchronous replication on (issue 18)
+                       "synchronous_mode": Bool(), "synchronous_mode_strict": Bool()}, closed=True),
     "haproxy": Record({"check": Record(HAPROXY_CHECK, closed=True)}, closed=True),
     "vip_manager": Record({"interval": VIP_MANAGER_INTERVAL}, closed=True),
 }, closed=True)
@@ -235,6 +237,11 @@ KEYS = {
                                      autobase="patroni_restapi_username"),
     "patroni:restapi:password": Str(secret=True, ascii=REST_ASCII, autobase="patroni_restapi_password"),
     "rto_profiles": Map(PRESET),
+    # Patroni's watchdog
+    "patroni:watchdog:mode": Enum("automatic", "required", "off", autobase="patroni_watchdog_mode"),
+    "patroni:watchdog:device": Name(r"/dev/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*", "a device such as /dev/watchdog",
+                                    autobase="patroni_watchdog_device"),
+    "patroni:watchdog:safety_margin": Int(0, None, "seconds"),
     # pgBackRest, restore, WAL-G
     "pgbackrest:enabled": Bool(autobase="pgbackrest_install"),
     "pgbackrest:stanza": Name(NAME, "a pgBackRest name", autobase="pgbackrest_stanza"),

@@ -17,6 +17,7 @@ _sibling = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)
 
 _get = _sibling("pgha_cluster").get
 _model = _sibling("pgha_model")
+_watchdog = _sibling("pgha_watchdog")
 
 SECRETS = (
     "postgresql:superuser:password",
@@ -262,6 +263,31 @@ def rto(cfg, from_preset, preset, pillar, defaults):
                       f"{preset}: set {'it' if one else 'them'} in pillar too, or choose another rto_profile")
         problems.append(("patroni:ttl", f"must be at least loop_wait + 2 * retry_timeout "
                          f"({loop_wait} + 2 * {retry}), got {ttl}{origin}"))
+    return problems
+
+
+def watchdog(cfg, context=None):
+    """Problems as (key, message) with Patroni's watchdog (patroni:watchdog) that no node can
+    meet, found before anything changes: mode ``required`` inside a container (the kernel is
+    the host's: pgha loads no softdog there, so Patroni would refuse to lead), and mode
+    ``required`` with timings for which Patroni switches its watchdog off (ttl - safety_margin
+    - loop_wait < 0). ``cfg`` has the failover preset resolved; ``context['container']`` is the
+    minion's container ('' on a host). Mode automatic with such timings: pgha_cluster warns."""
+    context = context or {}
+    mode = _get(cfg, "patroni:watchdog:mode")
+    if mode != "required" or "postgresql" not in _roles(cfg):     # Patroni runs on database nodes only
+        return []
+    problems = []
+    if context.get("container"):
+        problems.append(("patroni:watchdog:mode", f"is required but this minion runs in a container "
+                         f"({context['container']}), which shares the host's kernel: pgha loads no "
+                         "watchdog module there; set automatic (it falls back to off, reported) or off"))
+    timing = [_get(cfg, f"patroni:{key}") for key in ("ttl", "loop_wait", "watchdog:safety_margin")]
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in timing) and _watchdog.disabled_by_timing(*timing):
+        ttl, loop_wait, margin = timing
+        problems.append(("patroni:watchdog:safety_margin", f"is {margin} but Patroni switches the watchdog off "
+                         f"when ttl - safety_margin - loop_wait < 0 ({ttl} - {margin} - {loop_wait}), and "
+                         "mode is required: lower safety_margin or loop_wait, or raise ttl"))
     return problems
 
 

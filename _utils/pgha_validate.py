@@ -105,7 +105,8 @@ def check(pillar_pgha, defaults, context=None):
 
     ``defaults`` are the merged parameters (defaults.yaml, os_family/, osfinger/). ``context``
     holds what only the minion knows: ``address`` (its cluster address, for the VIP's subnet),
-    ``os`` (its osfinger) and ``os_family``. A key a rule refuses (with the more specific
+    ``os`` (its osfinger), ``os_family`` and ``container`` (its
+    container, '' on a host of its own). A key a rule refuses (with the more specific
     message) is not reported again by its type or the control character sweep.
     """
     if not isinstance(pillar_pgha, dict):
@@ -113,6 +114,7 @@ def check(pillar_pgha, defaults, context=None):
     context = context or {}
     cfg, from_preset, preset = _cluster.resolve_rto(_cluster.merged(defaults, pillar_pgha))
     rules = (_rules.core(pillar_pgha, cfg, context) + _rules.rto(cfg, from_preset, preset, pillar_pgha, defaults)
+             + _rules.watchdog(cfg, context)
              + _rules.bootstrap(cfg) + _rules.wal_g(cfg) + _rules.unknown_keys(pillar_pgha, defaults)
              + _net.addresses(cfg, context) + _net.pg_hba(cfg) + _net.ports(cfg)
              + _net.version_available(cfg, context) + _net.sources(cfg, context)

@@ -4,6 +4,7 @@
 
 include:
   - {{ tplroot }}.patroni.install
+  - {{ tplroot }}.patroni.watchdog
 {%- if pgha.tls.enabled %}
   - {{ tplroot }}.postgresql.tls
 {%- endif %}
@@ -42,6 +43,7 @@ pgha-patroni-config-file-managed:
         tplroot: {{ tplroot }}
     - require:
       - file: pgha-patroni-config-dir-managed
+      - sls: {{ tplroot }}.patroni.watchdog    {#- the file names the mode the node really has #}
 {%- if pgha.tls.enabled %}
       - sls: {{ tplroot }}.postgresql.tls
 {%- endif %}

@@ -38,6 +38,9 @@ pgha-patroni-dynamic-config-managed:
     {#- pgha.restore pauses WAL archiving, pgha.config resumes it (pillar resume_archiving) #}
     - archiving: {{ salt['pillar.get']('pgha_archiving', 'keep') }}
     - paused_archive_command: {{ pgha.paused_archive_command | json }}
+    {#- the comment says which patched keys follow the failover preset #}
+    - preset: {{ pgha.patroni.rto_profile | json }}
+    - preset_keys: {{ (pgha.rto_profiles[pgha.patroni.rto_profile].patroni | default({})) | list | sort | json }}
     - require:
       - service: pgha-patroni-service-running
 

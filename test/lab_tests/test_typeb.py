@@ -51,6 +51,38 @@ def test_host_preparation_applied_or_reported(lab, deployed):
         assert all(f"{n.address} {n.name}" in out for n in lab.nodes()), (node.name, out)
         assert "LimitNOFILESoft=65536" in out and out.rstrip().endswith("enabled"), (node.name, out)
 
+def _host_modules():
+    """Names of the kernel modules loaded on the HOST (the lab's nodes share its kernel)."""
+    with open("/proc/modules", encoding="ascii") as fh:
+        return {line.split()[0] for line in fh if line.strip()}
+
+
+def test_watchdog_off_in_a_container_and_reported(lab, deployed):
+    """Patroni's watchdog (mode automatic by default) inside the lab's systemd-nspawn nodes:
+    pgha never loads softdog there (the kernel is the host's), Patroni's configuration says
+    off, the state says why, the deploy summary has one line per node, and no softdog is
+    loaded on the host. No new deploy: the deploy's result and a state run of the watchdog."""
+    summary = steps(deployed["result"]).get("pgha-watchdog-summary")
+    assert summary and summary.get("result") is True, summary
+    lines = (summary.get("changes") or {}).get("ret") or {}
+    assert sorted(lines) == sorted(n.name for n in lab.nodes()), lines
+    for minion, line in lines.items():
+        assert line.startswith("watchdog off (wanted automatic): inside a container (systemd-nspawn)"), (minion, line)
+    ret = salt_json(lab, "pg*", "state.sls", "pgha.patroni.watchdog")
+    for minion, comments in state_comments(ret, "pgha-patroni-watchdog-ready").items():
+        assert comments[0].startswith("watchdog off (wanted automatic): inside a container"), (minion, comments)
+    for minion, states in ret.items():
+        assert isinstance(states, dict), (minion, states)
+        ids = {st.get("__id__") for st in states.values()}
+        assert not [i for i in ids if "softdog" in i or "udev" in i], (minion, sorted(ids))
+        assert all(st["result"] is True and not st["changes"] for st in states.values()), (minion, states)
+    for node in lab.nodes():
+        config = yaml.safe_load(node.exec(["cat", "/etc/patroni/config.yml"], capture=True).stdout)
+        assert config["watchdog"]["mode"] in ("off", False), (node.name, config["watchdog"])
+        assert not node.exec(["test", "-e", "/etc/modules-load.d/pgha-softdog.conf"], check=False).returncode == 0
+    assert "softdog" not in _host_modules(), "softdog is loaded on the host that runs the lab"
+
+
 def test_write_through_vip_is_visible_on_every_replica(lab, deployed):
     token = str(uuid.uuid4())
     query(lab, VIP, "CREATE TABLE IF NOT EXISTS pgha_lab_check (token text PRIMARY KEY, at timestamptz DEFAULT now())")

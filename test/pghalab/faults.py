@@ -2,7 +2,9 @@
 test_typea.py) and the benchmark pghalab.bench.resilience share this.
 
 One run (`run_fault`): the cluster is healthy; a writer (pghalab.writer.Writer, through the
-entry point), probes (pghalab.probes.DirectProbes) and, for a partition, a probe inside the
+entry point, with a 2 s deadline), two application writers (no client-side timeout: libpq's
+defaults, and the libpq settings docs/operations.md recommends; their late acknowledgements
+are what a frozen leader can lose), probes (pghalab.probes.DirectProbes) and, for a partition, a probe inside the
 partitioned node (NodeProbe) start; the fault is injected; the run holds it until writes
 through the entry point have resumed (or for a fixed time, for the etcd faults); the fault is
 undone (thaw, heal, restart); the run waits until the cluster is healthy again; then the
@@ -10,14 +12,24 @@ checker reads the leader and every replica (check_commits) and the definitions o
 pghalab.checks (RTO, lost, split brain) apply to what the clients recorded.
 """
 import time
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .checks import allowed_lost_commits, handover_gap, split_brain, write_unavailability
 from .cluster import query, vip_holders, wait_for
+from .failover_timeline import Sampler, dcs_api_of, split_times
 from .health import Topology, dcs_config, etcd_leader, leader, sync_standby_ready, wait_healthy
 from .probes import DirectProbes, NodeProbe, create_probe_table
-from .writer import Writer
+from .writer import DOCUMENTED_LIBPQ, Writer
+
+# Writers as applications run them, next to the suite's writer (whose 2 s deadline never waits
+# long enough to be acknowledged late): no client-side timeout at all (libpq's defaults), and
+# the libpq settings docs/operations.md recommends. Each holds one connection through the
+# entry point and reconnects only when it breaks.
+APP_WRITERS = {"default": {}, "documented": DOCUMENTED_LIBPQ}
+# Faults whose target is the leader: their runs are split into stages (failover_timeline).
+LEADER_FAULTS = ("crash", "freeze", "partition", "kill-postgres")
 
 
 # -- faults --------------------------------------------------------------------------------------
@@ -133,6 +145,10 @@ class Run:
     commits_per_second: float = 0.0
     check: dict = field(default_factory=dict)
     rewound: bool = None
+    apps: dict = field(default_factory=dict)        # {name: Writer} (APP_WRITERS)
+    app_checks: dict = field(default_factory=dict)  # {name: {lost, lost_ids}}
+    etcd_leader_before: str = None                  # the node whose etcd member led etcd
+    sampler: object = None
 
     # what the run measured
     @property
@@ -145,6 +161,8 @@ class Run:
 
     def successes(self):
         found = self.writer.successes() + list(self.probes.successes)
+        for writer in self.apps.values():
+            found += writer.successes()
         return found + (list(self.inside.successes) if self.inside else [])
 
     def split_brain(self):
@@ -157,9 +175,38 @@ class Run:
         """What the partitioned node accepted from its own side after the fault."""
         return [s for s in (self.inside.successes if self.inside else []) if s.start > self.t_fault]
 
+    @property
+    def target_was_etcd_leader(self):
+        """Did the faulted node's etcd member lead etcd at the fault (None: unknown)?"""
+        if self.etcd_leader_before is None or not self.targets:
+            return None
+        return self.targets[0] == self.etcd_leader_before
+
+    def timeline(self):
+        """The outage split into stages (failover_timeline.split_times), None without a sampler."""
+        if self.sampler is None:
+            return None
+        return split_times(self.t_fault, self.sampler.events, self.first_ack)
+
+    def app_summary(self):
+        """Per application writer: outage (longest gap), first ack after the fault, acknowledged
+        commits lost, whether it was still blocked when the run ended (stuck), errors."""
+        found = {}
+        for name, writer in self.apps.items():
+            rto, first = write_unavailability(writer.ack_times(), self.t_fault)
+            found[name] = {"rto": rto, "first_ack": first, "stuck": writer.stuck,
+                           "lost": self.app_checks.get(name, {}).get("lost"),
+                           "writes": len(writer.acked), "errors": len(writer.errors),
+                           "reconnects": writer.reconnects}
+        return found
+
     def summary(self):
         evidence = self.split_brain()
-        return {"fault": self.fault, "targets": self.targets, "leader_before": self.leader_before,
+        return {"etcd_leader_before": self.etcd_leader_before,
+                "target_was_etcd_leader": self.target_was_etcd_leader,
+                "timeline": self.timeline(), "apps": self.app_summary(),
+                "split_brain_window": split_brain_window(evidence, self.successes()),
+                "fault": self.fault, "targets": self.targets, "leader_before": self.leader_before,
                 "leader_after": self.leader_after, "rto": self.rto, "first_ack": self.first_ack,
                 "writes": len(self.writer.acked), "write_errors": len(self.writer.errors),
                 "lost": len(self.check.get("lost", [])), "allowed_lost": self.allowed_lost(),
@@ -181,7 +228,27 @@ class Run:
                 f"split_brain={int(s['split_brain'])} writes={s['writes']} write_errors={s['write_errors']} "
                 f"leader={s['leader_before']}->{s['leader_after']} targets={','.join(self.targets)} "
                 f"handover_gap={num(s['handover_gap'])} inside_acked_after_fault={s['inside_acked_after_fault']} "
-                f"rewound={s['rewound']}")
+                f"rewound={s['rewound']} etcd_leader={_flag(s['target_was_etcd_leader'])}"
+                + "".join(f" {stage}_seconds={num(v)}" for stage, v in (s["timeline"] or {}).get("at", {}).items())
+                + "".join(f" app_{name}_lost={a['lost']} app_{name}_rto_seconds={num(a['rto'])} "
+                          f"app_{name}_stuck={int(a['stuck'])}" for name, a in s["apps"].items()))
+
+
+def _flag(value):
+    return "unknown" if value is None else int(bool(value))
+
+
+def split_brain_window(evidence, successes):
+    """Seconds during which two nodes were writable at once, as the clients saw it: for each
+    piece of split brain evidence (a1, b, a2), from the first write of b's node after a1 to
+    the last write of a1's node on a1's timeline (the longest over the evidence; None
+    without evidence)."""
+    windows = []
+    for a1, b, _ in evidence:
+        own_end = max(s.end for s in successes if (s.node, s.timeline) == (a1.node, a1.timeline))
+        other_start = min(s.start for s in successes if s.node == b.node and s.start > a1.end)
+        windows.append(round(own_end - other_start, 3))
+    return max(windows, default=None)
 
 
 def _targets(run, kind):
@@ -261,10 +328,38 @@ def _rewound_since(lab, name, wall):
     return "running pg_rewind from" in out
 
 
-def run_fault(lab, fault_name, hold_seconds=None, warmup=2.0, tail=1.0, healthy_timeout=180, log=print):
-    """Inject `fault_name` (FAULTS) into a healthy cluster while the writer and the probes run,
-    hold it, undo it, wait until healthy, check. Returns the Run; the caller asserts. The
-    fault is undone even when something fails on the way."""
+def _etcd_leader_or_none(topo, log):
+    try:
+        return etcd_leader(topo)
+    except Exception as exc:  # pylint: disable=broad-except ; a missing figure, not a failed run
+        log(f"etcd's leader unknown: {exc}")
+        return None
+
+
+def _app_writers(lab, topo, apps):
+    return {name: Writer(lab, topo.vip, topo.port, interval=0.05, name=f"app{name[:3]}{uuid.uuid4().hex[:6]}",
+                         deadline=None, source=f"app-{name}", **APP_WRITERS[name]).start()
+            for name in apps}
+
+
+def _wait_for_apps(run, grace):
+    """Up to `grace` seconds more for each application writer to commit after the fault (a
+    client with libpq's defaults may never come back: that is a result, `stuck`)."""
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if all(w.acked_since(run.t_fault) for w in run.apps.values()):
+            return
+        time.sleep(0.5)
+
+
+def run_fault(lab, fault_name, hold_seconds=None, warmup=2.0, tail=1.0, healthy_timeout=180, log=print,
+              apps=tuple(APP_WRITERS), app_grace=30.0):
+    """Inject `fault_name` (FAULTS) into a healthy cluster while the writer, the application
+    writers (`apps`, of APP_WRITERS) and the probes run, hold it, undo it, wait until
+    healthy (and up to `app_grace` s for the application writers to commit again), check.
+    Returns the Run; the caller asserts. The fault is undone even when something fails on
+    the way. Faults on the leader also record whether its node led etcd, and the stages of
+    the failover (failover_timeline)."""
     topo = Topology.of(lab)
     fault = FAULTS[fault_name]
     run = Run(lab=lab, topo=topo, fault=fault_name)
@@ -283,6 +378,10 @@ def run_fault(lab, fault_name, hold_seconds=None, warmup=2.0, tail=1.0, healthy_
     if fault.inside_probe:
         run.inside = NodeProbe(lab, run.targets[0]).start()
     run.writer = Writer(lab, topo.vip, topo.port).start()
+    run.apps = _app_writers(lab, topo, apps)
+    if fault_name in LEADER_FAULTS:
+        run.etcd_leader_before = _etcd_leader_or_none(topo, log)
+    pgha = lab.pillar()["pgha"]
     injected = undone = False
     try:
         lsn0, t0 = _wal_lsn(lab, address), time.monotonic()
@@ -294,7 +393,11 @@ def run_fault(lab, fault_name, hold_seconds=None, warmup=2.0, tail=1.0, healthy_
         run.commits_per_second = commits / (time.monotonic() - t0)
         assert len(run.writer.acked) > 10, f"the writer barely wrote before the fault: {run.writer.errors[-3:]}"
         log(f"[{fault_name}] inject on {', '.join(run.targets)} (leader {run.leader_before})")
+        if fault_name in LEADER_FAULTS:
+            run.sampler = Sampler(lab, topo, run.leader_before, pgha["cluster_name"], dcs_api_of(pgha))
         run.t_fault, run.wall_fault = time.monotonic(), time.time()
+        if run.sampler:
+            run.sampler.start()
         for target in run.targets:
             fault.inject(run, target)
         injected = True
@@ -308,6 +411,7 @@ def run_fault(lab, fault_name, hold_seconds=None, warmup=2.0, tail=1.0, healthy_
         run.leader_after = wait_healthy(lab, topo, timeout=healthy_timeout)
         run.t_healthy = time.monotonic()
         time.sleep(tail)
+        _wait_for_apps(run, app_grace)
     finally:
         if injected and not undone and fault.undo:
             for target in run.targets:
@@ -315,11 +419,19 @@ def run_fault(lab, fault_name, hold_seconds=None, warmup=2.0, tail=1.0, healthy_
                     fault.undo(run, target)
                 except Exception as exc:  # pylint: disable=broad-except ; report the first failure
                     log(f"[{fault_name}] undo on {target} failed: {exc}")
+        if run.sampler:
+            run.sampler.stop()
         run.writer.stop()
+        for writer in run.apps.values():
+            writer.stop(wait=5)     # still blocked now: cut (stuck)
         run.probes.stop()
         if run.inside:
             run.inside.stop()
     run.check = check_commits(lab, topo, run.writer)
+    on_leader = run.check["leader"]
+    for name, writer in run.apps.items():
+        missing = writer.missing(topo.db[on_leader])
+        run.app_checks[name] = {"lost": len(missing), "lost_ids": missing[:20]}
     if fault_name in ("crash", "freeze", "partition", "kill-postgres") and run.targets[0] != run.leader_after:
         run.rewound = _rewound_since(lab, run.targets[0], run.wall_fault)
     return run
@@ -335,7 +447,8 @@ def zombie_writes(run):
 def assert_fault_handled(run, allow_zombie=False):
     """The correctness every fault must keep (no time is asserted):
     - the writer committed before and after the fault (writes resumed through the entry point);
-    - acknowledged commits lost: none under synchronous_mode, within Patroni's bound for
+    - acknowledged commits lost, by the suite's writer and by each application writer (no
+      client-side timeout): none under synchronous_mode, within Patroni's bound for
       asynchronous replication (allowed_lost_commits);
     - every replica has exactly the leader's rows of the writer (none missing, none extra);
     - no split brain (the cluster being healthy again, one leader, every member on its
@@ -351,6 +464,10 @@ def assert_fault_handled(run, allow_zombie=False):
     assert len(lost) <= run.allowed_lost(), (
         f"{len(lost)} acknowledged commits lost (allowed {run.allowed_lost()}), by the node that "
         f"acknowledged them: {run.check['lost_by_node']}; first: {lost[:5]}\n{where}")
+    for name, found in run.app_checks.items():
+        assert found["lost"] <= run.allowed_lost(), (
+            f"application writer {name!r} (no client-side timeout; libpq {APP_WRITERS[name] or 'defaults'}): "
+            f"{found['lost']} acknowledged commits lost (allowed {run.allowed_lost()}): {found['lost_ids'][:5]}\n{where}")
     unequal = {n: r for n, r in run.check["replicas"].items() if r["missing_count"] or r["surplus_count"]}
     assert not unequal, f"replicas differ from the leader {run.check['leader']}: {unequal}\n{where}"
     evidence = run.split_brain()

@@ -1,6 +1,8 @@
 """How the benchmarks print their figures: one line per run, then a table of medians
 (print_run, print_table); the resilience benchmark's Markdown table per preset and fault
-(summary_rows, format_table; the README publishes it as printed)."""
+(summary_rows, format_table; the README publishes it as printed); the resumable benchmark's
+cells, summaries and tables from its JSON lines (count_runs, summarise, load_rows,
+format_summary)."""
 import statistics
 
 
@@ -61,4 +63,126 @@ def format_table(rows):
         lines.append(f"| {r['preset']} | {r['fault']} | {runs} | {sec(r['rto_median'])} | "
                      f"{sec(r['rto_max'])} | {ratio} | {sec(r['first_ack_median'])} | {r['lost']} | "
                      f"{r['split_brain']} |")
+    return "\n".join(lines)
+
+
+# -- the resumable resilience benchmark (bench-resilience): JSON lines, one per run ----------------
+
+CELL_KEYS = ("type", "preset", "fault", "replication", "dcs_api")
+APPS = ("default", "documented")
+
+
+def cell_of(sample):
+    """The cell a sample belongs to: (type, preset, fault, replication, dcs_api)."""
+    return tuple(sample.get(k) for k in CELL_KEYS)
+
+
+def count_runs(samples):
+    """{cell: runs that did not fail} of fault samples: what a resumed benchmark skips."""
+    done = {}
+    for s in samples:
+        if s.get("kind", "fault") == "fault" and not s.get("error"):
+            done[cell_of(s)] = done.get(cell_of(s), 0) + 1
+    return done
+
+
+def _median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def _max(values):
+    values = [v for v in values if v is not None]
+    return max(values) if values else None
+
+
+def _stage(runs, stage):
+    return _median([((r.get("timeline") or {}).get("steps") or {}).get(stage) for r in runs])
+
+
+def summarise(samples):
+    """One row per cell of fault samples (first-seen order): runs, failed, RTO median and max,
+    first ack median, the failover's stages (median seconds of each step), acknowledged
+    commits lost by the suite's writer and by each application writer (totals; an
+    application writer's outage median and max, and the runs where it stayed blocked until
+    cut), split brain runs and the longest window, and the etcd-leader comparison: RTO median
+    (and runs) when the faulted node led etcd, and when it did not."""
+    grouped = {}
+    for s in samples:
+        if s.get("kind", "fault") == "fault":
+            grouped.setdefault(cell_of(s), []).append(s)
+    rows = []
+    for cell, runs in grouped.items():
+        ok = [r for r in runs if not r.get("error") and r.get("rto") is not None]
+        row = dict(zip(CELL_KEYS, cell))
+        row.update({
+            "runs": len(runs), "failed": len(runs) - len(ok),
+            "rto_median": _median([r["rto"] for r in ok]), "rto_max": _max([r["rto"] for r in ok]),
+            "first_ack_median": _median([r.get("first_ack") for r in ok]),
+            "stages": {stage: _stage(ok, stage) for stage in ("key_expiry", "promotion", "vip_move", "client")},
+            "lost": sum(r.get("lost") or 0 for r in ok),
+            "split_brain": sum(1 for r in ok if r.get("split_brain")),
+            "split_brain_window_max": _max([r.get("split_brain_window") for r in ok]),
+        })
+        for app in APPS:
+            found = [(r.get("apps") or {}).get(app) for r in ok]
+            found = [a for a in found if a]
+            row[f"app_{app}"] = {"runs": len(found), "lost": sum(a.get("lost") or 0 for a in found),
+                                 "rto_median": _median([a.get("rto") for a in found if not a.get("stuck")]),
+                                 "rto_max": _max([a.get("rto") for a in found if not a.get("stuck")]),
+                                 "stuck": sum(1 for a in found if a.get("stuck"))}
+        for flag, name in ((True, "etcd_leader"), (False, "not_etcd_leader")):
+            group = [r for r in ok if r.get("target_was_etcd_leader") is flag]
+            row[name] = {"runs": len(group), "rto_median": _median([r["rto"] for r in group])}
+        rows.append(row)
+    return rows
+
+
+def load_rows(samples):
+    """One row per (type, preset, replication, dcs_api) of load samples: runs, minutes,
+    leader changes (total and most in one run), the writer's longest gap (max)."""
+    grouped = {}
+    for s in samples:
+        if s.get("kind") == "load":
+            key = tuple(s.get(k) for k in ("type", "preset", "replication", "dcs_api"))
+            grouped.setdefault(key, []).append(s)
+    return [{"type": k[0], "preset": k[1], "replication": k[2], "dcs_api": k[3], "runs": len(runs),
+             "minutes": sum(r.get("minutes") or 0 for r in runs),
+             "leader_changes": sum(r.get("leader_changes") or 0 for r in runs if not r.get("error")),
+             "leader_changes_max": _max([r.get("leader_changes") for r in runs if not r.get("error")]),
+             "failed": sum(1 for r in runs if r.get("error")),
+             "longest_gap_max": _max([r.get("longest_gap") for r in runs])} for k, runs in grouped.items()]
+
+
+def _sec(v):
+    return "-" if v is None else f"{v:.1f} s"
+
+
+def format_summary(rows, loads=()):
+    """summarise() and load_rows() as Markdown tables (docs/measurements.md publishes them)."""
+    lines = ["| type | preset | fault | replication | DCS | runs | RTO median | RTO max | first ack | "
+             "key expiry / promotion / VIP / client (median steps) | lost: writer / no timeout / documented | "
+             "no-timeout client: outage median, max, stuck runs | split brain runs (longest window) | "
+             "RTO median: etcd leader (runs) / not (runs) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        runs = f"{r['runs']}" + (f" ({r['failed']} failed)" if r["failed"] else "")
+        stages = " / ".join(_sec(r["stages"][s]) for s in ("key_expiry", "promotion", "vip_move", "client"))
+        d, doc = r["app_default"], r["app_documented"]
+        window = f" ({_sec(r['split_brain_window_max'])})" if r["split_brain"] else ""
+        lines.append(
+            f"| {r['type']} | {r['preset']} | {r['fault']} | {r['replication']} | {r['dcs_api']} | {runs} | "
+            f"{_sec(r['rto_median'])} | {_sec(r['rto_max'])} | {_sec(r['first_ack_median'])} | {stages} | "
+            f"{r['lost']} / {d['lost']} / {doc['lost']} | {_sec(d['rto_median'])}, {_sec(d['rto_max'])}, "
+            f"{d['stuck']} | {r['split_brain']}{window} | "
+            f"{_sec(r['etcd_leader']['rto_median'])} ({r['etcd_leader']['runs']}) / "
+            f"{_sec(r['not_etcd_leader']['rto_median'])} ({r['not_etcd_leader']['runs']}) |")
+    if loads:
+        lines += ["", "| type | preset | replication | DCS | runs | minutes under load | leader changes "
+                  "(most in one run) | writer's longest gap |", "|---|---|---|---|---|---|---|---|"]
+        for r in loads:
+            lines.append(f"| {r['type']} | {r['preset']} | {r['replication']} | {r['dcs_api']} | {r['runs']}"
+                         + (f" ({r['failed']} failed)" if r["failed"] else "")
+                         + f" | {r['minutes']} | {r['leader_changes']} ({r['leader_changes_max']}) | "
+                         f"{_sec(r['longest_gap_max'])} |")
     return "\n".join(lines)

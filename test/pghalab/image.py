@@ -40,6 +40,8 @@ DEFAULT_SUITE = os.environ.get("PGHA_LAB_SUITE", "bookworm")
 BASE_PACKAGES = [
     "systemd", "systemd-sysv", "dbus", "iproute2", "iputils-ping", "procps", "psmisc",
     "python3", "python3-venv", "ca-certificates", "netbase", "less",
+    # the load of bench-resilience --load (false failovers): the lab's, not the formula's
+    "stress-ng",
 ]
 
 

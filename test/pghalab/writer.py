@@ -18,6 +18,7 @@ Deadlines (pghalab.pgclient) are the client's own, never a server-side statement
   keepalives_idle, keepalives_interval, keepalives_count, tcp_user_timeout, ...) go through
   as keyword arguments, in both modes.
 """
+import socket
 import threading
 import time
 import uuid
@@ -27,6 +28,13 @@ from .cluster import query, superuser
 from .pgclient import close, connect, execute
 
 TABLE = "pgha_writer"
+# The libpq settings docs/operations.md recommends to applications (Client settings for
+# failover): a connection to a node that vanished or froze breaks within seconds instead of
+# never. Keepalives probe an idle connection (5 s idle, then every 2 s, 3 misses);
+# tcp_user_timeout (ms) bounds unacknowledged data on the wire (a commit sent to a node that
+# died); connect_timeout bounds a connect to an address nobody answers.
+DOCUMENTED_LIBPQ = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3,
+                    "tcp_user_timeout": 10000, "connect_timeout": 5}
 # Who committed: the node's name and its timeline (only a primary can run the INSERT); reading
 # /etc/hostname takes the superuser (or pg_read_server_files)
 HOSTNAME = "rtrim(pg_read_file('/etc/hostname'), E'\\n')"
@@ -38,21 +46,23 @@ class Writer:
     module docstring.
 
     login: (user, password), default the lab's superuser; who: record the committing node
-    (default: when writing as the superuser). acked: [(id, Success)] in order; errors:
+    (default: when writing as the superuser); source: the Success's source. acked: [(id, Success)] in order; errors:
     [(time.monotonic(), message)]; reconnects: sessions opened (the first one included)."""
 
     def __init__(self, lab, host, port=5432, login=None, interval=0.01, name=None, deadline=2.0,
-                 connect_deadline=None, who=None, table=TABLE, **libpq):
+                 connect_deadline=None, who=None, table=TABLE, source="writer", **libpq):
         self.lab, self.host, self.port = lab, host, port
         self.user, self.password = login or superuser(lab)
         self.who = login is None if who is None else who
         self.interval, self.name = interval, name or f"w{uuid.uuid4().hex[:8]}"
         self.deadline = deadline
         self.connect_deadline = deadline if connect_deadline is None else connect_deadline
-        self.table, self.libpq = table, libpq
+        self.table, self.libpq, self.source = table, libpq, source
         self.acked = []
         self.errors = []
         self.reconnects = 0
+        self.stuck = False      # stop() found it blocked and cut its connection (no deadline)
+        self._conn = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"writer-{self.name}")
 
@@ -83,10 +93,41 @@ class Writer:
         self._thread.start()
         return self
 
-    def stop(self):
+    def stop(self, wait=30):
+        """Stop writing. A writer without a deadline may be blocked for good on a connection
+        to a node that vanished (nothing ever answers, libpq waits forever): after `wait`
+        seconds its socket is shut down from here, which breaks libpq's wait, and `stuck`
+        records that it never came back by itself."""
         self._stop.set()
-        self._thread.join(timeout=30)
+        self._thread.join(timeout=wait)
+        if self._thread.is_alive():
+            self.stuck = True
+            self.cut()
+            self._thread.join(timeout=10)
         return self
+
+    def cut(self):
+        """Shut the current connection's socket down (as a dead peer's RST would): a blocked
+        libpq call returns with an error at once."""
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            sock = socket.socket(fileno=socket.dup(conn.fileno()))
+        except (OSError, ValueError, AttributeError):   # already closed
+            return
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        finally:
+            sock.close()
+
+    def blocked_since(self, now=None):
+        """Seconds since this writer's last acknowledgement or error (how long its current
+        statement has waited), or 0 when it never wrote."""
+        last = max([s.end for _, s in self.acked[-1:]] + [t for t, _ in self.errors[-1:]], default=None)
+        return 0.0 if last is None else (time.monotonic() if now is None else now) - last
 
     def __enter__(self):
         return self.start()
@@ -103,13 +144,14 @@ class Writer:
             try:
                 if conn is None:
                     conn = self._connect()
+                    self._conn = conn
                     self.reconnects += 1
                 node, walfile = execute(conn, self.sql, (row,), self._after(self.deadline))
                 self.record_ack(row, node, walfile, start, time.monotonic())
             except Exception as exc:  # pylint: disable=broad-except ; every failure is a data point
                 self.record_error(exc)
                 close(conn)
-                conn = None
+                conn = self._conn = None
                 time.sleep(0.05)
             time.sleep(self.interval)
         close(conn)
@@ -117,7 +159,7 @@ class Writer:
     # -- bookkeeping (pure) ----------------------------------------------------------------------
 
     def record_ack(self, row, node, walfile, start, end):
-        self.acked.append((row, Success((node or "").strip(), timeline_of(walfile), start, end, "writer")))
+        self.acked.append((row, Success((node or "").strip(), timeline_of(walfile), start, end, self.source)))
 
     def record_error(self, exc, at=None):
         self.errors.append((time.monotonic() if at is None else at, str(exc).strip()[:300]))

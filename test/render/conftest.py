@@ -19,7 +19,8 @@ from .render_helpers import (REPO, SALT_CALL, NODE_ADDRESS, SLS, CONTAINER_GRAIN
                              LEADER_PILLARS, MINION_IDS, REPO_PILLARS, FAKE_MINES, COMBOS, TLS_COMBOS,
                              TLS_TEMPLATE_COMBOS, SYSTEM_COMBOS, HIGHSTATE_COMBOS, TEMPLATE_COMBOS,
                              WAL_G_JSON_COMBOS, BOOTSTRAP_PROBE, PGBACKREST_CONF_PROBE,
-                             MAP_TEMPLATES, FILE_RENDERS, RENDERED_FILES, ALL_PILLARS, SENTINEL_COMBOS)
+                             MAP_TEMPLATES, FILE_RENDERS, RENDERED_FILES, ALL_PILLARS, SENTINEL_COMBOS,
+                             WATCHDOG_COMBOS)
 
 
 def _ssh_identity(minion):
@@ -154,7 +155,7 @@ def rendered(tmp_path_factory, patroni_leader):
     (base / "file_roots" / "probe" / "bootstrap_wal_g.jinja").write_text(BOOTSTRAP_PROBE)
     (base / "file_roots" / "probe" / "pgbackrest_conf.jinja").write_text(PGBACKREST_CONF_PROBE)
     confdirs = {combo: _minion_config(base, *combo, patroni_leader)
-                for combo in dict.fromkeys(COMBOS + TLS_COMBOS + SYSTEM_COMBOS + SENTINEL_COMBOS)}
+                for combo in dict.fromkeys(COMBOS + TLS_COMBOS + SYSTEM_COMBOS + SENTINEL_COMBOS + WATCHDOG_COMBOS)}
     jobs = {("show_sls",) + combo: (confdirs[combo], "state.show_sls", ",".join(SLS))
             for combo in COMBOS + TLS_COMBOS + SENTINEL_COMBOS}
     jobs.update({("highstate",) + combo: (confdirs[combo], "state.show_sls", "pgha")
@@ -165,6 +166,12 @@ def rendered(tmp_path_factory, patroni_leader):
                                          "salt://pgha/patroni/files/config.yml.jinja",
                                          "default_renderer=jinja", "tplroot=pgha")
                  for combo in TEMPLATE_COMBOS + TLS_TEMPLATE_COMBOS})
+    jobs.update({("watchdog",) + combo: (confdirs[combo], "state.show_sls", "pgha.patroni.watchdog")
+                 for combo in WATCHDOG_COMBOS})
+    jobs.update({("template",) + combo: (confdirs[combo], "slsutil.renderer",
+                                         "salt://pgha/patroni/files/config.yml.jinja",
+                                         "default_renderer=jinja", "tplroot=pgha")
+                 for combo in WATCHDOG_COMBOS})
     jobs.update({("walg_json",) + combo: (confdirs[combo], "slsutil.renderer",
                                           "salt://pgha/wal_g/files/walg.json.jinja",
                                           "default_renderer=jinja", "tplroot=pgha")

@@ -62,6 +62,7 @@ LEAF_SLS = {
     "pgha.haproxy.install", "pgha.haproxy.config", "pgha.haproxy.service",
     "pgha.keepalived.install", "pgha.keepalived.config", "pgha.keepalived.service",
     "pgha.pgbouncer.install", "pgha.pgbouncer.config", "pgha.pgbouncer.service",
+    "pgha.patroni.watchdog",
     "pgha.haproxy.gate", "pgha.gate.tags", "pgha.ops.restart", "pgha.ops.switchover",
     "pgha.ops.update", "pgha.ops.leave", "pgha.etcd.member_removed", "pgha.postgresql.adopt",
     "pgha.pgbackrest.install", "pgha.pgbackrest.config", "pgha.pgbackrest.schedule",
@@ -559,4 +560,19 @@ for _base in SENTINEL_BASES:
     for _group in (LEADER_PILLARS, REPO_PILLARS, TYPE_A_PILLARS):
         if _base in _group:
             _group.add(f"sentinel_{_base}")
-ALL_PILLARS = {**PILLARS, **SENTINEL_PILLARS}
+# Patroni's watchdog (pgha:patroni:watchdog): the three modes with a device every host has
+# (/dev/null stands for /dev/watchdog: a character device), a device that is missing (softdog
+# would be loaded), and a container (the lab's nspawn nodes). Rendered alone: show_sls of
+# pgha.patroni.watchdog and Patroni's config file.
+WATCHDOG_DEVICE = "/dev/null"
+WATCHDOG_MISSING = "/dev/pgha-render-no-such-watchdog"
+WATCHDOG_PILLARS = {
+    f"watchdog_{name}": _pillar(roles=["postgresql", "etcd"], cluster_vip=VIP, patroni={"watchdog": watchdog})
+    for name, watchdog in {
+        "automatic": {"device": WATCHDOG_DEVICE},
+        "required": {"mode": "required", "device": WATCHDOG_DEVICE, "safety_margin": 3},
+        "off": {"mode": "off", "device": WATCHDOG_DEVICE},
+        "missing": {"device": WATCHDOG_MISSING},
+    }.items()}
+WATCHDOG_COMBOS = [("debian12", p) for p in WATCHDOG_PILLARS] + [("debian12_nspawn", "watchdog_automatic")]
+ALL_PILLARS = {**PILLARS, **SENTINEL_PILLARS, **WATCHDOG_PILLARS}

@@ -301,6 +301,13 @@ CASES = [
     ("tls-san-without-kind", {"tls": {"extra_sans": ["db.example.com"]}}, "tls:extra_sans:0"),
     ("proxy-port-int", {"proxy_env": {"http_proxy": 3128}}, "proxy_env:http_proxy"),
     ("rto-profile-int", {"patroni": {"rto_profile": 1}}, "patroni:rto_profile"),
+    # Patroni's watchdog
+    ("watchdog-mode-unknown", {"patroni": {"watchdog": {"mode": "on"}}}, "patroni:watchdog:mode"),
+    ("watchdog-device-not-in-dev", {"patroni": {"watchdog": {"device": "/tmp/watchdog"}}}, "patroni:watchdog:device"),
+    ("watchdog-device-quote", {"patroni": {"watchdog": {"device": '/dev/watch"dog'}}}, "patroni:watchdog:device"),
+    ("watchdog-margin-negative", {"patroni": {"watchdog": {"safety_margin": -1}}}, "patroni:watchdog:safety_margin"),
+    ("watchdog-required-margin-too-long", {"patroni": {"watchdog": {"mode": "required", "safety_margin": 30}}},
+     "patroni:watchdog:safety_margin"),
 ]
 
 

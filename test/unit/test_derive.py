@@ -301,3 +301,13 @@ def test_map_jinja_exports_what_render_returns():
 def test_map_jinja_without_pghas_modules_says_what_to_run():
     with pytest.raises(TemplateError, match=r"not synced to this minion .* run salt 'pg1' saltutil.sync_all"):
         _map_jinja({})
+
+
+def test_a_preset_may_switch_synchronous_mode_and_pillar_wins():
+    """Every preset sets synchronous_mode (false today): the map keeps rto_profiles for the
+    state's comment, and a pillar value wins over the preset's."""
+    found = settings(dict(PILLAR, patroni={"rto_profile": "safe"}))["pgha"]
+    assert found["patroni"]["synchronous_mode"] is False and found["patroni"]["synchronous_mode_strict"] is False
+    assert "synchronous_mode" in found["rto_profiles"]["safe"]["patroni"]
+    found = settings(dict(PILLAR, patroni={"rto_profile": "safe", "synchronous_mode": True}))["pgha"]
+    assert found["patroni"]["synchronous_mode"] is True

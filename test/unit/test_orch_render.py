@@ -160,7 +160,7 @@ def test_deploy_steps(defaults):
     assert list(found) == ["pgha-base-deployed", "pgha-pgbackrest-ssh-keys", "pgha-pgbackrest-repository-deployed",
                            "pgha-patroni-pg2-deployed", "pgha-patroni-pg1-deployed", "pgha-patroni-pg3-deployed",
                            "pgha-vip-and-users-deployed", "pgha-pgbackrest-deployed", "pgha-pgbouncer-deployed",
-                           "pgha-balancers-deployed", "pgha-cluster-summary"]
+                           "pgha-balancers-deployed", "pgha-cluster-summary", "pgha-watchdog-summary"]
     assert_exact_targets(found)
     assert found["pgha-base-deployed"][1]["tgt"] == "lb1,lb2,pg1,pg2,pg3,repo1"
     assert found["pgha-pgbackrest-ssh-keys"][1]["tgt"] == "pg1,pg2,pg3,repo1"
@@ -172,12 +172,17 @@ def test_deploy_steps(defaults):
     assert found["pgha-cluster-summary"] == ("salt.function", {
         "name": "pgha_patroni.table", "tgt": "pg2", "tgt_type": "list",
         "kwarg": {"vip": "10.0.0.100", "port": 5000}, "require": [{"salt": "pgha-balancers-deployed"}]})
+    # Patroni's watchdog, one line per database node
+    assert found["pgha-watchdog-summary"] == ("salt.function", {
+        "name": "pgha_system.watchdog_summary", "tgt": "pg1,pg2,pg3", "tgt_type": "list",
+        "require": [{"salt": "pgha-cluster-summary"}]})
 
 
 def test_deploy_type_b_minimal(defaults):
     found = steps(render("pgha/steps/deploy.sls", WithPlan({}, Master(three()), defaults)))
     assert list(found) == ["pgha-base-deployed", "pgha-patroni-pg1-deployed", "pgha-patroni-pg2-deployed",
-                           "pgha-patroni-pg3-deployed", "pgha-vip-and-users-deployed", "pgha-cluster-summary"]
+                           "pgha-patroni-pg3-deployed", "pgha-vip-and-users-deployed", "pgha-cluster-summary",
+                           "pgha-watchdog-summary"]
     assert found["pgha-cluster-summary"][1]["require"] == [{"salt": "pgha-vip-and-users-deployed"}]
 
 
@@ -197,7 +202,8 @@ def test_add_node_steps(defaults):
                          WithPlan({"target": ["pg4", "pg5"]}, Master(pillars), defaults)))
     assert list(found) == ["pgha-add-firewall-opened", "pgha-add-pg4-tls", "pgha-add-pg4-base",
                            "pgha-add-pg4-members-updated", "pgha-add-pg4-replica", "pgha-add-pg5-tls", "pgha-add-pg5-base", "pgha-add-pg5-members-updated",
-                           "pgha-add-pg5-replica", "pgha-add-vip-ready", "pgha-cluster-summary"]
+                           "pgha-add-pg5-replica", "pgha-add-vip-ready", "pgha-cluster-summary",
+                           "pgha-watchdog-summary"]
     assert_exact_targets(found)
     assert found["pgha-add-pg4-members-updated"][1]["tgt"] == "pg1,pg2,pg3"
     assert found["pgha-add-pg5-members-updated"][1]["tgt"] == "pg1,pg2,pg3,pg4"

@@ -93,3 +93,20 @@ def test_vip_not_ready(test, result):
     if test:
         assert ret["comment"].startswith("would wait up to 60s:")
     wait.assert_called_once_with("10.0.0.100", timeout=0 if test else 60)
+
+
+def test_dynamic_config_comment_announces_a_preset_change():
+    """Keys that follow the failover preset: the comment says that a preset change alters the
+    DCS of an existing cluster at its next highstate, without restarting PostgreSQL."""
+    pgha_patroni_state.__salt__.update({
+        "pgha_patroni.leader": MagicMock(return_value="pg1"),
+        "pgha_patroni.edit_config": MagicMock(return_value={"changes": {"ttl": {"old": 30, "new": 20}}}),
+    })
+    ret = pgha_patroni_state.dynamic_config("dcs", {"ttl": 20}, preset="fast",
+                                            preset_keys=["loop_wait", "ttl"])
+    assert ret["result"] is True
+    assert ret["comment"] == ("patched ttl; applied with a reload; ttl from failover preset fast "
+                              "(pgha:patroni:rto_profile): a preset change alters the DCS of an existing "
+                              "cluster at its next highstate, with a reload and no PostgreSQL restart")
+    ret = pgha_patroni_state.dynamic_config("dcs", {"ttl": 20}, preset="fast", preset_keys=["loop_wait"])
+    assert ret["comment"] == "patched ttl; applied with a reload"

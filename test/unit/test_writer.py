@@ -122,3 +122,60 @@ def test_the_probe_script_for_inside_a_node_runs(tmp_path):
     assert [line["ok"] for line in lines] == [0, 0], lines
     assert all(line["t1"] >= line["t0"] for line in lines)
     assert proc.returncode == 0
+
+
+# -- a writer without a deadline, blocked for good (a crashed node behind the VIP) ----------------
+
+class _Conn:
+    def __init__(self, sock):
+        self.sock = sock
+
+    def fileno(self):
+        return self.sock.fileno()
+
+
+def test_stop_cuts_a_writer_blocked_for_good_and_says_so():
+    """A commit sent to a node that vanished waits forever with libpq's defaults: stop() shuts
+    the socket down from outside (the blocked read returns) and records `stuck`."""
+    import threading
+    mine, peer = socket.socketpair()
+    w = writer(deadline=None)
+    w._conn = _Conn(mine)  # pylint: disable=protected-access
+    got = []
+    w._thread = threading.Thread(target=lambda: got.append(mine.recv(10)), daemon=True)  # pylint: disable=protected-access
+    w._thread.start()  # pylint: disable=protected-access
+    w.stop(wait=0.2)
+    assert w.stuck is True and got == [b""]
+    assert not w._thread.is_alive()  # pylint: disable=protected-access
+    mine.close()
+    peer.close()
+
+
+def test_stop_of_a_writer_that_ends_by_itself_is_not_stuck():
+    w = writer(deadline=None)
+    w._thread.start()  # pylint: disable=protected-access ; nothing to write: _stop ends it
+    w._stop.set()  # pylint: disable=protected-access
+    w.stop(wait=5)
+    assert w.stuck is False
+
+
+def test_cut_without_a_connection_does_nothing():
+    writer().cut()
+
+
+def test_blocked_since_counts_from_the_last_ack_or_error():
+    w = writer(name="w1")
+    assert w.blocked_since(now=10.0) == 0.0
+    w.record_ack("w1-1", "pg1", "00000001000000000000000A", 1.0, 2.0)
+    assert w.blocked_since(now=10.0) == 8.0
+    w.record_error(RuntimeError("x"), at=5.0)
+    assert w.blocked_since(now=10.0) == 5.0
+
+
+def test_documented_libpq_settings_are_libpq_keywords():
+    from pghalab.writer import DOCUMENTED_LIBPQ
+    assert set(DOCUMENTED_LIBPQ) == {"keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+                                     "tcp_user_timeout", "connect_timeout"}
+    # the writer passes them to libpq as they are: a connect string libpq parses
+    dsn = psycopg2.extensions.make_dsn(host="127.0.0.1", **DOCUMENTED_LIBPQ)
+    assert psycopg2.extensions.parse_dsn(dsn)["tcp_user_timeout"] == "10000"

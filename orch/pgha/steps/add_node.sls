@@ -119,4 +119,13 @@ pgha-cluster-summary:
     - tgt_type: list
     - require:
       - salt: pgha-add-vip-ready
+
+{#- Patroni's watchdog on the new database nodes (see steps/deploy.sls). #}
+pgha-watchdog-summary:
+  salt.function:
+    - name: pgha_system.watchdog_summary
+    - tgt: {{ plan.pg_nodes | join(',') }}
+    - tgt_type: list
+    - require:
+      - salt: pgha-cluster-summary
 {%- endif %}

@@ -133,4 +133,14 @@ pgha-cluster-summary:
 {%- endif %}
     - require:
       - salt: {{ 'pgha-balancers-deployed' if plan.type_a else last.step }}
+
+{#- Patroni's watchdog on each database node: the mode it got, and why not the wanted one
+    (off in a container, or without a device). A report, shown like the summary. #}
+pgha-watchdog-summary:
+  salt.function:
+    - name: pgha_system.watchdog_summary
+    - tgt: {{ minions.postgresql | join(',') }}
+    - tgt_type: list
+    - require:
+      - salt: pgha-cluster-summary
 {%- endif %}
