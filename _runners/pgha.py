@@ -156,6 +156,13 @@ def _resolve_cluster(cluster, clusters):
     return next(iter(clusters)), None
 
 
+def _pgbouncer_enabled(pgha):
+    """Whether PgBouncer runs on the database nodes: pgbouncer:enabled, auto = Type A (as
+    pgha_derive resolves it; defaults.yaml's default is auto)."""
+    enabled = _get(pgha, "pgbouncer:enabled", "auto")
+    return enabled is True or (enabled == "auto" and pgha.get("with_haproxy_load_balancing") is True)
+
+
 def _site(pillars, postgresql):
     """The settings the orchestrations need, from the first database node's pillar (as the
     orchestrations read them before): nothing secret."""
@@ -167,6 +174,7 @@ def _site(pillars, postgresql):
         "haproxy_master_port": _get(pgha, "haproxy:ports:master", 5000),
         "pgbackrest_enabled": bool(_get(pgha, "pgbackrest:enabled")),
         "firewall_enabled": bool(_get(pgha, "firewall:enabled")),
+        "pgbouncer_enabled": _pgbouncer_enabled(pgha),
         "tls_enabled": bool(_get(pgha, "tls:enabled")),
         "dcs_exists": bool(pgha.get("dcs_exists")),
         "synchronous_mode_strict": bool(_get(pgha, "patroni:synchronous_mode_strict")),
