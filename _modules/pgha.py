@@ -210,6 +210,9 @@ def _context(pillar_pgha):
     a VIP is set (the address may come from the network)."""
     context = {"os": __grains__.get("osfinger") or __grains__.get("os_family") or "",
                "os_family": __grains__.get("os_family") or ""}
+    # a re-run: the installed PgBouncer's version wins over the package sources' (issue 21)
+    if "pgha_pgbouncer.version" in __salt__:
+        context["pgbouncer_version"] = __salt__["pgha_pgbouncer.version"]()
     if isinstance(pillar_pgha, dict) and pillar_pgha.get("cluster_vip"):
         try:
             context["address"] = address()
