@@ -30,7 +30,8 @@ def ready(name, port=6432, timeout=60):
     except CommandExecutionError as exc:
         ret.update(result=False, comment=str(exc))
         return ret
-    ret["comment"] = f"PgBouncer {found} answers on port {port}".replace("  ", " ")
+    # SHOW VERSION answers "PgBouncer 1.18.0 ..."
+    ret["comment"] = f"{found or 'PgBouncer'} answers on port {port}"
     return ret
 
 
