@@ -115,6 +115,8 @@ def test_type_b_with_pgbouncer_every_setting_and_two_processes(rendered):
     assert {"file": "pgha-pgbouncer-config-file-2-managed"} in args["watch"]
     assert {"file": "pgha-pgbouncer-userlist-file-managed"} in args["watch"]
     assert "pgha-pgbouncer-3-service-running" not in states
+    # a node that leaves the cluster stops process 2 too
+    assert _state(states, "pgha-ops-leave-pgbouncer@2-dead")[2] == {"name": "pgbouncer@2", "enable": False}
     # the deploy's gate, and the firewall's port (when on) comes with pgbouncer:enabled
     module, function, args = _state(states, "pgha-pgbouncer-gate-ready")
     assert (module, function, args["port"]) == ("pgha_pgbouncer", "ready", 6432)
