@@ -67,7 +67,10 @@ def _connect(host, port, timeout, async_=False):
                                 password=_password(), connect_timeout=max(1, int(timeout)),
                                 application_name="pgha", async_=1 if async_ else 0)
         if async_:
-            _wait(conn, time.monotonic() + timeout)
+            if not _wait(conn, time.monotonic() + timeout):
+                conn.close()
+                raise CommandExecutionError(f"PgBouncer's admin console on {host}:{port}: no connection "
+                                            f"within {timeout} s")
         else:
             # the admin console has no transactions: autocommit sends each command as it is
             conn.autocommit = True

@@ -20,9 +20,8 @@ SCENARIOS = {
         "pillar": {"pgha": {"pgbouncer": dict(
             {"enabled": True, "auth_user": {"password": "pgb-" + secrets.token_urlsafe(12)},
              "max_db_connections": 50, "query_wait_timeout": 60},
-            # the settings a newer PgBouncer has: Debian 13's 1.24 (Debian 12's 1.18 refuses them)
-            **({"max_prepared_statements": 100, "auth_dbname": "postgres"}
-               if os.environ.get("PGHA_LAB_SUITE") == "trixie" else {}))}},
+            # a setting only a newer PgBouncer has: Debian 13's 1.24 (Debian 12's 1.18 refuses it)
+            **({"max_prepared_statements": 100} if os.environ.get("PGHA_LAB_SUITE") == "trixie" else {}))}},
     },
     # Resilience tests (test_resilience.py): typeb with the `fast` failover preset (the
     # tightest Patroni timings: the strictest test of its fencing, and the shortest faults).
