@@ -290,7 +290,7 @@ PILLARS["typeb_pgbouncer"] = _pillar(
                "auth_dbname": "postgres", "pool_mode": "transaction"})
 PILLARS["typeb_pgbouncer_userlist"] = _pillar(
     roles=["postgresql", "etcd"], cluster_vip=VIP,
-    postgresql={"users": [{"name": "app", "password": "app-secret"}, {"name": "nologin", "login": False},
+    postgresql={"users": [{"name": "app", "password": "app-secret"}, {"name": "nologin", "password": "nl-secret", "login": False},
                           {"name": "reader", "password": "reader-secret"}],
                 "databases": [{"name": "appdb", "owner": "app"}]},
     pgbouncer={"enabled": True, "auth_user": {"enabled": False, "password": "pgb-secret"},
