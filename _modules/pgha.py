@@ -212,6 +212,9 @@ def _context(pillar_pgha):
                "os_family": __grains__.get("os_family") or ""}
     if "pgha_system.container" in __salt__:     # the watchdog's rule: a container has no kernel of its own
         context["container"] = __salt__["pgha_system.container"]()
+    # a re-run: the installed PgBouncer's version wins over the package sources' (issue 21)
+    if "pgha_pgbouncer.version" in __salt__:
+        context["pgbouncer_version"] = __salt__["pgha_pgbouncer.version"]()
     if isinstance(pillar_pgha, dict) and pillar_pgha.get("cluster_vip"):
         try:
             context["address"] = address()

@@ -446,3 +446,26 @@ def auth_function_present(auth_user, db, test=False, **kwargs):
     if not test:
         _execute(ops, **conn)
     return {"auth_function": f"{AUTH_SCHEMA}.get_auth(text) for {auth_user}", "fixed": wrong}
+
+
+# -- issue 21: PgBouncer's userlist mode ------------------------------------------------------
+
+def scram_verifiers(names, runas="postgres", port=5432, host="/var/run/postgresql"):
+    """
+    ``{role: stored password}`` (``pg_authid.rolpassword``: a SCRAM verifier, an md5 hash or
+    None) of the roles ``names`` that exist. For PgBouncer's userlist mode only: the template
+    of its auth_file calls it (through ``pgha_pgbouncer.userlist``); the values are secrets, so
+    do not call it where its return is shown.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_postgres.scram_verifiers '[app]' --out=quiet
+    """
+    names = [str(name) for name in names]
+    for name in names:
+        check_identifier(name)
+    rows = _execute([("SELECT rolname, rolpassword FROM pg_catalog.pg_authid WHERE rolname = ANY({})",
+                      [_l(names)])], runas=runas, port=port, host=host)[0]
+    return {row[0]: row[1] for row in rows}

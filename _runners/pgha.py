@@ -164,6 +164,13 @@ def _with_preset(pgha):
     return __utils__["pgha_cluster.resolve_rto"](__utils__["pgha_cluster.merged"](_defaults(), pgha))[0]
 
 
+def _pgbouncer_enabled(pgha):
+    """Whether PgBouncer runs on the database nodes: pgbouncer:enabled, auto = Type A (as
+    pgha_derive resolves it; defaults.yaml's default is auto)."""
+    enabled = _get(pgha, "pgbouncer:enabled", "auto")
+    return enabled is True or (enabled == "auto" and pgha.get("with_haproxy_load_balancing") is True)
+
+
 def _site(pillars, postgresql):
     """The settings the orchestrations need, from the first database node's pillar (as the
     orchestrations read them before): nothing secret."""
@@ -175,6 +182,7 @@ def _site(pillars, postgresql):
         "haproxy_master_port": _get(pgha, "haproxy:ports:master", 5000),
         "pgbackrest_enabled": bool(_get(pgha, "pgbackrest:enabled")),
         "firewall_enabled": bool(_get(pgha, "firewall:enabled")),
+        "pgbouncer_enabled": _pgbouncer_enabled(pgha),
         "tls_enabled": bool(_get(pgha, "tls:enabled")),
         "dcs_exists": bool(pgha.get("dcs_exists")),
         "synchronous_mode_strict": bool(_get(_with_preset(pgha), "patroni:synchronous_mode_strict")),

@@ -1,6 +1,7 @@
 {#- Take this node out of service before pgha.remove_node forgets it: Patroni stops (and
     PostgreSQL with it: a replica by now, the orchestration moved leadership away), then
-    vip-manager, PgBouncer, HAProxy, keepalived, and etcd after it left the etcd cluster.
+    vip-manager, PgBouncer (and pgbouncer@N of pgbouncer:processes), HAProxy, keepalived, and etcd
+    after it left the etcd cluster.
     Data directories stay: nothing is deleted but the etcd member's own data, which etcd
     cannot reuse once the member is removed, and only when it is no system directory
     (pgha_removal.refusals; the validator refuses such a path before, this is the second belt). #}
@@ -9,6 +10,7 @@
 {%- set services = [] %}
 {%- if 'postgresql' in pgha.roles %}
 {%-   do services.extend([pgha.services.patroni, pgha.services.vip_manager, pgha.services.pgbouncer]) %}
+{%-   for n in range(2, pgha.pgbouncer.processes + 1) %}{% do services.append(pgha.services.pgbouncer ~ '@' ~ n) %}{% endfor %}
 {%- endif %}
 {%- if 'balancer' in pgha.roles %}
 {%-   do services.extend([pgha.services.keepalived, pgha.services.haproxy]) %}

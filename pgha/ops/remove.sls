@@ -19,6 +19,7 @@
 {%- if stage == 'postgres' %}
 {%-   if 'postgresql' in pgha.roles %}
 {%-     do services.extend([pgha.services.patroni, pgha.services.vip_manager, pgha.services.pgbouncer]) %}
+{%-     for n in range(2, pgha.pgbouncer.processes + 1) %}{% do services.append(pgha.services.pgbouncer ~ '@' ~ n) %}{% endfor %}
 {%-     do files.extend([pgha.paths.patroni_config, pgha.paths.pgpass]) %}
 {%-     if remove_data %}
 {%-       do files.extend([pgha.postgresql.data_dir] + ([pgha.postgresql.wal_dir] if pgha.postgresql.wal_dir else [])) %}

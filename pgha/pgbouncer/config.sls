@@ -19,7 +19,7 @@ pgha-pgbouncer-config-file-managed:
     - mode: '0640'
     - context:
         {#- the auth user's name only: its password goes to the userlist's template alone #}
-        pgb: {{ dict(pgb, auth_user={'name': pgb.auth_user.name}) | json }}
+        pgb: {{ dict(pgb, auth_user={'name': pgb.auth_user.name, 'enabled': pgb.auth_user.enabled}) | json }}
         pg_port: {{ pgha.postgresql.port }}
         userlist: {{ pgha.paths.pgbouncer_userlist }}
         run_dir: {{ pgha.paths.run_dir }}
@@ -36,8 +36,11 @@ pgha-pgbouncer-config-file-managed:
       - sls: {{ tplroot }}.postgresql.tls
 {%- endif %}
 
-{#- Only the auth_query role's password: clients are checked against PostgreSQL itself. The
-    template reads it from the map, so no secret is among this state's arguments. #}
+{#- auth_query mode: only the auth_query role's password, clients are checked against PostgreSQL
+    itself. Userlist mode (pgbouncer:auth_user:enabled false): the SCRAM verifiers of that role and
+    of every postgresql:users entry with a password, as PostgreSQL stores them (the same salt, so
+    PgBouncer logs in to PostgreSQL with the client's SCRAM proof). The template reads them itself,
+    so no secret is among this state's arguments. #}
 pgha-pgbouncer-userlist-file-managed:
   file.managed:
     - name: {{ pgha.paths.pgbouncer_userlist }}
@@ -51,3 +54,36 @@ pgha-pgbouncer-userlist-file-managed:
         tplroot: {{ tplroot }}
     - require:
       - sls: {{ tplroot }}.pgbouncer.install
+
+{#- pgbouncer:processes > 1: processes 2..N are pgbouncer@N (a template unit, see service.sls),
+    each with its own copy of the configuration (its own Unix socket directory), all sharing
+    the port through so_reuseport. #}
+{%- for instance in range(2, pgb.processes + 1) %}
+
+pgha-pgbouncer-config-file-{{ instance }}-managed:
+  file.managed:
+    - name: {{ pgha.paths.pgbouncer_config | replace('.ini', '-' ~ instance ~ '.ini') }}
+    - source: salt://{{ tplroot }}/pgbouncer/files/pgbouncer.ini.jinja
+    - template: jinja
+    - user: {{ pgha.users.postgres }}
+    - group: {{ pgha.users.postgres }}
+    - mode: '0640'
+    - context:
+        pgb: {{ dict(pgb, auth_user={'name': pgb.auth_user.name, 'enabled': pgb.auth_user.enabled}) | json }}
+        instance: {{ instance }}
+        pg_port: {{ pgha.postgresql.port }}
+        userlist: {{ pgha.paths.pgbouncer_userlist }}
+        run_dir: {{ pgha.paths.run_dir }}
+{%-   if pgha.tls.enabled %}
+        tls:
+          ca: {{ tls_files.ca }}
+          cert: {{ tls_files.postgres.cert }}
+          key: {{ tls_files.postgres.key }}
+          client_sslmode: {{ 'require' if pgha.tls.require_ssl else 'prefer' }}
+{%-   endif %}
+    - require:
+      - sls: {{ tplroot }}.pgbouncer.install
+{%-   if pgha.tls.enabled %}
+      - sls: {{ tplroot }}.postgresql.tls
+{%-   endif %}
+{%- endfor %}

@@ -70,7 +70,10 @@
     - password_pillar: pgha:pgbouncer:auth_user:password
     - login: true
 {{- connection() }}
-{%-     for db in ['template1', 'postgres'] + pg.databases | map(attribute='name') | list %}
+{#-     userlist mode (auth_user:enabled false): the role stays, PgBouncer's admin user, with no
+        auth function to call #}
+{%-     for db in (['template1', 'postgres'] + pg.databases | map(attribute='name') | list)
+                  if pgha.pgbouncer.auth_user.enabled %}
 {{ ('pgha-postgresql-pgbouncer-auth-function-' ~ db ~ '-present') | json }}:
   pgha_postgres.auth_function_present:
     - name: {{ db | json }}

@@ -9,10 +9,12 @@ import uuid
 import yaml
 
 from pghalab.cluster import app_user, connect, leader_name, query, run_orch, salt_json, serves_writes_as, wait_for
+from pghalab.writer import Writer
 
 from .helpers import assert_orch_changed_nothing, postmaster_starts, state_comments, steps
 
 VIP = "10.213.0.100"
+PGBOUNCER = 6432
 
 
 def test_deploy_from_bare_nodes(lab, deployed):
@@ -102,6 +104,25 @@ def test_users_databases_extensions_from_pillar(lab, deployed):
         conn.close()
 
 
+def test_pgbouncer_runs_on_every_node_and_the_vip_6432_reaches_the_leader(lab, deployed):
+    """Issue 21: Type B with pgbouncer:enabled deploys PgBouncer on every database node (its
+    own step, gated); the app user logs in through VIP:6432 and lands on the leader."""
+    assert "pgha-pgbouncer-deployed" in steps(deployed["result"])
+    for node in lab.nodes():
+        out = node.exec(["systemctl", "is-active", "pgbouncer"], capture=True).stdout.strip()
+        assert out == "active", (node.name, out)
+    conn = connect(lab, VIP, dbname="appdb", port=PGBOUNCER, login=app_user(lab))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT current_user, pg_is_in_recovery()")
+            assert cur.fetchall() == [(app_user(lab)[0], False)]
+    finally:
+        conn.close()
+    ini = lab.node("pg1").exec(["cat", "/etc/pgbouncer/pgbouncer.ini"], capture=True).stdout
+    for line in ("max_db_connections = 50", "query_wait_timeout = 60", "listen_port = 6432"):
+        assert line in ini.splitlines(), (line, ini)
+
+
 def test_second_deploy_changes_nothing_and_restarts_nothing(lab, deployed):
     before = postmaster_starts(lab)
     started = time.monotonic()
@@ -148,6 +169,38 @@ def test_vip_follows_switchover(lab, deployed):
                          "role=member", "timeout=120", "--out=json", "--static",
                          capture_output=True, timeout=180)
     assert res.returncode == 0, res.stdout
+
+
+def test_switchover_through_pgbouncer_loses_no_acknowledged_commit(lab, deployed):
+    """Issue 21: a writer commits through VIP:6432 (the leader's PgBouncer) during
+    `pgha.switchover` with the default pgbouncer:switchover_pause (false). No acknowledged
+    commit may be lost; what the client saw (the write gap, its errors, its reconnects) is
+    printed, not asserted (bench/pgbouncer.py compares it with PAUSE/RESUME)."""
+    old = leader_name(lab)
+    writer = Writer(lab, VIP, port=PGBOUNCER).start()
+    time.sleep(1)   # some writes before the switchover
+    try:
+        started = time.monotonic()
+        result = run_orch(lab, "pgha.switchover")
+        seconds = time.monotonic() - started
+        wait_for(lambda: leader_name(lab) != old, timeout=30, what="a new leader")
+        time.sleep(2)   # and some after, through the VIP's new holder
+    finally:
+        writer.stop()
+    assert result["rc"] == 0, result["stdout"][-4000:] + result["stderr"][-2000:]
+    kinds = sorted({message.splitlines()[0][:80] for _, message in writer.errors})
+    print(f"\nFIGURE pgbouncer_switchover_seconds={seconds:.1f} "
+          f"pgbouncer_switchover_write_unavailable_seconds={writer.longest_gap():.2f} "
+          f"writes={len(writer.acked)} write_errors={len(writer.errors)} reconnects={writer.reconnects}")
+    print("FIGURE pgbouncer_switchover_error_kinds=" + " | ".join(kinds))
+    res = lab.master.cli("salt", "-I", "pgha:roles:postgresql", "pgha_patroni.wait_healthy",
+                         "role=member", "timeout=120", "--out=json", "--static",
+                         capture_output=True, timeout=180)
+    assert res.returncode == 0, res.stdout
+    assert len(writer.acked) > 50, (len(writer.acked), writer.last_error)
+    assert writer.missing(lab.node(leader_name(lab)).address) == []
+    # the writer went on through the new leader's PgBouncer
+    assert any(s.node == leader_name(lab) for s in writer.acked_since(started + seconds)), writer.last_error
 
 
 def test_missing_superuser_password_fails_before_any_change(lab, deployed):

@@ -12,11 +12,16 @@ SUBNET = "10.213.0"
 
 SCENARIOS = {
     # Type B: 3 database nodes that also run etcd, VIP through vip-manager.
+    # PgBouncer on every node too (issue 21): clients on the VIP's 6432 reach the leader's.
     "typeb": {
         "nodes": {"pg1": 11, "pg2": 12, "pg3": 13},
         "roles": {"pg1": ["postgresql", "etcd"], "pg2": ["postgresql", "etcd"],
                   "pg3": ["postgresql", "etcd"]},
-        "pillar": {},
+        "pillar": {"pgha": {"pgbouncer": dict(
+            {"enabled": True, "auth_user": {"password": "pgb-" + secrets.token_urlsafe(12)},
+             "max_db_connections": 50, "query_wait_timeout": 60},
+            # a setting only a newer PgBouncer has: Debian 13's 1.24 (Debian 12's 1.18 refuses it)
+            **({"max_prepared_statements": 100} if os.environ.get("PGHA_LAB_SUITE") == "trixie" else {}))}},
     },
     # Resilience tests (test_resilience.py): typeb with the `fast` failover preset (the
     # tightest Patroni timings: the strictest test of its fencing, and the shortest faults).

@@ -61,7 +61,7 @@ LEAF_SLS = {
     "pgha.patroni.gate", "pgha.gate.prepared", "pgha.gate.vip",
     "pgha.haproxy.install", "pgha.haproxy.config", "pgha.haproxy.service",
     "pgha.keepalived.install", "pgha.keepalived.config", "pgha.keepalived.service",
-    "pgha.pgbouncer.install", "pgha.pgbouncer.config", "pgha.pgbouncer.service",
+    "pgha.pgbouncer.install", "pgha.pgbouncer.config", "pgha.pgbouncer.service", "pgha.pgbouncer.gate",
     "pgha.patroni.watchdog",
     "pgha.haproxy.gate", "pgha.gate.tags", "pgha.ops.restart", "pgha.ops.switchover",
     "pgha.ops.update", "pgha.ops.leave", "pgha.etcd.member_removed", "pgha.postgresql.adopt",
@@ -282,6 +282,22 @@ TLS_PILLARS = ("tls", "tls_typea", "tls_lb")
 TYPE_A_PILLARS |= {"tls_typea", "tls_lb"}
 MINION_IDS["tls_lb"] = "lb1"
 
+# Issue 21: PgBouncer in Type B. On Debian 13 (PgBouncer 1.24) with every setting a newer
+# PgBouncer has and two processes; on Debian 12 in userlist mode, paused around switchovers.
+PILLARS["typeb_pgbouncer"] = _pillar(
+    roles=["postgresql", "etcd"], cluster_vip=VIP,
+    pgbouncer={"enabled": True, "auth_user": {"password": "pgb-secret"}, "processes": 2,
+               "max_db_connections": 50, "max_prepared_statements": 100, "query_wait_timeout": 30,
+               "auth_dbname": "postgres", "pool_mode": "transaction"})
+PILLARS["typeb_pgbouncer_userlist"] = _pillar(
+    roles=["postgresql", "etcd"], cluster_vip=VIP,
+    postgresql={"users": [{"name": "app", "password": "app-secret"}, {"name": "nologin", "password": "nl-secret", "login": False},
+                          {"name": "reader", "password": "reader-secret"}],
+                "databases": [{"name": "appdb", "owner": "app"}]},
+    pgbouncer={"enabled": True, "auth_user": {"enabled": False, "password": "pgb-secret"},
+               "switchover_pause": True, "pause_timeout": 7})
+LEADER_PILLARS |= {"typeb_pgbouncer_userlist"}
+
 # The addresses of the minions of clusters named like main but for case (Main, MAIN).
 TWIN_PREFIX = "10.7.0."
 # The mine of a Type A cluster: {minion: (pgha_address, cluster_name, roles)}.
@@ -319,7 +335,8 @@ TYPE_B_MINE = {
 FAKE_MINES = {**{p: TYPE_A_MINE for p in TYPE_A_PILLARS}, **{p: REPO_MINE for p in REPO_PILLARS},
               "firewall": TYPE_B_MINE, "system": TYPE_B_MINE,
               "firewall_not_in_mine": {m: v for m, v in TYPE_B_MINE.items() if m != "pg1"},
-              "tls": TYPE_B_MINE, "sources_deb": TYPE_B_MINE, "sources_el": TYPE_B_MINE}
+              "tls": TYPE_B_MINE, "sources_deb": TYPE_B_MINE, "sources_el": TYPE_B_MINE,
+              "typeb_pgbouncer": TYPE_B_MINE, "typeb_pgbouncer_userlist": TYPE_B_MINE}
 
 
 # Type A renders on one distribution per family (the run time stays reasonable): the
@@ -331,7 +348,8 @@ ONLY_ON = {"typea": ("debian12", "rhel9"), "typea_lb": ("debian12",), "backup": 
            "firewall_not_in_mine": ("debian12",), "system": ("debian12", "rhel9"),
            "system_off": ("debian12",), "system_ntpsec": ("debian12", "debian13"),
            "sources_deb": ("debian12", "debian13"), "sources_el": EL_SOURCE_GRAINS,
-           "rto_fast": ("debian12",), "rto_safe": ("debian12",), "rto_override": ("debian12",)}
+           "rto_fast": ("debian12",), "rto_safe": ("debian12",), "rto_override": ("debian12",),
+           "typeb_pgbouncer": ("debian13",), "typeb_pgbouncer_userlist": ("debian12",)}
 # what pgha.validate says of a pillar of the matrix on an OS it does not suit
 INVALID_ON = {("rhel9", "system_ntpsec"): [
     "pgha:system:time_sync:daemon: ntpsec is not packaged for Red Hat Enterprise Linux-9 "

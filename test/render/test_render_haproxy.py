@@ -13,7 +13,9 @@ from .render_helpers import (REPO, NODE_ADDRESS, VIP, LB_ADDRESS, PILLARS, TYPE_
                              _haproxy_listeners)
 
 
-TYPE_B_PILLARS = [p for p in PILLARS if p not in TYPE_A_PILLARS]
+# Type B without PgBouncer (pgbouncer:enabled true in Type B: test_render_pgbouncer)
+TYPE_B_PILLARS = [p for p in PILLARS if p not in TYPE_A_PILLARS
+                  and PILLARS[p]["pgha"].get("pgbouncer", {}).get("enabled") is not True]
 TYPE_A_SLS_PREFIXES = ("pgha.haproxy", "pgha.keepalived", "pgha.pgbouncer", "pgha.confd",
                        "pgha.balancer")
 

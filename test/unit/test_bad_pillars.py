@@ -308,6 +308,29 @@ CASES = [
     ("watchdog-margin-negative", {"patroni": {"watchdog": {"safety_margin": -1}}}, "patroni:watchdog:safety_margin"),
     ("watchdog-required-margin-too-long", {"patroni": {"watchdog": {"mode": "required", "safety_margin": 30}}},
      "patroni:watchdog:safety_margin"),
+    # issue 21: PgBouncer in Type B and its settings
+    ("pgbouncer-type-b-no-password", {"pgbouncer": {"enabled": True}}, "pgbouncer:auth_user:password"),
+    ("pgbouncer-processes-zero", {"pgbouncer": {"processes": 0}}, "pgbouncer:processes"),
+    ("pgbouncer-processes-words", {"pgbouncer": {"processes": "two"}}, "pgbouncer:processes"),
+    ("pgbouncer-max-db-connections-negative", {"pgbouncer": {"max_db_connections": -1}},
+     "pgbouncer:max_db_connections"),
+    ("pgbouncer-max-prepared-words", {"pgbouncer": {"max_prepared_statements": "lots"}},
+     "pgbouncer:max_prepared_statements"),
+    ("pgbouncer-query-wait-timeout-string", {"pgbouncer": {"query_wait_timeout": "120s"}},
+     "pgbouncer:query_wait_timeout"),
+    ("pgbouncer-auth-user-enabled-yes", {"pgbouncer": {"auth_user": {"enabled": "no"}}}, "pgbouncer:auth_user:enabled"),
+    ("pgbouncer-auth-dbname-space", {"pgbouncer": {"auth_dbname": "app db"}}, "pgbouncer:auth_dbname"),
+    ("pgbouncer-version-float", {"pgbouncer": {"version": 1.18}}, "pgbouncer:version"),
+    ("pgbouncer-version-words", {"pgbouncer": {"version": "latest"}}, "pgbouncer:version"),
+    ("pgbouncer-switchover-pause-yes", {"pgbouncer": {"switchover_pause": "yes"}}, "pgbouncer:switchover_pause"),
+    ("pgbouncer-pause-timeout-zero", {"pgbouncer": {"pause_timeout": 0}}, "pgbouncer:pause_timeout"),
+    ("pgbouncer-auth-dbname-userlist", type_a({"pgbouncer": {"auth_dbname": "postgres",
+                                                             "auth_user": {"enabled": False}}}),
+     "pgbouncer:auth_dbname"),
+    ("pgbouncer-pause-many-processes", type_a({"pgbouncer": {"switchover_pause": True, "processes": 2}}),
+     "pgbouncer:switchover_pause"),
+    ("pgbouncer-prepared-on-1-18", type_a({"pgbouncer": {"max_prepared_statements": 100, "version": "1.18"}}),
+     "pgbouncer:max_prepared_statements"),
 ]
 
 
@@ -348,8 +371,9 @@ NASTY = st.one_of(
     st.text(min_size=1, max_size=20).map(lambda t: t + "\n"),
     st.sampled_from(["\x00", "a\rb", "x\u2028y", "\x1b[0m"]),
 )
+# (a Str that also takes a whole number, such as an HAProxy time in ms, accepts integers)
 STRING_KEYS = sorted(key for key, kind in pgha_model.KEYS.items()
-                     if isinstance(kind, pgha_model.Str) and not kind.pem)
+                     if isinstance(kind, pgha_model.Str) and not kind.pem and not kind.numbers)
 
 
 def _set(pillar, key, value):

@@ -963,3 +963,23 @@ def test_existing_postgresql_stopped(has_version, expected):
              "file.read": MagicMock(return_value="15\n")}
     with patch.dict(pgha.__salt__, funcs):
         assert pgha.existing_postgresql("/data") == expected
+
+
+# -- issue 21: the installed PgBouncer's version reaches the validation -----------------------
+
+@pytest.mark.parametrize("installed,problems", [
+    ("", ["pgha:pgbouncer:max_prepared_statements: needs PgBouncer >= 1.21 (max_prepared_statements), but "
+          "this node's package sources have PgBouncer 1.18 (pgbouncer:version) on Debian-12"]),
+    ("1.18.0", ["pgha:pgbouncer:max_prepared_statements: needs PgBouncer >= 1.21 (max_prepared_statements), "
+                "but the installed PgBouncer is 1.18.0 on Debian-12"]),
+    ("1.22.1", []),     # installed from another repository: it wins over the parameters' 1.18
+])
+def test_validate_asks_the_installed_pgbouncer(installed, problems):
+    pillar = _with(VALID, {"pgbouncer": {"enabled": True, "auth_user": {"password": "pgb-secret"},
+                                         "max_prepared_statements": 100}})
+    version = MagicMock(return_value=installed)
+    with patch.dict(pgha.__salt__, {**_files(), **_network(), "pgha_pgbouncer.version": version}), \
+            patch.dict(pgha.__pillar__, {"pgha": pillar}):
+        found = pgha.validate()
+    assert [p.split(": leave it unset")[0] for p in found] == problems
+    version.assert_called_once_with()

@@ -22,6 +22,7 @@ PGHA = {
     "postgresql": {"data_dir": "/var/lib/postgresql/16/main", "wal_dir": "", "bin_dir": "/usr/lib/postgresql/16/bin",
                    "port": 5432},
     "pgbackrest": {"stanza": "main"},
+    "pgbouncer": {"processes": 1},
     "etcd": {"data_dir": "/var/lib/etcd/default"},
 }
 

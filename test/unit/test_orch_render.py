@@ -319,3 +319,32 @@ def test_no_call_out_of_the_orchestrations_jinja():
             if name == "saltutil.runner":
                 assert arg.strip("'\"") == "pgha.plan", f"{path.relative_to(REPO)}: {arg}"
     assert not found, found
+
+
+# -- issue 21: PgBouncer in Type B ---------------------------------------------------------------
+
+def test_deploy_type_b_with_pgbouncer(defaults):
+    """pgbouncer:enabled true in Type B: PgBouncer's step (configured, started, gated) on every
+    database node after the users, before the summary; no balancer step."""
+    pillars = three(cluster_vip="10.0.0.100", pgbouncer={"enabled": True})
+    found = steps(render("pgha/steps/deploy.sls", WithPlan({}, Master(pillars), defaults)))
+    assert list(found) == ["pgha-base-deployed", "pgha-patroni-pg1-deployed", "pgha-patroni-pg2-deployed",
+                           "pgha-patroni-pg3-deployed", "pgha-vip-and-users-deployed", "pgha-pgbouncer-deployed",
+                           "pgha-cluster-summary", "pgha-watchdog-summary"]
+    assert found["pgha-pgbouncer-deployed"] == ("salt.state", {
+        "tgt": "pg1,pg2,pg3", "tgt_type": "list", "sls": ["pgha.pgbouncer.optional", "pgha.pgbouncer.gate"],
+        "require": [{"salt": "pgha-vip-and-users-deployed"}]})
+    assert found["pgha-cluster-summary"][1]["require"] == [{"salt": "pgha-pgbouncer-deployed"}]
+    assert found["pgha-cluster-summary"][1]["kwarg"] == {"vip": "10.0.0.100"}
+
+
+@pytest.mark.parametrize("pgbouncer,type_a,runs", [
+    ({}, False, False), ({"enabled": True}, False, True), ({"enabled": "auto"}, True, True),
+    ({"enabled": False}, True, False), ({}, True, True)])
+def test_the_plan_says_where_pgbouncer_runs(defaults, pgbouncer, type_a, runs):
+    extra = {"with_haproxy_load_balancing": True} if type_a else {}
+    pillars = three(cluster_vip="10.0.0.100", pgbouncer=pgbouncer, **extra)
+    if type_a:
+        pillars["lb1"] = minion("main", "balancer", cluster_vip="10.0.0.100", pgbouncer=pgbouncer, **extra)
+    found = steps(render("pgha/steps/deploy.sls", WithPlan({}, Master(pillars), defaults)))
+    assert ("pgha-pgbouncer-deployed" in found) is runs

@@ -96,17 +96,25 @@ pgha-pgbackrest-deployed:
       - salt: pgha-vip-and-users-deployed
 {%-   set last.step = 'pgha-pgbackrest-deployed' %}
 {%- endif %}
-{%- if plan.type_a %}
+{%- if site.pgbouncer_enabled %}
 
-{#- Type A: PgBouncer on every database node, then the balancers (HAProxy + keepalived VIP). #}
+{#- PgBouncer on every database node (Type A, and Type B with pgbouncer:enabled: true), each
+    pointing at its own PostgreSQL; the gate waits until it answers on its port. In Type B the
+    VIP is on the leader only, so VIP:6432 reaches the leader's PgBouncer. #}
 pgha-pgbouncer-deployed:
   salt.state:
     - tgt: {{ minions.postgresql | join(',') }}
     - tgt_type: list
-    - sls: pgha.pgbouncer.optional
+    - sls:
+      - pgha.pgbouncer.optional
+      - pgha.pgbouncer.gate
     - require:
       - salt: {{ last.step }}
+{%-   set last.step = 'pgha-pgbouncer-deployed' %}
+{%- endif %}
+{%- if plan.type_a %}
 
+{#- Type A: the balancers (HAProxy + keepalived VIP), after PgBouncer. #}
 pgha-balancers-deployed:
   salt.state:
     - tgt: {{ minions.balancer | join(',') }}
@@ -115,7 +123,7 @@ pgha-balancers-deployed:
       - pgha.balancer
       - pgha.haproxy.gate
     - require:
-      - salt: pgha-pgbouncer-deployed
+      - salt: {{ last.step }}
 {%- endif %}
 
 {#- A report, not a change: the one step whose output is always shown. #}
