@@ -4,6 +4,8 @@
 
 include:
   - {{ tplroot }}.patroni.install
+  - {{ tplroot }}.patroni.callbacks
+  - {{ tplroot }}.patroni.log
 {%- if pgha.tls.enabled %}
   - {{ tplroot }}.postgresql.tls
 {%- endif %}
@@ -42,6 +44,8 @@ pgha-patroni-config-file-managed:
         tplroot: {{ tplroot }}
     - require:
       - file: pgha-patroni-config-dir-managed
+      - sls: {{ tplroot }}.patroni.callbacks
+      - sls: {{ tplroot }}.patroni.log
 {%- if pgha.tls.enabled %}
       - sls: {{ tplroot }}.postgresql.tls
 {%- endif %}
