@@ -155,6 +155,8 @@ def _derive_patroni(cfg):
     cfg["pins"] = {"postgresql": features.pkg_version(pg_pin),
                    "patroni": features.pkg_version(patroni.get("version")),
                    "etcd": features.pkg_version(cfg["etcd"].get("version"))}
+    cfg["pinned_pkgs"] = features.pinned_pkgs(cfg["pkgs"], cfg["pins"])
+    cfg["apt_preferences"] = features.apt_preferences(cfg["pkgs"], cfg["pins"])
 
 
 def _tls_files(cfg):

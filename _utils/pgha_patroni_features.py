@@ -117,3 +117,35 @@ def postgresql_pin(major, minor):
     """The PostgreSQL version a minor pin names ('15', '18' -> '15.18'); '' for the newest."""
     minor = str(minor or "")
     return "" if minor in ("", "latest") else f"{major}.{minor}"
+
+
+# Which packages of each component a pin holds: all of PostgreSQL's and etcd's (they move
+# together), only Patroni's own (its Python libraries follow the distribution).
+PINNED = {"postgresql": "all", "etcd": "all", "patroni": "first"}
+
+
+def pinned_pkgs(pkgs, pins):
+    """``{component: [name or {name: version}]}`` for Salt's ``pkg.installed`` ``pkgs``: the
+    packages ``pins`` (``{component: version}``, '' = the newest) hold, with their version."""
+    found = {}
+    for component, how in PINNED.items():
+        names, version = list(pkgs.get(component) or []), pins.get(component) or ""
+        held = names if how == "all" else names[:1]
+        found[component] = [{name: version} if version and name in held else name for name in names]
+    return found
+
+
+def apt_preferences(pkgs, pins):
+    """The apt preferences file that keeps pinned packages at their version (an ``apt
+    upgrade``, pgha.update's system target, would move them otherwise); '' when nothing is
+    pinned. Priority 1001: apt goes to that version even when it is older than the
+    installed one."""
+    stanzas = []
+    for component, entries in pinned_pkgs(pkgs, pins).items():
+        held = [next(iter(e)) for e in entries if isinstance(e, dict)]
+        if held:
+            stanzas.append(f"Package: {' '.join(held)}\nPin: version {pins[component]}\nPin-Priority: 1001\n")
+    if not stanzas:
+        return ""
+    return "# Managed by Salt (pgha): the version pins of pgha:postgresql:version_minor,\n" \
+           "# patroni:version and etcd:version.\n\n" + "\n".join(stanzas)

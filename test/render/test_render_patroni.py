@@ -118,7 +118,8 @@ def test_patroni_config_file(rendered, grains_id, pillar_id):
     config = _patroni_config(rendered, grains_id, pillar_id)
     _, data_dir, bin_dir, _, _, _ = PG[grains_id]
     assert {"scope", "namespace", "name", "restapi", "bootstrap", "postgresql", "tags"} <= set(config)
-    assert (config["scope"], config["name"], config["namespace"]) == (PILLARS[pillar_id]["pgha"]["cluster_name"], "pg1", "/service/")
+    namespace = PILLARS[pillar_id]["pgha"].get("patroni", {}).get("etcd", {}).get("namespace", "/service/")
+    assert (config["scope"], config["name"], config["namespace"]) == (PILLARS[pillar_id]["pgha"]["cluster_name"], "pg1", namespace)
     # secrets come through unmasked (Salt 3008 masks pillar only outside templates)
     assert config["restapi"] == {
         "listen": "0.0.0.0:8008", "connect_address": f"{NODE_ADDRESS}:8008",
