@@ -68,7 +68,10 @@ def feature_problem(cfg, feature):
 def slots(entries):
     """Patroni's dynamic ``slots:`` from pgha's list (autobase's patroni_slots shape)."""
     found = {}
+    # (an entry without its name is the validator's to refuse: skipped here)
     for entry in entries or []:
+        if not isinstance(entry, dict) or not entry.get("slot"):
+            continue
         slot = {"type": entry.get("type") or "physical"}
         if slot["type"] == "logical":
             slot.update(database=entry.get("database"), plugin=entry.get("plugin"))
@@ -79,7 +82,8 @@ def slots(entries):
 def callbacks(entries, directory):
     """``{action: script path}`` for Patroni's ``postgresql.callbacks``: one script per action,
     named after it, in ``directory``."""
-    return {entry["action"]: f"{directory}/{entry['action']}" for entry in entries or []}
+    return {entry["action"]: f"{directory}/{entry['action']}" for entry in entries or []
+            if isinstance(entry, dict) and entry.get("action") in CALLBACK_ACTIONS}
 
 
 def log_section(log):

@@ -37,7 +37,9 @@ def slots(cfg):
             continue
         key = f"patroni:slots:{i}"
         name, kind = entry.get("slot"), entry.get("type") or "physical"
-        if name in seen:
+        if not name:
+            found.append((f"{key}:slot", "every slot needs its name (slot: ...)"))
+        elif name in seen:
             found.append((f"{key}:slot", f"the slot {name!r} is listed twice"))
         seen.add(name)
         if kind == "logical":
@@ -71,7 +73,9 @@ def callbacks(cfg):
         if not isinstance(entry, dict):
             continue
         key = f"patroni:callbacks:{i}"
-        if entry.get("action") in seen:
+        if not entry.get("action"):
+            found.append((f"{key}:action", f"every callback needs its action: one of {', '.join(_features.CALLBACK_ACTIONS)}"))
+        elif entry.get("action") in seen:
             found.append((f"{key}:action", f"{entry.get('action')} is listed twice: Patroni runs one "
                           "script per action"))
         seen.add(entry.get("action"))
