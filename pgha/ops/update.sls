@@ -20,7 +20,8 @@ pgha-ops-update-ready:
     patroni:version, patroni:pip_version), else to the newest the sources have. A pip-installed
     Patroni is upgraded in its virtualenv (the distribution's package is not Patroni there). #}
 {%- set pip_patroni = ops.update_target == 'patroni' and pgha.patroni.install_method == 'pip' %}
-{%- set pinned = '' if pip_patroni or ops.update_target == 'system' else pgha.pins.get(ops.update_target, '') %}
+{%- set component = 'postgresql' if ops.update_target == 'postgres' else ops.update_target %}
+{%- set pinned = '' if pip_patroni or ops.update_target == 'system' else pgha.pins.get(component, '') %}
 {%- if ops.update_target == 'system' %}
 pgha-ops-update-pkgs-latest:
   pkg.uptodate:
@@ -35,7 +36,7 @@ pgha-ops-update-pkgs-latest:
 {%- elif pinned %}
 pgha-ops-update-pkgs-latest:
   pkg.installed:
-    - pkgs: {{ pgha.pinned_pkgs[ops.update_target] | json }}
+    - pkgs: {{ pgha.pinned_pkgs[component] | json }}
     - refresh: true
 {%- else %}
 pgha-ops-update-pkgs-latest:

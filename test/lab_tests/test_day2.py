@@ -216,7 +216,9 @@ def test_highstate_reports_pending_restart_and_rolling_restart_applies_it(lab, d
 
 
 def test_config_lowering_max_connections(lab, deployed):
-    """Lower max_connections: the primary must restart before its replicas."""
+    """Lower max_connections. By default (autobase's pending_restart: false) pgha.config
+    restarts nothing and its summary shows the members that wait for a restart; with
+    patroni:pending_restart: true it restarts them, the primary before its replicas."""
     _settled(lab)
 
     def lower(pillar):
@@ -224,6 +226,18 @@ def test_config_lowering_max_connections(lab, deployed):
         pillar["pgha"]["postgresql"]["parameters"]["max_connections"] = 120
 
     with pillar_changed(lab, lower):
+        before = postmaster_starts(lab)
+        report = run_orch(lab, "pgha.config")
+        assert_orch_ok(report)
+        assert postmaster_starts(lab) == before, "pgha.config restarted PostgreSQL unasked"
+        assert all(v for v in _pending(lab).values()), _pending(lab)
+        assert "Pending restart" in report["stdout"] and "yes" in report["stdout"], report["stdout"][-3000:]
+
+    def lower_and_restart(pillar):
+        lower(pillar)
+        pillar["pgha"]["patroni"]["pending_restart"] = True
+
+    with pillar_changed(lab, lower_and_restart):
         result = run_orch(lab, "pgha.config")
         assert_orch_ok(result)
         assert set(_setting(lab, "max_connections").values()) == {"120"}

@@ -150,6 +150,32 @@ SCENARIOS = {
         "roles": {"pg1": ["postgresql", "etcd"], "pg2": ["postgresql"]},
         "pillar": {"pgha": {"patroni": {"install_method": "pip"}}},
     },
+    # Patroni's own settings (issue 23), on a Patroni that keeps permanent slots on replicas
+    # (>= 3.2: the older of the wheelhouse's two, so pgha.update has a pip upgrade to make):
+    # a physical slot, an on_role_change callback, Patroni's log in files, etcd authentication
+    # on the v2 API vip-manager 1.x reads (the lab's VIP makes it Type B).
+    "patroni-features": {
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13},
+        "roles": {n: ["postgresql", "etcd"] for n in ("pg1", "pg2", "pg3")},
+        "pillar": {"pgha": {
+            "patroni": {
+                "install_method": "pip", "pip_version": "4.0.7",
+                "slots": [{"slot": "standby_dc2", "type": "physical"}],
+                "callbacks": [{"action": "on_role_change",
+                               "contents": "#!/bin/sh\necho \"$1 $2 $3\" >> /var/lib/postgresql/pgha-callback.log\n"}],
+                "log": {"destination": "logfile", "level": "INFO"},
+                "etcd": {"username": "patroni", "password": "etcd-" + secrets.token_urlsafe(12)},
+            },
+            "etcd": {"root_password": "root-" + secrets.token_urlsafe(12)},
+        }},
+    },
+    # A real PostgreSQL minor update (issue 23): deployed pinned to 15.18 (bookworm's main
+    # archive), then pgha.update to 15.20 (bookworm-security); both are in the lab repository.
+    "minor-update": {
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13},
+        "roles": {n: ["postgresql", "etcd"] for n in ("pg1", "pg2", "pg3")},
+        "pillar": {"pgha": {"postgresql": {"version_minor": "18"}}},
+    },
 }
 
 
