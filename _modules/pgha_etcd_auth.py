@@ -30,10 +30,10 @@ def _pillar(key):
 def _secrets():
     user = _pillar("pgha:patroni:etcd:username")
     password = _pillar("pgha:patroni:etcd:password")
-    root = _pillar("pgha:etcd:root_password")
+    root = _pillar("pgha:patroni:etcd:root_password")
     if not (user and password and root):
         raise CommandExecutionError("pgha:patroni:etcd:username, pgha:patroni:etcd:password and "
-                                    "pgha:etcd:root_password must all be set for etcd authentication")
+                                    "pgha:patroni:etcd:root_password must all be set for etcd authentication")
     return user, password, root
 
 

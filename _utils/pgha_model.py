@@ -348,7 +348,7 @@ KEYS.update({
     "patroni:etcd:username": Name(r"[A-Za-z0-9._-]+", "an etcd user name of letters, digits, '.', '_' or '-'",
                                   autobase="patroni_etcd_username"),
     "patroni:etcd:password": Str(secret=True, autobase="patroni_etcd_password"),
-    "etcd:root_password": Str(secret=True),
+    "patroni:etcd:root_password": Str(secret=True),
     "patroni:pending_restart": Bool(autobase="pending_restart"),
     "patroni:packaged_version": Name(PKG_VERSION, "a version such as 3.0.2"),
     "postgresql:version_minor": Str(minor_problem, autobase="postgresql_version_minor"),

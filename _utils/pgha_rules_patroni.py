@@ -86,7 +86,8 @@ def callbacks(cfg):
 
 def etcd_auth(cfg):
     """etcd authentication: a user with its password, and etcd's root password when pgha
-    deploys the etcd (switching auth on needs a root user)."""
+    deploys the etcd (switching auth on needs a root user). The root password sits under
+    patroni:etcd, not etcd: etcd's state hands pgha:etcd to its template as context."""
     patroni_etcd = (cfg.get("patroni") or {}).get("etcd") or {}
     user, password = patroni_etcd.get("username"), patroni_etcd.get("password")
     found = []
@@ -99,8 +100,8 @@ def etcd_auth(cfg):
     if user and (cfg.get("confd") or {}).get("enabled") is True:
         found.append(("confd:enabled", "confd cannot log in to etcd yet (its confd.toml would hold the "
                       "password): not with patroni:etcd:username"))
-    if user and not cfg.get("dcs_exists") and not (cfg.get("etcd") or {}).get("root_password"):
-        found.append(("etcd:root_password", "etcd authentication (patroni:etcd:username) needs etcd's "
+    if user and not cfg.get("dcs_exists") and not patroni_etcd.get("root_password"):
+        found.append(("patroni:etcd:root_password", "etcd authentication (patroni:etcd:username) needs etcd's "
                       "root user: give its password"))
     return found
 

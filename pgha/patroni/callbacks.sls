@@ -27,10 +27,10 @@ pgha-patroni-callbacks-dir-managed:
 pgha-patroni-callback-{{ entry.action }}-managed:
   file.managed:
     - name: {{ pgha.patroni.callback_scripts[entry.action] }}
-{%-   if entry.source %}
+{%-   if entry.get('source') %}
     - source: {{ entry.source | json }}
 {%-   else %}
-    - contents: {{ entry.contents | json }}
+    - contents: {{ entry.get('contents', '') | json }}
 {%-   endif %}
     - user: {{ pgha.users.postgres }}
     - group: {{ pgha.users.postgres }}

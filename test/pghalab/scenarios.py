@@ -164,9 +164,9 @@ SCENARIOS = {
                 "callbacks": [{"action": "on_role_change",
                                "contents": "#!/bin/sh\necho \"$1 $2 $3\" >> /var/lib/postgresql/pgha-callback.log\n"}],
                 "log": {"destination": "logfile", "level": "INFO"},
-                "etcd": {"username": "patroni", "password": "etcd-" + secrets.token_urlsafe(12)},
+                "etcd": {"username": "patroni", "password": "etcd-" + secrets.token_urlsafe(12),
+                         "root_password": "root-" + secrets.token_urlsafe(12)},
             },
-            "etcd": {"root_password": "root-" + secrets.token_urlsafe(12)},
         }},
     },
     # A real PostgreSQL minor update (issue 23): deployed pinned to 15.18 (bookworm's main

@@ -19,8 +19,8 @@ state = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(state)
 
 E1 = "http://10.0.0.11:2379"
-PILLAR = {"pgha": {"patroni": {"etcd": {"username": "patroni", "password": "pat-Secret"}},
-                   "etcd": {"root_password": "root-Secret"}}}
+PILLAR = {"pgha": {"patroni": {"etcd": {"username": "patroni", "password": "pat-Secret",
+                                        "root_password": "root-Secret"}}}}
 
 
 @pytest.fixture
