@@ -7,6 +7,7 @@ request bodies and headers: never in a command line, a state argument or Salt's 
 """
 import base64
 import json
+import ssl
 import urllib.error
 import urllib.request
 
@@ -43,9 +44,8 @@ def _call(endpoint, method, path, body=None, headers=None, timeout=5):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(endpoint.rstrip("/") + path, data=data, method=method,
                                  headers={"Content-Type": "application/json", **(headers or {})})
-    opener = __salt__["pgha_etcd._open"] if "pgha_etcd._open" in __salt__ else None
     try:
-        with (opener(req, timeout) if opener else urllib.request.urlopen(req, timeout=timeout)) as resp:  # nosec
+        with _open(req, timeout) as resp:
             return resp.status, json.loads(resp.read().decode() or "{}")
     except urllib.error.HTTPError as exc:
         text = exc.read().decode(errors="replace")
@@ -55,6 +55,18 @@ def _call(endpoint, method, path, body=None, headers=None, timeout=5):
             return exc.code, {"message": text.strip()}
     except (OSError, ValueError) as exc:
         raise CommandExecutionError(f"etcd {path} at {endpoint}: {getattr(exc, 'reason', exc)}") from exc
+
+
+def _open(req, timeout):
+    """urlopen; an https endpoint (pgha:tls) verified with the cluster CA and shown this
+    node's client certificate (pgha.tls_files), as pgha_etcd does."""
+    files = __salt__["pgha.tls_files"]() if req.full_url.startswith("https://") and "pgha.tls_files" in __salt__ else {}
+    if not files:
+        return urllib.request.urlopen(req, timeout=timeout)  # nosec: cluster-internal URL
+    context = ssl.create_default_context(cafile=files["ca"])
+    if files.get("cert"):
+        context.load_cert_chain(files["cert"], files["key"])
+    return urllib.request.urlopen(req, timeout=timeout, context=context)  # nosec: cluster-internal URL
 
 
 def _basic(user, password):
