@@ -36,28 +36,30 @@ def parse_version(text):
     return tuple(int(part or 0) for part in match.groups())
 
 
-def patroni_version(cfg):
+def patroni_version(cfg, installed=""):
     """The Patroni version the cluster's nodes run or will run, as (text, tuple), or
     (None, None) when unknown: the pip version with pip, else the package pin
-    (``patroni:version``), else the distribution's (``patroni:packaged_version``,
-    parameters/osfinger)."""
+    (``patroni:version``), else the one ``installed`` on the minion (``patroni --version``),
+    else the distribution's (``patroni:packaged_version``, parameters/osfinger)."""
     patroni = cfg.get("patroni") or {}
     if patroni.get("install_method") == "pip":
         text = patroni.get("pip_version") or ""
     else:
-        text = patroni.get("version") or patroni.get("packaged_version") or ""
+        text = patroni.get("version") or installed or patroni.get("packaged_version") or ""
     version = parse_version(text)
-    return (str(text), version) if version else (None, None)
+    if not version:
+        return None, None
+    return (_show(version) if text == installed else str(text)), version
 
 
 def _show(version):
     return ".".join(map(str, version))
 
 
-def feature_problem(cfg, feature):
+def feature_problem(cfg, feature, installed=""):
     """Why the cluster's Patroni cannot do ``feature`` (a key of FEATURES), or None (also
-    None when the version is unknown: the state checks the installed one)."""
-    text, version = patroni_version(cfg)
+    None when the version is unknown)."""
+    text, version = patroni_version(cfg, installed)
     needed, what = FEATURES[feature]
     if version is None or version >= needed:
         return None

@@ -25,8 +25,9 @@ def _sibling(name):
 _features = _sibling("pgha_patroni_features")
 
 
-def slots(cfg):
-    """Each slot: a unique name, what its type needs, and a Patroni that keeps it."""
+def slots(cfg, installed=""):
+    """Each slot: a unique name, what its type needs, and a Patroni that keeps it
+    (``installed``: ``patroni --version`` on the minion, when there is one)."""
     patroni = cfg.get("patroni") or {}
     entries = patroni.get("slots") or []
     if not isinstance(entries, list):
@@ -46,7 +47,7 @@ def slots(cfg):
             for field in ("database", "plugin"):
                 if not entry.get(field):
                     found.append((f"{key}:{field}", "a logical slot needs its database and plugin"))
-            problem = _features.feature_problem(cfg, "logical_slots")
+            problem = _features.feature_problem(cfg, "logical_slots", installed)
             if problem:
                 found.append((f"{key}:type", f"a permanent logical slot {problem}"))
             elif patroni.get("logical_slots_restart_replicas") is not True:
@@ -57,7 +58,7 @@ def slots(cfg):
             for field in ("database", "plugin"):
                 if entry.get(field):
                     found.append((f"{key}:{field}", "a physical slot has no database or plugin"))
-            problem = _features.feature_problem(cfg, "physical_slots")
+            problem = _features.feature_problem(cfg, "physical_slots", installed)
             if problem:
                 found.append((f"{key}:type", f"a permanent physical slot {problem}"))
     return found
@@ -106,5 +107,7 @@ def etcd_auth(cfg):
     return found
 
 
-def check(cfg):
-    return slots(cfg) + callbacks(cfg) + etcd_auth(cfg)
+def check(cfg, context=None):
+    """Every problem of this module's rules; ``context`` as pgha_validate.check's."""
+    installed = (context or {}).get("patroni_version") or ""
+    return slots(cfg, installed) + callbacks(cfg) + etcd_auth(cfg)

@@ -96,8 +96,9 @@ def check(pillar_pgha, defaults, context=None):
 
     ``defaults`` are the merged parameters (defaults.yaml, os_family/, osfinger/). ``context``
     holds what only the minion knows: ``address`` (its cluster address, for the VIP's subnet),
-    ``os`` (its osfinger) and ``os_family``. A key a rule refuses (with the more specific
-    message) is not reported again by its type or the control character sweep.
+    ``os`` (its osfinger), ``os_family`` and ``patroni_version`` (``patroni --version``). A
+    key a rule refuses (with the more specific message) is not reported again by its type or
+    the control character sweep.
     """
     if not isinstance(pillar_pgha, dict):
         return ["pgha: pillar key 'pgha' is missing or not a mapping"]
@@ -108,7 +109,7 @@ def check(pillar_pgha, defaults, context=None):
              + _net.addresses(cfg, context) + _net.pg_hba(cfg) + _net.ports(cfg)
              + _net.version_available(cfg, context) + _net.sources(cfg, context)
              + _host.firewall(cfg) + _host.tls(cfg) + _host.system(cfg, context)
-             + _patroni.check(cfg))
+             + _patroni.check(cfg, context))
     ruled = {key for key, _ in rules}
     types = [(key, msg) for key, msg in _first_per_key(list(sweep(pillar_pgha)) + list(typed(cfg)))
              if key not in ruled and not any(key.startswith(f"{done}:") for done in ruled)]

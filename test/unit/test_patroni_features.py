@@ -96,3 +96,13 @@ def test_pins():
     assert "Package: postgresql-15 postgresql-client-15\nPin: version 15.20-*\nPin-Priority: 1001\n" in text
     assert "patroni" not in text.split("\n\n", 1)[1]
     assert features.apt_preferences(pkgs, {"postgresql": "", "patroni": "", "etcd": ""}) == ""
+
+
+def test_the_installed_patroni_decides_when_nothing_pins_it():
+    """A distribution's Patroni newer than parameters/osfinger says (a backport): the gate
+    trusts `patroni --version` on the minion (pgha.validate's context)."""
+    pillar = _with(MINIMAL_VALID, {"patroni": {"slots": [{"slot": "standby_dc2"}]}})
+    debian12 = _with(DEFAULTS, {"patroni": {"packaged_version": "3.0.2"}})
+    assert pgha_validate.check(copy.deepcopy(pillar), debian12, {"patroni_version": "patroni 3.3.2"}) == []
+    [problem] = pgha_validate.check(copy.deepcopy(pillar), DEFAULTS, {"patroni_version": "patroni 3.0.2"})
+    assert "runs Patroni 3.0.2" in problem
