@@ -14,6 +14,8 @@ from .render_helpers import (NODE_ADDRESS, GRAINS, ALL_GRAINS, PILLARS, RTO, TYP
 def test_postgresql_and_patroni_per_distribution(rendered, grains_id, pillar_id):
     states = _states(rendered, "show_sls", grains_id, pillar_id)
     pkgs, data_dir, _, patroni_config, distro_service, _ = PG[grains_id]
+    if pillar_id == "pins":     # postgresql:version_minor: '18' (issue 23)
+        pkgs = [{name: "15.18-*"} for name in pkgs]
 
     assert _state(states, "pgha-postgresql-pkgs-installed") == (
         "pkg", "installed", {"pkgs": pkgs, "require": [{"sls": "pgha.repo"}]})
