@@ -6,9 +6,6 @@
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
 {%- from tplroot ~ "/repo/sources.jinja" import repos, proxy with context %}
 
-{#- The proxy goes to the package manager's own configuration, not to a global environment:
-    Salt's pkg states take no environment, and nothing else on the node should use it. Its URL
-    may hold a password: the files' templates read it from the map, never a state argument. #}
 {#- Version pins (pgha:postgresql:version_minor, patroni:version, etcd:version; issue 23):
     apt keeps pinned packages at their version through any upgrade. #}
 {%- if grains.os_family == 'Debian' %}
@@ -24,6 +21,9 @@ pgha-repo-pins-managed:
 {%-   endif %}
 {%- endif %}
 
+{#- The proxy goes to the package manager's own configuration, not to a global environment:
+    Salt's pkg states take no environment, and nothing else on the node should use it. Its URL
+    may hold a password: the files' templates read it from the map, never a state argument. #}
 {%- if grains.os_family == 'Debian' %}
 {%-   if proxy.url %}
 pgha-repo-proxy-managed:
