@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 
 from pghalab.cluster import leader_name, pillar_changed, query, run_orch, vip_holders, wait_for
+from pghalab.scenarios import CALLBACK_LOG
 
 from .helpers import assert_orch_ok
 from .test_day2 import VIP, _assert_no_write_lost, _with_writer
@@ -97,7 +98,7 @@ def test_permanent_slot_survives_a_switchover_and_the_callback_fires(lab, deploy
     assert segments and segments[0] <= segment, (segment, segments)
     print(f"\nFIGURE slot_survived_switchover consumer_lsn={consumer} new_primary={new}")
     # on_role_change ran on the new primary, as postgres, with (action, role, cluster)
-    log = lab.node(new).exec(["cat", "/var/lib/postgresql/pgha-callback.log"], capture=True, check=False).stdout
+    log = lab.node(new).exec(["cat", CALLBACK_LOG], capture=True, check=False).stdout
     assert "on_role_change primary lab" in log, log
 
 

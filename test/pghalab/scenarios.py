@@ -9,6 +9,9 @@ import secrets
 from . import nasty
 
 SUBNET = "10.213.0"
+# A Patroni callback that leaves a line per call (action, role, cluster) where a test reads it.
+CALLBACK_LOG = "/var/lib/postgresql/pgha-callback.log"
+CALLBACK = f'#!/bin/sh\necho "$1 $2 $3" >> {CALLBACK_LOG}\n'
 
 SCENARIOS = {
     # Type B: 3 database nodes that also run etcd, VIP through vip-manager.
@@ -16,7 +19,8 @@ SCENARIOS = {
         "nodes": {"pg1": 11, "pg2": 12, "pg3": 13},
         "roles": {"pg1": ["postgresql", "etcd"], "pg2": ["postgresql", "etcd"],
                   "pg3": ["postgresql", "etcd"]},
-        "pillar": {},
+        # an on_role_change callback (issue 23): test_day2's switchover sees it fire
+        "pillar": {"pgha": {"patroni": {"callbacks": [{"action": "on_role_change", "contents": CALLBACK}]}}},
     },
     # Resilience tests (test_resilience.py): typeb with the `fast` failover preset (the
     # tightest Patroni timings: the strictest test of its fencing, and the shortest faults).
@@ -161,8 +165,7 @@ SCENARIOS = {
             "patroni": {
                 "install_method": "pip", "pip_version": "4.0.7",
                 "slots": [{"slot": "standby_dc2", "type": "physical"}],
-                "callbacks": [{"action": "on_role_change",
-                               "contents": "#!/bin/sh\necho \"$1 $2 $3\" >> /var/lib/postgresql/pgha-callback.log\n"}],
+                "callbacks": [{"action": "on_role_change", "contents": CALLBACK}],
                 "log": {"destination": "logfile", "level": "INFO"},
                 "etcd": {"username": "patroni", "password": "etcd-" + secrets.token_urlsafe(12),
                          "root_password": "root-" + secrets.token_urlsafe(12)},
