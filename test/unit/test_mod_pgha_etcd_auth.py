@@ -2,17 +2,17 @@
 each API, the passwords only in request bodies and headers, never in what the state returns.
 A fake etcd answers over a mocked urlopen."""
 import base64
+import importlib.util
 import json
 import urllib.request
+from pathlib import Path
 from unittest.mock import MagicMock, patch
 
 import pgha_etcd_auth
 import pytest
 from pgha_unit_helpers import FakeResponse, http_error
 
-import importlib.util
-from pathlib import Path
-
+# the state module, by path (_states is not on the tests' sys.path under this name)
 _spec = importlib.util.spec_from_file_location(
     "pgha_etcd_auth_state", Path(__file__).resolve().parents[2] / "_states" / "pgha_etcd_auth.py")
 state = importlib.util.module_from_spec(_spec)
