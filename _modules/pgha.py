@@ -10,6 +10,7 @@ import logging
 
 import salt.utils.data
 import salt.utils.dictupdate
+import salt.utils.path
 import salt.utils.yaml
 from salt.exceptions import CommandExecutionError
 
@@ -205,6 +206,15 @@ def _defaults():
     return __context__["pgha.defaults"]
 
 
+def _installed_patroni():
+    """``patroni --version`` of the Patroni on this minion's PATH ('' when none is installed):
+    a distribution's Patroni may be newer than its parameters/osfinger say (a backport)."""
+    if not salt.utils.path.which("patroni"):
+        return ""
+    ret = __salt__["cmd.run_all"](["patroni", "--version"], python_shell=False, ignore_retcode=True)
+    return ret["stdout"].strip() if ret.get("retcode") == 0 else ""
+
+
 def _context(pillar_pgha):
     """What :py:func:`check` needs to know of this minion: its OS, and its cluster address when
     a VIP is set (the address may come from the network)."""
@@ -215,6 +225,10 @@ def _context(pillar_pgha):
     # a re-run: the installed PgBouncer's version wins over the package sources' (issue 21)
     if "pgha_pgbouncer.version" in __salt__:
         context["pgbouncer_version"] = __salt__["pgha_pgbouncer.version"]()
+    installed = _installed_patroni()
+    if installed:
+        # the version gates of Patroni's features (pgha_rules_patroni) trust what runs here
+        context["patroni_version"] = installed
     if isinstance(pillar_pgha, dict) and pillar_pgha.get("cluster_vip"):
         try:
             context["address"] = address()

@@ -189,7 +189,10 @@ def is_leader():
 
 def table(vip=None, port=None, dbname="postgres"):
     """
-    A readable cluster summary: members, roles, states, lag, and how to connect.
+    A readable cluster summary: members, roles, states, lag, whether a member waits for a
+    restart (``Pending restart``: a parameter change takes effect only then; pgha.config
+    restarts it with ``patroni:pending_restart: true``, else ``pgha.restart`` does), and how
+    to connect.
 
     CLI Example:
 
@@ -198,12 +201,13 @@ def table(vip=None, port=None, dbname="postgres"):
         salt pg1 pgha_patroni.table vip=10.0.0.100
     """
     data = cluster()
-    rows = [("Member", "Host", "Role", "State", "TL", "Lag MB")]
+    rows = [("Member", "Host", "Role", "State", "TL", "Lag MB", "Pending restart")]
     for m in sorted(data.get("members", []), key=lambda m: m.get("name", "")):
         lag = m.get("lag", "")
         lag = "" if lag in ("", None) else (f"{lag / 1048576:.1f}" if isinstance(lag, int) else str(lag))
         rows.append((m.get("name", ""), str(m.get("host", "")), m.get("role", ""),
-                     m.get("state", ""), str(m.get("timeline", "")), lag))
+                     m.get("state", ""), str(m.get("timeline", "")), lag,
+                     "yes" if m.get("pending_restart") else ""))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     conf = _config()

@@ -188,6 +188,9 @@ def _site(pillars, postgresql):
         "synchronous_mode_strict": bool(_get(_with_preset(pgha), "patroni:synchronous_mode_strict")),
         "disable_archive_command": pgha.get("disable_archive_command", True) is not False,
         "bootstrap_node": _get(pgha, "patroni:bootstrap_node") or None,
+        # pgha.config restarts members whose change needs it only when asked (autobase's
+        # pending_restart); otherwise its summary shows them (issue 23)
+        "pending_restart": _get(pgha, "patroni:pending_restart") is True,
         "restore": {key: restore[key] for key in RESTORE_KEYS if key in restore},
     }
 

@@ -120,7 +120,27 @@ def _derive(cfg):
         cfg["patroni"]["dcs_api"] = "etcd" if old_vip_manager else "etcd3"
     if cfg["etcd"]["enable_v2"] == "auto":
         cfg["etcd"]["enable_v2"] = cfg["patroni"]["dcs_api"] == "etcd"
+    _derive_patroni(cfg)
     return cfg
+
+
+def _derive_patroni(cfg):
+    """Patroni's own settings as its configuration takes them (issue 23,
+    ``pgha_patroni_features``): ``dcs_prefix`` (the cluster's etcd key, which vip-manager and
+    confd read), the permanent ``dcs_slots``, the ``callback_scripts``, the ``log_section``
+    and the package versions the pins name (``pins``: '' = the newest)."""
+    features = _sibling("pgha_patroni_features")
+    patroni = cfg["patroni"]
+    patroni["dcs_prefix"] = features.dcs_prefix(patroni["etcd"]["namespace"], cfg["cluster_name"])
+    patroni["dcs_slots"] = features.slots(patroni.get("slots"))
+    patroni["callback_scripts"] = features.callbacks(patroni.get("callbacks"), cfg["paths"]["patroni_callbacks_dir"])
+    patroni["log_section"] = features.log_section(patroni["log"])
+    pg_pin = features.postgresql_pin(cfg["postgresql"]["version"], cfg["postgresql"].get("version_minor"))
+    cfg["pins"] = {"postgresql": features.pkg_version(pg_pin),
+                   "patroni": features.pkg_version(patroni.get("version")),
+                   "etcd": features.pkg_version(cfg["etcd"].get("version"))}
+    cfg["pinned_pkgs"] = features.pinned_pkgs(cfg["pkgs"], cfg["pins"])
+    cfg["apt_preferences"] = features.apt_preferences(cfg["pkgs"], cfg["pins"])
 
 
 def _tls_files(cfg):

@@ -353,7 +353,76 @@ KEYS = {
 }
 
 # Strings that may span lines (PEM blocks): every other string is refused a control character.
-MULTILINE = (re.compile(r"^tls:ca_cert$"), re.compile(r"^tls:ca_key$"), re.compile(r"^pkg_repos:\d+:key_text$"))
+MULTILINE = (re.compile(r"^tls:ca_cert$"), re.compile(r"^tls:ca_key$"), re.compile(r"^pkg_repos:\d+:key_text$"),
+             re.compile(r"^patroni:callbacks:\d+:contents$"))
+
+
+# -- Patroni's and etcd's own settings, version pins (issue 23) --------------------------------
+SLOT_NAME = r"[a-z0-9_]{1,63}"                         # PostgreSQL: lower case, digits, '_'
+LOG_LEVEL = r"(DEBUG|INFO|WARNING|ERROR|CRITICAL|debug|info|warning|error|critical)"  # Python logging's
+CALLBACK_ACTIONS = ("on_start", "on_stop", "on_restart", "on_reload", "on_role_change")
+# a package version: Debian's (15.18-0+deb12u1, 3.0.2-1) or a prefix of one (15.18, 3.0)
+PKG_VERSION = r"[0-9][A-Za-z0-9.+~:-]*"
+
+
+def namespace_problem(value):
+    """Why ``value`` is not an etcd namespace pgha can build key paths under: absolute, path
+    segments of letters, digits, '.', '_' or '-', no '..' (vip-manager's trigger key and
+    confd's prefix are written from it)."""
+    if not re.fullmatch(r"/([A-Za-z0-9._-]+/?)*", value) or "//" in value:
+        return ("must be an absolute etcd key prefix such as /service/: '/' then path segments "
+                f"of letters, digits, '.', '_' or '-' (got {value!r})")
+    if ".." in value.split("/") or "." in value.split("/"):
+        return f"must not contain a '.' or '..' segment (got {value!r})"
+    return None
+
+
+def minor_problem(value):
+    """A PostgreSQL minor pin: '' (the newest), a minor number ('18' for 15.18, autobase's
+    postgresql_version_minor) or 'latest'."""
+    if value in ("", "latest") or re.fullmatch(r"[0-9]{1,3}", value):
+        return None
+    return f"must be a minor release number such as '18' (for 15.18), 'latest' or '' (got {value!r})"
+
+
+SLOT = Record({"slot": Name(SLOT_NAME, "a slot name of lower case letters, digits and '_'", nonempty=True),
+               "type": Enum("physical", "logical"), "plugin": Name(NAME, "a decoding plugin such as pgoutput"),
+               "database": Ident()}, closed=True)
+CALLBACK = Record({"action": Enum(*CALLBACK_ACTIONS),
+                   "source": Str(r"^salt://\S+$", "a salt:// URL of the script"),
+                   "contents": Str()}, closed=True)
+KEYS.update({
+    "patroni:slots": ListOf(SLOT, autobase="patroni_slots"),
+    "patroni:logical_slots_restart_replicas": Bool(),
+    "patroni:callbacks": ListOf(CALLBACK, autobase="patroni_callbacks"),
+    "patroni:remove_data_directory_on_rewind_failure": Bool(
+        autobase="patroni_remove_data_directory_on_rewind_failure"),
+    "patroni:remove_data_directory_on_diverged_timelines": Bool(
+        autobase="patroni_remove_data_directory_on_diverged_timelines"),
+    "patroni:log:destination": Enum("journal", "logfile", autobase="patroni_log_destination"),
+    "patroni:log:dir": Path(autobase="patroni_log_dir"),
+    "patroni:log:level": Name(LOG_LEVEL, "a log level such as WARNING", autobase="patroni_log_level"),
+    "patroni:log:traceback_level": Name(LOG_LEVEL, "a log level such as ERROR",
+                                        autobase="patroni_log_traceback_level"),
+    "patroni:log:format": Str(autobase="patroni_log_format"),
+    "patroni:log:dateformat": Str(autobase="patroni_log_dateformat"),
+    "patroni:log:max_queue_size": Int(1, 1_000_000, autobase="patroni_log_max_queue_size"),
+    "patroni:log:file_num": Int(1, 1000, autobase="patroni_log_file_num"),
+    "patroni:log:file_size": Int(4096, None, "bytes", autobase="patroni_log_file_size"),
+    "patroni:log:loggers": Map(Name(LOG_LEVEL, "a log level such as WARNING"), names=r"[A-Za-z0-9_.]+",
+                               what="a Python logger name such as urllib3"),
+    "patroni:etcd:namespace": Str(namespace_problem, autobase="patroni_etcd_namespace"),
+    "patroni:etcd:username": Name(r"[A-Za-z0-9._-]+", "an etcd user name of letters, digits, '.', '_' or '-'",
+                                  autobase="patroni_etcd_username"),
+    "patroni:etcd:password": Str(secret=True, autobase="patroni_etcd_password"),
+    "patroni:etcd:root_password": Str(secret=True),
+    "patroni:pending_restart": Bool(autobase="pending_restart"),
+    "patroni:packaged_version": Name(PKG_VERSION, "a version such as 3.0.2"),
+    "postgresql:version_minor": Str(minor_problem, autobase="postgresql_version_minor"),
+    "patroni:version": Name(PKG_VERSION, "a package version such as 3.0.2 or 3.0.2-1"),
+    "etcd:version": Name(PKG_VERSION, "a package version such as 3.4.23 or 3.4.23-4+b4", autobase="etcd_version"),
+})
+
 
 def keys():
     """The model: ``{colon path: type}`` (CLI: ``__utils__["pgha_model.keys"]()``)."""

@@ -40,7 +40,8 @@ DISTRO_KEYS = ("pkgs", "paths", "services", "users")
 # Mappings whose keys are the user's (options passed through as written): not checked for
 # unknown keys. Patroni accepts tags of its own (failover_priority, nostream, ...) and any other.
 FREE_FORM = ("lookup", "postgresql:parameters", "pgbackrest:repo", "pgbackrest:global",
-             "wal_g:json", "patroni:tags", "haproxy:direct_ports", "system:sysctl:settings")
+             "wal_g:json", "patroni:tags", "haproxy:direct_ports", "system:sysctl:settings",
+             "patroni:log:loggers")
 
 
 def _int(value):

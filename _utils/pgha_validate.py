@@ -21,6 +21,7 @@ _rules = _sibling("pgha_rules")
 _net = _sibling("pgha_rules_net")
 _host = _sibling("pgha_rules_host")
 _pgb = _sibling("pgha_rules_pgbouncer")
+_patroni = _sibling("pgha_rules_patroni")
 
 # Line breaks beyond \n and \r: YAML and Python's splitlines() end a line at these too.
 LINE_BREAKS = ("\u0085", "\u2028", "\u2029")
@@ -107,8 +108,8 @@ def check(pillar_pgha, defaults, context=None):
     ``defaults`` are the merged parameters (defaults.yaml, os_family/, osfinger/). ``context``
     holds what only the minion knows: ``address`` (its cluster address, for the VIP's subnet),
     ``os`` (its osfinger), ``os_family``, ``container`` (its container, '' on a host of its
-    own) and ``pgbouncer_version`` (the installed PgBouncer, when there is one). A key a rule
-    refuses (with the more specific
+    own), ``pgbouncer_version`` (the installed PgBouncer, when there is one) and
+    ``patroni_version`` (``patroni --version``). A key a rule refuses (with the more specific
     message) is not reported again by its type or the control character sweep.
     """
     if not isinstance(pillar_pgha, dict):
@@ -121,7 +122,8 @@ def check(pillar_pgha, defaults, context=None):
              + _net.addresses(cfg, context) + _net.pg_hba(cfg) + _net.ports(cfg)
              + _net.version_available(cfg, context) + _net.sources(cfg, context)
              + _host.tls(cfg) + _host.system(cfg, context)
-             + _pgb.settings(cfg) + _pgb.versions(cfg, context))
+             + _pgb.settings(cfg) + _pgb.versions(cfg, context)
+             + _patroni.check(cfg, context))
     ruled = {key for key, _ in rules}
     types = [(key, msg) for key, msg in _first_per_key(list(sweep(pillar_pgha)) + list(typed(cfg)))
              if key not in ruled and not any(key.startswith(f"{done}:") for done in ruled)]

@@ -17,7 +17,7 @@ pgha-confd-config-file-managed:
         backend = "{{ 'etcdv3' if pgha.patroni.dcs_api == 'etcd3' else 'etcd' }}"
         nodes = {{ etcd_client_urls | json }}
         watch = true
-        prefix = "/service/{{ pgha.cluster_name }}"
+        prefix = "{{ pgha.patroni.dcs_prefix }}"
 {%- if pgha.tls.enabled %}
         client_cakeys = "{{ tls_files.ca }}"
 {%- endif %}

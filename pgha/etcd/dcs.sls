@@ -7,6 +7,9 @@
 include:
   - {{ tplroot }}.etcd
   - {{ tplroot }}.etcd.gate
+{%-   if pgha.patroni.etcd.username %}
+  - {{ tplroot }}.etcd.auth
+{%-   endif %}
 {%- elif 'postgresql' in pgha.roles %}
 include:
   - {{ tplroot }}.etcd.gate

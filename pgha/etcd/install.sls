@@ -6,6 +6,7 @@ include:
 
 pgha-etcd-pkgs-installed:
   pkg.installed:
-    - pkgs: {{ pgha.pkgs.etcd | json }}
+    {#- a pin (issue 23) names its version: pgha_patroni_features.pinned_pkgs #}
+    - pkgs: {{ pgha.pinned_pkgs.etcd | json }}
     - require:
       - sls: {{ tplroot }}.repo

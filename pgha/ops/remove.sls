@@ -15,7 +15,7 @@
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
 {%- set stage = salt['pillar.get']('pgha_ops:stage') %}
 {%- set remove_data = salt['pillar.get']('pgha_ops:remove_data', False) is sameas true %}
-{%- set services, files, guard = [], [], {} %}
+{%- set services, files, guard, timers = [], [], {}, [] %}
 {%- if stage == 'postgres' %}
 {%-   if 'postgresql' in pgha.roles %}
 {%-     do services.extend([pgha.services.patroni, pgha.services.vip_manager, pgha.services.pgbouncer]) %}
@@ -28,6 +28,15 @@
 {%-   if 'balancer' in pgha.roles %}
 {%-     do services.extend([pgha.services.keepalived, pgha.services.haproxy]) %}
 {%-   endif %}
+{#-   The backup timers (pgBackRest's per schedule entry, WAL-G's) stop, are disabled and
+      their units go, whether or not backups are on now: an earlier pillar may have made them,
+      and a timer left behind would start a backup of a cluster that is gone. #}
+{%-   if 'postgresql' in pgha.roles or 'pgbackrest' in pgha.roles %}
+{%-     for entry in pgha.pgbackrest.schedule | default([]) %}
+{%-       do timers.append('pgha-pgbackrest-' ~ entry.type) %}
+{%-     endfor %}
+{%-     do timers.append('pgha-wal-g-backup') %}
+{%-   endif %}
 {%- elif stage == 'etcd' and 'etcd' in pgha.roles and not pgha.dcs_exists %}
 {%-   do services.append(pgha.services.etcd) %}
 {%-   do guard.update(patroni_service=pgha.services.patroni, patroni_config=pgha.paths.patroni_config) %}
@@ -37,7 +46,7 @@
 {%- set refusals = salt['pgha_removal.refusals'](pgha.cluster_name, pins, delete=files, **guard)
                    if stage in ('postgres', 'forget', 'etcd') else [] %}
 {%- if refusals %}
-{%-   set services, files = [], [] %}
+{%-   set services, files, timers = [], [], [] %}
 pgha-ops-remove-refused:
   test.fail_without_changes:
     - name: {{ ('pgha.ops.remove refused on this node (stage ' ~ stage ~ '; nothing was changed)') | json }}
@@ -59,6 +68,31 @@ pgha-ops-remove-not-alone:
     - name: pgha.ops.remove is a step of salt-run state.orch pgha.remove
 {%- elif stage not in ('postgres', 'etcd') %}
 {{- raise('pgha.ops.remove: unknown stage ' ~ stage) }}
+{%- endif %}
+
+{%- for unit in timers %}
+pgha-ops-remove-{{ unit }}-timer-dead:
+  service.dead:
+    - name: {{ unit }}.timer
+    - enable: false
+
+pgha-ops-remove-{{ unit }}-units-absent:
+  file.absent:
+    - names:
+      - /etc/systemd/system/{{ unit }}.timer
+      - /etc/systemd/system/{{ unit }}.service
+    - require:
+      - service: pgha-ops-remove-{{ unit }}-timer-dead
+{%- endfor %}
+{%- if timers %}
+
+pgha-ops-remove-timers-systemd-reloaded:
+  module.run:
+    - service.systemctl_reload: []
+    - onchanges:
+{%-   for unit in timers %}
+      - file: pgha-ops-remove-{{ unit }}-units-absent
+{%-   endfor %}
 {%- endif %}
 
 {%- for service in services %}

@@ -16,9 +16,27 @@ pgha-ops-update-ready:
     - require:
       - sls: {{ tplroot }}.gate.tags
 
+{#- What moves (issue 23): to the pinned version when pillar pins one (postgresql:version_minor,
+    patroni:version, patroni:pip_version), else to the newest the sources have. A pip-installed
+    Patroni is upgraded in its virtualenv (the distribution's package is not Patroni there). #}
+{%- set pip_patroni = ops.update_target == 'patroni' and pgha.patroni.install_method == 'pip' %}
+{%- set component = 'postgresql' if ops.update_target == 'postgres' else ops.update_target %}
+{%- set pinned = '' if pip_patroni or ops.update_target == 'system' else pgha.pins.get(component, '') %}
 {%- if ops.update_target == 'system' %}
 pgha-ops-update-pkgs-latest:
   pkg.uptodate:
+    - refresh: true
+{%- elif pip_patroni %}
+pgha-ops-update-pkgs-latest:
+  pip.installed:
+    - pkgs:
+      - patroni[{{ 'etcd3' if pgha.patroni.dcs_api == 'etcd3' else 'etcd' }}]{{ ('==' ~ pgha.patroni.pip_version) if pgha.patroni.pip_version else '' }}
+    - bin_env: {{ pgha.patroni.venv }}
+    - upgrade: {{ not pgha.patroni.pip_version }}
+{%- elif pinned %}
+pgha-ops-update-pkgs-latest:
+  pkg.installed:
+    - pkgs: {{ pgha.pinned_pkgs[component] | json }}
     - refresh: true
 {%- else %}
 pgha-ops-update-pkgs-latest:
@@ -28,6 +46,18 @@ pgha-ops-update-pkgs-latest:
 {%- endif %}
     - require:
       - pgha_patroni: pgha-ops-update-ready
+{%- if pinned and grains.os_family == 'Debian' %}
+{#-   the pin file names the new version before apt moves the packages #}
+      - file: pgha-ops-update-pins-managed
+
+pgha-ops-update-pins-managed:
+  file.managed:
+    - name: {{ pgha.paths.apt_pins }}
+    - contents: {{ pgha.apt_preferences | json }}
+    - mode: '0644'
+    - require:
+      - pgha_patroni: pgha-ops-update-ready
+{%- endif %}
 
 {%- if ops.update_target == 'patroni' %}
 {#- A new Patroni runs only after its service restarts; on a drained replica that also
@@ -37,7 +67,7 @@ pgha-ops-update-patroni-restarted:
     - service.restart:
       - name: {{ pgha.services.patroni }}
     - onchanges:
-      - pkg: pgha-ops-update-pkgs-latest
+      - {{ 'pip' if pip_patroni else 'pkg' }}: pgha-ops-update-pkgs-latest
 {%- else %}
 pgha-ops-update-postgresql-restarted:
   pgha_patroni.restarted:
@@ -53,4 +83,4 @@ pgha-ops-update-replica-healthy:
     - role: replica
     - timeout: {{ ops.restart_timeout }}
     - require:
-      - pkg: pgha-ops-update-pkgs-latest
+      - {{ 'pip' if pip_patroni else 'pkg' }}: pgha-ops-update-pkgs-latest

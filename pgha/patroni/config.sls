@@ -5,6 +5,8 @@
 include:
   - {{ tplroot }}.patroni.install
   - {{ tplroot }}.patroni.watchdog
+  - {{ tplroot }}.patroni.callbacks
+  - {{ tplroot }}.patroni.log
 {%- if pgha.tls.enabled %}
   - {{ tplroot }}.postgresql.tls
 {%- endif %}
@@ -44,6 +46,8 @@ pgha-patroni-config-file-managed:
     - require:
       - file: pgha-patroni-config-dir-managed
       - sls: {{ tplroot }}.patroni.watchdog    {#- the file names the mode the node really has #}
+      - sls: {{ tplroot }}.patroni.callbacks
+      - sls: {{ tplroot }}.patroni.log
 {%- if pgha.tls.enabled %}
       - sls: {{ tplroot }}.postgresql.tls
 {%- endif %}

@@ -11,7 +11,8 @@ include:
 {%- if patroni.install_method == 'pkg' %}
 pgha-patroni-pkgs-installed:
   pkg.installed:
-    - pkgs: {{ pgha.pkgs.patroni | json }}
+    {#- a pin (issue 23) names its version: pgha_patroni_features.pinned_pkgs #}
+    - pkgs: {{ pgha.pinned_pkgs.patroni | json }}
     - require:
       - sls: {{ tplroot }}.repo
 {%- else %}

@@ -35,7 +35,8 @@ pgha-postgresql-distro-cluster-absent:
 
 pgha-postgresql-pkgs-installed:
   pkg.installed:
-    - pkgs: {{ pgha.pkgs.postgresql | json }}
+    {#- a pin (issue 23) names its version: pgha_patroni_features.pinned_pkgs #}
+    - pkgs: {{ pgha.pinned_pkgs.postgresql | json }}
     - require:
       - sls: {{ tplroot }}.repo
 

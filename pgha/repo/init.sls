@@ -6,6 +6,21 @@
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
 {%- from tplroot ~ "/repo/sources.jinja" import repos, proxy with context %}
 
+{#- Version pins (pgha:postgresql:version_minor, patroni:version, etcd:version; issue 23):
+    apt keeps pinned packages at their version through any upgrade. #}
+{%- if grains.os_family == 'Debian' %}
+pgha-repo-pins-managed:
+{%-   if pgha.apt_preferences %}
+  file.managed:
+    - name: {{ pgha.paths.apt_pins }}
+    - contents: {{ pgha.apt_preferences | json }}
+    - mode: '0644'
+{%-   else %}
+  file.absent:
+    - name: {{ pgha.paths.apt_pins }}
+{%-   endif %}
+{%- endif %}
+
 {#- The proxy goes to the package manager's own configuration, not to a global environment:
     Salt's pkg states take no environment, and nothing else on the node should use it. Its URL
     may hold a password: the files' templates read it from the map, never a state argument. #}

@@ -23,6 +23,9 @@ pgha-vip-manager-unit-dropin-managed:
         vip: {{ pgha.cluster_vip }}
         interface: {{ pgha.vip_interface or salt['pgha.interface']() }}
         scope: {{ pgha.cluster_name }}
+        {#- the cluster's etcd key under patroni:etcd:namespace #}
+        prefix: {{ pgha.patroni.dcs_prefix | json }}
+        env_file: {{ (pgha.paths.vip_manager_env if pgha.patroni.etcd.username else '') | json }}
         endpoints: {{ etcd_client_urls | json }}
 {%- if pgha.tls.enabled %}
         {#- etcd over https: its CA, and the postgres user's certificate when etcd asks for one
@@ -36,6 +39,28 @@ pgha-vip-manager-unit-dropin-managed:
       - sls: {{ tplroot }}.vip_manager.install
 {%- if pgha.tls.enabled %}
       - sls: {{ tplroot }}.postgresql.tls
+{%- endif %}
+
+{#- etcd authentication (issue 23): the user and password in an owner-only environment file
+    the drop-in names; never in state output. #}
+pgha-vip-manager-etcd-auth-file-managed:
+{%- if pgha.patroni.etcd.username %}
+  file.managed:
+    - name: {{ pgha.paths.vip_manager_env }}
+    - source: salt://{{ tplroot }}/vip_manager/files/etcd-auth.env.jinja
+    - template: jinja
+    - user: root
+    - group: root
+    - mode: '0600'
+    - makedirs: true
+    - show_changes: false
+    - context:
+        tplroot: {{ tplroot }}
+    - require_in:
+      - file: pgha-vip-manager-unit-dropin-managed
+{%- else %}
+  file.absent:
+    - name: {{ pgha.paths.vip_manager_env }}
 {%- endif %}
 
 pgha-vip-manager-systemd-reloaded:

@@ -126,6 +126,13 @@ def test_remove_the_cluster_behind_its_pin(lab, deployed):
         assert lab.node(name).exec(["test", "-f", f"{data_dir(lab)}/PG_VERSION"],
                                    check=False).returncode == 0, f"{name} lost its data directory"
         assert lab.node(name).exec(["test", "-e", "/etc/patroni/config.yml"], check=False).returncode != 0
+        # the backup timers go with the cluster: stopped, disabled, their units deleted (issue 23)
+        timers = lab.node(name).exec(["systemctl", "list-timers", "--all", "--no-legend", "pgha-*"],
+                                     capture=True, check=False).stdout
+        assert "pgha-" not in timers, (name, timers)
+        assert lab.node(name).exec(["sh", "-c", "ls /etc/systemd/system/pgha-pgbackrest-* "
+                                    "/etc/systemd/system/pgha-wal-g-* 2>/dev/null"],
+                                   capture=True, check=False).stdout.strip() == "", name
     info = salt_json(lab, "pg4", "pgha_pgbackrest.info", "stanza=lab")["pg4"]
     assert info["status"]["code"] == 1, info              # the stanza and its backups are gone
     assert query(lab, lab.node("pg4").address, "SELECT count(*) FROM clone_check") == [(500,)]

@@ -8,6 +8,7 @@ import time
 
 from pghalab.cluster import leader_name, pillar_changed, query, run_orch, salt_json, wait_for
 from pghalab.image import SUITES
+from pghalab.scenarios import CALLBACK_LOG
 from pghalab.writer import Writer
 
 from .helpers import assert_orch_ok, data_dir, postmaster_starts, state_comments, steps
@@ -135,6 +136,13 @@ def test_switchover_orchestration_loses_no_write(lab, deployed):
     _assert_no_write_lost(lab, writer)
     assert writer.reconnects >= 2, "the writer should have reconnected to the new leader"
     assert [h["new_leader"] for h in salt_json(lab, new, "pgha_patroni.history")[new]][-1] == new
+    # Patroni ran the on_role_change callback (pgha:patroni:callbacks, installed 0750 for
+    # postgres) on the new leader: Patroni 3.0.2 names the role master, 4.x primary
+    log = lab.node(new).exec(["cat", CALLBACK_LOG], capture=True, check=False).stdout
+    assert "on_role_change master lab" in log or "on_role_change primary lab" in log, log
+    mode = lab.node(new).exec(["stat", "-c", "%a %U", "/etc/patroni/callbacks/on_role_change"],
+                              capture=True).stdout.split()
+    assert mode == ["750", "postgres"], mode
 
 
 def test_switchover_to_a_named_candidate_and_refusals(lab, deployed):
@@ -216,7 +224,9 @@ def test_highstate_reports_pending_restart_and_rolling_restart_applies_it(lab, d
 
 
 def test_config_lowering_max_connections(lab, deployed):
-    """Lower max_connections: the primary must restart before its replicas."""
+    """Lower max_connections. By default (autobase's pending_restart: false) pgha.config
+    restarts nothing and its summary shows the members that wait for a restart; with
+    patroni:pending_restart: true it restarts them, the primary before its replicas."""
     _settled(lab)
 
     def lower(pillar):
@@ -224,6 +234,18 @@ def test_config_lowering_max_connections(lab, deployed):
         pillar["pgha"]["postgresql"]["parameters"]["max_connections"] = 120
 
     with pillar_changed(lab, lower):
+        before = postmaster_starts(lab)
+        report = run_orch(lab, "pgha.config")
+        assert_orch_ok(report)
+        assert postmaster_starts(lab) == before, "pgha.config restarted PostgreSQL unasked"
+        assert all(v for v in _pending(lab).values()), _pending(lab)
+        assert "Pending restart" in report["stdout"] and "yes" in report["stdout"], report["stdout"][-3000:]
+
+    def lower_and_restart(pillar):
+        lower(pillar)
+        pillar["pgha"]["patroni"]["pending_restart"] = True
+
+    with pillar_changed(lab, lower_and_restart):
         result = run_orch(lab, "pgha.config")
         assert_orch_ok(result)
         assert set(_setting(lab, "max_connections").values()) == {"120"}

@@ -20,6 +20,9 @@ if [ -n "${BUILD_WHEELS:-}" ]; then
     chroot "$root" $clean_env python3 -m venv /tmp/wheel-builder
     chroot "$root" $clean_env $pip_env /tmp/wheel-builder/bin/pip wheel -q -w /tmp/wheels \
         -r /tmp/wheels/requirements-node.txt -r /tmp/wheels/requirements-patroni.txt
+    # a second Patroni version (the pip-update test): its pin conflicts with the first's
+    chroot "$root" $clean_env $pip_env /tmp/wheel-builder/bin/pip wheel -q -w /tmp/wheels \
+        -r /tmp/wheels/requirements-patroni-previous.txt
     chroot "$root" $clean_env apt-get purge -y -q --autoremove gcc python3-dev >/dev/null
     rm -rf "$root/tmp/wheel-builder" "$root/tmp/host-ca.crt"
     cp "$root"/tmp/wheels/*.whl "$WHEELHOUSE/"
@@ -34,6 +37,12 @@ rm -rf "$root/tmp/wheels"
 mkdir -p "$root/tmp/debs/partial"
 chroot "$root" $clean_env apt-get install -y -q --download-only \
     -o Dir::Cache::Archives=/tmp/debs/ $REPO_PACKAGES
+# Older versions next to the newest (the minor-update scenario: postgresql-15 15.18 from
+# bookworm's main archive beside 15.20 from bookworm-security); apt-get download fetches the
+# named versions alone, without their dependencies (the newest of those are above).
+if [ -n "${REPO_OLDER_VERSIONS:-}" ]; then
+    chroot "$root" $clean_env sh -c 'cd /tmp/debs && apt-get download -q "$@"' sh $REPO_OLDER_VERSIONS
+fi
 mkdir -p "$REPO_OUT"
 cp "$root"/tmp/debs/*.deb "$REPO_OUT/"
 rm -rf "$root/tmp/debs"

@@ -23,6 +23,9 @@ SUITES = {
             "deb http://deb.debian.org/debian-security bookworm-security main",
         ],
         "postgresql": "15",
+        # An older minor next to the newest (bookworm's main archive has 15.18, bookworm-security
+        # 15.20): the minor-update scenario deploys pinned to it and pgha.update moves to 15.20.
+        "older_versions": ["postgresql-15=15.18-0+deb12u1", "postgresql-client-15=15.18-0+deb12u1"],
     },
     "trixie": {
         "sources": [
@@ -66,10 +69,15 @@ def _requirements():
     return [REPO_ROOT / "requirements-node.txt", REPO_ROOT / "requirements-patroni.txt"]
 
 
+# A second Patroni version for the pip-update test: a pip run of its own (its pin conflicts
+# with requirements-patroni.txt's in one resolver run).
+PREVIOUS_PATRONI = REPO_ROOT / "requirements-patroni-previous.txt"
+
+
 def ensure_wheelhouse(log=print):
     """A pip wheelhouse for the nodes: Salt (timelib only ships sources) and pip-installed Patroni."""
     reqs = _requirements()
-    key = _digest(sys.version_info[:2], *(r.read_bytes() for r in reqs))
+    key = _digest(sys.version_info[:2], *(r.read_bytes() for r in reqs + [PREVIOUS_PATRONI]))
     target = CACHE / f"wheelhouse-{key}"
     if (target / ".complete").exists():
         return target
@@ -80,7 +88,9 @@ def ensure_wheelhouse(log=print):
     for r in reqs:
         cmd += ["-r", str(r)]
     subprocess.run(cmd, check=True)
-    for r in reqs:
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "-w", str(tmp), "-r", str(PREVIOUS_PATRONI)],
+                   check=True)
+    for r in reqs + [PREVIOUS_PATRONI]:
         shutil.copy(r, tmp / r.name)
     (tmp / ".complete").touch()
     shutil.rmtree(target, ignore_errors=True)
@@ -96,12 +106,13 @@ def ensure_image(suite=None, log=print):
     build_wheels = SUITES[suite].get("build_wheels", False)
     if build_wheels:
         # The image hook builds them with the node's own Python, from these requirements.
-        wheel_inputs = [r.read_bytes() for r in _requirements()]
+        wheel_inputs = [r.read_bytes() for r in _requirements() + [PREVIOUS_PATRONI]]
     else:
         wheelhouse = ensure_wheelhouse(log)
         wheel_inputs = [wheelhouse.name]
     packages = repo_packages(suite)
-    key = _digest(suite, BASE_PACKAGES, packages, HOOK.read_bytes(), *wheel_inputs)
+    older = SUITES[suite].get("older_versions", [])
+    key = _digest(suite, BASE_PACKAGES, packages, older, HOOK.read_bytes(), *wheel_inputs)
     target = CACHE / f"image-{suite}-{key}"
     if (target / ".complete").exists():
         return target / "rootfs", target / "repo"
@@ -111,10 +122,11 @@ def ensure_image(suite=None, log=print):
     if build_wheels:
         wheelhouse = tmp / "wheels"
         wheelhouse.mkdir()
-        for r in _requirements():
+        for r in _requirements() + [PREVIOUS_PATRONI]:
             shutil.copy(r, wheelhouse / r.name)
     env = dict(os.environ, WHEELHOUSE=str(wheelhouse), REPO_OUT=str(tmp / "repo"),
-               REPO_PACKAGES=" ".join(packages), BUILD_WHEELS="1" if build_wheels else "",
+               REPO_PACKAGES=" ".join(packages), REPO_OLDER_VERSIONS=" ".join(older),
+               BUILD_WHEELS="1" if build_wheels else "",
                HOST_CA_BUNDLE=os.environ.get("PIP_CERT") or os.environ.get("SSL_CERT_FILE") or "")
     cmd = ["mmdebstrap", "--variant=apt", "--mode=root", "--quiet",
            "--include=" + ",".join(BASE_PACKAGES),

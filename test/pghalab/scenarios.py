@@ -9,6 +9,9 @@ import secrets
 from . import nasty
 
 SUBNET = "10.213.0"
+# A Patroni callback that leaves a line per call (action, role, cluster) where a test reads it.
+CALLBACK_LOG = "/var/lib/postgresql/pgha-callback.log"
+CALLBACK = f'#!/bin/sh\necho "$1 $2 $3" >> {CALLBACK_LOG}\n'
 
 SCENARIOS = {
     # Type B: 3 database nodes that also run etcd, VIP through vip-manager.
@@ -17,11 +20,15 @@ SCENARIOS = {
         "nodes": {"pg1": 11, "pg2": 12, "pg3": 13},
         "roles": {"pg1": ["postgresql", "etcd"], "pg2": ["postgresql", "etcd"],
                   "pg3": ["postgresql", "etcd"]},
-        "pillar": {"pgha": {"pgbouncer": dict(
-            {"enabled": True, "auth_user": {"password": "pgb-" + secrets.token_urlsafe(12)},
-             "max_db_connections": 50, "query_wait_timeout": 60},
-            # a setting only a newer PgBouncer has: Debian 13's 1.24 (Debian 12's 1.18 refuses it)
-            **({"max_prepared_statements": 100} if os.environ.get("PGHA_LAB_SUITE") == "trixie" else {}))}},
+        # PgBouncer on Type B (issue 21) and an on_role_change callback (issue 23: test_day2's
+        # switchover sees it fire)
+        "pillar": {"pgha": {
+            "pgbouncer": dict(
+                {"enabled": True, "auth_user": {"password": "pgb-" + secrets.token_urlsafe(12)},
+                 "max_db_connections": 50, "query_wait_timeout": 60},
+                # a setting only a newer PgBouncer has: Debian 13's 1.24 (Debian 12's 1.18 refuses it)
+                **({"max_prepared_statements": 100} if os.environ.get("PGHA_LAB_SUITE") == "trixie" else {})),
+            "patroni": {"callbacks": [{"action": "on_role_change", "contents": CALLBACK}]}}},
     },
     # Resilience tests (test_resilience.py): typeb with the `fast` failover preset (the
     # tightest Patroni timings: the strictest test of its fencing, and the shortest faults).
@@ -167,6 +174,31 @@ SCENARIOS = {
         "nodes": {"pg1": 11, "pg2": 12},
         "roles": {"pg1": ["postgresql", "etcd"], "pg2": ["postgresql"]},
         "pillar": {"pgha": {"patroni": {"install_method": "pip"}}},
+    },
+    # Patroni's own settings (issue 23), on a Patroni that keeps permanent slots on replicas
+    # (>= 3.2: the older of the wheelhouse's two, so pgha.update has a pip upgrade to make):
+    # a physical slot, an on_role_change callback, Patroni's log in files, etcd authentication
+    # on the v2 API vip-manager 1.x reads (the lab's VIP makes it Type B).
+    "patroni-features": {
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13},
+        "roles": {n: ["postgresql", "etcd"] for n in ("pg1", "pg2", "pg3")},
+        "pillar": {"pgha": {
+            "patroni": {
+                "install_method": "pip", "pip_version": "4.0.7",
+                "slots": [{"slot": "standby_dc2", "type": "physical"}],
+                "callbacks": [{"action": "on_role_change", "contents": CALLBACK}],
+                "log": {"destination": "logfile", "level": "INFO"},
+                "etcd": {"username": "patroni", "password": "etcd-" + secrets.token_urlsafe(12),
+                         "root_password": "root-" + secrets.token_urlsafe(12)},
+            },
+        }},
+    },
+    # A real PostgreSQL minor update (issue 23): deployed pinned to 15.18 (bookworm's main
+    # archive), then pgha.update to 15.20 (bookworm-security); both are in the lab repository.
+    "minor-update": {
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13},
+        "roles": {n: ["postgresql", "etcd"] for n in ("pg1", "pg2", "pg3")},
+        "pillar": {"pgha": {"postgresql": {"version_minor": "18"}}},
     },
 }
 

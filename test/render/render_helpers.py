@@ -341,6 +341,26 @@ FAKE_MINES = {**{p: TYPE_A_MINE for p in TYPE_A_PILLARS}, **{p: REPO_MINE for p 
 
 # Type A renders on one distribution per family (the run time stays reasonable): the
 # database node's show_sls renders the balancer's SLS (haproxy, keepalived) too.
+# Patroni's and etcd's own settings, version pins, pip updates (issue 23).
+CALLBACK_SCRIPT = "#!/bin/sh\nlogger -t pgha-callback \"$1 $2 $3\"\n"
+PILLARS.update({
+    "patroni_features": _pillar(
+        roles=["postgresql", "etcd"], cluster_vip=VIP,
+        patroni={"slots": [{"slot": "standby_dc2", "type": "physical"},
+                           {"slot": "cdc", "type": "logical", "database": "appdb", "plugin": "pgoutput"}],
+                 "logical_slots_restart_replicas": True,
+                 "callbacks": [{"action": "on_role_change", "contents": CALLBACK_SCRIPT},
+                               {"action": "on_start", "source": "salt://site/on_start.sh"}],
+                 "remove_data_directory_on_rewind_failure": True,
+                 "log": {"destination": "logfile", "level": "warning", "loggers": {"urllib3": "debug"}},
+                 "etcd": {"namespace": "/pgha/", "username": "patroni", "password": "etcd-secret",
+                          "root_password": "etcd-root-secret"}}),
+    "pins": _pillar(roles=["postgresql", "etcd"], cluster_vip=VIP,
+                    postgresql={"version_minor": "18"}, patroni={"version": "3.0.2"},
+                    etcd={"version": "3.4.23"}),
+    "pip_update": _pillar(roles=["postgresql", "etcd"], patroni={"install_method": "pip", "pip_version": "4.1.5"},
+                          operations={"update_target": "patroni"}),
+})
 ONLY_ON = {"typea": ("debian12", "rhel9"), "typea_lb": ("debian12",), "backup": ("debian12",),
            "wal_g": ("debian12", "rhel9"), "wal_g_file": ("debian12",), "clone": ("debian12",),
            "wal_g_clone": ("debian12",), "repo_host": ("debian12", "rhel9"), "backup_ssh": ("debian12",),
@@ -351,6 +371,7 @@ ONLY_ON = {"typea": ("debian12", "rhel9"), "typea_lb": ("debian12",), "backup": 
            "rto_fast": ("debian12",), "rto_safe": ("debian12",), "rto_override": ("debian12",),
            "typeb_pgbouncer": ("debian13",), "typeb_pgbouncer_userlist": ("debian12",)}
 # what pgha.validate says of a pillar of the matrix on an OS it does not suit
+ONLY_ON.update({"patroni_features": ("debian13",), "pins": ("debian12",), "pip_update": ("debian12",)})
 INVALID_ON = {("rhel9", "system_ntpsec"): [
     "pgha:system:time_sync:daemon: ntpsec is not packaged for Red Hat Enterprise Linux-9 "
     "(pkgs:ntpsec is empty): use chrony"]}
@@ -371,6 +392,7 @@ TEMPLATE_COMBOS = [("debian12", "typeb_vip"), ("rhel9", "typeb_vip"), ("debian12
                    ("debian12", "rto_fast"), ("debian12", "rto_override"),
                    ("debian12", "typea"), ("debian12", "backup"), ("debian12", "wal_g"),
                    ("debian12", "clone"), ("debian12", "wal_g_clone")]
+TEMPLATE_COMBOS.append(("debian13", "patroni_features"))          # issue 23
 # WAL-G's configuration file, and the wal_g bootstrap method (through a probe template).
 WAL_G_JSON_COMBOS = [("debian12", "wal_g"), ("rhel9", "wal_g")]
 BOOTSTRAP_PROBE = ("{%- from 'pgha/patroni/files/bootstrap_wal_g.jinja' import bootstrap_wal_g with context %}"

@@ -14,6 +14,8 @@ from .render_helpers import (NODE_ADDRESS, GRAINS, ALL_GRAINS, PILLARS, RTO, TYP
 def test_postgresql_and_patroni_per_distribution(rendered, grains_id, pillar_id):
     states = _states(rendered, "show_sls", grains_id, pillar_id)
     pkgs, data_dir, _, patroni_config, distro_service, _ = PG[grains_id]
+    if pillar_id == "pins":     # postgresql:version_minor: '18' (issue 23)
+        pkgs = [{name: "15.18-*"} for name in pkgs]
 
     assert _state(states, "pgha-postgresql-pkgs-installed") == (
         "pkg", "installed", {"pkgs": pkgs, "require": [{"sls": "pgha.repo"}]})
@@ -121,7 +123,8 @@ def test_patroni_config_file(rendered, grains_id, pillar_id):
     config = _patroni_config(rendered, grains_id, pillar_id)
     _, data_dir, bin_dir, _, _, _ = PG[grains_id]
     assert {"scope", "namespace", "name", "restapi", "bootstrap", "postgresql", "tags"} <= set(config)
-    assert (config["scope"], config["name"], config["namespace"]) == (PILLARS[pillar_id]["pgha"]["cluster_name"], "pg1", "/service/")
+    namespace = PILLARS[pillar_id]["pgha"].get("patroni", {}).get("etcd", {}).get("namespace", "/service/")
+    assert (config["scope"], config["name"], config["namespace"]) == (PILLARS[pillar_id]["pgha"]["cluster_name"], "pg1", namespace)
     # secrets come through unmasked (Salt 3008 masks pillar only outside templates)
     assert config["restapi"] == {
         "listen": "0.0.0.0:8008", "connect_address": f"{NODE_ADDRESS}:8008",

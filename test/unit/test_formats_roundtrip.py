@@ -617,7 +617,8 @@ def test_etcd_env(value):
 def test_vip_manager_exec_start(value):
     """vip_interface cannot add arguments; other values come back as one argument each."""
     context = {"bin": "/usr/bin/vip-manager", "vm": {"netmask": 24, "interval": 1000},
-               "vip": "10.0.0.100", "scope": value, "endpoints": ["http://10.0.0.11:2379"]}
+               "vip": "10.0.0.100", "scope": value, "prefix": f"/service/{value}",
+               "endpoints": ["http://10.0.0.11:2379"]}
     try:
         text = _render("pgha/vip_manager/files/pgha.conf.jinja", interface="eth0", **context)
     except ValueError as exc:
@@ -628,7 +629,7 @@ def test_vip_manager_exec_start(value):
     assert f"--trigger-key=/service/{value}/leader" in words and len(words) == 9
     with pytest.raises(ValueError, match="^pgha:vip_interface"):
         _render("pgha/vip_manager/files/pgha.conf.jinja", interface="eth0 --ip=1.2.3.4",
-                **dict(context, scope="main"))
+                **dict(context, scope="main", prefix="/service/main"))
 
 
 def test_keepalived_interface_refused():

@@ -983,3 +983,19 @@ def test_validate_asks_the_installed_pgbouncer(installed, problems):
         found = pgha.validate()
     assert [p.split(": leave it unset")[0] for p in found] == problems
     version.assert_called_once_with()
+
+
+def test_validate_gates_slots_on_the_installed_patroni():
+    """A permanent slot on Debian 12: refused with its Patroni 3.0.2 (parameters/osfinger),
+    accepted when the installed Patroni says 3.2 or newer (`patroni --version`, issue 23)."""
+    pillar = _with(VALID, {"cluster_vip": "", "patroni": {"slots": [{"slot": "standby_dc2"}]}})
+    run = MagicMock(return_value={"retcode": 0, "stdout": "patroni 3.3.2\n"})
+    with patch.dict(pgha.__salt__, {**_files(), "cmd.run_all": run}), \
+            patch.dict(pgha.__pillar__, {"pgha": pillar}), \
+            patch("salt.utils.path.which", return_value="/usr/bin/patroni"):
+        assert pgha.validate() == []
+    run.assert_called_once_with(["patroni", "--version"], python_shell=False, ignore_retcode=True)
+    with patch.dict(pgha.__salt__, _files()), patch.dict(pgha.__pillar__, {"pgha": pillar}), \
+            patch("salt.utils.path.which", return_value=None):
+        problems = pgha.validate()
+    assert len(problems) == 1 and "needs Patroni 3.2.0" in problems[0] and "3.0.2" in problems[0], problems

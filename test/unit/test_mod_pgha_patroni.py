@@ -224,7 +224,7 @@ def test_table():
     with patcher:
         text = pgha_patroni.table()
     lines = text.splitlines()
-    assert lines[0].split() == ["Member", "Host", "Role", "State", "TL", "Lag", "MB"]
+    assert lines[0].split() == ["Member", "Host", "Role", "State", "TL", "Lag", "MB", "Pending", "restart"]
     assert [line.split()[0] for line in lines[1:4]] == ["pg1", "pg2", "pg3"]   # sorted by name
     assert lines[1].split() == ["pg1", "10.0.0.11", "leader", "running", "3"]
     assert lines[2].split() == ["pg2", "10.0.0.12", "replica", "streaming", "3", "0.0"]
@@ -234,6 +234,18 @@ def test_table():
     assert [line[role_column:].split()[0] for line in lines[1:4]] == ["leader", "replica", "replica"]
     # connect through the leader, on the port of the config file
     assert lines[-1] == "Connect: psql 'postgresql://postgres@10.0.0.11:5433/postgres'"
+
+
+def test_table_shows_pending_restarts():
+    """Members that wait for a restart (Patroni's pending_restart) say so: pgha.config's
+    summary, where by default (patroni:pending_restart false) nothing restarts them."""
+    members = [dict(LEADER, pending_restart=True),
+               {"name": "pg2", "host": "10.0.0.12", "role": "replica", "state": "streaming", "lag": 0}]
+    patcher, _ = _patroni({("GET", "/cluster"): (200, {"members": members})})
+    with patcher:
+        lines = pgha_patroni.table().splitlines()
+    column = lines[0].index("Pending restart")
+    assert lines[1][column:].strip() == "yes" and lines[2][column:].strip() == ""
 
 
 def test_table_with_vip_port_and_db():

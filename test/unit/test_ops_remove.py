@@ -21,7 +21,7 @@ PGHA = {
               "patroni_bin": "/usr/bin/patroni"},
     "postgresql": {"data_dir": "/var/lib/postgresql/16/main", "wal_dir": "", "bin_dir": "/usr/lib/postgresql/16/bin",
                    "port": 5432},
-    "pgbackrest": {"stanza": "main"},
+    "pgbackrest": {"stanza": "main", "schedule": [{"type": "full"}, {"type": "diff"}]},
     "pgbouncer": {"processes": 1},
     "etcd": {"data_dir": "/var/lib/etcd/default"},
 }
@@ -89,7 +89,7 @@ def test_remove_without_this_clusters_pin_is_refused(render, stage, ops):
 def test_remove_with_the_pin_removes(render):
     states = render("remove.sls", Node({"stage": "postgres", "remove_data": True, "confirm_remove": "main"}))
     assert "pgha-ops-remove-/var/lib/postgresql/16/main-absent" in states
-    assert _functions(states).count("service.dead") == 3
+    assert _functions(states).count("service.dead") == 3 + 3     # the services, the backup timers
     states = render("remove.sls", Node({"stage": "forget", "confirm_remove": "main"},
                                        files=["/etc/patroni/config.yml"]))
     assert _functions(states) == ["pgha_patroni.cluster_removed"]
@@ -167,3 +167,24 @@ def test_leave_keeps_a_system_directory(render):
     states = render("leave.sls", Node({"etcd_removed": True}), pgha)
     assert "pgha-ops-leave-etcd-data-absent" not in states
     assert "/var/lib is not deleted" in str(states["pgha-ops-leave-etcd-data-refused"])
+
+
+def test_remove_disables_and_deletes_the_backup_timers(render):
+    """pgha.remove's postgres stage stops and disables pgBackRest's timers (one per schedule
+    entry) and WAL-G's, and deletes their units, before anything else goes."""
+    states = render("remove.sls", Node({"stage": "postgres", "confirm_remove": "main"}))
+    timers = {sid: state for sid, state in states.items() if sid.endswith("-timer-dead")}
+    names = sorted(item["name"] for state in timers.values() for item in state["service.dead"] if "name" in item)
+    assert names == ["pgha-pgbackrest-diff.timer", "pgha-pgbackrest-full.timer", "pgha-wal-g-backup.timer"]
+    for state in timers.values():
+        assert {"enable": False} in state["service.dead"]
+    absent = states["pgha-ops-remove-pgha-wal-g-backup-units-absent"]["file.absent"]
+    assert {"names": ["/etc/systemd/system/pgha-wal-g-backup.timer",
+                      "/etc/systemd/system/pgha-wal-g-backup.service"]} in absent
+    assert "pgha-ops-remove-timers-systemd-reloaded" in states
+    # a refusal removes nothing, timers included
+    states = render("remove.sls", Node({"stage": "postgres"}))
+    assert list(states) == ["pgha-ops-remove-refused"]
+    # the etcd stage leaves them to the postgres stage
+    states = render("remove.sls", Node({"stage": "etcd", "confirm_remove": "main"}))
+    assert not any(sid.endswith("-timer-dead") for sid in states)

@@ -282,9 +282,25 @@ def test_rolling_steps(defaults, workflow):
     assert found[f"pgha-{workflow}-balancers-ready"][1]["tgt"] == "lb1,lb2"
     if workflow == "switchover":
         assert found["pgha-switchover"][1]["pillar"] == {"pgha_ops": {"candidate": "pg2"}}
-    else:
+    elif workflow == "restart":
         assert [s for s in found if s.startswith("pgha-restart-replica-")] == [
             "pgha-restart-replica-pg1", "pgha-restart-replica-pg2", "pgha-restart-replica-pg3"]
+    else:
+        # pgha.config reports pending restarts by default (autobase's pending_restart: false)
+        assert not [s for s in found if s.startswith("pgha-restart-")]
+        assert found["pgha-config-summary"][1]["name"] == "pgha_patroni.table"
+
+
+def test_config_restarts_pending_members_when_asked(defaults):
+    """patroni:pending_restart: true: pgha.config restarts the members that wait for it, in
+    PostgreSQL's order, then shows the summary."""
+    pillars = three(patroni={"pending_restart": True})
+    found = steps(render("pgha/steps/config.sls", WithPlan({}, Master(pillars), defaults)))
+    assert_exact_targets(found)
+    assert [s for s in found if s.startswith("pgha-restart-")] == [
+        "pgha-restart-primary-first", "pgha-restart-replica-pg1", "pgha-restart-replica-pg2",
+        "pgha-restart-replica-pg3", "pgha-restart-leader"]
+    assert found["pgha-config-summary"][1]["require"] == [{"salt": "pgha-restart-leader"}]
 
 
 # -- the file roots and the orchestrations' Jinja ---------------------------------------------

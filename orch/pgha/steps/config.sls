@@ -26,21 +26,38 @@ pgha-config-users-applied:
     - require:
       - salt: pgha-config-applied
 
+{#- Members whose change needs a restart: restarted in PostgreSQL's order with
+    patroni:pending_restart: true; by default (autobase's pending_restart: false) only shown
+    in the summary below, for `salt-run state.orch pgha.restart` when it suits. #}
+{%- if plan.site.pending_restart %}
 {{ rolling_restart(minions.postgresql, plan.pg_nodes, 'pgha-config-users-applied') }}
 
 {%- set last = 'pgha-restart-leader' %}
+{%- else %}
+{%- set last = 'pgha-config-users-applied' %}
+{%- endif %}
 {%- if plan.site.pgbackrest_enabled %}
 
-{#- pgBackRest switched on for a running cluster: archive_mode needed the restart above. #}
+{#- pgBackRest switched on for a running cluster: archive_mode needs a restart first (above
+    with patroni:pending_restart, else pgha.restart, then pgha.config again). #}
 pgha-config-pgbackrest-stanza:
   salt.state:
     - tgt: {{ minions.backup | join(',') }}
     - tgt_type: list
     - sls: pgha.pgbackrest.stanza
     - require:
-      - salt: pgha-restart-leader
+      - salt: {{ last }}
 {%-   set last = 'pgha-config-pgbackrest-stanza' %}
 {%- endif %}
 
 {{ entry_gates(minions.postgresql, minions.balancer, plan.type_a, last, 'pgha-config') }}
+
+{#- A report, not a change: the members, and which of them wait for a restart. #}
+pgha-config-summary:
+  salt.function:
+    - name: pgha_patroni.table
+    - tgt: {{ minions.postgresql | first }}
+    - tgt_type: list
+    - require:
+      - salt: {{ last }}
 {%- endif %}
