@@ -136,6 +136,8 @@ def _derive(cfg):
         cfg["patroni"]["dcs_api"] = "etcd" if old_vip_manager else "etcd3"
     if cfg["etcd"]["enable_v2"] == "auto":
         cfg["etcd"]["enable_v2"] = cfg["patroni"]["dcs_api"] == "etcd"
+    # Extensions' packages (postgresql:extension_packages) and preloaded libraries.
+    _sibling("pgha_extensions").derive(cfg)
     return cfg
 
 

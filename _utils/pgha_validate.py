@@ -30,6 +30,7 @@ _model = _sibling("pgha_model")
 _rules = _sibling("pgha_rules")
 _net = _sibling("pgha_rules_net")
 _host = _sibling("pgha_rules_host")
+_objects = _sibling("pgha_rules_objects")
 
 # Line breaks beyond \n and \r: YAML and Python's splitlines() end a line at these too.
 LINE_BREAKS = ("\u0085", "\u2028", "\u2029")
@@ -106,7 +107,8 @@ def check(pillar_pgha, defaults, context=None):
              + _rules.bootstrap(cfg) + _rules.wal_g(cfg) + _rules.unknown_keys(pillar_pgha, defaults)
              + _net.addresses(cfg, context) + _net.pg_hba(cfg) + _net.ports(cfg)
              + _net.version_available(cfg, context) + _net.sources(cfg, context)
-             + _host.firewall(cfg) + _host.tls(cfg) + _host.system(cfg, context))
+             + _host.firewall(cfg) + _host.tls(cfg) + _host.system(cfg, context)
+             + _objects.objects(cfg))
     ruled = {key for key, _ in rules}
     types = [(key, msg) for key, msg in _first_per_key(list(sweep(pillar_pgha)) + list(typed(cfg)))
              if key not in ruled and not any(key.startswith(f"{done}:") for done in ruled)]

@@ -1,0 +1,140 @@
+"""
+What an extension named in ``postgresql:extensions`` needs on the node before
+``CREATE EXTENSION``: its Debian package (per PostgreSQL major) and whether PostgreSQL must load
+its library at start (``shared_preload_libraries``). One table, read by the validator (an
+extension pgha cannot place is refused before anything changes) and by ``pgha_derive`` (the
+packages the PostgreSQL nodes install, the libraries added to shared_preload_libraries).
+
+The names are Debian's (bookworm: PostgreSQL 15, trixie: 17), which PGDG's apt repository
+uses too. An entry's ``package`` key names another package for one extension (a site
+repository, a PGDG-only extension); ``preload: true`` says its library must be preloaded.
+"""
+import re
+
+# Shipped with the server package (postgresql-{version}): nothing to install.
+CONTRIB = frozenset((
+    "adminpack", "amcheck", "autoinc", "bloom", "btree_gin", "btree_gist", "citext", "cube", "dblink",
+    "dict_int", "dict_xsyn", "earthdistance", "file_fdw", "fuzzystrmatch", "hstore", "insert_username",
+    "intagg", "intarray", "isn", "lo", "ltree", "moddatetime", "old_snapshot", "pageinspect",
+    "pg_buffercache", "pg_freespacemap", "pg_prewarm", "pg_stat_statements", "pg_surgery", "pg_trgm",
+    "pg_visibility", "pg_walinspect", "pgcrypto", "pgrowlocks", "pgstattuple", "plpgsql", "postgres_fdw",
+    "refint", "seg", "sslinfo", "tablefunc", "tcn", "tsm_system_rows", "tsm_system_time", "unaccent",
+    "uuid-ossp", "xml2",
+))
+
+_POSTGIS = "postgresql-{version}-postgis-3"
+# extension -> Debian package ({version}: the PostgreSQL major). Checked against bookworm's
+# and trixie's package lists (pgvector is packaged from trixie on: PostgreSQL 17).
+PACKAGES = {
+    "postgis": _POSTGIS, "postgis_raster": _POSTGIS, "postgis_topology": _POSTGIS, "postgis_sfcgal": _POSTGIS,
+    "postgis_tiger_geocoder": _POSTGIS, "address_standardizer": _POSTGIS,
+    "address_standardizer_data_us": _POSTGIS,
+    "pgrouting": "postgresql-{version}-pgrouting",
+    "pg_repack": "postgresql-{version}-repack",
+    "vector": "postgresql-{version}-pgvector",
+    "pg_cron": "postgresql-{version}-cron",
+    "pg_partman": "postgresql-{version}-partman",
+    "pg_stat_kcache": "postgresql-{version}-pg-stat-kcache",
+    "pg_wait_sampling": "postgresql-{version}-pg-wait-sampling",
+    "pg_qualstats": "postgresql-{version}-pg-qualstats",
+    "pgaudit": "postgresql-{version}-pgaudit",
+    "hypopg": "postgresql-{version}-hypopg",
+    "plpgsql_check": "postgresql-{version}-plpgsql-check",
+    "orafce": "postgresql-{version}-orafce",
+    "ip4r": "postgresql-{version}-ip4r",
+    "hll": "postgresql-{version}-hll",
+    "rum": "postgresql-{version}-rum",
+    "pgtap": "postgresql-{version}-pgtap",
+    "semver": "postgresql-{version}-semver",
+    "prefix": "postgresql-{version}-prefix",
+    "periods": "postgresql-{version}-periods",
+    "pglogical": "postgresql-{version}-pglogical",
+    "wal2json": "postgresql-{version}-wal2json",
+    "plperl": "postgresql-plperl-{version}", "plperlu": "postgresql-plperl-{version}",
+    "plpython3u": "postgresql-plpython3-{version}",
+    "pltcl": "postgresql-pltcl-{version}", "pltclu": "postgresql-pltcl-{version}",
+}
+
+# extension -> the library shared_preload_libraries must load before it works (CREATE
+# EXTENSION fails, or its functions do, until PostgreSQL restarts with it).
+PRELOAD = {
+    "pg_stat_statements": "pg_stat_statements",
+    "pg_cron": "pg_cron",
+    "pg_stat_kcache": "pg_stat_kcache",
+    "pg_wait_sampling": "pg_wait_sampling",
+    "pg_qualstats": "pg_qualstats",
+    "pgaudit": "pgaudit",
+    "pglogical": "pglogical",
+}
+
+# Known, and not in Debian: refused with where to get them.
+NOT_PACKAGED = {
+    "timescaledb": "TimescaleDB is not in Debian (Timescale's own apt repository has it)",
+    "citus": "Citus is not in Debian (Citus Data's own repository has it)",
+    "pg_hint_plan": "pg_hint_plan is not in Debian 12 or 13 (PGDG's repository has it)",
+    "pg_squeeze": "pg_squeeze is not in Debian 12 or 13 (PGDG's repository has it)",
+}
+
+PACKAGE_RE = re.compile(r"[a-z0-9][a-z0-9.+{}-]*")
+LIBRARY_RE = re.compile(r"[A-Za-z0-9_$.-]+")
+
+
+def package(entry):
+    """The package template for an extension entry (``{name, package?}``): its own
+    ``package``, the table's, or None (contrib, or unknown)."""
+    own = entry.get("package")
+    if own:
+        return own
+    return PACKAGES.get(entry.get("name"))
+
+
+def preload(entry):
+    """The library an extension entry needs in shared_preload_libraries, or None."""
+    name = entry.get("name")
+    if entry.get("preload") is True:
+        return PRELOAD.get(name, name)
+    return PRELOAD.get(name)
+
+
+def problem(entry):
+    """Why pgha cannot place the extension of this entry on a node, or None."""
+    name = entry.get("name")
+    if entry.get("package"):
+        return None
+    if name in NOT_PACKAGED:
+        return (f"{name!r}: {NOT_PACKAGED[name]}; add that repository (pgha:pkg_repos) and name its "
+                "package in this entry's package key")
+    if name in CONTRIB or name in PACKAGES:
+        return None
+    return (f"{name!r} is neither a contrib extension nor one pgha knows a Debian package for: name "
+            "the package that ships it in this entry's package key (e.g. postgresql-{version}-foo)")
+
+
+def libraries(text):
+    """shared_preload_libraries' value as a list of names (PostgreSQL's comma list)."""
+    return [part.strip().strip('"') for part in str(text or "").split(",") if part.strip()]
+
+
+def derive(cfg):
+    """In place: ``postgresql:extension_packages`` (the packages every PostgreSQL node installs,
+    ``{version}`` filled in, in order, once each) and the libraries the extensions need added to
+    ``postgresql:parameters:shared_preload_libraries`` after those already listed."""
+    pg = cfg["postgresql"]
+    version = str(pg["version"])
+    packages, needed = [], []
+    for entry in pg.get("extensions") or []:
+        if not isinstance(entry, dict):
+            continue
+        template = package(entry)
+        if template and template.replace("{version}", version) not in packages:
+            packages.append(template.replace("{version}", version))
+        library = preload(entry)
+        if library and library not in needed:
+            needed.append(library)
+    pg["extension_packages"] = packages
+    params = pg.setdefault("parameters", {})
+    loaded = libraries(params.get("shared_preload_libraries"))
+    missing = [lib for lib in needed if lib not in loaded]
+    if missing:
+        params["shared_preload_libraries"] = ",".join(loaded + missing)
+    return cfg
