@@ -851,3 +851,36 @@ def preload_missing(library, **kwargs):
     value = _execute([("SELECT pg_catalog.current_setting('shared_preload_libraries')", [])], **_conn(kwargs))[0][0][0]
     loaded = [part.strip().strip('"') for part in value.split(",") if part.strip()]
     return library not in loaded
+
+
+def split_names(value):
+    """
+    Role names from autobase's shape: a YAML list, or names separated by commas
+    (``'pg_monitor, readers'``); ``[]`` for none.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_postgres.split_names 'pg_monitor, readers'
+    """
+    if value in (None, ""):
+        return []
+    names = __utils__["pgha_privs.names"](value)
+    if names is None:
+        raise CommandExecutionError(f"not a list of names: {value!r}")
+    return names
+
+
+def extension_preload(entry):
+    """
+    The library that the extension of a ``postgresql:extensions`` entry needs in
+    shared_preload_libraries (pgha_extensions), or None.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_postgres.extension_preload '{name: pg_cron, db: postgres}'
+    """
+    return __utils__["pgha_extensions.preload"](entry)

@@ -138,6 +138,8 @@ def _derive(cfg):
         cfg["etcd"]["enable_v2"] = cfg["patroni"]["dcs_api"] == "etcd"
     # Extensions' packages (postgresql:extension_packages) and preloaded libraries.
     _sibling("pgha_extensions").derive(cfg)
+    # postgresql:privs in the form pgha_postgres.privileges_present takes.
+    _sibling("pgha_privs").derive(cfg)
     return cfg
 
 

@@ -129,3 +129,13 @@ def canonical(entry):
             "schema": schema, "target_roles": names(entry.get("target_roles")) or [],
             "grant_option": bool(entry.get("grant_option")), "state": entry.get("state", "present"),
             "exact": bool(entry.get("exact"))}
+
+
+def derive(cfg):
+    """In place: ``postgresql:privileges``, the canonical form of each valid
+    ``postgresql:privs`` entry with its index (``key``: ``postgresql:privs:<i>``). An invalid
+    entry is left out here: the validator refuses it, naming its key, before anything runs."""
+    pg = cfg["postgresql"]
+    pg["privileges"] = [dict(canonical(entry), key=f"postgresql:privs:{i}")
+                        for i, entry in enumerate(pg.get("privs") or []) if not problems(entry)]
+    return cfg
