@@ -45,10 +45,12 @@ def _name(entry, field="name"):
     return value if isinstance(value, str) and value else None
 
 
-def objects(cfg):
+def objects(cfg, context=None):
     """Problems as (key, message) with users' membership and removal, databases' removal,
-    schemas, privileges, extensions and pg_ident."""
-    return _users(cfg) + _databases(cfg) + _schemas(cfg) + _privileges(cfg) + _extensions(cfg) + _pg_ident(cfg)
+    schemas, privileges, extensions and pg_ident. ``context``: the minion's ``os_family``
+    (pgha knows Debian's extension package names only)."""
+    return (_users(cfg) + _databases(cfg) + _schemas(cfg) + _privileges(cfg)
+            + _extensions(cfg, (context or {}).get("os_family")) + _pg_ident(cfg))
 
 
 def _absent_users(cfg):
@@ -120,7 +122,8 @@ def _schemas(cfg):
         name, db = _name(schema, "schema"), _name(schema, "db")
         if not (name and db):
             if isinstance(schema, dict):
-                problems.append((key, "needs a schema and a db"))
+                missing = [f for f in ("schema", "db") if not schema.get(f)]
+                problems += [(f"{key}:{f}", "is missing: a schema entry names its schema and its db") for f in missing]
             continue
         if db in dropped:
             problems.append((f"{key}:db", f"{db!r} is dropped (postgresql:databases:{dropped[db]})"))
@@ -148,12 +151,15 @@ def _privileges(cfg):
     return problems
 
 
-def _extensions(cfg):
+def _extensions(cfg, os_family=None):
     problems, dropped = [], _dropped(cfg)
     for i, ext in enumerate(_listed(cfg, "postgresql:extensions")):
         if not _name(ext):
             continue
         why = _ext.problem(ext)
+        if not why and os_family not in (None, "Debian") and _ext.package(ext) and not ext.get("package"):
+            why = (f"{ext['name']!r}: pgha knows Debian's package names only; on {os_family} name the "
+                   "package that ships it in this entry's package key")
         if why:
             problems.append((f"postgresql:extensions:{i}:name", why))
         if ext.get("db") in dropped:
@@ -170,6 +176,8 @@ def _pg_ident(cfg):
             problems.append((key, "must be a mapping of mapname, system_username, pg_username"))
             continue
         mapname, system, pg_user = (line.get(k) for k in ("mapname", "system_username", "pg_username"))
+        problems += [(f"{key}:{f}", "is missing: a pg_ident line has a mapname, a system_username and a pg_username")
+                     for f in ("mapname", "system_username", "pg_username") if line.get(f) in (None, "")]
         if isinstance(mapname, str) and mapname and not IDENT_MAP_RE.match(mapname):
             problems.append((f"{key}:mapname", f"must be a word of letters, digits, '_', '.' or '-' "
                              f"(pg_hba's map= option names it; got {mapname!r})"))
