@@ -4,7 +4,7 @@
 
 An entry: ``role`` (one role or several: a YAML list, or names separated by commas; ``PUBLIC``
 is every role), ``privs`` (``SELECT,INSERT`` or a list; ``ALL``), ``type`` (database, schema,
-table, sequence, function, default_privs), ``db``, ``objs`` (names, or ``ALL_IN_SCHEMA`` for
+table, sequence, function, default_privs), ``db``, ``objs`` (names separated by commas, functions by ':', or a list; ``ALL_IN_SCHEMA`` for
 every table, sequence or function of ``schema``; for default_privs the kinds TABLES,
 SEQUENCES, FUNCTIONS, TYPES, SCHEMAS), ``schema`` (public), ``target_roles`` (default_privs:
 whose new objects; the superuser when left out), ``state`` (present, absent: revoked),
@@ -37,13 +37,19 @@ PUBLIC = "PUBLIC"
 FUNCTION_RE = re.compile(r"^([^()]+?)\s*(\(([^()]*)\))?$")
 
 
-def names(value):
+def names(value, separator=","):
     """A list of names from a YAML list or a comma-separated string (autobase's 'a, b')."""
     if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
+        return [part.strip() for part in value.split(separator) if part.strip()]
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return [item for item in value if item != ""]
     return None
+
+
+def objects(entry):
+    """An entry's objs as a list: functions are separated by ':' in a string (as in
+    community.postgresql: their argument lists hold commas), other names by ','."""
+    return names(entry.get("objs"), ":" if entry.get("type", "table") == "function" else ",")
 
 
 def all_of(kind, objs=None):
@@ -69,7 +75,7 @@ def problems(entry):
         found += [("role", f"{role!r} is longer than 63 bytes") for role in roles if len(role.encode()) > 63]
     if not entry.get("db"):
         found.append(("db", "must name the database to connect to"))
-    objs = names(entry.get("objs"))
+    objs = objects(entry)
     if kind == "database" and objs is None and entry.get("objs") is None:
         objs = [entry.get("db")] if entry.get("db") else []
     if not objs:
@@ -114,7 +120,7 @@ def canonical(entry):
     ``{db, type, roles, privs, objs, schema, target_roles, grant_option, state, exact}`` with
     privileges as PostgreSQL's keywords (ALL expanded), functions as names."""
     kind = entry.get("type", "table")
-    objs = names(entry.get("objs")) or ([entry["db"]] if kind == "database" else [])
+    objs = objects(entry) or ([entry["db"]] if kind == "database" else [])
     privs = []
     for priv in names(entry.get("privs")):
         word = ALIASES.get(priv.upper(), priv.upper())
