@@ -9,7 +9,6 @@ The names are Debian's (bookworm: PostgreSQL 15, trixie: 17), which PGDG's apt r
 uses too. An entry's ``package`` key names another package for one extension (a site
 repository, a PGDG-only extension); ``preload: true`` says its library must be preloaded.
 """
-import re
 
 # Shipped with the server package (postgresql-{version}): nothing to install.
 CONTRIB = frozenset((
@@ -75,8 +74,8 @@ NOT_PACKAGED = {
     "pg_squeeze": "pg_squeeze is not in Debian 12 or 13 (PGDG's repository has it)",
 }
 
-PACKAGE_RE = re.compile(r"[a-z0-9][a-z0-9.+{}-]*")
-LIBRARY_RE = re.compile(r"[A-Za-z0-9_$.-]+")
+# Project names people write for the extension's own name.
+ALIASES = {"pgvector": "vector", "repack": "pg_repack", "pgcron": "pg_cron", "partman": "pg_partman"}
 
 
 def package(entry):
@@ -106,6 +105,8 @@ def problem(entry):
                 "package in this entry's package key")
     if name in CONTRIB or name in PACKAGES:
         return None
+    if name in ALIASES:
+        return f"{name!r} is the project's name: its extension is named {ALIASES[name]!r}"
     return (f"{name!r} is neither a contrib extension nor one pgha knows a Debian package for: name "
             "the package that ships it in this entry's package key (e.g. postgresql-{version}-foo)")
 
