@@ -117,13 +117,17 @@
     - preload: {{ library | json }}
 {%-       endif %}
 {{- connection() }}
-{%-       if ext.db in db_names or ext.get('schema') %}
+{%-       set needs = [] %}
+{%-       if ext.db in db_names %}
+{%-         do needs.append('pgha-postgresql-database-' ~ ext.db ~ '-present') %}
+{%-       endif %}
+{%-       for schema in pg.schemas if schema.db == ext.db and schema.schema == ext.get('schema') %}
+{%-         do needs.append('pgha-postgresql-schema-' ~ schema.db ~ '-' ~ schema.schema ~ '-present') %}
+{%-       endfor %}
+{%-       if needs %}
     - require:
-{%-         if ext.db in db_names %}
-      - pgha_postgres: {{ ('pgha-postgresql-database-' ~ ext.db ~ '-present') | json }}
-{%-         endif %}
-{%-         for schema in pg.schemas if schema.db == ext.db and schema.schema == ext.get('schema') %}
-      - pgha_postgres: {{ ('pgha-postgresql-schema-' ~ schema.db ~ '-' ~ schema.schema ~ '-present') | json }}
+{%-         for need in needs %}
+      - pgha_postgres: {{ need | json }}
 {%-         endfor %}
 {%-       endif %}
 {%-   endfor %}
@@ -138,19 +142,25 @@
     - {{ arg }}: {{ priv[arg] | json }}
 {%-     endfor %}
 {{- connection() }}
-    - require:
+{%-     set needs = [] %}
 {%-     for role in priv.roles + priv.target_roles if role in user_names %}
-      - pgha_postgres: {{ ('pgha-postgresql-user-' ~ role ~ '-present') | json }}
+{%-       do needs.append('pgha-postgresql-user-' ~ role ~ '-present') %}
 {%-     endfor %}
 {%-     if priv.db in db_names %}
-      - pgha_postgres: {{ ('pgha-postgresql-database-' ~ priv.db ~ '-present') | json }}
+{%-       do needs.append('pgha-postgresql-database-' ~ priv.db ~ '-present') %}
 {%-     endif %}
 {%-     for schema in pg.schemas if schema.db == priv.db %}
-      - pgha_postgres: {{ ('pgha-postgresql-schema-' ~ schema.db ~ '-' ~ schema.schema ~ '-present') | json }}
+{%-       do needs.append('pgha-postgresql-schema-' ~ schema.db ~ '-' ~ schema.schema ~ '-present') %}
 {%-     endfor %}
 {%-     for ext in pg.extensions if ext.db == priv.db %}
-      - {{ ('pgha-postgresql-extension-' ~ ext.db ~ '-' ~ ext.name ~ '-present') | json }}
+{%-       do needs.append('pgha-postgresql-extension-' ~ ext.db ~ '-' ~ ext.name ~ '-present') %}
 {%-     endfor %}
+{%-     if needs %}
+    - require:
+{%-       for need in needs %}
+      - pgha_postgres: {{ need | json }}
+{%-       endfor %}
+{%-     endif %}
 {%-   endfor %}
 
 {#- Removals last: a role's objects go to its heir (reassign_owned_to) after everything

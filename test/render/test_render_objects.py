@@ -12,6 +12,12 @@ CONN = {"runas": "postgres", "port": 5432, "host": "/var/run/postgresql"}
 DEBIAN = [g for g in GRAINS if g.startswith("debian")]
 
 
+def _order(states, state_id):
+    body = states[state_id]
+    return next(item["order"] for key, value in body.items() if not key.startswith("__")
+                for item in value if isinstance(item, dict) and "order" in item)
+
+
 def test_membership_conn_limit_and_removal(rendered):
     states = _states(rendered, "show_sls", "debian12", "typeb_vip")
     _, function, args = _state(states, "pgha-postgresql-user-reader-present")
@@ -24,9 +30,8 @@ def test_membership_conn_limit_and_removal(rendered):
     assert _state(states, "pgha-postgresql-user-old app-absent") == ("pgha_postgres", "role_absent", {
         "name": "old app", "reassign_owned_to": "app", **CONN,
         "require": [{"pgha_postgres": "pgha-postgresql-user-app-present"}]})
-    # removals come after every object and privilege
-    order = list(states)
-    assert order.index("pgha-postgresql-user-old app-absent") > order.index("pgha-postgresql-privs-0-present")
+    # removals come after every object and privilege (the compiler's order: the file's)
+    assert _order(states, "pgha-postgresql-user-old app-absent") > _order(states, "pgha-postgresql-privs-2-present")
 
 
 def test_database_limit_and_drop(rendered):
@@ -54,7 +59,7 @@ def test_schemas_and_privileges(rendered):
         "state": "present", "exact": True, **CONN})
     assert {"pgha_postgres": "pgha-postgresql-user-reader-present"} in require
     assert {"pgha_postgres": "pgha-postgresql-schema-appdb-app schema-present"} in require
-    assert "pgha-postgresql-extension-appdb-postgis-present" in require
+    assert {"pgha_postgres": "pgha-postgresql-extension-appdb-postgis-present"} in require
     _, _, args = _state(states, "pgha-postgresql-privs-2-present")
     assert (args["type"], args["objs"], args["target_roles"]) == ("default_privs", ["TABLES"], ["app"])
     _, _, args = _state(states, "pgha-postgresql-privs-1-present")
