@@ -54,6 +54,25 @@ PACKAGES = {
     "pltcl": "postgresql-pltcl-{version}", "pltclu": "postgresql-pltcl-{version}",
 }
 
+# The same for PGDG's RPM repository (Rocky, Alma, RHEL: parameters/os_family/RedHat.yaml sets
+# postgresql:extension_packages_from to pgdg_rpm). An extension not listed here is refused
+# there unless its entry names the package.
+PGDG_RPM = {
+    "postgis": "postgis34_{version}", "postgis_raster": "postgis34_{version}",
+    "postgis_topology": "postgis34_{version}", "postgis_sfcgal": "postgis34_{version}",
+    "postgis_tiger_geocoder": "postgis34_{version}", "address_standardizer": "postgis34_{version}",
+    "address_standardizer_data_us": "postgis34_{version}",
+    "pgrouting": "pgrouting_{version}", "pg_repack": "pg_repack_{version}", "vector": "pgvector_{version}",
+    "pg_cron": "pg_cron_{version}", "pg_partman": "pg_partman_{version}", "hypopg": "hypopg_{version}",
+    "pg_stat_kcache": "pg_stat_kcache_{version}", "pg_wait_sampling": "pg_wait_sampling_{version}",
+    "pg_qualstats": "pg_qualstats_{version}", "plpgsql_check": "plpgsql_check_{version}",
+    "orafce": "orafce_{version}", "pg_hint_plan": "pg_hint_plan_{version}",
+    "plperl": "postgresql{version}-plperl", "plperlu": "postgresql{version}-plperl",
+    "plpython3u": "postgresql{version}-plpython3", "pltcl": "postgresql{version}-pltcl",
+    "pltclu": "postgresql{version}-pltcl",
+}
+TABLES = {"debian": PACKAGES, "pgdg_rpm": PGDG_RPM}
+
 # extension -> the library shared_preload_libraries must load before it works (CREATE
 # EXTENSION fails, or its functions do, until PostgreSQL restarts with it).
 PRELOAD = {
@@ -78,13 +97,13 @@ NOT_PACKAGED = {
 ALIASES = {"pgvector": "vector", "repack": "pg_repack", "pgcron": "pg_cron", "partman": "pg_partman"}
 
 
-def package(entry):
+def package(entry, source="debian"):
     """The package template for an extension entry (``{name, package?}``): its own
-    ``package``, the table's, or None (contrib, or unknown)."""
+    ``package``, the table's of ``source`` (debian, pgdg_rpm), or None (contrib, or unknown)."""
     own = entry.get("package")
     if own:
         return own
-    return PACKAGES.get(entry.get("name"))
+    return TABLES.get(source, PACKAGES).get(entry.get("name"))
 
 
 def preload(entry):
@@ -95,15 +114,19 @@ def preload(entry):
     return PRELOAD.get(name)
 
 
-def problem(entry):
-    """Why pgha cannot place the extension of this entry on a node, or None."""
+def problem(entry, source="debian"):
+    """Why pgha cannot place the extension of this entry on a node whose packages come from
+    ``source``, or None."""
     name = entry.get("name")
     if entry.get("package"):
         return None
+    if source == "pgdg_rpm" and name in PACKAGES and name not in PGDG_RPM:
+        return (f"{name!r}: pgha does not know the name of its package in PGDG's RPM repository: name it "
+                "in this entry's package key")
     if name in NOT_PACKAGED:
         return (f"{name!r}: {NOT_PACKAGED[name]}; add that repository (pgha:pkg_repos) and name its "
                 "package in this entry's package key")
-    if name in CONTRIB or name in PACKAGES:
+    if name in CONTRIB or name in TABLES.get(source, PACKAGES):
         return None
     if name in ALIASES:
         return f"{name!r} is the project's name: its extension is named {ALIASES[name]!r}"
@@ -122,11 +145,12 @@ def derive(cfg):
     ``postgresql:parameters:shared_preload_libraries`` after those already listed."""
     pg = cfg["postgresql"]
     version = str(pg["version"])
+    source = pg.get("extension_packages_from", "debian")
     packages, needed = [], []
     for entry in pg.get("extensions") or []:
         if not isinstance(entry, dict):
             continue
-        template = package(entry)
+        template = package(entry, source)
         if template and template.replace("{version}", version) not in packages:
             packages.append(template.replace("{version}", version))
         library = preload(entry)

@@ -204,6 +204,7 @@ KEYS = {
     "postgresql:schemas": ListOf(SCHEMA, autobase="postgresql_schemas"),
     "postgresql:privs": ListOf(PRIVS, autobase="postgresql_privs"),
     "postgresql:pg_ident": ListOf(PG_IDENT, autobase="postgresql_pg_ident"),
+    "postgresql:extension_packages_from": Enum("debian", "pgdg_rpm"),   # distro fact (os_family/)
     # Patroni
     "patroni:install_method": Enum("pkg", "pip", autobase="patroni_installation_method"),
     "patroni:pip_version": Name(r"[0-9]+(\.[0-9]+)*([a-z]+[0-9]*)?", "a version such as 4.1.5"),

@@ -45,12 +45,11 @@ def _name(entry, field="name"):
     return value if isinstance(value, str) and value else None
 
 
-def objects(cfg, context=None):
+def objects(cfg):
     """Problems as (key, message) with users' membership and removal, databases' removal,
-    schemas, privileges, extensions and pg_ident. ``context``: the minion's ``os_family``
-    (pgha knows Debian's extension package names only)."""
-    return (_users(cfg) + _databases(cfg) + _schemas(cfg) + _privileges(cfg)
-            + _extensions(cfg, (context or {}).get("os_family")) + _pg_ident(cfg))
+    schemas, privileges, extensions (by the package names of the node's source,
+    postgresql:extension_packages_from) and pg_ident."""
+    return _users(cfg) + _databases(cfg) + _schemas(cfg) + _privileges(cfg) + _extensions(cfg) + _pg_ident(cfg)
 
 
 def _absent_users(cfg):
@@ -151,15 +150,12 @@ def _privileges(cfg):
     return problems
 
 
-def _extensions(cfg, os_family=None):
+def _extensions(cfg):
     problems, dropped = [], _dropped(cfg)
     for i, ext in enumerate(_listed(cfg, "postgresql:extensions")):
         if not _name(ext):
             continue
-        why = _ext.problem(ext)
-        if not why and os_family not in (None, "Debian") and _ext.package(ext) and not ext.get("package"):
-            why = (f"{ext['name']!r}: pgha knows Debian's package names only; on {os_family} name the "
-                   "package that ships it in this entry's package key")
+        why = _ext.problem(ext, _get(cfg, "postgresql:extension_packages_from") or "debian")
         if why:
             problems.append((f"postgresql:extensions:{i}:name", why))
         if ext.get("db") in dropped:

@@ -108,7 +108,7 @@ def check(pillar_pgha, defaults, context=None):
              + _net.addresses(cfg, context) + _net.pg_hba(cfg) + _net.ports(cfg)
              + _net.version_available(cfg, context) + _net.sources(cfg, context)
              + _host.firewall(cfg) + _host.tls(cfg) + _host.system(cfg, context)
-             + _objects.objects(cfg, context))
+             + _objects.objects(cfg))
     ruled = {key for key, _ in rules}
     types = [(key, msg) for key, msg in _first_per_key(list(sweep(pillar_pgha)) + list(typed(cfg)))
              if key not in ruled and not any(key.startswith(f"{done}:") for done in ruled)]

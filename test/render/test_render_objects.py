@@ -77,8 +77,14 @@ def test_extension_packages_and_preload(rendered, grains_id):
     assert args["preload"] == "pg_cron"
     _, _, args = _state(states, "pgha-postgresql-extension-appdb-postgis-present")
     assert "preload" not in args
-    config = _patroni_config(rendered, grains_id, "typeb_vip")
-    assert config["postgresql"]["parameters"]["shared_preload_libraries"] == "pg_stat_statements,pg_cron"
+    if grains_id == "debian12":     # the file is rendered for debian12 (and rhel9) only
+        config = _patroni_config(rendered, grains_id, "typeb_vip")
+        assert config["postgresql"]["parameters"]["shared_preload_libraries"] == "pg_stat_statements,pg_cron"
+
+
+def test_extension_packages_by_pgdg_rpm_names_on_el(rendered):
+    _, _, args = _state(_states(rendered, "show_sls", "rhel9", "typeb_vip"), "pgha-postgresql-extension-pkgs-installed")
+    assert args["pkgs"] == ["postgis34_16", "pg_cron_16"]
 
 
 def test_no_extension_package_without_extensions(rendered):
@@ -90,4 +96,7 @@ def test_pg_ident_and_a_map_in_pg_hba(rendered):
     nasty = '"' + NASTY_NAME.replace('"', '""') + '"'
     assert pg["pg_ident"] == ['ops /^(.*)$ "\\1"', f'ops "alice smith" {nasty}']
     assert "local appdb all peer map=ops" in pg["pg_hba"]
-    assert "pg_ident" not in _patroni_config(rendered, "debian12", "pip")["postgresql"]
+    assert "pg_ident" not in _patroni_config(rendered, "debian12", "dcs_exists")["postgresql"]
+    # the pillar's lines right after the postgres user's own, before pgha's general lines
+    assert pg["pg_hba"][:4] == ["local all postgres peer", "host appdb app 10.0.0.0/24 scram-sha-256",
+                                "local appdb all peer map=ops", "local all all scram-sha-256"]
