@@ -14,5 +14,5 @@ pgha-postgresql-extension-pkgs-installed:
   pkg.installed:
     - pkgs: {{ pgha.postgresql.extension_packages | json }}
     - require:
-      - pkg: pgha-postgresql-pkgs-installed
+      - sls: {{ tplroot }}.postgresql.install
 {%- endif %}

@@ -72,7 +72,7 @@ def test_extension_packages_and_preload(rendered, grains_id):
     states = _states(rendered, "show_sls", grains_id, "typeb_vip")
     _, function, args = _state(states, "pgha-postgresql-extension-pkgs-installed")
     assert (function, args["pkgs"]) == ("installed", [f"postgresql-{version}-postgis-3", f"postgresql-{version}-cron"])
-    assert args["require"] == [{"pkg": "pgha-postgresql-pkgs-installed"}]
+    assert args["require"] == [{"sls": "pgha.postgresql.install"}]
     _, _, args = _state(states, "pgha-postgresql-extension-postgres-pg_cron-present")
     assert args["preload"] == "pg_cron"
     _, _, args = _state(states, "pgha-postgresql-extension-appdb-postgis-present")
