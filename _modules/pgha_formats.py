@@ -280,3 +280,16 @@ def pg_hba_line(entry, what="value"):
         salt '*' pgha_formats.pg_hba_line '{type: host, database: all, user: app, address: 10.0.0.0/24, method: scram-sha-256}'
     """
     return _quote("pg_hba_line", entry, what)
+
+
+def pg_ident_line(entry, what="value"):
+    """
+    One pg_ident.conf line from a pillar entry {mapname, system_username, pg_username}.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' pgha_formats.pg_ident_line '{mapname: ops, system_username: alice, pg_username: app}'
+    """
+    return _quote("pg_ident_line", entry, what)

@@ -469,3 +469,441 @@ def scram_verifiers(names, runas="postgres", port=5432, host="/var/run/postgresq
     rows = _execute([("SELECT rolname, rolpassword FROM pg_catalog.pg_authid WHERE rolname = ANY({})",
                       [_l(names)])], runas=runas, port=port, host=host)[0]
     return {row[0]: row[1] for row in rows}
+
+
+# -- application roles and objects (issue 22) ------------------------------------------------
+# Membership and connection limits (role_present), a role's removal, a database's limit and
+# removal, schemas, privileges and default privileges. Privilege keywords become SQL text: only
+# these words, checked here whatever the caller passes.
+PRIVILEGE_WORDS = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER",
+                   "USAGE", "CREATE", "CONNECT", "TEMPORARY", "EXECUTE")
+KEPT_DATABASES = ("postgres", "template0", "template1")
+ALL_IN_SCHEMA = "ALL_IN_SCHEMA"
+# privileges' type -> (SQL keyword of GRANT ... ON, acldefault's object type)
+PRIVILEGE_TARGETS = {"database": ("DATABASE", "d"), "schema": ("SCHEMA", "n"), "table": ("TABLE", "r"),
+                     "sequence": ("SEQUENCE", "s"), "function": ("ROUTINE", "f")}
+# default_privs objs -> (keyword, pg_default_acl's objtype, acldefault's object type)
+DEFAULT_OBJECTS = {"TABLES": ("TABLES", "r", "r"), "SEQUENCES": ("SEQUENCES", "S", "s"),
+                   "FUNCTIONS": ("FUNCTIONS", "f", "f"), "TYPES": ("TYPES", "T", "T"),
+                   "SCHEMAS": ("SCHEMAS", "n", "n")}
+# the grantee column of aclexplode as a name ('PUBLIC' for 0)
+GRANTEE = "CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END"
+
+
+def _names_list(value, what):
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise CommandExecutionError(f"{what} must be a list of names, got {value!r}")
+    return [check_identifier(v, what) for v in value]
+
+
+def _grantee(role):
+    # PUBLIC is a keyword, not a role: every other name is quoted
+    return ("PUBLIC", []) if role == "PUBLIC" else ("{}", [_i(role)])
+
+
+def _privilege_words(privs):
+    words = [str(p).upper() for p in privs]
+    bad = [w for w in words if w not in PRIVILEGE_WORDS]
+    if bad or not words:
+        raise CommandExecutionError(f"unknown privileges {bad or privs!r}; known: {', '.join(PRIVILEGE_WORDS)}")
+    return words
+
+
+def role_groups(name, **kwargs):
+    """
+    The roles ``name`` is a member of (directly), sorted.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_postgres.role_groups app
+    """
+    rows = _execute([("SELECT g.rolname FROM pg_catalog.pg_auth_members m "
+                      "JOIN pg_catalog.pg_roles g ON g.oid = m.roleid "
+                      "JOIN pg_catalog.pg_roles r ON r.oid = m.member WHERE r.rolname = {} ORDER BY 1",
+                      [_l(check_identifier(name, "role name"))])], **_conn(kwargs))[0]
+    return [row[0] for row in rows]
+
+
+def _membership_plan(name, groups, conn_limit, exists, conn):
+    """(changes, statements) for the groups ``name`` must be in (added, never removed: a
+    membership granted by hand stays) and its connection limit."""
+    changes, ops = {}, []
+    if groups:
+        have = set(role_groups(name, **conn)) if exists else set()
+        missing = [g for g in _names_list(groups, "role") if g not in have]
+        if missing:
+            changes["groups"] = {"added": missing}
+            ops += [("GRANT {} TO {}", [_i(g), _i(name)]) for g in missing]
+    if conn_limit is not None:
+        limit = int(conn_limit)
+        current = None
+        if exists:
+            current = _execute([("SELECT rolconnlimit FROM pg_catalog.pg_roles WHERE rolname = {}",
+                                 [_l(name)])], **conn)[0][0][0]
+        if current != limit:
+            changes["conn_limit"] = {"old": current, "new": limit}
+            ops.append(("ALTER ROLE {} CONNECTION LIMIT {}", [_i(name), _l(limit)]))
+    return changes, ops
+
+
+def role_membership(name, groups=None, conn_limit=None, test=False, **kwargs):
+    """
+    Make the role ``name`` a member of each role in ``groups`` (autobase's
+    ``postgresql_users[].role``; other memberships are left as they are) and set its
+    ``conn_limit`` (-1: no limit; None: left as it is). Returns the changes; ``test=True``
+    changes nothing. A role that does not exist yet (test mode) gets them all.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_postgres.role_membership app groups='[pg_monitor]' conn_limit=20
+    """
+    conn = _conn(kwargs)
+    check_identifier(name, "role name")
+    exists = _role(name, conn) is not None
+    if not exists and not test:
+        raise CommandExecutionError(f"role {name!r} does not exist")
+    changes, ops = _membership_plan(name, groups, conn_limit, exists, conn)
+    if ops and not test:
+        _execute(ops, **conn)
+    return changes
+
+
+def role_dependencies(name, **kwargs):
+    """
+    ``{database: count}`` of what the role ``name`` owns or holds privileges on (pg_shdepend;
+    ``""`` for shared objects: databases, tablespaces). ``{}``: nothing, DROP ROLE works.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_postgres.role_dependencies old_app
+    """
+    rows = _execute([("SELECT coalesce(d.datname, ''), count(*) FROM pg_catalog.pg_shdepend s "
+                      "JOIN pg_catalog.pg_roles r ON r.oid = s.refobjid "
+                      "LEFT JOIN pg_catalog.pg_database d ON d.oid = s.dbid "
+                      "WHERE s.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND r.rolname = {} "
+                      "AND s.deptype IN ('o', 'a', 'r', 'i') GROUP BY 1 ORDER BY 1",
+                      [_l(check_identifier(name, "role name"))])], **_conn(kwargs))[0]
+    return {db: count for db, count in rows}
+
+
+def role_absent(name, reassign_owned_to=None, test=False, **kwargs):
+    """
+    Drop the role ``name``. While it owns objects or holds privileges in any database the drop
+    is refused, unless ``reassign_owned_to`` names the role that gets them: then in each such
+    database ``REASSIGN OWNED BY name TO reassign_owned_to`` and ``DROP OWNED BY name`` (its
+    remaining privileges; ownership is per database), then ``DROP ROLE``. Returns the changes
+    (``{}``: no such role); ``test=True`` changes nothing.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_postgres.role_absent old_app reassign_owned_to=app
+    """
+    conn = _conn(kwargs)
+    check_identifier(name, "role name")
+    if _role(name, conn) is None:
+        return {}
+    deps = role_dependencies(name, **conn)
+    if deps and reassign_owned_to is None:
+        where = ", ".join(f"{db!r}" if db else "shared objects (databases)" for db in deps)
+        raise CommandExecutionError(
+            f"role {name!r} owns objects or holds privileges in {where}: it is not dropped; set "
+            "reassign_owned_to in its postgresql:users entry to the role that gets them")
+    changes = {"role": "dropped"}
+    databases = []
+    if deps:
+        check_identifier(reassign_owned_to, "reassign_owned_to")
+        if _role(reassign_owned_to, conn) is None and not test:
+            raise CommandExecutionError(f"role {reassign_owned_to!r} (reassign_owned_to) does not exist")
+        # shared objects (a database it owns) are reassigned from any database: postgres
+        databases = sorted({db for db in deps if db} | ({"postgres"} if "" in deps else set()))
+        changes.update(reassigned_to=reassign_owned_to, databases=databases)
+    if test:
+        return changes
+    for db in databases:
+        _execute([("REASSIGN OWNED BY {} TO {}", [_i(name), _i(reassign_owned_to)]),
+                  ("DROP OWNED BY {}", [_i(name)])], **{**conn, "dbname": db})
+    _execute([("DROP ROLE {}", [_i(name)])], **conn)
+    return changes
+
+
+def database_conn_limit(name, conn_limit, test=False, **kwargs):
+    """
+    Set the connection limit of database ``name`` (-1: none). Returns the changes.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_postgres.database_conn_limit appdb 50
+    """
+    conn = _conn(kwargs)
+    rows = _execute([("SELECT datconnlimit FROM pg_catalog.pg_database WHERE datname = {}",
+                      [_l(check_identifier(name, "database name"))])], **conn)[0]
+    current, limit = (rows[0][0] if rows else None), int(conn_limit)
+    if current == limit:
+        return {}
+    if not test:
+        _execute([("ALTER DATABASE {} CONNECTION LIMIT {}", [_i(name), _l(limit)])], **conn)
+    return {"conn_limit": {"old": current, "new": limit}}
+
+
+def database_absent(name, test=False, **kwargs):
+    """
+    Drop the database ``name`` and everything in it (``WITH (FORCE)``: its sessions are
+    ended). postgres, template0 and template1 are never dropped. Returns the changes (``{}``:
+    no such database); ``test=True`` changes nothing.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_postgres.database_absent old_appdb
+    """
+    conn = _conn(kwargs)
+    check_identifier(name, "database name")
+    if name in KEPT_DATABASES:
+        raise CommandExecutionError(f"database {name!r} is one PostgreSQL and pgha need: never dropped")
+    rows = _execute([("SELECT 1 FROM pg_catalog.pg_database WHERE datname = {}", [_l(name)])], **conn)[0]
+    if not rows:
+        return {}
+    if not test:
+        _execute([("DROP DATABASE {} WITH (FORCE)", [_i(name)])], **conn)
+    return {"database": "dropped"}
+
+
+def schema_present(name, db, owner=None, test=False, **kwargs):
+    """
+    Make the schema ``name`` exist in database ``db``, owned by ``owner`` when given (an
+    existing schema gets that owner). Returns the changes; ``test=True`` changes nothing.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_postgres.schema_present app_schema appdb owner=app
+    """
+    conn = {**_conn(kwargs), "dbname": check_identifier(db, "database name")}
+    check_identifier(name, "schema")
+    if owner is not None:
+        check_identifier(owner, "owner")
+    if _missing_database(db, conn, test):
+        return {"schema": "created", **({"owner": owner} if owner else {})}
+    rows = _execute([("SELECT pg_catalog.pg_get_userbyid(nspowner) FROM pg_catalog.pg_namespace "
+                      "WHERE nspname = {}", [_l(name)])], **conn)[0]
+    if not rows:
+        template, args, changes = "CREATE SCHEMA {}", [_i(name)], {"schema": "created"}
+        if owner:
+            template += " AUTHORIZATION {}"
+            args.append(_i(owner))
+            changes["owner"] = owner
+        ops = [(template, args)]
+    elif owner and rows[0][0] != owner:
+        changes = {"owner": {"old": rows[0][0], "new": owner}}
+        ops = [("ALTER SCHEMA {} OWNER TO {}", [_i(name), _i(owner)])]
+    else:
+        return {}
+    if not test:
+        _execute(ops, **conn)
+    return changes
+
+
+def _objects_acl(kind, objs, schema, conn):
+    """{object label: (identifier parts, {grantee: {privilege: grantable}})} of the objects."""
+    every = objs == [ALL_IN_SCHEMA]
+    if kind == "database":
+        query = ("SELECT d.datname, NULL, {}, a.privilege_type, a.is_grantable FROM pg_catalog.pg_database d "
+                 "LEFT JOIN LATERAL pg_catalog.aclexplode(coalesce(d.datacl, pg_catalog.acldefault('d', d.datdba))) a "
+                 "ON true WHERE d.datname = ANY({})")
+        args = [_l(objs)]
+    elif kind == "schema":
+        query = ("SELECT n.nspname, NULL, {}, a.privilege_type, a.is_grantable FROM pg_catalog.pg_namespace n "
+                 "LEFT JOIN LATERAL pg_catalog.aclexplode(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a "
+                 "ON true WHERE n.nspname = ANY({})")
+        args = [_l(objs)]
+    elif kind in ("table", "sequence"):
+        kinds = "('r', 'p', 'v', 'm', 'f')" if kind == "table" else "('S')"
+        acl = "'r'" if kind == "table" else "'s'"
+        query = ("SELECT c.relname, n.nspname, {}, a.privilege_type, a.is_grantable FROM pg_catalog.pg_class c "
+                 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                 f"LEFT JOIN LATERAL pg_catalog.aclexplode(coalesce(c.relacl, pg_catalog.acldefault({acl}, c.relowner))) a "
+                 f"ON true WHERE c.relkind IN {kinds} AND n.nspname = {{}}"
+                 + ("" if every else " AND c.relname = ANY({})"))
+        args = [_l(schema)] + ([] if every else [_l(objs)])
+    else:   # function: by name (one function of that name: GRANT without argument types)
+        query = ("SELECT p.proname, n.nspname, {}, a.privilege_type, a.is_grantable, p.oid FROM pg_catalog.pg_proc p "
+                 "JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
+                 "LEFT JOIN LATERAL pg_catalog.aclexplode(coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))) a "
+                 "ON true WHERE n.nspname = {}" + ("" if every else " AND p.proname = ANY({})"))
+        args = [_l(schema)] + ([] if every else [_l(objs)])
+    query = query.replace("{}", GRANTEE, 1)
+    rows = _execute([(query, args)], **conn)[0]
+    found, oids = {}, {}
+    for row in rows:
+        name, nsp, grantee, priv, grantable = row[:5]
+        if kind == "function":
+            oids.setdefault(name, set()).add(row[5])
+        parts = (nsp, name) if nsp is not None else (name,)
+        acl = found.setdefault(name, (parts, {}))[1]
+        if grantee is not None:
+            acl.setdefault(grantee, {})[priv] = grantable
+    overloaded = sorted(name for name, ids in oids.items() if len(ids) > 1 and not every)
+    if overloaded:
+        raise CommandExecutionError(f"function {overloaded[0]!r} in schema {schema!r} has several argument lists: "
+                                    "pgha grants on a function by its name, so it must be the only one of that name")
+    missing = [o for o in objs if o != ALL_IN_SCHEMA and o not in found]
+    if missing:
+        where = f" in schema {schema!r}" if schema else ""
+        raise CommandExecutionError(f"{kind} {missing[0]!r}{where} does not exist (database {conn.get('dbname')!r})")
+    return found
+
+
+def _default_acl(objs, schema, owner, conn):
+    """{grantee: {privilege: grantable}} of the default privileges of ``owner``'s new ``objs``."""
+    _, objtype, acltype = DEFAULT_OBJECTS[objs]
+    fallback = f"pg_catalog.acldefault('{acltype}', r.oid)" if schema is None else "NULL"
+    query = (f"SELECT {GRANTEE}, a.privilege_type, a.is_grantable FROM pg_catalog.pg_roles r "
+             "LEFT JOIN pg_catalog.pg_default_acl d ON d.defaclrole = r.oid AND d.defaclobjtype = {} "
+             "AND d.defaclnamespace = coalesce((SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = {}), 0) "
+             f"CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(d.defaclacl, {fallback})) a "
+             "WHERE r.rolname = {}")
+    acl = {}
+    for grantee, priv, grantable in _execute([(query, [_l(objtype), _l(schema), _l(owner)])], **conn)[0]:
+        acl.setdefault(grantee, {})[priv] = grantable
+    return acl
+
+
+def _privilege_ops(want, have, grant_option, state, exact):
+    """(grant, revoke): privilege lists for one object and grantee."""
+    if state == "absent":
+        return [], [p for p in want if p in have]
+    grant = [p for p in want if p not in have or (grant_option and not have[p])]
+    revoke = [p for p in sorted(have) if p not in want] if exact else []
+    return grant, revoke
+
+
+def privileges_present(db, type, roles, privs, objs, schema=None, target_roles=None, grant_option=False,
+                       state="present", exact=False, test=False, **kwargs):  # pylint: disable=redefined-builtin
+    """
+    Grant ``privs`` (PostgreSQL's keywords) on ``objs`` of ``type`` (database, schema, table,
+    sequence, function, default_privs) in database ``db`` to each role of ``roles`` (``PUBLIC``:
+    everyone); ``state=absent`` revokes them; ``exact`` also revokes from these roles, on these
+    objects, what ``privs`` does not list. ``objs`` may be ``[ALL_IN_SCHEMA]`` (every table,
+    sequence or function of ``schema``); for default_privs one of TABLES, SEQUENCES, FUNCTIONS,
+    TYPES, SCHEMAS, for the new objects of each of ``target_roles`` (the connecting superuser
+    when empty). The current privileges are read from the catalogs (aclexplode): a second run
+    changes nothing. Returns the changes; ``test=True`` changes nothing.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_postgres.privileges_present appdb table '[app]' '[SELECT, INSERT]' '[ALL_IN_SCHEMA]' schema=app_schema
+    """
+    conn = {**_conn(kwargs), "dbname": check_identifier(db, "database name")}
+    words = _privilege_words(privs)
+    roles = [r if r == "PUBLIC" else check_identifier(r, "role") for r in _names_list(roles, "role")]
+    if schema is not None:
+        check_identifier(schema, "schema")
+    if state not in ("present", "absent"):
+        raise CommandExecutionError(f"state must be present or absent, got {state!r}")
+    if _missing_database(db, conn, test):
+        return {"grant" if state == "present" else "revoke": f"{', '.join(words)} on {type} {', '.join(objs)}"}
+    suffix = " WITH GRANT OPTION" if grant_option and state == "present" else ""
+    changes, ops = [], []
+    if type == "default_privs":
+        if len(objs) != 1 or objs[0] not in DEFAULT_OBJECTS:
+            raise CommandExecutionError(f"default_privs objs is one of {', '.join(DEFAULT_OBJECTS)}, got {objs!r}")
+        keyword = DEFAULT_OBJECTS[objs[0]][0]
+        owners = list(target_roles or []) or [_execute([("SELECT current_user", [])], **conn)[0][0][0]]
+        for owner in _names_list(owners, "target_roles"):
+            acl = _default_acl(objs[0], schema, owner, conn)
+            head, head_args = "ALTER DEFAULT PRIVILEGES FOR ROLE {}", [_i(owner)]
+            if schema is not None:
+                head, head_args = head + " IN SCHEMA {}", head_args + [_i(schema)]
+            for role in roles:
+                grant, revoke = _privilege_ops(words, acl.get(role, {}), grant_option, state, exact)
+                who, who_args = _grantee(role)
+                where = f"new {keyword.lower()} of {owner}" + (f" in {schema}" if schema else "")
+                if grant:
+                    ops.append((f"{head} GRANT {', '.join(grant)} ON {keyword} TO {who}{suffix}", head_args + who_args))
+                    changes.append(f"granted {', '.join(grant)} on {where} to {role}")
+                if revoke:
+                    ops.append((f"{head} REVOKE {', '.join(revoke)} ON {keyword} FROM {who}", head_args + who_args))
+                    changes.append(f"revoked {', '.join(revoke)} on {where} from {role}")
+    else:
+        if type not in PRIVILEGE_TARGETS:
+            raise CommandExecutionError(f"type must be one of {', '.join(PRIVILEGE_TARGETS)}, default_privs; got {type!r}")
+        keyword = PRIVILEGE_TARGETS[type][0]
+        for label, (parts, acl) in sorted(_objects_acl(type, list(objs), schema, conn).items()):
+            for role in roles:
+                grant, revoke = _privilege_ops(words, acl.get(role, {}), grant_option, state, exact)
+                who, who_args = _grantee(role)
+                where = f"{type} {'.'.join(parts)}"
+                if grant:
+                    ops.append((f"GRANT {', '.join(grant)} ON {keyword} {{}} TO {who}{suffix}", [_i(*parts)] + who_args))
+                    changes.append(f"granted {', '.join(grant)} on {where} to {role}")
+                if revoke:
+                    ops.append((f"REVOKE {', '.join(revoke)} ON {keyword} {{}} FROM {who}", [_i(*parts)] + who_args))
+                    changes.append(f"revoked {', '.join(revoke)} on {where} from {role}")
+    if ops and not test:
+        _execute(ops, **conn)
+    return {"privileges": changes} if changes else {}
+
+
+def preload_missing(library, **kwargs):
+    """
+    Whether the running server has not loaded ``library`` (``shared_preload_libraries``): an
+    extension that needs it waits for a restart.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_postgres.preload_missing pg_cron
+    """
+    value = _execute([("SELECT pg_catalog.current_setting('shared_preload_libraries')", [])], **_conn(kwargs))[0][0][0]
+    loaded = [part.strip().strip('"') for part in value.split(",") if part.strip()]
+    return library not in loaded
+
+
+def split_names(value):
+    """
+    Role names from autobase's shape: a YAML list, or names separated by commas
+    (``'pg_monitor, readers'``); ``[]`` for none.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_postgres.split_names 'pg_monitor, readers'
+    """
+    if value in (None, ""):
+        return []
+    names = __utils__["pgha_privs.names"](value)
+    if names is None:
+        raise CommandExecutionError(f"not a list of names: {value!r}")
+    return names
+
+
+def extension_preload(entry):
+    """
+    The library that the extension of a ``postgresql:extensions`` entry needs in
+    shared_preload_libraries (pgha_extensions), or None.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_postgres.extension_preload '{name: pg_cron, db: postgres}'
+    """
+    return __utils__["pgha_extensions.preload"](entry)

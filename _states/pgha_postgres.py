@@ -85,10 +85,21 @@ def database_present(name, owner=None, encoding=None, lc_collate=None, lc_ctype=
                   encoding=encoding, lc_collate=lc_collate, lc_ctype=lc_ctype, **conn)
 
 
-def extension_present(name, db, schema=None, **kwargs):
-    """Ensure the extension ``name`` exists in database ``db`` (in ``schema`` when given)."""
+def extension_present(name, db, schema=None, preload=None, **kwargs):
+    """Ensure the extension ``name`` exists in database ``db`` (in ``schema`` when given).
+    ``preload``: the library it needs in shared_preload_libraries. pgha put it in Patroni's
+    configuration; until PostgreSQL restarts with it (Patroni: pending_restart) the extension
+    waits, with a warning that says so: the restart is the user's to ask for (pgha.config's
+    rolling restart, patronictl restart), never done here."""
     try:
         conn = _conn(kwargs)
+        if preload and __salt__["pgha_postgres.preload_missing"](preload, **conn):
+            return {"name": name, "result": True, "changes": {},
+                    "comment": f"extension {name!r} in {db!r} waits for a restart: {preload!r} is not loaded yet",
+                    "warnings": [f"extension {name!r} needs {preload!r} in shared_preload_libraries: it is in "
+                                 "Patroni's configuration and PostgreSQL must restart to load it (Patroni shows "
+                                 "pending_restart). pgha restarts nothing by itself: run the pgha.config "
+                                 "orchestration or `patronictl restart`, then apply again."]}
     except CommandExecutionError as exc:
         return {"name": name, "result": False, "changes": {}, "comment": str(exc)}
     return _apply(name, f"extension {name!r} in {db!r}", "pgha_postgres.extension_present",
@@ -106,3 +117,59 @@ def auth_function_present(name, auth_user, **kwargs):
         return {"name": name, "result": False, "changes": {}, "comment": str(exc)}
     return _apply(name, f"PgBouncer's auth function in {name!r}", "pgha_postgres.auth_function_present",
                   auth_user, name, **conn)
+
+
+# -- application roles and objects (issue 22) ------------------------------------------------
+
+def _state(name, what, function, *args, **kwargs):
+    """_apply with the connection arguments checked (a password is never an argument)."""
+    conn_keys = {k: kwargs.pop(k) for k in list(kwargs) if k in CONNECTION or k.startswith("__")}
+    try:
+        conn = _conn(conn_keys)
+    except CommandExecutionError as exc:
+        return {"name": name, "result": False, "changes": {}, "comment": str(exc)}
+    return _apply(name, what, function, *args, **kwargs, **conn)
+
+
+def role_membership(name, groups=None, conn_limit=None, **kwargs):
+    """Ensure the role ``name`` is a member of each of ``groups`` (others stay) and has the
+    connection limit ``conn_limit`` (-1: none; left out: not changed)."""
+    return _state(name, f"role {name!r}'s membership", "pgha_postgres.role_membership", name,
+                  groups=groups, conn_limit=conn_limit, **kwargs)
+
+
+def role_absent(name, reassign_owned_to=None, **kwargs):
+    """Ensure the role ``name`` does not exist. Refused while it owns objects or holds
+    privileges, unless ``reassign_owned_to`` names who gets them (REASSIGN OWNED and DROP
+    OWNED in every database where it has some)."""
+    return _state(name, f"role {name!r}", "pgha_postgres.role_absent", name,
+                  reassign_owned_to=reassign_owned_to, **kwargs)
+
+
+def database_conn_limit(name, conn_limit, **kwargs):
+    """Ensure the database ``name`` has the connection limit ``conn_limit`` (-1: none)."""
+    return _state(name, f"database {name!r}'s connection limit", "pgha_postgres.database_conn_limit", name,
+                  conn_limit, **kwargs)
+
+
+def database_absent(name, **kwargs):
+    """Ensure the database ``name`` does not exist (dropped with its data; postgres and the
+    templates never are)."""
+    return _state(name, f"database {name!r}", "pgha_postgres.database_absent", name, **kwargs)
+
+
+def schema_present(name, db, owner=None, **kwargs):
+    """Ensure the schema ``name`` exists in database ``db``, owned by ``owner`` when given."""
+    return _state(name, f"schema {name!r} in {db!r}", "pgha_postgres.schema_present", name, db,
+                  owner=owner, **kwargs)
+
+
+def privileges_present(name, db, type, roles, privs, objs, schema=None, target_roles=None,  # pylint: disable=redefined-builtin
+                       grant_option=False, state="present", exact=False, **kwargs):
+    """Ensure the privileges of one ``postgresql:privs`` entry (its canonical form, see
+    ``pgha_privs.canonical``): granted (``state: present``, and with ``exact`` nothing more for
+    these roles on these objects) or revoked (``state: absent``)."""
+    return _state(name, f"privileges {name}", "pgha_postgres.privileges_present", db, type, roles, privs, objs,
+                  schema=schema, target_roles=target_roles, grant_option=grant_option, state=state,
+                  exact=exact, **kwargs)
+

@@ -121,6 +121,10 @@ def _derive(cfg):
     if cfg["etcd"]["enable_v2"] == "auto":
         cfg["etcd"]["enable_v2"] = cfg["patroni"]["dcs_api"] == "etcd"
     _derive_patroni(cfg)
+    # Extensions' packages (postgresql:extension_packages) and preloaded libraries.
+    _sibling("pgha_extensions").derive(cfg)
+    # postgresql:privs in the form pgha_postgres.privileges_present takes.
+    _sibling("pgha_privs").derive(cfg)
     return cfg
 
 

@@ -264,3 +264,23 @@ def pg_hba_keyword(value, what="value"):
     if not re.fullmatch(r"[a-z][a-z0-9-]*", text):
         raise ValueError(f"{what}: must be a lower-case keyword (got {text!r})")
     return text
+
+
+# -- pg_ident.conf (issue 22) ---------------------------------------------------------------------
+
+def pg_ident_line(entry, what="value"):
+    """One pg_ident.conf line from a pillar entry {mapname, system_username, pg_username}:
+    the map name and the PostgreSQL user quoted as pg_hba's fields are; a system user name
+    starting with '/' is a regular expression, written as it is (quoted it would be a plain
+    name from PostgreSQL 16 on), so it may hold no space, comma, quote or '#'."""
+    if not isinstance(entry, dict):
+        raise ValueError(f"{what}: must be a mapping of mapname, system_username, pg_username")
+    system = _text(entry.get("system_username"), f"{what}:system_username")
+    if system.startswith("/"):
+        if re.search(r'[\s,"#]', system):
+            raise ValueError(f"{what}:system_username: a regular expression must not contain spaces, "
+                             "commas, quotes or '#'")
+    else:
+        system = pg_hba(system, f"{what}:system_username")
+    return " ".join((pg_hba(entry.get("mapname"), f"{what}:mapname"), system,
+                     pg_hba(entry.get("pg_username"), f"{what}:pg_username")))

@@ -155,6 +155,25 @@ PRESET = Record({
 POOL = Record({"name": Str(connstr_identifier_problem), "dbname": Str(connstr_identifier_problem),
                "pool_parameters": Str(pool_parameters_problem)}, closed=True)
 
+# -- application roles and objects (issue 22): autobase's shapes --------------------------------
+# Role membership, removal and connection limits; a database's limit and its removal (behind
+# drop: true); an extension's package and preload (pgha_extensions). Cross-key checks:
+# pgha_rules_objects. The fields declared Any take autobase's shapes, a list or a comma (or, for
+# functions, ':') separated string: pgha_rules_objects and pgha_privs check and split them.
+Any = _t.Any
+USER.fields.update({"role": Any(), "conn_limit": Int(-1, 1_000_000, digits=True),
+                    "state": Enum("present", "absent"), "reassign_owned_to": Ident()})
+DATABASE.fields.update({"conn_limit": Int(-1, 1_000_000, digits=True), "state": Enum("present", "absent"),
+                        "drop": Bool()})
+EXTENSION.fields.update({"package": Name(PKG, "a package name such as postgresql-{version}-foo"),
+                         "preload": Bool()})
+SCHEMA = Record({"schema": Ident(nonempty=True), "db": Ident(nonempty=True), "owner": Ident()}, closed=True)
+PRIVS = Record({"role": Any(), "privs": Any(), "type": Any(), "db": Ident(nonempty=True), "objs": Any(),
+                "schema": Ident(), "target_roles": Any(), "state": Enum("present", "absent"),
+                "exact": Bool(), "grant_option": Bool()}, closed=True)
+PG_IDENT = Record({"mapname": Str(nonempty=True), "system_username": Str(nonempty=True),
+                   "pg_username": Str(nonempty=True)}, closed=True)
+
 # Every key, as a colon path. Records and lists declare their items; Map takes any key.
 KEYS = {
     "cluster_name": Str(_cluster.cluster_name_problem, autobase="patroni_cluster_name"),
@@ -209,6 +228,11 @@ KEYS = {
     "postgresql:databases": ListOf(DATABASE, autobase="postgresql_databases"),
     "postgresql:extensions": ListOf(EXTENSION, autobase="postgresql_extensions"),
     "postgresql:restore_command": Str(autobase="postgresql_restore_command"),
+    # application objects (issue 22)
+    "postgresql:schemas": ListOf(SCHEMA, autobase="postgresql_schemas"),
+    "postgresql:privs": ListOf(PRIVS, autobase="postgresql_privs"),
+    "postgresql:pg_ident": ListOf(PG_IDENT, autobase="postgresql_pg_ident"),
+    "postgresql:extension_packages_from": Enum("debian", "pgdg_rpm"),   # distro fact (os_family/)
     # Patroni
     "patroni:install_method": Enum("pkg", "pip", autobase="patroni_installation_method"),
     "patroni:pip_version": Name(r"[0-9]+(\.[0-9]+)*([a-z]+[0-9]*)?", "a version such as 4.1.5"),

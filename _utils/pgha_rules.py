@@ -176,6 +176,8 @@ def _roles_and_databases(cfg):
         if name in seen:
             problems.append((f"postgresql:users:{i}:name", f"{name!r} is listed twice (also postgresql:users:{seen[name]})"))
         seen.setdefault(name, i)
+        if user.get("state") == "absent":
+            continue    # a role being dropped needs no password
         password = user.get("password")
         if password is None or password == "":
             problems.append((f"postgresql:users:{i}:password", f"is missing for user {name!r}"))

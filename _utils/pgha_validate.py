@@ -22,6 +22,7 @@ _net = _sibling("pgha_rules_net")
 _host = _sibling("pgha_rules_host")
 _pgb = _sibling("pgha_rules_pgbouncer")
 _patroni = _sibling("pgha_rules_patroni")
+_objects = _sibling("pgha_rules_objects")
 
 # Line breaks beyond \n and \r: YAML and Python's splitlines() end a line at these too.
 LINE_BREAKS = ("\u0085", "\u2028", "\u2029")
@@ -123,7 +124,8 @@ def check(pillar_pgha, defaults, context=None):
              + _net.version_available(cfg, context) + _net.sources(cfg, context)
              + _host.tls(cfg) + _host.system(cfg, context)
              + _pgb.settings(cfg) + _pgb.versions(cfg, context)
-             + _patroni.check(cfg, context))
+             + _patroni.check(cfg, context)
+             + _objects.objects(cfg))
     ruled = {key for key, _ in rules}
     types = [(key, msg) for key, msg in _first_per_key(list(sweep(pillar_pgha)) + list(typed(cfg)))
              if key not in ruled and not any(key.startswith(f"{done}:") for done in ruled)]

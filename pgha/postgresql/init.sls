@@ -2,3 +2,4 @@
     databases and extensions are pgha.postgresql.users, applied on the leader. #}
 include:
   - .install
+  - .extension_pkgs

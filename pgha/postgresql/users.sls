@@ -17,7 +17,12 @@
 {%- endmacro %}
 
 {%- if salt['pgha_patroni.is_leader']() %}
+{%-   set present_users = [] %}
+{%-   for user in pg.users if user.get('state', 'present') != 'absent' %}{% do present_users.append(user) %}{% endfor %}
+{%-   set user_names = present_users | map(attribute='name') | list %}
+{#-   every entry in the loop (a removed one skipped inside): loop.index0 is the pillar index #}
 {%-   for user in pg.users %}
+{%-     if user.get('state', 'present') != 'absent' %}
 {{ ('pgha-postgresql-user-' ~ user.name ~ '-present') | json }}:
   pgha_postgres.role_present:
     - name: {{ user.name | json }}
@@ -28,9 +33,28 @@
     - createrole: {{ user.get('createrole', false) | json }}
     - replication: {{ user.get('replication', false) | json }}
 {{- connection() }}
+{%-     endif %}
 {%-   endfor %}
 
-{%-   for db in pg.databases %}
+{#- Membership (autobase's role: a name, names separated by commas, or a list) and the
+    connection limit, once every role of the list exists. #}
+{%-   for user in present_users if user.get('role') or user.get('conn_limit') is not none %}
+{%-     set groups = salt['pgha_postgres.split_names'](user.get('role')) %}
+{{ ('pgha-postgresql-user-' ~ user.name ~ '-membership') | json }}:
+  pgha_postgres.role_membership:
+    - name: {{ user.name | json }}
+    - groups: {{ groups | json }}
+{%-     if user.get('conn_limit') is not none %}
+    - conn_limit: {{ user.conn_limit | int }}
+{%-     endif %}
+{{- connection() }}
+    - require:
+{%-     for name in [user.name] + groups if name in user_names %}
+      - pgha_postgres: {{ ('pgha-postgresql-user-' ~ name ~ '-present') | json }}
+{%-     endfor %}
+{%-   endfor %}
+
+{%-   for db in pg.databases if db.get('state', 'present') != 'absent' %}
 {{ ('pgha-postgresql-database-' ~ db.name ~ '-present') | json }}:
   pgha_postgres.database_present:
     - name: {{ db.name | json }}
@@ -39,25 +63,127 @@
     - lc_collate: {{ db.get('lc_collate', pg.locale) | json }}
     - lc_ctype: {{ db.get('lc_ctype', pg.locale) | json }}
 {{- connection() }}
-{%-     if db.get('owner') in pg.users | map(attribute='name') | list %}
+{%-     if db.get('owner') in user_names %}
     - require:
       - pgha_postgres: {{ ('pgha-postgresql-user-' ~ db.owner ~ '-present') | json }}
+{%-     endif %}
+{%-     if db.get('conn_limit') is not none %}
+{{ ('pgha-postgresql-database-' ~ db.name ~ '-conn-limit') | json }}:
+  pgha_postgres.database_conn_limit:
+    - name: {{ db.name | json }}
+    - conn_limit: {{ db.conn_limit | int }}
+{{- connection() }}
+    - require:
+      - pgha_postgres: {{ ('pgha-postgresql-database-' ~ db.name ~ '-present') | json }}
+{%-     endif %}
+{%-   endfor %}
+{%-   set db_names = [] %}
+{%-   for db in pg.databases if db.get('state', 'present') != 'absent' %}{% do db_names.append(db.name) %}{% endfor %}
+
+{#- Schemas (autobase's postgresql_schemas: schema, db, owner). #}
+{%-   for schema in pg.schemas %}
+{{ ('pgha-postgresql-schema-' ~ schema.db ~ '-' ~ schema.schema ~ '-present') | json }}:
+  pgha_postgres.schema_present:
+    - name: {{ schema.schema | json }}
+    - db: {{ schema.db | json }}
+{%-     if schema.get('owner') %}
+    - owner: {{ schema.owner | json }}
+{%-     endif %}
+{{- connection() }}
+{%-     if schema.db in db_names or schema.get('owner') in user_names %}
+    - require:
+{%-       if schema.db in db_names %}
+      - pgha_postgres: {{ ('pgha-postgresql-database-' ~ schema.db ~ '-present') | json }}
+{%-       endif %}
+{%-       if schema.get('owner') in user_names %}
+      - pgha_postgres: {{ ('pgha-postgresql-user-' ~ schema.owner ~ '-present') | json }}
+{%-       endif %}
 {%-     endif %}
 {%-   endfor %}
 
 {%-   for ext in pg.extensions %}
-{{ ('pgha-postgresql-extension-' ~ ext.db ~ '-' ~ ext.name ~ '-present') | json }}:
+{%-     set ext_id = 'pgha-postgresql-extension-' ~ ext.db ~ '-' ~ ext.name ~ '-present' %}
+{%-     set library = salt['pgha_postgres.extension_preload'](ext) %}
+{{ ext_id | json }}:
   pgha_postgres.extension_present:
     - name: {{ ext.name | json }}
     - db: {{ ext.db | json }}
-{%-     if ext.get('schema') %}
+{%-       if ext.get('schema') %}
     - schema: {{ ext.schema | json }}
+{%-       endif %}
+{%-       if library %}
+{#-       in shared_preload_libraries of Patroni's configuration (pgha_extensions): until the
+          server restarts with it, the state warns and waits (pgha restarts nothing itself) #}
+    - preload: {{ library | json }}
+{%-       endif %}
+{{- connection() }}
+{%-       set needs = [] %}
+{%-       if ext.db in db_names %}
+{%-         do needs.append('pgha-postgresql-database-' ~ ext.db ~ '-present') %}
+{%-       endif %}
+{%-       for schema in pg.schemas if schema.db == ext.db and schema.schema == ext.get('schema') %}
+{%-         do needs.append('pgha-postgresql-schema-' ~ schema.db ~ '-' ~ schema.schema ~ '-present') %}
+{%-       endfor %}
+{%-       if needs %}
+    - require:
+{%-         for need in needs %}
+      - pgha_postgres: {{ need | json }}
+{%-         endfor %}
+{%-       endif %}
+{%-   endfor %}
+
+{#- Privileges (autobase's postgresql_privs), after the objects above; each entry's
+    canonical form comes from pgha_privs (map.jinja: postgresql:privileges). #}
+{%-   for priv in pg.privileges %}
+{{ ('pgha-' ~ priv.key | replace(':', '-') ~ '-' ~ priv.state) | json }}:
+  pgha_postgres.privileges_present:
+    - name: {{ priv.key | json }}
+{%-     for arg in ['db', 'type', 'roles', 'privs', 'objs', 'schema', 'target_roles', 'grant_option', 'state', 'exact'] %}
+    - {{ arg }}: {{ priv[arg] | json }}
+{%-     endfor %}
+{{- connection() }}
+{%-     set needs = [] %}
+{%-     for role in priv.roles + priv.target_roles if role in user_names %}
+{%-       do needs.append('pgha-postgresql-user-' ~ role ~ '-present') %}
+{%-     endfor %}
+{%-     if priv.db in db_names %}
+{%-       do needs.append('pgha-postgresql-database-' ~ priv.db ~ '-present') %}
+{%-     endif %}
+{%-     for schema in pg.schemas if schema.db == priv.db %}
+{%-       do needs.append('pgha-postgresql-schema-' ~ schema.db ~ '-' ~ schema.schema ~ '-present') %}
+{%-     endfor %}
+{%-     for ext in pg.extensions if ext.db == priv.db %}
+{%-       do needs.append('pgha-postgresql-extension-' ~ ext.db ~ '-' ~ ext.name ~ '-present') %}
+{%-     endfor %}
+{%-     if needs %}
+    - require:
+{%-       for need in needs %}
+      - pgha_postgres: {{ need | json }}
+{%-       endfor %}
+{%-     endif %}
+{%-   endfor %}
+
+{#- Removals last: a role's objects go to its heir (reassign_owned_to) after everything
+    above exists; a database is dropped only with drop: true (the validator refuses
+    state: absent without it, and postgres and the templates always). #}
+{%-   for user in pg.users if user.get('state') == 'absent' %}
+{{ ('pgha-postgresql-user-' ~ user.name ~ '-absent') | json }}:
+  pgha_postgres.role_absent:
+    - name: {{ user.name | json }}
+{%-     if user.get('reassign_owned_to') %}
+    - reassign_owned_to: {{ user.reassign_owned_to | json }}
 {%-     endif %}
 {{- connection() }}
-{%-     if ext.db in pg.databases | map(attribute='name') | list %}
+{%-     if user.get('reassign_owned_to') in user_names %}
     - require:
-      - pgha_postgres: {{ ('pgha-postgresql-database-' ~ ext.db ~ '-present') | json }}
+      - pgha_postgres: {{ ('pgha-postgresql-user-' ~ user.reassign_owned_to ~ '-present') | json }}
 {%-     endif %}
+{%-   endfor %}
+{%-   for db in pg.databases if db.get('state') == 'absent' and db.get('drop') is sameas true %}
+{{ ('pgha-postgresql-database-' ~ db.name ~ '-absent') | json }}:
+  pgha_postgres.database_absent:
+    - name: {{ db.name | json }}
+{{- connection() }}
 {%-   endfor %}
 
 {%-   if pgha.pgbouncer.enabled %}
@@ -72,8 +198,7 @@
 {{- connection() }}
 {#-     userlist mode (auth_user:enabled false): the role stays, PgBouncer's admin user, with no
         auth function to call #}
-{%-     for db in (['template1', 'postgres'] + pg.databases | map(attribute='name') | list)
-                  if pgha.pgbouncer.auth_user.enabled %}
+{%-     for db in ['template1', 'postgres'] + db_names if pgha.pgbouncer.auth_user.enabled %}
 {{ ('pgha-postgresql-pgbouncer-auth-function-' ~ db ~ '-present') | json }}:
   pgha_postgres.auth_function_present:
     - name: {{ db | json }}

@@ -1,8 +1,8 @@
 """Lab fixtures: one real lab per scenario, shared by every test module of that scenario.
 
 Modules run grouped by scenario (in MODULE_ORDER within a scenario), so that a scenario's lab
-comes up and deploys once: test_typeb.py, test_day2.py and test_sources.py share one Type B
-cluster. `--lab-scenario NAME` (make test-lab) keeps only the modules of one scenario.
+comes up and deploys once: test_typeb.py, test_day2.py, test_sources.py and
+test_roles_objects.py share one Type B cluster. `--lab-scenario NAME` (make test-lab) keeps only the modules of one scenario.
 """
 import os
 import shutil
@@ -18,7 +18,7 @@ from .helpers import node_has_package
 
 # Within one scenario: the deploy-from-bare checks first, then what changes the cluster.
 # test_gate_errors.py breaks Patroni on a replica for a while: last, though it restores it.
-MODULE_ORDER = ["test_typeb.py", "test_day2.py", "test_sources.py", "test_gate_errors.py"]
+MODULE_ORDER = ["test_typeb.py", "test_day2.py", "test_sources.py", "test_roles_objects.py", "test_gate_errors.py"]
 
 
 def _scenario(module):

@@ -55,6 +55,9 @@ def repo_packages(suite):
         "python3-psycopg2", "etcd-server", "etcd-client", "vip-manager", "pgbackrest",
         "haproxy", "pgbouncer", "keepalived", "chrony", "nftables", "openssh-server",
         "openssh-client", "rsync", "curl", "locales",
+        # test_roles_objects: PostGIS from its package (issue 22). With its dependencies (GDAL,
+        # PROJ, GEOS, ...) about 50 more packages, ~100 MB in the repository, once per cache.
+        f"postgresql-{pg}-postgis-3",
     ]
 
 

@@ -81,14 +81,15 @@ def test_tls_patroni_config_file(rendered):
     assert "sslmode" not in auth["superuser"]          # Patroni's own local connections: libpq's default
     assert pg["pg_hba"] == [
         "local all postgres peer",
+        # the pillar's lines before pgha's general ones (the first match wins: issue 22)
+        "hostssl appdb app 10.0.0.0/24 scram-sha-256",
+        "hostnossl appdb monitor 10.0.5.0/24 scram-sha-256",
         "local all all scram-sha-256",
         "hostssl all all 127.0.0.1/32 scram-sha-256",
         "hostssl replication replicator 127.0.0.1/32 scram-sha-256",
         *[line for address in (NODE_ADDRESS, "10.0.0.12", "10.0.0.13")
           for line in (f"hostssl replication replicator {address}/32 scram-sha-256",
                        f"hostssl all all {address}/32 scram-sha-256")],
-        "hostssl appdb app 10.0.0.0/24 scram-sha-256",
-        "hostnossl appdb monitor 10.0.5.0/24 scram-sha-256",
     ]
     # the DCS half is untouched: TLS is each node's own
     assert "ssl" not in config["bootstrap"]["dcs"]["postgresql"]["parameters"]

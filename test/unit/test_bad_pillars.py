@@ -383,6 +383,80 @@ CASES = [
 ]
 
 
+# application roles and objects (issue 22)
+def priv(**kw):
+    return pg(privs=[{"role": "app", "privs": "SELECT", "type": "table", "db": "appdb", "objs": "t", **kw}])
+
+
+CASES += [
+    ("user-role-int", user(role=5), "postgresql:users:0:role"),
+    ("user-role-itself", user(role="pg_monitor, app"), "postgresql:users:0:role"),
+    ("user-conn-limit-word", user(conn_limit="ten"), "postgresql:users:0:conn_limit"),
+    ("user-conn-limit-below", user(conn_limit=-2), "postgresql:users:0:conn_limit"),
+    ("user-state-word", user(state="gone"), "postgresql:users:0:state"),
+    ("user-reassign-without-absent", user(reassign_owned_to="other"), "postgresql:users:0:reassign_owned_to"),
+    ("user-reassign-to-itself", pg(users=[{"name": "old", "state": "absent", "reassign_owned_to": "old"}]),
+     "postgresql:users:0:reassign_owned_to"),
+    ("user-member-of-a-removed-role", pg(users=[{"name": "old", "state": "absent"},
+                                                {"name": "app", "password": "pw", "role": "old"}]),
+     "postgresql:users:1:role"),
+    ("database-owner-removed", pg(users=[{"name": "old", "state": "absent"}], databases=[{"name": "d", "owner": "old"}]),
+     "postgresql:databases:0:owner"),
+    ("database-absent-without-drop", db(state="absent"), "postgresql:databases:0:drop"),
+    ("database-drop-without-absent", db(drop=True), "postgresql:databases:0:drop"),
+    ("database-drop-string", db(state="absent", drop="yes"), "postgresql:databases:0:drop"),
+    ("database-drop-postgres", pg(databases=[{"name": "postgres", "state": "absent", "drop": True}]),
+     "postgresql:databases:0:state"),
+    ("database-drop-template1", pg(databases=[{"name": "template1", "state": "absent", "drop": True}]),
+     "postgresql:databases:0:state"),
+    ("database-drop-pooled", type_a(_with(db(state="absent", drop=True), pool())), "postgresql:databases:0:state"),
+    ("database-conn-limit-float", db(conn_limit=1.5), "postgresql:databases:0:conn_limit"),
+    ("schema-without-db", pg(schemas=[{"schema": "s"}]), "postgresql:schemas:0:db"),
+    ("schema-64-bytes", pg(schemas=[{"schema": "s" * 64, "db": "appdb"}]), "postgresql:schemas:0:schema"),
+    ("schema-unknown-key", pg(schemas=[{"schema": "s", "db": "appdb", "state": "absent"}]), "postgresql:schemas:0:state"),
+    ("schema-twice", pg(schemas=[{"schema": "s", "db": "d"}, {"schema": "s", "db": "d"}]), "postgresql:schemas:1:schema"),
+    ("schema-in-dropped-db", _with(db(state="absent", drop=True), pg(schemas=[{"schema": "s", "db": "appdb"}])),
+     "postgresql:schemas:0:db"),
+    ("privs-type-unknown", priv(type="tablespace"), "postgresql:privs:0:type"),
+    ("privs-privilege-sql", priv(privs="SELECT; DROP TABLE t"), "postgresql:privs:0:privs"),
+    ("privs-privilege-wrong-type", priv(privs="EXECUTE"), "postgresql:privs:0:privs"),
+    ("privs-without-role", priv(role=""), "postgresql:privs:0:role"),
+    ("privs-without-db", pg(privs=[{"role": "app", "privs": "SELECT", "type": "table", "objs": "t"}]),
+     "postgresql:privs:0:db"),
+    ("privs-without-objs", priv(objs=None), "postgresql:privs:0:objs"),
+    ("privs-all-in-schema-with-others", priv(objs="ALL_IN_SCHEMA,t"), "postgresql:privs:0:objs"),
+    ("privs-default-kind", priv(type="default_privs", objs="VIEWS"), "postgresql:privs:0:objs"),
+    ("privs-target-roles-not-default", priv(target_roles="app"), "postgresql:privs:0:target_roles"),
+    ("privs-exact-absent", priv(exact=True, state="absent"), "postgresql:privs:0:exact"),
+    ("privs-exact-string", priv(exact="true"), "postgresql:privs:0:exact"),
+    ("privs-role-removed", _with(priv(), pg(users=[{"name": "app", "state": "absent"}])), "postgresql:privs:0:role"),
+    ("privs-unknown-key", priv(comment="x"), "postgresql:privs:0:comment"),
+    ("extension-timescaledb", pg(extensions=[{"name": "timescaledb", "db": "appdb"}]), "postgresql:extensions:0:name"),
+    ("extension-unknown", pg(extensions=[{"name": "made_up_ext", "db": "appdb"}]), "postgresql:extensions:0:name"),
+    ("extension-pgvector-project-name", pg(extensions=[{"name": "pgvector", "db": "appdb"}]),
+     "postgresql:extensions:0:name"),
+    ("extension-no-pgdg-rpm-name", pg(extension_packages_from="pgdg_rpm", extensions=[{"name": "pgtap", "db": "appdb"}]),
+     "postgresql:extensions:0:name"),
+    ("extension-source-unknown", pg(extension_packages_from="ubuntu"), "postgresql:extension_packages_from"),
+    ("extension-package-shell", pg(extensions=[{"name": "x", "db": "appdb", "package": "x; rm -rf /"}]),
+     "postgresql:extensions:0:package"),
+    ("extension-preload-string", pg(extensions=[{"name": "pg_trgm", "db": "appdb", "preload": "yes"}]),
+     "postgresql:extensions:0:preload"),
+    ("ident-map-space", pg(pg_ident=[{"mapname": "my map", "system_username": "a", "pg_username": "b"}]),
+     "postgresql:pg_ident:0:mapname"),
+    ("ident-regex-space", pg(pg_ident=[{"mapname": "m", "system_username": "/^a b$", "pg_username": "b"}]),
+     "postgresql:pg_ident:0:system_username"),
+    ("ident-regex-broken", pg(pg_ident=[{"mapname": "m", "system_username": "/^(a$", "pg_username": "b"}]),
+     "postgresql:pg_ident:0:system_username"),
+    ("ident-backref-without-group", pg(pg_ident=[{"mapname": "m", "system_username": "alice", "pg_username": "\\1"}]),
+     "postgresql:pg_ident:0:pg_username"),
+    ("ident-pg-user-newline", pg(pg_ident=[{"mapname": "m", "system_username": "a", "pg_username": "b\nc"}]),
+     "postgresql:pg_ident:0:pg_username"),
+    ("ident-missing-field", pg(pg_ident=[{"mapname": "m", "system_username": "a"}]), "postgresql:pg_ident:0:pg_username"),
+    ("hba-map-without-ident", hba(method="cert", options="map=nomap"), "postgresql:pg_hba:0:options"),
+]
+
+
 def test_enough_distinct_cases():
     assert len({c[0] for c in CASES}) == len(CASES) >= 160
 
