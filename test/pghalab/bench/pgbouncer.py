@@ -19,6 +19,7 @@ from ..cluster import leader_name, pillar_changed, run_orch, salt_json
 from ..figures import print_run, print_table
 from ..lab import Lab
 from ..writer import Writer
+from .ops import ok, settle
 
 VIP = "10.213.0.100"
 PORT = 6432
@@ -30,18 +31,6 @@ VARIANTS = {
     "transaction": ("transaction", False),
     "transaction_pause": ("transaction", True),
 }
-
-
-def settle(lab):
-    ret = salt_json(lab, "I@pgha:roles:postgresql", "pgha_patroni.wait_healthy", "role=member",
-                    "timeout=120", tgt_type="compound")
-    if not all(isinstance(v, str) for v in ret.values()):
-        raise SystemExit(f"cluster not healthy: {ret}")
-
-
-def ok(result, what):
-    if result["rc"] != 0:
-        raise SystemExit(f"{what} failed:\n{result['stdout'][-3000:]}{result['stderr'][-2000:]}")
 
 
 def measured(lab):
