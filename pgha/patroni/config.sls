@@ -47,7 +47,9 @@ pgha-patroni-config-file-managed:
       - file: pgha-patroni-config-dir-managed
       - sls: {{ tplroot }}.patroni.watchdog    {#- the file names the mode the node really has #}
       - sls: {{ tplroot }}.patroni.callbacks
-      - sls: {{ tplroot }}.patroni.log
+{%- if pgha.patroni.log.destination == 'logfile' %}
+      - sls: {{ tplroot }}.patroni.log        {#- only then has it a state to require #}
+{%- endif %}
 {%- if pgha.tls.enabled %}
       - sls: {{ tplroot }}.postgresql.tls
 {%- endif %}

@@ -147,7 +147,7 @@ def test_tls_patroni_and_vip_manager_states(rendered):
     states = _states(rendered, "show_sls", "debian12", "tls")
     args = _state(states, "pgha-patroni-config-file-managed")[2]
     assert args["require"] == [{"file": "pgha-patroni-config-dir-managed"}, {"sls": "pgha.patroni.watchdog"},
-                               {"sls": "pgha.patroni.callbacks"}, {"sls": "pgha.patroni.log"},
+                               {"sls": "pgha.patroni.callbacks"},
                                {"sls": "pgha.postgresql.tls"}]
     assert args["show_changes"] is False
     assert _state(states, "pgha-patroni-service-running")[2]["watch"] == [
