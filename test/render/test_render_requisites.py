@@ -2,7 +2,8 @@
 a highstate whose requisite points at an SLS with none ("Referenced state does not exist"),
 and show_sls, which the other render tests read, does not resolve requisites. An SLS whose
 states are all behind an ``if`` (pgha.patroni.log with the journal) must not be required
-unconditionally."""
+unconditionally. An SLS that only includes others counts when Salt records it as the includer
+(``__sls_included_from__``), as Salt's requisite resolver does."""
 import pytest
 
 from .render_helpers import COMBOS, HIGHSTATE_COMBOS, _states
@@ -29,7 +30,10 @@ def _sls_requisites(body):
                          + [("show_sls", c) for c in COMBOS])
 def test_sls_requisites_name_an_sls_with_states(rendered, kind, combo):
     states = _states(rendered, kind, *combo)
-    with_states = {body.get("__sls__") for body in states.values() if isinstance(body, dict)}
+    # Salt 3008 also counts the states of the SLS an include-only SLS pulls in first
+    # (__sls_included_from__, as salt.utils.requisite does)
+    with_states = {sls for body in states.values() if isinstance(body, dict)
+                   for sls in [body.get("__sls__"), *(body.get("__sls_included_from__") or [])]}
     missing = sorted({(state_id, req, sls) for state_id, body in states.items() if isinstance(body, dict)
                       for req, sls in _sls_requisites(body) if sls not in with_states})
     assert not missing, f"requisites on an SLS with no state in this render: {missing}"
