@@ -126,7 +126,8 @@ def _preset_note(diff, preset, preset_keys):
             "no PostgreSQL restart")
 
 
-def dynamic_config(name, config, archiving="keep", paused_archive_command=None, preset=None, preset_keys=None):
+def dynamic_config(name, config, archiving="keep", paused_archive_command=None, preset=None, preset_keys=None,
+                   cluster=None):
     """
     Keep Patroni's dynamic configuration (in the DCS) equal to ``config``: the keys given are
     patched when they differ, other keys are left alone. Parameters that need a PostgreSQL
@@ -139,6 +140,10 @@ def dynamic_config(name, config, archiving="keep", paused_archive_command=None, 
 
     ``preset`` (the failover preset's name) and ``preset_keys`` (the Patroni keys it sets): the
     comment says when patched keys follow the preset, whose change reaches running clusters.
+
+    A standby cluster (``standby_cluster`` in ``config``, issue 20): the state fails, changing
+    nothing, when the DCS no longer has ``standby_cluster`` (the cluster was promoted) or has it
+    while ``config`` does not (``cluster``, the cluster's name, is quoted in the message).
 
     .. code-block:: yaml
 
@@ -161,6 +166,12 @@ def dynamic_config(name, config, archiving="keep", paused_archive_command=None, 
         ret["comment"] = f"{why}: nothing to patch (Patroni's bootstrap writes this configuration)"
         return ret
     try:
+        # a standby cluster (issue 20): pillar and the DCS must agree on being one; pgha never
+        # demotes a running primary, and only pgha.promote promotes
+        conflict = __utils__["pgha_standby.dcs_conflict"](config, __salt__["pgha_patroni.show_config"](),
+                                                           cluster or "")
+        if conflict:
+            return _fail(ret, conflict)
         config, note = _archiving(config, archiving, paused_archive_command)
         diff = __salt__["pgha_patroni.edit_config"](config, test=True)["changes"]
         if not diff:
