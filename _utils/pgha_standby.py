@@ -256,3 +256,36 @@ def summary(cluster, receiver, main=""):
         lag_text += f", replay {delay:.1f} s behind"
     return (f"Standby cluster {cluster} of {of}: WAL receiver {receiver.get('status') or 'not running'}, "
             f"lag {lag_text}")
+
+
+def cross_cluster_problems(name, standby, own_addresses, main_pillar):
+    """What only the master sees (the planner, pgha.plan): problems as messages with a standby
+    cluster ``name`` whose ``pgha:standby_cluster`` is ``standby``, given its members'
+    addresses (``own_addresses``) and its main cluster's pgha pillar (``main_pillar``, {} when
+    the master does not know it)."""
+    if not isinstance(standby, dict) or not standby.get("host"):
+        return []
+    found = []
+    host, port = str(standby["host"]), int(standby.get("port") or 5432)
+    if host in {str(a) for a in own_addresses or ()}:
+        found.append(f"pgha:standby_cluster:host: {host} is a node of cluster {name} itself: a cluster "
+                     "cannot be a standby of itself")
+    main = main_pillar if isinstance(main_pillar, dict) else {}
+    if not main:
+        return found
+    haproxy = _section(main, "haproxy")
+    direct = (haproxy.get("direct_ports") or {}).get("master") if isinstance(haproxy.get("direct_ports"), dict) else None
+    pgbouncer = _section(main, "pgbouncer").get("enabled", "auto")
+    if main.get("with_haproxy_load_balancing") is True and pgbouncer in ("auto", True) and port != direct:
+        found.append(f"pgha:standby_cluster:port: the main cluster {standby.get('cluster')} is Type A: "
+                     f"{PGBOUNCER_REPLICATION}; set its haproxy:direct_ports:master and use that port here "
+                     f"(got {port})")
+    listed = [e for e in main.get("standby_clusters") or [] if isinstance(e, dict) and e.get("name") == name]
+    if not listed:
+        found.append(f"pgha:standby_cluster:cluster: the main cluster {standby.get('cluster')} does not list "
+                     f"{name} in its pgha:standby_clusters: its pg_hba and firewall will not admit this "
+                     "cluster (add it there, then run pgha.config on the main cluster)")
+    elif standby.get("primary_slot_name") and listed[0].get("slot") != standby.get("primary_slot_name"):
+        found.append(f"pgha:standby_cluster:primary_slot_name: {standby.get('primary_slot_name')} is not the "
+                     f"slot the main cluster keeps for {name} ({listed[0].get('slot') or 'none'})")
+    return found
