@@ -10,6 +10,7 @@ import datetime
 import json
 import logging
 import os
+import socket
 import ssl
 import time
 import urllib.error
@@ -268,7 +269,8 @@ def standby_status():
     ``status`` (streaming, ...), ``sender_host``/``sender_port`` (the main cluster's node it
     streams from), ``lag_bytes`` (replay behind what the main last reported),
     ``last_msg_age_seconds``, ``replay_delay_seconds`` (since the last replayed commit; grows
-    while the main is idle). Read-only; asks the leader, wherever it runs.
+    while the main is idle), and ``main_reachable`` (a TCP connection from this node to the
+    main cluster's host and port opens now). Read-only; asks the leader, wherever it runs.
 
     CLI Example:
 
@@ -284,7 +286,21 @@ def standby_status():
              "leader": lead.get("name"), "leader_role": lead.get("role"), "scope": data.get("scope") or conf.get("scope")}
     if lead.get("host"):
         found.update(_receiver(lead["host"], conf))
+    standby = found.get("standby_cluster") or {}
+    found["main_reachable"] = _reachable(standby.get("host"), standby.get("port") or 5432) if standby else None
     return found
+
+
+def _reachable(host, port, timeout=3):
+    """Whether a TCP connection to host:port opens from this node now (the main cluster's
+    entry point: a lost site answers nothing, or refuses)."""
+    if not host:
+        return None
+    try:
+        with socket.create_connection((str(host), int(port)), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def promote(confirm, timeout=60, interval=0.5):

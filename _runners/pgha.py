@@ -394,7 +394,8 @@ def _promote(name, pg_nodes, pillars, site, options):
         problems.append(f"pgha.promote: no database node of cluster {name} answers "
                         f"({', '.join(pg_nodes)}); nothing was changed")
     shown = {k: receiver.get(k) for k in ("status", "sender_host", "sender_port", "lag_bytes",
-                                          "last_msg_age_seconds", "replay_delay_seconds")} if receiver else None
+                                          "last_msg_age_seconds", "replay_delay_seconds",
+                                          "main_reachable")} if receiver else None
     return {"node": node, "main": main, "main_leader": main_leader, "receiver": shown}, problems
 
 

@@ -217,7 +217,10 @@ def promote_problems(cluster, is_standby_cluster, main, main_leader, receiver, f
     - ``main``: the main cluster's name as pillar gives it (standby_cluster:cluster), or '';
     - ``main_leader``: the main cluster's leader as its minions answered (None: none answered
       or none leads);
-    - ``receiver``: the standby leader's WAL receiver (``pgha_patroni.standby_status``);
+    - ``receiver``: the standby leader's WAL receiver (``pgha_patroni.standby_status``), with
+      ``main_reachable``: whether the standby leader can open a TCP connection to the main
+      cluster's host and port now (a WAL receiver notices a lost sender only after
+      wal_receiver_timeout, so its status alone would refuse for a minute after the loss);
     - ``force``: promote even though the main cluster still answers (split brain is then the
       operator's to prevent: two clusters accept writes).
     """
@@ -235,7 +238,13 @@ def promote_problems(cluster, is_standby_cluster, main, main_leader, receiver, f
                      f"{cluster} now makes two clusters accept writes. Stop the main cluster first, or "
                      "force it with pillar='{\"cluster\": \"" + cluster + "\", \"force\": true}'; "
                      "nothing was changed")
-    if receiver_connected(receiver):
+    reachable = receiver.get("main_reachable") if isinstance(receiver, dict) else None
+    if reachable is True:
+        found.append(f"pgha.promote refused: {what} still accepts connections at {receiver.get('host')}:"
+                     f"{receiver.get('port')} (from the standby leader of {cluster}): stop the main cluster "
+                     "first, or force it with pillar force: true; nothing was changed")
+    elif reachable is None and receiver_connected(receiver):
+        # no connection test (an older module): the WAL receiver says it
         found.append(f"pgha.promote refused: the standby leader of {cluster} still streams from "
                      f"{receiver.get('sender_host')}:{receiver.get('sender_port')} ({what} is reachable): "
                      "stop the main cluster first, or force it with pillar force: true; nothing was changed")

@@ -131,6 +131,16 @@ def test_promote_refused_while_the_main_cluster_leads_or_streams():
     assert pgha_standby.promote_problems("dr", True, "main", "pg1", STREAMING, force=True) == []
 
 
+def test_promote_asks_whether_the_main_answers_rather_than_the_receiver():
+    """Just after the loss, the WAL receiver still says streaming (until wal_receiver_timeout):
+    the connection test decides."""
+    lost = dict(STREAMING, main_reachable=False, host="10.0.0.100", port=5432)
+    assert pgha_standby.promote_problems("dr", True, "main", None, lost) == []
+    alive = dict(STREAMING, status=None, main_reachable=True, host="10.0.0.100", port=5432)
+    [problem] = pgha_standby.promote_problems("dr", True, "main", None, alive)
+    assert "still accepts connections at 10.0.0.100:5432" in problem
+
+
 def test_promote_when_the_main_site_is_lost():
     lost = dict(STREAMING, status=None, last_msg_age_seconds=None)
     assert pgha_standby.promote_problems("dr", True, "main", None, lost) == []
