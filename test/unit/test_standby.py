@@ -274,3 +274,37 @@ def test_promote_removes_standby_cluster_and_waits_for_writes():
         found = pgha_patroni.promote("dr")
     assert requests == [("/config", "PATCH", {"standby_cluster": None})]
     assert found["leader"] == "dr1" and "promoted" in found["comment"]
+
+
+# -- the orchestration -----------------------------------------------------------------------------
+
+def test_promote_orchestration_needs_a_cluster_name():
+    from test_orch_render import OnlyPillar, render, steps  # pylint: disable=import-outside-toplevel
+    found = steps(render("pgha/promote.sls", OnlyPillar({})))
+    assert list(found) == ["pgha-promote-refused"]
+    assert "needs the standby cluster's name" in found["pgha-promote-refused"][1]["comment"]
+    named = steps(render("pgha/promote.sls", OnlyPillar({"cluster": "dr", "force": True})))
+    assert named["pgha-promote-steps"][1]["pillar"] == {"cluster": "dr", "force": True}
+
+
+def test_promote_steps_target_the_standby_only(defaults):
+    from test_orch_render import WithPlan, assert_exact_targets, render, steps  # pylint: disable=import-outside-toplevel
+    lost = dict(STREAMING, status=None, main_reachable=False, lag_bytes=4096)
+    master = Master(_two_clusters(), answers={"pgha_patroni.standby_status": {"dr1": lost}})
+    found = steps(render("pgha/steps/promote.sls", WithPlan({"cluster": "dr"}, master, defaults)))
+    assert_exact_targets(found)
+    assert list(found) == ["pgha-promote-lag-reported", "pgha-promote", "pgha-promote-vip-ready",
+                           "pgha-promote-summary"]
+    assert found["pgha-promote"][1]["tgt"] == "dr1"
+    assert found["pgha-promote"][1]["kwarg"] == {"confirm": "dr"}
+    assert found["pgha-promote-vip-ready"][1]["tgt"] == "dr1,dr2,dr3"
+    assert '"lag_bytes": 4096' in found["pgha-promote-lag-reported"][1]["name"]
+
+
+def test_promote_steps_refused_while_the_main_leads(defaults):
+    from test_orch_render import WithPlan, render, steps  # pylint: disable=import-outside-toplevel
+    master = Master(_two_clusters(), answers={"pgha_patroni.leader": {"pg2": "pg2"},
+                                              "pgha_patroni.standby_status": {"dr1": STREAMING}})
+    found = steps(render("pgha/steps/promote.sls", WithPlan({"cluster": "dr"}, master, defaults)))
+    assert list(found) == ["pgha-promote-refused"]
+    assert "still has a running leader (pg2)" in found["pgha-promote-refused"][1]["comment"]
