@@ -1071,7 +1071,9 @@ def wait_replayed(timeout=60, interval=0.2):
     lead = _leader(cluster())
     if not lead:
         raise CommandExecutionError("the cluster has no running leader to catch up with")
-    target = _sql("SELECT pg_current_wal_lsn()", lead["host"], conf)[0]
+    # a standby cluster's leader (issue 20) is in recovery: its replayed position
+    target = _sql("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
+                  "ELSE pg_current_wal_lsn() END", lead["host"], conf)[0]
     deadline = time.monotonic() + float(timeout)
     while True:
         behind = _sql("SELECT pg_wal_lsn_diff(%s, pg_last_wal_replay_lsn())", _local_host(conf),
