@@ -308,3 +308,14 @@ def test_promote_steps_refused_while_the_main_leads(defaults):
     found = steps(render("pgha/steps/promote.sls", WithPlan({"cluster": "dr"}, master, defaults)))
     assert list(found) == ["pgha-promote-refused"]
     assert "still has a running leader (pg2)" in found["pgha-promote-refused"][1]["comment"]
+
+
+def test_the_summaries_of_a_standby_cluster_name_its_main(defaults):
+    from test_orch_render import WithPlan, render, steps  # pylint: disable=import-outside-toplevel
+    master = Master(_two_clusters())
+    config = steps(render("pgha/steps/config.sls", WithPlan({"cluster": "dr"}, master, defaults)))
+    assert config["pgha-config-summary"][1]["kwarg"] == {"main": "main"}
+    deploy = steps(render("pgha/steps/deploy.sls", WithPlan({"cluster": "dr"}, master, defaults)))
+    assert deploy["pgha-cluster-summary"][1]["kwarg"] == {"vip": "10.0.1.100", "main": "main"}
+    main = steps(render("pgha/steps/config.sls", WithPlan({"cluster": "main"}, master, defaults)))
+    assert "kwarg" not in main["pgha-config-summary"][1]
