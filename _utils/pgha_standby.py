@@ -92,7 +92,8 @@ def _main_rules(cfg):
     if not isinstance(entries, list):
         return []
     found, names, slots = [], set(), set()
-    own_slots = {s.get("slot") for s in (_section(cfg, "patroni").get("slots") or []) if isinstance(s, dict)}
+    declared = _section(cfg, "patroni").get("slots")
+    own_slots = {s.get("slot") for s in (declared if isinstance(declared, list) else []) if isinstance(s, dict)}
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
             continue
@@ -128,7 +129,7 @@ def patroni_section(cfg):
     if not is_standby(cfg):
         return None
     standby = _section(cfg, "standby_cluster")
-    section = {"host": str(standby["host"]), "port": int(standby.get("port") or 5432)}
+    section = {"host": str(standby["host"]), "port": _port(standby.get("port"))}
     for key in PATRONI_KEYS[2:]:
         value = standby.get(key)
         if value not in (None, "", []):
@@ -136,18 +137,28 @@ def patroni_section(cfg):
     return section
 
 
+def _port(value):
+    # the validator refuses a port that is not one; the templates still render meanwhile
+    try:
+        return int(value or 5432)
+    except (TypeError, ValueError):
+        return 5432
+
+
 def main_side(cfg):
     """What this (main) cluster keeps for its standby clusters: ``slots`` (Patroni's permanent
     physical slots, ``{name: {type: physical}}``), ``addresses`` (sorted), ``networks`` (the
     same as pg_hba and nftables take them: an address as /32) and ``names``."""
     slots, addresses, names = {}, set(), []
-    for entry in cfg.get("standby_clusters") or []:
+    entries = cfg.get("standby_clusters")
+    for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, dict) or not entry.get("name"):
             continue
         names.append(str(entry["name"]))
         if entry.get("slot"):
             slots[str(entry["slot"])] = {"type": "physical"}
-        for address in entry.get("addresses") or []:
+        listed = entry.get("addresses")
+        for address in listed if isinstance(listed, list) else []:
             addresses.add(str(address))
     addresses = sorted(addresses, key=_sort_key)
     return {"slots": slots, "addresses": addresses, "networks": [hba_network(a) for a in addresses],
@@ -275,7 +286,7 @@ def cross_cluster_problems(name, standby, own_addresses, main_pillar):
     if not isinstance(standby, dict) or not standby.get("host"):
         return []
     found = []
-    host, port = str(standby["host"]), int(standby.get("port") or 5432)
+    host, port = str(standby["host"]), _port(standby.get("port"))
     if host in {str(a) for a in own_addresses or ()}:
         found.append(f"pgha:standby_cluster:host: {host} is a node of cluster {name} itself: a cluster "
                      "cannot be a standby of itself")
