@@ -206,6 +206,9 @@ def test_remove_one_cluster_leaves_the_other(lab, both):
     touches no lab minion, restarts no lab PostgreSQL, and lab keeps its rows."""
     sb.power_on(lab, sb.MAIN_NODES, sb.MAIN_VIP)
     salt_json(lab, "I@pgha:cluster_name:lab", "pgha_patroni.wait_healthy", "timeout=240", tgt_type="compound")
+    # lab's replicas caught up: the same rows on every lab node
+    wait_for(lambda: len({rows for _, rows in sb.snapshot(lab, sb.MAIN_NODES, "pgha_writer").values()}) == 1,
+             timeout=120, what="lab's replicas caught up")
     before = sb.snapshot(lab, sb.MAIN_NODES, "pgha_writer")
     result = run_orch(lab, "pgha.remove", {"cluster": "dr", "confirm_remove": "dr", "remove_postgres": True,
                                            "remove_etcd": True})
