@@ -95,7 +95,7 @@ def test_an_orchestration_of_one_cluster_never_touches_the_other(lab, both, work
     others = sb.STANDBY_NODES if cluster == "lab" else sb.MAIN_NODES
     with Writer(lab, sb.MAIN_VIP, name=f"iso{workflow[5:]}{cluster}") as writer:
         wait_for(lambda: len(writer.acked) >= 5, timeout=60, what="rows")
-    for node in sb.STANDBY_NODES:   # dr caught up, so its row count is final
+    for node in ALL:   # every node caught up, so its row count is final
         wait_for(lambda n=node: not writer.missing(lab.node(n).address), timeout=60, what=f"rows on {node}")
     before = sb.snapshot(lab, others, "pgha_writer")
     pillar = {"cluster": cluster} if workflow == "pgha.config" else {"cluster": cluster, "pending_only": False}
