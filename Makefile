@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST_PACKAGES := systemd-container mmdebstrap iproute2 dpkg-dev python3-venv postgresql-client nftables
 
-.PHONY: demo test test-lab test-all test-debian13 unit lab bench bench-typea bench-ops bench-resilience bench-resilience-summary bench-pgbouncer host venv image down
+.PHONY: demo test test-lab test-all test-debian13 unit lab bench bench-typea bench-ops bench-resilience bench-resilience-summary bench-pgbouncer bench-standby host venv image down
 
 ## make demo: a 3-node lab and `salt-run state.orch pgha.deploy` on it
 demo: host venv
@@ -23,7 +23,7 @@ CORE_LAB_TESTS := test/lab_tests/test_typeb.py test/lab_tests/test_day2.py \
 	test/lab_tests/test_resilience.py test/lab_tests/test_grow.py test/lab_tests/test_backup.py
 DEBIAN13_CI_TESTS := test/lab_tests/test_typeb.py
 LAB_SCENARIOS := typeb typeb-fast typea typea-colocated grow grow-typea adopt backup \
-	backup-repo-host wal-g firewall tls pip patroni-features minor-update
+	backup-repo-host wal-g firewall tls pip patroni-features minor-update standby
 SCENARIO ?= typeb
 SUITE ?= bookworm
 
@@ -68,6 +68,10 @@ bench-typea: host venv
 ## make bench-pgbouncer: a switchover through VIP:6432 (Type B), with and without PAUSE/RESUME; asserts nothing
 bench-pgbouncer: host venv
 	PYTHONPATH=test $(PY) -m pghalab.bench.pgbouncer --repeat 3
+
+## make bench-standby: a standby cluster's lag under pgbench, pgha.promote to the first commit, rows lost vs lag
+bench-standby: host venv
+	PYTHONPATH=test $(PY) -m pghalab.bench.standby --runs 3 --seconds 20
 
 ## make bench-resilience: RTO and acknowledged commits lost under faults, per failover preset,
 ## resumable: each run appends a JSON line to RESILIENCE_RESULTS, and cells that already have

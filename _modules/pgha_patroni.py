@@ -10,6 +10,7 @@ import datetime
 import json
 import logging
 import os
+import socket
 import ssl
 import time
 import urllib.error
@@ -119,9 +120,16 @@ def _get_json(path, kind=dict):
 
 def _leader(cluster_data):
     for member in cluster_data.get("members", []):
-        if member.get("role") in LEADER_ROLES and member.get("state") == "running":
+        if member.get("role") in LEADER_ROLES and member.get("state") in _running(member):
             return member
     return None
+
+
+def _running(member):
+    # Patroni (3.0.4 and later) shows a standby leader's replication state, not 'running'
+    if member.get("role") == "standby_leader":
+        return ("running", "streaming", "in archive recovery")
+    return ("running",)
 
 
 # -- read ------------------------------------------------------------------------------------
@@ -187,12 +195,13 @@ def is_leader():
     return data.get("role") in LEADER_ROLES and data.get("state") == "running"
 
 
-def table(vip=None, port=None, dbname="postgres"):
+def table(vip=None, port=None, dbname="postgres", main=None):
     """
     A readable cluster summary: members, roles, states, lag, whether a member waits for a
     restart (``Pending restart``: a parameter change takes effect only then; pgha.config
     restarts it with ``patroni:pending_restart: true``, else ``pgha.restart`` does), and how
-    to connect.
+    to connect. A standby cluster's table ends with the cluster it follows (``main``: its
+    name, pgha:standby_cluster:cluster) and its lag.
 
     CLI Example:
 
@@ -215,7 +224,131 @@ def table(vip=None, port=None, dbname="postgres"):
     port = port or conf.get("postgresql", {}).get("connect_address", ":5432").rsplit(":", 1)[1]
     host = vip or (_leader(data) or {}).get("host", "")
     lines.append(f"Connect: psql 'postgresql://{su.get('username', 'postgres')}@{host}:{port}/{dbname}'")
+    lead = _leader(data) or {}
+    if lead.get("role") == "standby_leader":
+        # a standby cluster (issue 20): of which cluster, with its lag
+        try:
+            receiver = _receiver(lead["host"], conf)
+        except Exception as exc:  # pylint: disable=broad-except ; a report line only
+            receiver = {"status": f"unknown ({type(exc).__name__})"}
+        standby = (conf.get("bootstrap", {}).get("dcs", {}) or {}).get("standby_cluster") or {}
+        receiver.setdefault("host", standby.get("host"))
+        receiver.setdefault("port", standby.get("port"))
+        lines.append(__utils__["pgha_standby.summary"](conf.get("scope", ""), receiver, main or ""))
     return "\n".join(lines)
+
+
+# -- standby clusters (issue 20) ---------------------------------------------------------------
+
+# The standby leader's WAL receiver (pg_stat_wal_receiver) and how far its replay is behind
+# what the main cluster last reported (latest_end_lsn): bytes and seconds.
+RECEIVER_SQL = """
+SELECT r.status, r.sender_host, r.sender_port,
+       pg_wal_lsn_diff(r.latest_end_lsn, pg_last_wal_replay_lsn())::bigint,
+       extract(epoch FROM now() - r.last_msg_receipt_time)::float8,
+       extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8,
+       pg_is_in_recovery()
+FROM (SELECT 1) AS one LEFT JOIN pg_stat_wal_receiver AS r ON true
+"""
+
+
+def _receiver(host, conf):
+    row = _sql(RECEIVER_SQL, host, conf)
+    standby = (conf.get("bootstrap", {}).get("dcs", {}) or {}).get("standby_cluster") or {}
+    lag = row[3]
+    return {"status": row[0], "sender_host": row[1], "sender_port": row[2],
+            "lag_bytes": int(lag) if lag is not None and lag >= 0 else (0 if lag is not None else None),
+            "last_msg_age_seconds": row[4], "replay_delay_seconds": row[5], "in_recovery": row[6],
+            "host": standby.get("host"), "port": standby.get("port")}
+
+
+def standby_status():
+    """
+    A standby cluster's state as its leader sees it (issue 20): ``is_standby_cluster`` (the
+    DCS holds ``standby_cluster``), ``leader`` and its role, and the leader's WAL receiver:
+    ``status`` (streaming, ...), ``sender_host``/``sender_port`` (the main cluster's node it
+    streams from), ``lag_bytes`` (replay behind what the main last reported),
+    ``last_msg_age_seconds``, ``replay_delay_seconds`` (since the last replayed commit; grows
+    while the main is idle), and ``main_reachable`` (a TCP connection from this node to the
+    main cluster's host and port opens now). Read-only; asks the leader, wherever it runs.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt dr1 pgha_patroni.standby_status
+    """
+    conf = _config()
+    data = cluster()
+    lead = _leader(data) or {}
+    dcs = show_config()
+    found = {"is_standby_cluster": bool(dcs.get("standby_cluster")), "standby_cluster": dcs.get("standby_cluster"),
+             "leader": lead.get("name"), "leader_role": lead.get("role"), "scope": data.get("scope") or conf.get("scope")}
+    if lead.get("host"):
+        found.update(_receiver(lead["host"], conf))
+    standby = found.get("standby_cluster") or {}
+    found["main_reachable"] = _reachable(standby.get("host"), standby.get("port") or 5432) if standby else None
+    return found
+
+
+def _reachable(host, port, timeout=3):
+    """Whether a TCP connection to host:port opens from this node now (the main cluster's
+    entry point: a lost site answers nothing, or refuses)."""
+    if not host:
+        return None
+    try:
+        with socket.create_connection((str(host), int(port)), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def promote(confirm, timeout=60, interval=0.5):
+    """
+    Turn this standby cluster into a normal one (issue 20): remove ``standby_cluster`` from
+    the DCS (``PATCH /config``), then wait until the standby leader accepts writes. ``confirm``
+    must be the cluster's name (Patroni's scope). The guard against a main cluster that still
+    runs is the orchestration's (``salt-run state.orch pgha.promote``). Returns what happened
+    and the seconds it took.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt dr1 pgha_patroni.promote confirm=dr
+    """
+    conf = _config()
+    scope = conf.get("scope")
+    if confirm != scope:
+        raise CommandExecutionError(f"confirm must name this cluster ({scope}); got {confirm!r}")
+    started = time.monotonic()
+    current = show_config()
+    if current.get("standby_cluster"):
+        code, answer = _request("/config", method="PATCH", body={"standby_cluster": None}, conf=conf)
+        if code != 200:
+            raise CommandExecutionError(f"Patroni refused to remove standby_cluster ({code}): {answer}")
+    deadline = started + float(timeout)
+    why = ""
+    while True:
+        try:
+            lead = _leader(cluster())
+            if lead and lead.get("role") in ("master", "primary", "leader"):
+                in_recovery, _ = _sql("SELECT pg_is_in_recovery(), txid_current()", lead["host"], conf)
+                if not in_recovery:
+                    took = time.monotonic() - started
+                    return {"cluster": scope, "leader": lead["name"], "seconds": round(took, 1),
+                            "comment": f"cluster {scope} promoted: {lead['name']} accepts writes after {took:.1f}s"}
+                why = f"{lead['name']} is still in recovery"
+            else:
+                why = f"the leader is {lead and lead.get('role')}"
+        except CommandExecutionError as exc:
+            why = str(exc)
+        except Exception as exc:  # pylint: disable=broad-except ; psycopg2 errors while it promotes
+            why = f"{type(exc).__name__}: {exc}".strip()
+        if time.monotonic() >= deadline:
+            raise CommandExecutionError(f"cluster {scope}: standby_cluster removed, but no leader accepts "
+                                        f"writes after {timeout}s: {why}")
+        time.sleep(interval)
 
 
 # -- act -------------------------------------------------------------------------------------
@@ -788,6 +921,9 @@ def _check(role, conf):
         return False, f"this node still runs as a primary while {lead['name']} holds the leader key"
     if role == "replica" and i_lead:
         return False, "this node is the leader, expected a replica"
+    if (role == "leader" or i_lead) and lead.get("role") == "standby_leader":
+        # a standby cluster (issue 20): its leader is read-only and streams from the main cluster
+        return _standby_leader_check(lead, conf)
     if role == "leader" or i_lead:
         in_recovery, _ = _sql("SELECT pg_is_in_recovery(), txid_current()", lead["host"], conf)
         if in_recovery:
@@ -801,6 +937,16 @@ def _check(role, conf):
     if lead.get("timeline") and row[1] and int(row[1]) != int(lead["timeline"]):
         return False, f"replica streams timeline {row[1]}, the leader is on timeline {lead['timeline']}"
     return True, f"replica streaming from {lead['name']}"
+
+
+def _standby_leader_check(lead, conf):
+    """A standby cluster's leader is healthy when its WAL receiver streams from the main cluster."""
+    found = _receiver(lead["host"], conf)
+    if found["status"] != "streaming":
+        return False, (f"standby leader {lead['name']} does not stream from the main cluster "
+                       f"({found['host']}:{found['port']}): WAL receiver {found['status'] or 'not running'}")
+    return True, (f"standby leader {lead['name']} streams from {found['sender_host']}:{found['sender_port']}, "
+                  f"lag {found['lag_bytes']} bytes")
 
 
 def _failed_data_dir(conf, since):
@@ -925,7 +1071,9 @@ def wait_replayed(timeout=60, interval=0.2):
     lead = _leader(cluster())
     if not lead:
         raise CommandExecutionError("the cluster has no running leader to catch up with")
-    target = _sql("SELECT pg_current_wal_lsn()", lead["host"], conf)[0]
+    # a standby cluster's leader (issue 20) is in recovery: its replayed position
+    target = _sql("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
+                  "ELSE pg_current_wal_lsn() END", lead["host"], conf)[0]
     deadline = time.monotonic() + float(timeout)
     while True:
         behind = _sql("SELECT pg_wal_lsn_diff(%s, pg_last_wal_replay_lsn())", _local_host(conf),

@@ -24,14 +24,14 @@ log = logging.getLogger(__name__)
 __virtualname__ = "pgha"
 
 WORKFLOWS = ("deploy", "add_node", "add_balancer", "remove_node", "remove", "restore", "switchover",
-             "restart", "config", "update", "prepare")
+             "restart", "config", "update", "prepare", "promote")
 # roles of the plan's minion lists: plan role -> pgha:roles that put a minion in it
 ROLE_LISTS = {"postgresql": ("postgresql",), "etcd": ("etcd",), "balancer": ("balancer",),
               "repo_host": ("pgbackrest",), "backup": ("postgresql", "pgbackrest")}
 REMOVE_FLAGS = ("remove_postgres", "remove_etcd", "remove_data", "remove_stanza")
 # the workflow options the plan reads (pillar keys of the orchestrations); nothing secret
 OPTIONS = ("candidate", "pending_only", "resume_archiving", "confirm_restore", "restore", "primary",
-           "confirm_remove") + REMOVE_FLAGS
+           "confirm_remove", "force") + REMOVE_FLAGS
 # what pillar pgha:restore and pillar restore may hold (a restore target, never a secret)
 RESTORE_KEYS = ("type", "target", "set", "stanza")
 
@@ -134,6 +134,41 @@ def known_clusters(pillars=None):
     return found
 
 
+def clusters(lag=True):
+    """
+    Every cluster the master knows (cached pillar), one line each: its minions, Type A or B,
+    its VIP, and for a standby cluster the cluster it follows with its lag (asked from its
+    database nodes, ``pgha_patroni.standby_status``; ``lag=False`` asks no minion).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run pgha.clusters
+    """
+    pillars = _cached_pillars()
+    lines = []
+    for name, minions in known_clusters(pillars).items():
+        pgha = _pgha(pillars[minions[0]])
+        kind = "Type A" if pgha.get("with_haproxy_load_balancing") else "Type B"
+        line = f"{name}: {kind}, VIP {pgha.get('cluster_vip') or 'none'}, minions {', '.join(minions)}"
+        if _get(pgha, "standby_cluster:host"):
+            main = _get(pgha, "standby_cluster:cluster") or ""
+            receiver = None
+            if lag:
+                pg_nodes = [m for m in minions if "postgresql" in _roles(_pgha(pillars[m]))]
+                answers = _ask(pg_nodes, "pgha_patroni.standby_status")
+                receiver = next((a for a in answers.values() if isinstance(a, dict)), None)
+            receiver = receiver or {"host": _get(pgha, "standby_cluster:host"),
+                                    "port": _get(pgha, "standby_cluster:port", 5432)}
+            line += "; " + __utils__["pgha_standby.summary"](name, receiver, main)
+        standbys = [str(e.get("name")) for e in (pgha.get("standby_clusters") or []) if isinstance(e, dict)]
+        if standbys:
+            line += f"; main cluster of {', '.join(standbys)}"
+        lines.append(line)
+    return "\n".join(lines) or "no minion has pgha:cluster_name in its cached pillar"
+
+
 def _resolve_cluster(cluster, clusters):
     """(name, problem): the named cluster, or the only one the master knows. A name is
     compared exactly, and must follow cluster_name's grammar (no glob); two clusters whose
@@ -192,6 +227,11 @@ def _site(pillars, postgresql):
         # pending_restart); otherwise its summary shows them (issue 23)
         "pending_restart": _get(pgha, "patroni:pending_restart") is True,
         "restore": {key: restore[key] for key in RESTORE_KEYS if key in restore},
+        # standby clusters (issue 20): whether this cluster is one, and of which cluster
+        "standby": bool(_get(pgha, "standby_cluster:host")),
+        "standby_of": _get(pgha, "standby_cluster:cluster") or None,
+        "standby_clusters": [str(e.get("name")) for e in (pgha.get("standby_clusters") or [])
+                             if isinstance(e, dict) and e.get("name")],
     }
 
 
@@ -319,11 +359,51 @@ def _restore(name, pg_nodes, site, options):
                       "backup_set": spec.get("set") or None, "stanza": spec.get("stanza") or None}}, []
 
 
+def _standby(name, members, pg_nodes, pillars, addresses):
+    """Problems of a standby cluster that only the master sees (pgha_standby): a standby of
+    its own nodes, a Type A main cluster behind PgBouncer, a main that does not list it."""
+    first = _pgha(members[pg_nodes[0]]) if pg_nodes else {}
+    standby = first.get("standby_cluster") if isinstance(first.get("standby_cluster"), dict) else {}
+    main = standby.get("cluster")
+    main_pillar = {}
+    if main:
+        main_minions = sorted(m for m, p in pillars.items() if _pgha(p).get("cluster_name") == main
+                              and "postgresql" in _roles(_pgha(p)))
+        main_pillar = _pgha(pillars[main_minions[0]]) if main_minions else {}
+    return __utils__["pgha_standby.cross_cluster_problems"](name, standby, addresses.values(), main_pillar)
+
+
+def _promote(name, pg_nodes, pillars, site, options):
+    """(the promotion's plan, problems): the node that promotes, the main cluster's leader (if
+    its minions answer) and the standby leader's WAL receiver, and the guard."""
+    main = site.get("standby_of")
+    main_nodes = sorted(m for m, p in pillars.items() if main and _pgha(p).get("cluster_name") == main
+                        and "postgresql" in _roles(_pgha(p)))
+    main_leader = next((ret for ret in _ask(main_nodes, "pgha_patroni.leader").values() if ret), None)
+    answers = _ask(pg_nodes, "pgha_patroni.standby_status")
+    receiver = next((answers[m] for m in pg_nodes if isinstance(answers.get(m), dict)), None)
+    is_standby = site.get("standby")
+    if isinstance(receiver, dict) and receiver.get("is_standby_cluster") is False and not is_standby:
+        is_standby = False
+    elif isinstance(receiver, dict) and receiver.get("is_standby_cluster"):
+        is_standby = True       # the DCS says so, even if pillar was updated first
+    problems = __utils__["pgha_standby.promote_problems"](name, is_standby, main or "", main_leader, receiver,
+                                                          options.get("force", False))
+    node = next((m for m in pg_nodes if m in answers), None)
+    if not problems and node is None:
+        problems.append(f"pgha.promote: no database node of cluster {name} answers "
+                        f"({', '.join(pg_nodes)}); nothing was changed")
+    shown = {k: receiver.get(k) for k in ("status", "sender_host", "sender_port", "lag_bytes",
+                                          "last_msg_age_seconds", "replay_delay_seconds",
+                                          "main_reachable")} if receiver else None
+    return {"node": node, "main": main, "main_leader": main_leader, "receiver": shown}, problems
+
+
 def _compute(cluster, target, workflow, prepared, options):
     problems, warnings = [], []
     pillars = _cached_pillars()
-    clusters = known_clusters(pillars)
-    name, problem = _resolve_cluster(cluster, clusters)
+    known = known_clusters(pillars)
+    name, problem = _resolve_cluster(cluster, known)
     result = {"cluster": name, "workflow": workflow, "prepared": bool(prepared), "problems": problems,
               "warnings": warnings}
     if problem:
@@ -336,7 +416,7 @@ def _compute(cluster, target, workflow, prepared, options):
     result["minions"] = minions
     if not members:
         problems.append(f"no minion has pgha:cluster_name {name} in its cached pillar (known: "
-                        f"{', '.join(sorted(clusters)) or 'none'}): assign the pgha pillar to the cluster's "
+                        f"{', '.join(sorted(known)) or 'none'}): assign the pgha pillar to the cluster's "
                         "minions, or name the cluster exactly")
         return result
     pre, flags = _pre_checks(workflow, name, options)
@@ -367,6 +447,14 @@ def _compute(cluster, target, workflow, prepared, options):
     if len(repo_hosts) > 1:
         problems.append(f"cluster {name} has {len(repo_hosts)} minions with the pgbackrest role "
                         f"({', '.join(repo_hosts)}): one repository host per cluster")
+    if problems:
+        return result
+    if workflow in (None, "deploy", "config", "add_node"):
+        problems.extend(_standby(name, members, minions["postgresql"], pillars, result["addresses"]))
+    if workflow == "promote":
+        promotion, found_problems = _promote(name, pg_nodes, pillars, site, options)
+        result["promote"] = promotion
+        problems.extend(found_problems)
     if problems:
         return result
     primary, replicas, found_problems, found_warnings = _primary(
@@ -415,12 +503,13 @@ def plan(cluster=None, target=None, workflow=None, prepared=True, **kwargs):
       ``pgha_address``), ``pg_nodes``/``balancers``/``repo_hosts`` (those with an address),
       ``primary`` and ``replicas`` (pgha.deploy's choice), the cluster checks, and what the
       workflow needs: ``targets`` (add_node, remove_node), ``removal``, ``rolling_update``,
-      ``restore``;
+      ``restore``, ``promote`` (the node that promotes, the main cluster's leader, the standby
+      leader's WAL receiver);
     - ``problems``: why the orchestration must not run (empty when it may), ``warnings``.
 
     ``workflow`` (deploy, add_node, remove_node, remove, restore, update, ...) adds its
     refusals; the other keyword arguments are the workflow's pillar options (confirm_remove,
-    remove_postgres, confirm_restore, restore, primary, ...). ``retcode`` is 1 when there are
+    remove_postgres, confirm_restore, restore, primary, force, ...). ``retcode`` is 1 when there are
     problems (salt-run exits with it; a ``salt.runner`` step fails).
 
     CLI Example:

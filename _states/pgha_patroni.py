@@ -98,7 +98,7 @@ RESUME_HINT = ("WAL archiving is paused since a restore: resume it with "
                "salt-run state.orch pgha.config pillar='{\"resume_archiving\": true}'")
 
 
-def _archiving(config, archiving, paused_command):
+def _archiving(config, archiving, paused_command, current=None):
     """The configuration to enforce, given whether WAL archiving is paused after a restore
     (the DCS archive_command is ``paused_command``) and what to do about it; and a note."""
     params = config.get("postgresql", {}).get("parameters", {})
@@ -107,8 +107,9 @@ def _archiving(config, archiving, paused_command):
     if not paused_command or "archive_command" not in params or archiving == "resume":
         return config, ""
     if archiving == "keep":
-        current = __salt__["pgha_patroni.show_config"]().get("postgresql", {}).get("parameters", {})
-        if current.get("archive_command") != paused_command:
+        current = current if current is not None else __salt__["pgha_patroni.show_config"]()
+        params_now = (current.get("postgresql") or {}).get("parameters") or {}
+        if params_now.get("archive_command") != paused_command:
             return config, ""
     patched = dict(config, postgresql=dict(config["postgresql"],
                                            parameters=dict(params, archive_command=paused_command)))
@@ -126,7 +127,8 @@ def _preset_note(diff, preset, preset_keys):
             "no PostgreSQL restart")
 
 
-def dynamic_config(name, config, archiving="keep", paused_archive_command=None, preset=None, preset_keys=None):
+def dynamic_config(name, config, archiving="keep", paused_archive_command=None, preset=None, preset_keys=None,
+                   cluster=None):
     """
     Keep Patroni's dynamic configuration (in the DCS) equal to ``config``: the keys given are
     patched when they differ, other keys are left alone. Parameters that need a PostgreSQL
@@ -139,6 +141,10 @@ def dynamic_config(name, config, archiving="keep", paused_archive_command=None, 
 
     ``preset`` (the failover preset's name) and ``preset_keys`` (the Patroni keys it sets): the
     comment says when patched keys follow the preset, whose change reaches running clusters.
+
+    A standby cluster (``standby_cluster`` in ``config``, issue 20): the state fails, changing
+    nothing, when the DCS no longer has ``standby_cluster`` (the cluster was promoted) or has it
+    while ``config`` does not (``cluster``, the cluster's name, is quoted in the message).
 
     .. code-block:: yaml
 
@@ -161,7 +167,13 @@ def dynamic_config(name, config, archiving="keep", paused_archive_command=None, 
         ret["comment"] = f"{why}: nothing to patch (Patroni's bootstrap writes this configuration)"
         return ret
     try:
-        config, note = _archiving(config, archiving, paused_archive_command)
+        # a standby cluster (issue 20): pillar and the DCS must agree on being one; pgha never
+        # demotes a running primary, and only pgha.promote promotes
+        current = __salt__["pgha_patroni.show_config"]()
+        conflict = __utils__["pgha_standby.dcs_conflict"](config, current, cluster or "")
+        if conflict:
+            return _fail(ret, conflict)
+        config, note = _archiving(config, archiving, paused_archive_command, current)
         diff = __salt__["pgha_patroni.edit_config"](config, test=True)["changes"]
         if not diff:
             ret["comment"] = "; ".join(filter(None, ["the dynamic configuration matches", note]))

@@ -152,6 +152,9 @@ ALSO = {
     "patroni_etcd_key": "tls:etcd_client_cert_auth",
     "etcd_tls_enable": "tls:enabled",
     "firewall_enabled_at_boot": "firewall:enabled",
+    # issue 20: autobase's pg_hba lines for the standby's hosts; pgha writes them on the main
+    # cluster from its pgha:standby_clusters (docs/standby-clusters.md)
+    "patroni_standby_cluster_auto_hba": "standby_clusters",
 }
 
 # (pattern, reason): the first that matches a variable no key maps says why pgha has none.
@@ -181,7 +184,6 @@ UNSUPPORTED = (
     (r"_auth_options$|^postgresql_local_replication_auth_method$|^pgbouncer_auth_type$|"
      r"^postgresql_password_encryption_algorithm$",
      "pgha uses scram-sha-256 everywhere; with pgha:tls, verify-full"),
-    (r"^patroni_standby_cluster", "standby clusters are not supported yet (docs/roadmap.md)"),
     (r"^patroni_watchdog_", "Patroni's watchdog: see the watchdog settings in docs/configuration.md"),
     (r"^pgbouncer_", "pgha sets this PgBouncer option itself (one process, its own auth user and TLS); "
                      "pool settings: pgbouncer:pools"),

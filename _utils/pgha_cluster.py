@@ -17,7 +17,9 @@ CLUSTER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 CLUSTER_KEYS = ("with_haproxy_load_balancing", "dcs_exists", "cluster_vip", "postgresql:version",
                 "patroni:synchronous_mode", "patroni:synchronous_mode_strict",
                 "patroni:synchronous_node_count", "patroni:rto_profile", "patroni:ttl",
-                "patroni:loop_wait", "patroni:retry_timeout", "patroni:primary_start_timeout")
+                "patroni:loop_wait", "patroni:retry_timeout", "patroni:primary_start_timeout",
+                # standby clusters (issue 20): the DCS holds one standby_cluster per cluster
+                "standby_cluster", "standby_clusters")
 # What the check reads of each minion's pgha pillar: never a password.
 CHECKED_KEYS = ("roles",) + CLUSTER_KEYS
 

@@ -125,6 +125,8 @@ def _derive(cfg):
     _sibling("pgha_extensions").derive(cfg)
     # postgresql:privs in the form pgha_postgres.privileges_present takes.
     _sibling("pgha_privs").derive(cfg)
+    # Standby clusters (issue 20): Patroni's standby_cluster, the main side's slots and addresses.
+    _sibling("pgha_standby").derive(cfg)
     return cfg
 
 

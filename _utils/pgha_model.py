@@ -456,3 +456,34 @@ def keys():
 def autobase():
     """``{pgha key: autobase variable}`` for every key that has one."""
     return {key: kind.autobase for key, kind in KEYS.items() if kind.autobase}
+
+
+# -- standby clusters (issue 20, pgha_standby) --------------------------------------------------
+# This cluster as a standby of another (autobase's patroni_standby_cluster.*), and the main
+# cluster's side: its standby clusters' addresses and slots. Cross-key rules: pgha_standby.rules.
+STANDBY_OF = Record({"name": Str(_cluster.cluster_name_problem),
+                     "addresses": ListOf(Str(_g.network_problem), "['10.0.1.11', '10.0.1.0/24']"),
+                     "slot": Name(SLOT_NAME, "a slot name of lower case letters, digits and '_'")}, closed=True)
+
+
+def standby_host_problem(value):
+    """The main cluster's address: a host name or an IP address, or '' (not a standby)."""
+    if not value or _g.server_problem(value) is None:
+        return None
+    return f"{value!r} is not a host name or an IP address (the main cluster's VIP, or a member's)"
+
+
+KEYS.update({
+    "standby_cluster:host": Str(standby_host_problem, autobase="patroni_standby_cluster"),
+    "standby_cluster:port": Port(autobase="patroni_standby_cluster"),
+    "standby_cluster:primary_slot_name": Str(autobase="patroni_standby_cluster"),
+    "standby_cluster:create_replica_methods": ListOf(Enum("basebackup", "pgbackrest", "wal_g"), "[basebackup]",
+                                                     autobase="patroni_standby_cluster"),
+    "standby_cluster:restore_command": Str(autobase="patroni_standby_cluster"),
+    "standby_cluster:recovery_min_apply_delay": Name(r"([0-9]+(us|ms|s|min|h|d)?)?",
+                                                     "a delay such as 5min or 300000 (milliseconds)",
+                                                     numbers=True,
+                                                     autobase="patroni_standby_cluster"),
+    "standby_cluster:cluster": Str(lambda v: v and _cluster.cluster_name_problem(v)),
+    "standby_clusters": ListOf(STANDBY_OF, "[{name: dr, addresses: ['10.0.1.11'], slot: dr}]"),
+})

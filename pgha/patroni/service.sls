@@ -41,6 +41,7 @@ pgha-patroni-dynamic-config-managed:
     {#- the comment says which patched keys follow the failover preset #}
     - preset: {{ pgha.patroni.rto_profile | json }}
     - preset_keys: {{ (pgha.rto_profiles[pgha.patroni.rto_profile].patroni | default({})) | list | sort | json }}
+    - cluster: {{ pgha.cluster_name | json }}
     - require:
       - service: pgha-patroni-service-running
 

@@ -6,6 +6,8 @@
 {%- set pgbr = pgha.pgbackrest %}
 {%- set here = ('pgbackrest' in pgha.roles) if pgbr.repo_host
                else ('postgresql' in pgha.roles and salt['pgha_patroni.is_leader']()) %}
+{#- A standby cluster (issue 20) has no primary for pgBackRest to back up until promoted. #}
+{%- set here = here and not pgha.standby_dcs %}
 
 include:
   - {{ tplroot }}.pgbackrest.config

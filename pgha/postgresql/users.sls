@@ -16,7 +16,9 @@
 {%-   endfor %}
 {%- endmacro %}
 
-{%- if salt['pgha_patroni.is_leader']() %}
+{#- A standby cluster (issue 20) is read-only: its roles and databases are the main cluster's,
+    through replication. After pgha.promote and the pillar update, they are applied here. #}
+{%- if salt['pgha_patroni.is_leader']() and not pgha.standby_dcs %}
 {%-   set present_users = [] %}
 {%-   for user in pg.users if user.get('state', 'present') != 'absent' %}{% do present_users.append(user) %}{% endfor %}
 {%-   set user_names = present_users | map(attribute='name') | list %}
@@ -211,6 +213,10 @@
 {%-       endif %}
 {%-     endfor %}
 {%-   endif %}
+{%- elif pgha.standby_dcs %}
+pgha-postgresql-users-standby-cluster:
+  test.nop:
+    - name: a standby cluster; users, databases and extensions come from its main cluster
 {%- else %}
 pgha-postgresql-users-not-leader:
   test.nop:

@@ -97,6 +97,27 @@ def test_restore_refused_without_the_pin(lab, deployed):
     assert query(lab, lab.node(leader_name(lab)).address, "SELECT 1") == [(1,)]
 
 
+def test_two_clusters_on_one_master_stay_apart(lab, deployed):
+    """Issue 20's isolation check within make test (the clone cluster on pg4 is the master's
+    second cluster): an orchestration without `cluster` is refused naming both; pgha.config
+    of one cluster runs states on none of the other's minions, restarts none of its
+    PostgreSQL servers and leaves its rows alone."""
+    from pghalab.standby import minions_in, snapshot  # pylint: disable=import-outside-toplevel
+    refused = run_orch(lab, "pgha.config")
+    assert refused["rc"] != 0
+    assert "this master knows several clusters (clone, lab)" in refused["stdout"] + refused["stderr"]
+    before = snapshot(lab, CLUSTER, "pg_class")
+    result = run_orch(lab, "pgha.config", {"cluster": "clone"})
+    assert_orch_ok(result)
+    assert not minions_in(result, set(CLUSTER))
+    assert snapshot(lab, CLUSTER, "pg_class") == before
+    clone_before = snapshot(lab, ["pg4"], "clone_check")
+    result = run_orch(lab, "pgha.config", {"cluster": "lab"})
+    assert_orch_ok(result)
+    assert "pg4" not in minions_in(result, {"pg4"})
+    assert snapshot(lab, ["pg4"], "clone_check") == clone_before
+
+
 def test_point_in_time_restore(lab, deployed):
     """Rows, a full backup, more rows, a timestamp, more rows: pgha.restore to the timestamp
     leaves exactly the rows before it on the primary and on every replica, all on the new

@@ -1,5 +1,6 @@
 """Bring a lab up, tear it down, and act on its nodes."""
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -51,7 +52,8 @@ class Lab:
     # -- up / down ---------------------------------------------------------------------------
     def up(self, scenario="typeb", suite=None, log=print):
         spec = SCENARIOS[scenario]
-        suite = suite or image.DEFAULT_SUITE
+        # a scenario may name its own default release (standby: Debian 13); PGHA_LAB_SUITE wins
+        suite = suite or os.environ.get("PGHA_LAB_SUITE") or spec.get("suite") or image.DEFAULT_SUITE
         self.down(log=lambda *_: None)
         rootfs, repo = image.ensure_image(suite, log=log)
         t0 = time.time()

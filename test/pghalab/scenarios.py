@@ -200,6 +200,24 @@ SCENARIOS = {
         "roles": {n: ["postgresql", "etcd"] for n in ("pg1", "pg2", "pg3")},
         "pillar": {"pgha": {"postgresql": {"version_minor": "18"}}},
     },
+    # Standby clusters and two clusters on one master (issue 20): the main cluster "lab"
+    # (Type B, pg1-pg3, VIP .100) and its standby cluster "dr" (dr1 with etcd, dr2; VIP .101),
+    # whose leader replicates from lab's VIP through the slot lab keeps for it; dr2 cascades
+    # from dr's leader. Debian 13 by default: Debian 12's Patroni 3.0.2 keeps the permanent
+    # slot on lab's primary only (docs/standby-clusters.md), so lab keeps WAL for a while too.
+    "standby": {
+        "suite": "trixie",
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13, "dr1": 31, "dr2": 32},
+        "roles": {"pg1": ["postgresql", "etcd"], "pg2": ["postgresql", "etcd"], "pg3": ["postgresql", "etcd"],
+                  "dr1": ["postgresql", "etcd"], "dr2": ["postgresql"]},
+        "node_pillar": {name: {"cluster_name": "dr", "cluster_vip": f"{SUBNET}.101", "standby_clusters": [],
+                               "standby_cluster": {"host": f"{SUBNET}.100", "port": 5432,
+                                                   "primary_slot_name": "dr", "cluster": "lab"}}
+                        for name in ("dr1", "dr2")},
+        "pillar": {"pgha": {
+            "standby_clusters": [{"name": "dr", "addresses": [f"{SUBNET}.31", f"{SUBNET}.32"], "slot": "dr"}],
+            "postgresql": {"parameters": {"wal_keep_size": "256MB"}}}},
+    },
 }
 
 

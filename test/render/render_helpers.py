@@ -390,6 +390,21 @@ ONLY_ON = {"typea": ("debian12", "rhel9"), "typea_lb": ("debian12",), "backup": 
            "typeb_pgbouncer": ("debian13",), "typeb_pgbouncer_userlist": ("debian12",)}
 # what pgha.validate says of a pillar of the matrix on an OS it does not suit
 ONLY_ON.update({"patroni_features": ("debian13",), "pins": ("debian12",), "pip_update": ("debian12",)})
+# Standby clusters (issue 20): a standby cluster's node (its leader replicates from the main
+# cluster's VIP), and a main cluster's node that keeps a slot, pg_hba lines and firewall rules
+# for its standby's addresses.
+STANDBY_MAIN_VIP = "10.0.5.100"
+STANDBY_ADDRESSES = ["10.0.6.11", "10.0.6.12", "10.0.7.0/28"]
+PILLARS.update({
+    "standby": _pillar(roles=["postgresql", "etcd"], cluster_name="dr", cluster_vip=VIP,
+                       standby_cluster={"host": STANDBY_MAIN_VIP, "port": 5432, "primary_slot_name": "dr",
+                                        "cluster": "main", "recovery_min_apply_delay": "5min"}),
+    "standby_main": _pillar(roles=["postgresql", "etcd"], cluster_vip=VIP,
+                            firewall={"enabled": True, "client_sources": ["10.1.0.0/16"]},
+                            standby_clusters=[{"name": "dr", "addresses": STANDBY_ADDRESSES, "slot": "dr"}]),
+})
+ONLY_ON.update({"standby": ("debian13",), "standby_main": ("debian13",)})
+FAKE_MINES["standby_main"] = TYPE_B_MINE
 INVALID_ON = {("rhel9", "system_ntpsec"): [
     "pgha:system:time_sync:daemon: ntpsec is not packaged for Red Hat Enterprise Linux-9 "
     "(pkgs:ntpsec is empty): use chrony"]}
@@ -411,6 +426,7 @@ TEMPLATE_COMBOS = [("debian12", "typeb_vip"), ("rhel9", "typeb_vip"), ("debian12
                    ("debian12", "typea"), ("debian12", "backup"), ("debian12", "wal_g"),
                    ("debian12", "clone"), ("debian12", "wal_g_clone")]
 TEMPLATE_COMBOS.append(("debian13", "patroni_features"))          # issue 23
+TEMPLATE_COMBOS += [("debian13", "standby"), ("debian13", "standby_main")]   # issue 20
 # WAL-G's configuration file, and the wal_g bootstrap method (through a probe template).
 WAL_G_JSON_COMBOS = [("debian12", "wal_g"), ("rhel9", "wal_g")]
 BOOTSTRAP_PROBE = ("{%- from 'pgha/patroni/files/bootstrap_wal_g.jinja' import bootstrap_wal_g with context %}"

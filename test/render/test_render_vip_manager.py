@@ -17,7 +17,7 @@ def test_vip(rendered, grains_id, pillar_id):
         assert "pgha-vip-manager-not-used" not in states
         module, _, args = _state(states, "pgha-vip-manager-unit-dropin-managed")
         assert args["name"] == "/etc/systemd/system/vip-manager.service.d/pgha.conf"
-        assert args["context"]["vip"] == VIP and args["context"]["scope"] == "main"
+        assert args["context"]["vip"] == VIP and args["context"]["scope"] == pgha["cluster_name"]
         assert args["context"]["interface"] not in ("", "None", None)
     else:
         assert _state(states, "pgha-gate-vip-none")[:2] == ("test", "nop")

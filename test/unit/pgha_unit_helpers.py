@@ -5,6 +5,7 @@ import json
 import urllib.error
 
 import pgha_cluster
+import pgha_standby
 import pgha_validate
 
 
@@ -61,7 +62,10 @@ PGHA_UTILS = {**{f"pgha_cluster.{name}": getattr(pgha_cluster, name)
                  for name in ("check_cluster", "checked_part", "resolve_rto", "get", "merged",
                               "cluster_name_problem", "case_twins")},
               **{f"pgha_validate.{name}": getattr(pgha_validate, name)
-                 for name in ("check", "check_restore_target")}}
+                 for name in ("check", "check_restore_target")},
+              # standby clusters (issue 20)
+              **{f"pgha_standby.{name}": getattr(pgha_standby, name)
+                 for name in ("cross_cluster_problems", "promote_problems", "summary", "dcs_conflict")}}
 
 
 def pgha_loader(module, pillar, **dunders):

@@ -457,6 +457,52 @@ CASES += [
 ]
 
 
+# standby clusters (issue 20)
+def standby(**kw):
+    return {"standby_cluster": {"host": "10.0.0.200", "cluster": "dc1", **kw}}
+
+
+def main_of(*entries, **settings):
+    return {"standby_clusters": list(entries), **settings}
+
+
+CASES += [
+    ("standby-of-its-own-vip", _with(standby(host="10.0.0.100"), {"cluster_vip": "10.0.0.100"}),
+     "standby_cluster:host"),
+    ("standby-of-its-own-cluster", standby(cluster="main"), "standby_cluster:host"),
+    ("standby-without-host", {"standby_cluster": {"primary_slot_name": "dr", "cluster": "dc1"}},
+     "standby_cluster:host"),
+    ("standby-host-with-space", standby(host="10.0.0.200 10.0.0.201"), "standby_cluster:host"),
+    ("standby-slot-not-an-identifier", standby(primary_slot_name="DR-slot"), "standby_cluster:primary_slot_name"),
+    ("standby-slot-too-long", standby(primary_slot_name="s" * 64), "standby_cluster:primary_slot_name"),
+    ("standby-port-word", standby(port="five"), "standby_cluster:port"),
+    ("standby-method-unknown", standby(create_replica_methods=["rsync"]), "standby_cluster:create_replica_methods:0"),
+    ("standby-pgbackrest-without-pgbackrest", standby(create_replica_methods=["pgbackrest"]),
+     "standby_cluster:create_replica_methods:0"),
+    ("standby-apply-delay-word", standby(recovery_min_apply_delay="soon"), "standby_cluster:recovery_min_apply_delay"),
+    ("standby-cluster-name-glob", standby(cluster="dc*"), "standby_cluster:cluster"),
+    ("standby-type-a", type_a(standby()), "standby_cluster"),
+    ("standby-with-standbys", _with(standby(), main_of({"name": "dr2", "addresses": ["10.0.2.1"]})),
+     "standby_clusters"),
+    ("main-type-a-behind-pgbouncer", type_a(main_of({"name": "dr", "addresses": ["10.0.1.11"], "slot": "dr"})),
+     "standby_clusters"),
+    ("main-lists-itself", main_of({"name": "main", "addresses": ["10.0.1.11"]}), "standby_clusters:0:name"),
+    ("main-standby-without-addresses", main_of({"name": "dr", "slot": "dr"}), "standby_clusters:0:addresses"),
+    ("main-standby-address-word", main_of({"name": "dr", "addresses": ["dr-site"]}), "standby_clusters:0:addresses:0"),
+    ("main-standby-slot-upper", main_of({"name": "dr", "addresses": ["10.0.1.11"], "slot": "DR"}),
+     "standby_clusters:0:slot"),
+    ("main-standby-slot-twice", main_of({"name": "dr", "addresses": ["10.0.1.11"], "slot": "dr"},
+                                        {"name": "dr2", "addresses": ["10.0.2.11"], "slot": "dr"}),
+     "standby_clusters:1:slot"),
+    ("main-standby-slot-in-patroni-slots", _with(main_of({"name": "dr", "addresses": ["10.0.1.11"], "slot": "s1"}),
+                                                 {"patroni": {"slots": [{"slot": "s1"}]}}), "standby_clusters:0:slot"),
+    ("main-standby-twice", main_of({"name": "dr", "addresses": ["10.0.1.11"]}, {"name": "dr", "addresses": ["10.0.1.12"]}),
+     "standby_clusters:1:name"),
+    ("main-standby-unknown-field", main_of({"name": "dr", "addresses": ["10.0.1.11"], "port": 5432}),
+     "standby_clusters:0:port"),
+]
+
+
 def test_enough_distinct_cases():
     assert len({c[0] for c in CASES}) == len(CASES) >= 160
 

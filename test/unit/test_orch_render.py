@@ -22,7 +22,7 @@ from test_runner_pgha import Master, configure_loader_modules, minion, runner_lo
 REPO = Path(__file__).resolve().parents[2]
 ROOTS = [REPO, REPO / "orch"]          # file_roots, as test/pghalab/master.py and README set them
 WORKFLOWS = ["deploy", "add_node", "add_balancer", "remove_node", "remove", "restore", "switchover",
-             "restart", "config", "update", "prepare"]
+             "restart", "config", "update", "prepare", "promote"]
 
 
 def render(path, salt):

@@ -3,6 +3,7 @@
 from unittest.mock import MagicMock, patch
 
 import pgha_patroni_state
+import pgha_standby
 import pytest
 from salt.exceptions import CommandExecutionError
 
@@ -12,10 +13,12 @@ def configure_loader_modules():
     return {
         pgha_patroni_state: {
             "__salt__": {"pgha_patroni.wait_healthy": MagicMock(return_value="ok"),
-                         "pgha_patroni.wait_vip": MagicMock(return_value="ok")},
+                         "pgha_patroni.wait_vip": MagicMock(return_value="ok"),
+                         "pgha_patroni.show_config": MagicMock(return_value={})},
             "__opts__": {"test": False},
             "__pillar__": {},
             "__context__": {},
+            "__utils__": {"pgha_standby.dcs_conflict": pgha_standby.dcs_conflict},
         }
     }
 

@@ -3,13 +3,15 @@ switched_over, tags_applied, maintenance_ready), with the execution module mocke
 from unittest.mock import MagicMock, call, patch
 
 import pgha_patroni_state as state
+import pgha_standby
 import pytest
 from salt.exceptions import CommandExecutionError
 
 
 @pytest.fixture
 def configure_loader_modules():
-    return {state: {"__salt__": {}, "__opts__": {"test": False}, "__pillar__": {}, "__context__": {}}}
+    return {state: {"__salt__": {}, "__opts__": {"test": False}, "__pillar__": {}, "__context__": {},
+                    "__utils__": {"pgha_standby.dcs_conflict": pgha_standby.dcs_conflict}}}
 
 
 class Seq(list):
@@ -19,6 +21,7 @@ class Seq(list):
 def _salt(**funcs):
     """patch.dict of __salt__ with pgha_patroni.<name> mocks (a value, an exception, or Seq)."""
     mocks = {}
+    funcs.setdefault("show_config", {})     # the DCS's configuration (the standby check reads it)
     for name, value in funcs.items():
         mocks["pgha_patroni." + name] = (MagicMock(side_effect=value) if isinstance(value, (Exception, Seq))
                                          else MagicMock(return_value=value))

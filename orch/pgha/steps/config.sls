@@ -58,6 +58,10 @@ pgha-config-summary:
     - name: pgha_patroni.table
     - tgt: {{ minions.postgresql | first }}
     - tgt_type: list
+{%- if plan.site.standby_of %}
+    - kwarg:
+        main: {{ plan.site.standby_of | json }}    {#- a standby cluster: of which, with its lag #}
+{%- endif %}
     - require:
       - salt: {{ last }}
 {%- endif %}

@@ -138,6 +138,9 @@ pgha-cluster-summary:
 {%-   if plan.type_a %}
         port: {{ site.haproxy_master_port }}
 {%-   endif %}
+{%-   if site.standby_of %}
+        main: {{ site.standby_of | json }}    {#- a standby cluster: of which, with its lag #}
+{%-   endif %}
 {%- endif %}
     - require:
       - salt: {{ 'pgha-balancers-deployed' if plan.type_a else last.step }}
