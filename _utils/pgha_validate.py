@@ -23,6 +23,7 @@ _host = _sibling("pgha_rules_host")
 _pgb = _sibling("pgha_rules_pgbouncer")
 _patroni = _sibling("pgha_rules_patroni")
 _objects = _sibling("pgha_rules_objects")
+_monitoring = _sibling("pgha_rules_monitoring")   # issue 24
 
 # Line breaks beyond \n and \r: YAML and Python's splitlines() end a line at these too.
 LINE_BREAKS = ("\u0085", "\u2028", "\u2029")
@@ -125,7 +126,8 @@ def check(pillar_pgha, defaults, context=None):
              + _host.tls(cfg) + _host.system(cfg, context)
              + _pgb.settings(cfg) + _pgb.versions(cfg, context)
              + _patroni.check(cfg, context)
-             + _objects.objects(cfg))
+             + _objects.objects(cfg)
+             + _monitoring.check(cfg))
     ruled = {key for key, _ in rules}
     types = [(key, msg) for key, msg in _first_per_key(list(sweep(pillar_pgha)) + list(typed(cfg)))
              if key not in ruled and not any(key.startswith(f"{done}:") for done in ruled)]
