@@ -47,8 +47,7 @@ def endpoints(cfg):
         # etcd's own plain-HTTP metrics listener: the client port may require a client certificate
         found["etcd"] = {"port": ports.get("etcd_metrics"), "scheme": "http", "path": "/metrics"}
     if "balancer" in roles:
-        found["haproxy"] = {"port": ((cfg.get("haproxy") or {}).get("ports") or {}).get("stats"),
-                            "scheme": "http", "path": "/metrics"}
+        found["haproxy"] = {"port": ports.get("haproxy_exporter"), "scheme": "http", "path": "/metrics"}
     return found
 
 

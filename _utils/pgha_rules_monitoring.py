@@ -16,7 +16,7 @@ _rules = _sibling("pgha_rules")
 _net = _sibling("pgha_rules_net")
 _mon = _sibling("pgha_monitoring")
 
-EXPORTER_PORTS = ("node_exporter", "postgres_exporter", "pgbouncer_exporter", "etcd_metrics")
+EXPORTER_PORTS = ("node_exporter", "postgres_exporter", "pgbouncer_exporter", "etcd_metrics", "haproxy_exporter")
 MONITOR_PORTS = ("prometheus", "alertmanager")
 
 
@@ -31,7 +31,7 @@ def _listening(cfg):
         return keys
     points = _mon.endpoints(cfg)
     names = {"node": "node_exporter", "postgres": "postgres_exporter", "pgbouncer": "pgbouncer_exporter",
-             "etcd": "etcd_metrics"}
+             "etcd": "etcd_metrics", "haproxy": "haproxy_exporter"}
     keys += [f"monitoring:ports:{names[kind]}" for kind in points if kind in names]
     if "monitor" in roles:
         keys += [f"monitoring:ports:{name}" for name in MONITOR_PORTS]
