@@ -38,8 +38,9 @@ def _listening(cfg):
     return keys
 
 
-def check(cfg):
-    """Problems as (key, message) with pgha:monitoring."""
+def check(cfg, context=None):
+    """Problems as (key, message) with pgha:monitoring. ``context`` may name the minion's
+    ``os_family``: the Prometheus chain is packaged by Debian only."""
     problems = []
     roles = _rules._roles(cfg)
     enabled = _get(cfg, "monitoring:enabled") is True
@@ -48,6 +49,10 @@ def check(cfg):
                          "(the exporters and the monitor go together)"))
     if not enabled:
         return problems
+    family = (context or {}).get("os_family")
+    if family and family != "Debian":
+        problems.append(("monitoring:enabled", f"is not supported on {family}: pgha installs Prometheus, "
+                         "Alertmanager and the exporters from Debian's packages (docs/monitoring.md)"))
     password = _get(cfg, "monitoring:user:password")
     if roles & {"postgresql"} and (password is None or (isinstance(password, str) and not password.strip())):
         problems.append(("monitoring:user:password", "is missing or empty: monitoring:enabled needs a password "

@@ -127,7 +127,7 @@ def check(pillar_pgha, defaults, context=None):
              + _pgb.settings(cfg) + _pgb.versions(cfg, context)
              + _patroni.check(cfg, context)
              + _objects.objects(cfg)
-             + _monitoring.check(cfg))
+             + _monitoring.check(cfg, context))
     ruled = {key for key, _ in rules}
     types = [(key, msg) for key, msg in _first_per_key(list(sweep(pillar_pgha)) + list(typed(cfg)))
              if key not in ruled and not any(key.startswith(f"{done}:") for done in ruled)]

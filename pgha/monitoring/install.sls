@@ -1,6 +1,10 @@
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
 {%- set points = salt['pgha_monitoring.endpoints']() %}
+{%- set pkgs = [] %}
+{%- for kind in ['node', 'postgres', 'pgbouncer'] if kind in points %}
+{%-   do pkgs.extend(pgha.pkgs[kind ~ '_exporter']) %}
+{%- endfor %}
 
 include:
   - {{ tplroot }}.repo
@@ -9,11 +13,6 @@ include:
     settings until config.sls writes pgha's, which service.sls then applies. #}
 pgha-monitoring-pkgs-installed:
   pkg.installed:
-    - pkgs:
-{%- for kind in ['node', 'postgres', 'pgbouncer'] if kind in points %}
-{%-   for name in pgha.pkgs[kind ~ '_exporter'] %}
-      - {{ name | json }}
-{%-   endfor %}
-{%- endfor %}
+    - pkgs: {{ pkgs | json }}
     - require:
       - sls: {{ tplroot }}.repo
