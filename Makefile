@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-HOST_PACKAGES := systemd-container mmdebstrap iproute2 dpkg-dev python3-venv postgresql-client nftables
+HOST_PACKAGES := systemd-container mmdebstrap iproute2 dpkg-dev python3-venv postgresql-client nftables prometheus
 
 .PHONY: demo test test-lab test-all test-debian13 unit lab bench bench-typea bench-ops bench-resilience bench-resilience-summary bench-pgbouncer host venv image down
 
@@ -23,7 +23,7 @@ CORE_LAB_TESTS := test/lab_tests/test_typeb.py test/lab_tests/test_day2.py \
 	test/lab_tests/test_resilience.py test/lab_tests/test_grow.py test/lab_tests/test_backup.py
 DEBIAN13_CI_TESTS := test/lab_tests/test_typeb.py
 LAB_SCENARIOS := typeb typeb-fast typea typea-colocated grow grow-typea adopt backup \
-	backup-repo-host wal-g firewall tls pip patroni-features minor-update
+	backup-repo-host wal-g firewall tls pip patroni-features minor-update monitor
 SCENARIO ?= typeb
 SUITE ?= bookworm
 
