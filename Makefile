@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST_PACKAGES := systemd-container mmdebstrap iproute2 dpkg-dev python3-venv postgresql-client nftables prometheus
 
-.PHONY: demo test test-lab test-all test-debian13 unit lab bench bench-typea bench-ops bench-resilience bench-resilience-summary bench-pgbouncer host venv image down
+.PHONY: demo test test-lab test-all test-debian13 unit lab bench bench-typea bench-ops bench-resilience bench-resilience-summary bench-pgbouncer bench-monitoring host venv image down
 
 ## make demo: a 3-node lab and `salt-run state.orch pgha.deploy` on it
 demo: host venv
@@ -68,6 +68,10 @@ bench-typea: host venv
 ## make bench-pgbouncer: a switchover through VIP:6432 (Type B), with and without PAUSE/RESUME; asserts nothing
 bench-pgbouncer: host venv
 	PYTHONPATH=test $(PY) -m pghalab.bench.pgbouncer --repeat 3
+
+## make bench-monitoring: Prometheus' and the exporters' CPU and memory under pgbench (issue 24)
+bench-monitoring: host venv
+	PYTHONPATH=test $(PY) -m pghalab.bench.monitoring --seconds 60 --clients 8
 
 ## make bench-resilience: RTO and acknowledged commits lost under faults, per failover preset,
 ## resumable: each run appends a JSON line to RESILIENCE_RESULTS, and cells that already have
