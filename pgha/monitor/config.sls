@@ -2,14 +2,18 @@
     replaces the running one (promtool, amtool); the scrape targets come from the mine
     (pgha_monitoring.prometheus_yml), so a member added or removed changes them on the next run. #}
 {%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ "/map.jinja" import pgha with context %}
+{%- from tplroot ~ "/map.jinja" import pgha, tls_files with context %}
 {%- set mon = pgha.monitoring %}
 {%- set paths = pgha.paths %}
 {%- set env = salt['pgha_formats.env_value'] %}
-{%- set ca_file = '/etc/prometheus/pgha-ca.crt' if pgha.tls.enabled else '' %}
+{#- with pgha:tls, Patroni's https /metrics is verified with the cluster CA (pgha.tls.ca) #}
+{%- set ca_file = tls_files.ca if pgha.tls.enabled else '' %}
 
 include:
   - {{ tplroot }}.monitor.install
+{%- if ca_file %}
+  - {{ tplroot }}.tls.ca
+{%- endif %}
 
 pgha-monitor-prometheus-env-managed:
   file.managed:
@@ -48,18 +52,6 @@ pgha-monitor-recording-rules-managed:
     - check_cmd: /usr/bin/promtool check rules
     - require:
       - file: pgha-monitor-rules-dir-managed
-{%- if ca_file %}
-
-{#- The cluster CA's certificate (public): Patroni's https /metrics is verified with it. #}
-pgha-monitor-ca-managed:
-  file.managed:
-    - name: {{ ca_file }}
-    - contents: {{ pgha.tls.ca_cert | json }}
-    - mode: '0644'
-    - require:
-      - sls: {{ tplroot }}.monitor.install
-{%- endif %}
-
 pgha-monitor-prometheus-config-managed:
   file.managed:
     - name: {{ paths.prometheus_config }}
@@ -70,7 +62,7 @@ pgha-monitor-prometheus-config-managed:
       - file: pgha-monitor-alert-rules-managed
       - file: pgha-monitor-recording-rules-managed
 {%- if ca_file %}
-      - file: pgha-monitor-ca-managed
+      - sls: {{ tplroot }}.tls.ca
 {%- endif %}
 
 {#- The saved graphs per cluster: Prometheus serves this page at /consoles/pgha.html. #}
