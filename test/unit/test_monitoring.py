@@ -232,3 +232,25 @@ def test_no_password_in_any_units_execstart():
     # Debian's units run `$ARGS` from /etc/default: the password is never among the ARGS pgha writes
     config = (REPO / "pgha/monitoring/config.sls").read_text()
     assert "Environment=PGPASSFILE=" in config and "PGPASSWORD" not in config
+
+
+def test_pgpass_line_escapes_what_libpq_splits_on():
+    import pgha_formats  # pylint: disable=import-outside-toplevel
+    assert pgha_formats.pgpass_line("*", 6432, "pgbouncer", "mon", "a:b\\c") == "*:6432:pgbouncer:mon:a\\:b\\\\c"
+    with pytest.raises(ValueError, match="newline"):
+        pgha_formats.pgpass_line("*", 6432, "pgbouncer", "mon", "a\nb")
+
+
+def test_pgha_metrics_writes_the_textfile(tmp_path):
+    """The textfile job without PostgreSQL: the VIP (on loopback here) and its own timestamp,
+    in node_exporter's text format, replaced atomically."""
+    config = tmp_path / "metrics.json"
+    config.write_text('{"textfile_dir": "%s", "vip": "127.0.0.1", "certificates": ["/nonexistent.crt"], '
+                      '"postgresql": false}' % tmp_path)
+    done = subprocess.run(["python3", str(REPO / "pgha/monitoring/files/pgha-metrics.py"), str(config)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = (tmp_path / "pgha.prom").read_text().splitlines()
+    assert lines[0] == 'pgha_vip_present{vip="127.0.0.1"} 1' or not shutil.which("ip")
+    assert lines[-1].startswith("pgha_metrics_last_run_timestamp_seconds ")
+    assert not list(tmp_path.glob(".pgha-*"))
