@@ -85,9 +85,9 @@ def test_every_target_is_up(lab, deployed):
              timeout=180, interval=2, what="every target up in Prometheus")
     print(f"\nFIGURE monitor_targets_up_seconds={time.monotonic() - started:.1f}")
     targets = _targets(lab)
-    kinds = sorted({(t["labels"].get("cluster"), t["labels"].get("exporter")) for t in targets})
-    assert kinds == [("lab", k) for k in ("etcd", "node", "patroni", "pgbouncer", "postgres")] + [
-        (None, "alertmanager"), (None, "prometheus")], kinds
+    kinds = sorted({(t["labels"].get("cluster", ""), t["labels"].get("exporter")) for t in targets})
+    assert kinds == [("", "alertmanager"), ("", "prometheus")] + [
+        ("lab", k) for k in ("etcd", "node", "patroni", "pgbouncer", "postgres")], kinds
     for target in targets:
         if target["labels"].get("cluster"):
             assert target["labels"]["member"] in MEMBERS and target["labels"]["role"] == "etcd,postgresql"
