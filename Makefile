@@ -2,9 +2,9 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-HOST_PACKAGES := systemd-container mmdebstrap iproute2 dpkg-dev python3-venv postgresql-client nftables
+HOST_PACKAGES := systemd-container mmdebstrap iproute2 dpkg-dev python3-venv postgresql-client nftables prometheus
 
-.PHONY: demo test test-lab test-all test-debian13 unit lab bench bench-typea bench-ops bench-resilience bench-resilience-summary bench-pgbouncer bench-standby host venv image down
+.PHONY: demo test test-lab test-all test-debian13 unit lab bench bench-typea bench-ops bench-resilience bench-resilience-summary bench-pgbouncer bench-standby bench-monitoring host venv image down
 
 ## make demo: a 3-node lab and `salt-run state.orch pgha.deploy` on it
 demo: host venv
@@ -23,7 +23,7 @@ CORE_LAB_TESTS := test/lab_tests/test_typeb.py test/lab_tests/test_day2.py \
 	test/lab_tests/test_resilience.py test/lab_tests/test_grow.py test/lab_tests/test_backup.py
 DEBIAN13_CI_TESTS := test/lab_tests/test_typeb.py
 LAB_SCENARIOS := typeb typeb-fast typea typea-colocated grow grow-typea adopt backup \
-	backup-repo-host wal-g firewall tls pip patroni-features minor-update standby
+	backup-repo-host wal-g firewall tls pip patroni-features minor-update standby monitor
 SCENARIO ?= typeb
 SUITE ?= bookworm
 
@@ -72,6 +72,10 @@ bench-pgbouncer: host venv
 ## make bench-standby: a standby cluster's lag under pgbench, pgha.promote to the first commit, rows lost vs lag
 bench-standby: host venv
 	PYTHONPATH=test $(PY) -m pghalab.bench.standby --runs 3 --seconds 20
+
+## make bench-monitoring: Prometheus' and the exporters' CPU and memory under pgbench (issue 24)
+bench-monitoring: host venv
+	PYTHONPATH=test $(PY) -m pghalab.bench.monitoring --seconds 60 --clients 8
 
 ## make bench-resilience: RTO and acknowledged commits lost under faults, per failover preset,
 ## resumable: each run appends a JSON line to RESILIENCE_RESULTS, and cells that already have

@@ -293,3 +293,17 @@ def pg_ident_line(entry, what="value"):
         salt '*' pgha_formats.pg_ident_line '{mapname: ops, system_username: alice, pg_username: app}'
     """
     return _quote("pg_ident_line", entry, what)
+
+
+def pgpass_line(host, port, database, user, password, what="value"):
+    """
+    One line of a libpq password file (``host:port:db:user:password``, ``:`` and ``\\``
+    escaped). Holds a password: for templates, not for the command line.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' pgha_formats.pgpass_line '*' 6432 pgbouncer pgha_monitor 'not:this'
+    """
+    return _quote("pgpass_line", host, port, database, user, password, what)

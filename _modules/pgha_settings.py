@@ -66,7 +66,7 @@ def member():
     This minion's membership, published to the mine as ``pgha_member`` (pillar
     ``mine_functions``, and pgha.prepare's ``pgha_settings.member_published``): its
     ``cluster_name`` and ``roles`` from pillar and its cluster ``address``
-    (``pgha.address``). The other minions find their cluster's members in it by exact
+    (``pgha.address``); with pgha:monitoring, its metrics endpoints too. The other minions find their cluster's members in it by exact
     comparison.
 
     CLI Example:
@@ -75,7 +75,11 @@ def member():
 
         salt pg1 pgha_settings.member
     """
-    return __utils__["pgha_derive.member_entry"](_pillar("pgha", {}), __salt__["pgha.address"]())
+    pillar_pgha = _pillar("pgha", {})
+    # the parameter files only when monitoring needs them (the metrics endpoints, issue 24)
+    monitoring = pillar_pgha.get("monitoring") if isinstance(pillar_pgha, dict) else None
+    layers = parameters() if isinstance(monitoring, dict) and monitoring.get("enabled") is True else None
+    return __utils__["pgha_derive.member_entry"](pillar_pgha, __salt__["pgha.address"](), layers)
 
 
 def members(cluster_name=None):

@@ -27,7 +27,9 @@ WORKFLOWS = ("deploy", "add_node", "add_balancer", "remove_node", "remove", "res
              "restart", "config", "update", "prepare", "promote")
 # roles of the plan's minion lists: plan role -> pgha:roles that put a minion in it
 ROLE_LISTS = {"postgresql": ("postgresql",), "etcd": ("etcd",), "balancer": ("balancer",),
-              "repo_host": ("pgbackrest",), "backup": ("postgresql", "pgbackrest")}
+              "repo_host": ("pgbackrest",), "backup": ("postgresql", "pgbackrest"),
+              # issue 24: the cluster's own monitors (Prometheus, Alertmanager), and its other nodes
+              "monitor": ("monitor",), "monitored": ("postgresql", "etcd", "balancer", "pgbackrest")}
 REMOVE_FLAGS = ("remove_postgres", "remove_etcd", "remove_data", "remove_stanza")
 # the workflow options the plan reads (pillar keys of the orchestrations); nothing secret
 OPTIONS = ("candidate", "pending_only", "resume_archiving", "confirm_restore", "restore", "primary",
@@ -217,6 +219,7 @@ def _site(pillars, postgresql):
         "haproxy_master_port": _get(pgha, "haproxy:ports:master", 5000),
         "pgbackrest_enabled": bool(_get(pgha, "pgbackrest:enabled")),
         "firewall_enabled": bool(_get(pgha, "firewall:enabled")),
+        "monitoring_enabled": _get(pgha, "monitoring:enabled") is True,
         "pgbouncer_enabled": _pgbouncer_enabled(pgha),
         "tls_enabled": bool(_get(pgha, "tls:enabled")),
         "dcs_exists": bool(pgha.get("dcs_exists")),
@@ -534,6 +537,35 @@ def plan(cluster=None, target=None, workflow=None, prepared=True, **kwargs):
         __context__["retcode"] = 1
     result["retcode"] = 1 if result["problems"] else 0
     return result
+
+
+def monitors(cluster=None):
+    """
+    The monitors for ``pgha.monitor`` (issue 24): the minions whose cached pillar gives them
+    the ``monitor`` role, all of them or those whose ``pgha:cluster_name`` is exactly
+    ``cluster``; each with the clusters it scrapes (its own and ``pgha:monitoring:clusters``).
+    ``problems`` when there is none. Nothing secret.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run pgha.monitors
+        salt-run pgha.monitors cluster=ops
+    """
+    found, problems = {}, []
+    for minion, pillar in sorted(_cached_pillars().items()):
+        pgha = _pgha(pillar)
+        if "monitor" not in _roles(pgha) or (cluster and pgha.get("cluster_name") != cluster):
+            continue
+        extra = _get(pgha, "monitoring:clusters", [])
+        found[minion] = sorted({str(pgha.get("cluster_name"))} | {str(c) for c in (extra if isinstance(extra, list) else [])})
+    if not found:
+        problems.append("no minion has the monitor role in its pgha:roles" +
+                        (f" in cluster {cluster}" if cluster else "") + ": nothing to do")
+        __context__["retcode"] = 1
+    return {"monitors": found, "minions": sorted(found), "problems": problems,
+            "retcode": 1 if problems else 0}
 
 
 def check(cluster=None, target=None, workflow=None, prepared=True, **kwargs):

@@ -163,7 +163,7 @@ UNSUPPORTED = (
                              "the gates, the planner and vip-manager simple)"),
     (r"^pg_probackup|^basebackup$|^pgbackrest$|^wal_g$",
      "pgha's backup tools are pgBackRest and WAL-G (pgbackrest:enabled, wal_g:enabled); pg_probackup is not offered"),
-    (r"^netdata_", "monitoring is out of pgha's scope (docs/roadmap.md)"),
+    (r"^netdata_", "netdata is a per-node dashboard agent with alerting of its own; pgha:monitoring deploys Prometheus, Alertmanager and the exporters from Debian packages instead (docs/monitoring.md)"),
     (r"^(pre|post)_deploy_command", "run commands with Salt itself (cmd.run in an orchestration around pgha.deploy)"),
     (r"^(fetch_files_from_master|copy_files_to_all_server|cron_jobs|mount|sudo_users|timezone|"
      r"swap_file_|ssh_known_hosts|ssh_public_keys|ssh_key_|enable_ssh_key_based_authentication|"

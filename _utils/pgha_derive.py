@@ -60,14 +60,25 @@ def members(cluster_name, mine):
     return found
 
 
-def member_entry(pillar_pgha, address):
+def member_entry(pillar_pgha, address, defaults_=None):
     """What a minion publishes to the mine (``pgha_member``): its cluster, its roles, its address.
-    Nothing secret: every minion that may read the mine sees it."""
+    With pgha:monitoring on (issue 24), also its metrics endpoints (``metrics``,
+    ``pgha_monitoring.endpoints`` of the parameter files ``defaults_`` merged with pillar) and,
+    on a monitor, the other clusters it scrapes (``monitors``). Nothing secret: every minion
+    that may read the mine sees it."""
     pillar_pgha = pillar_pgha if isinstance(pillar_pgha, dict) else {}
     roles = pillar_pgha.get("roles")
-    return {"cluster_name": pillar_pgha.get("cluster_name"),
-            "roles": [str(role) for role in roles] if isinstance(roles, list) else [],
-            "address": address}
+    entry = {"cluster_name": pillar_pgha.get("cluster_name"),
+             "roles": [str(role) for role in roles] if isinstance(roles, list) else [],
+             "address": address}
+    monitoring = pillar_pgha.get("monitoring")
+    if isinstance(monitoring, dict) and monitoring.get("enabled") is True:
+        cfg = _sibling("pgha_cluster").merged(defaults_ or {}, copy.deepcopy(pillar_pgha))
+        entry["metrics"] = _sibling("pgha_monitoring").endpoints(cfg)
+        if "monitor" in entry["roles"]:
+            clusters = monitoring.get("clusters")
+            entry["monitors"] = [str(c) for c in clusters] if isinstance(clusters, list) else []
+    return entry
 
 
 def _with_preset(cfg):
@@ -186,6 +197,11 @@ def _components(cfg):
         components += balancer
     if "pgbackrest" in roles and "pgbackrest" not in components:
         components.append("pgbackrest")
+    # issue 24: the exporters after what they watch; Prometheus and Alertmanager on a monitor
+    if cfg["monitoring"]["enabled"] is True and set(roles) & {"postgresql", "etcd", "balancer", "pgbackrest"}:
+        components.append("monitoring")
+    if "monitor" in roles:
+        components.append("monitor")
     return components, balancer
 
 
@@ -199,6 +215,7 @@ def settings(layers, pillar_pgha, mine):
       values (paths, package names, ``auto`` settings, ``pgbackrest:repo_host``);
     - ``members``: ``{role: {minion: address}}`` of the cluster (:py:func:`members` over
       ``mine``, ``{minion: membership}``);
+    - ``monitors``: ``{minion: address}`` of the monitors that scrape this cluster (issue 24);
     - ``etcd_scheme``, ``tls_files``, ``etcd_client_urls``, ``components``,
       ``balancer_components``.
 
@@ -216,6 +233,8 @@ def settings(layers, pillar_pgha, mine):
     cfg["pgbackrest"]["repo_host"] = repo_hosts[0] if repo_hosts else ""
     scheme = "https" if cfg["tls"]["enabled"] else "http"
     components, balancer_components = _components(cfg)
-    return {"pgha": cfg, "members": cluster, "etcd_scheme": scheme, "tls_files": _tls_files(cfg),
+    # issue 24: the monitors that scrape this cluster (its own, and shared ones that name it)
+    monitors = _sibling("pgha_monitoring").monitors_of(cfg["cluster_name"], mine)
+    return {"pgha": cfg, "members": cluster, "monitors": monitors, "etcd_scheme": scheme, "tls_files": _tls_files(cfg),
             "etcd_client_urls": _etcd_client_urls(cfg, cluster, scheme),
             "components": components, "balancer_components": balancer_components}

@@ -284,3 +284,11 @@ def pg_ident_line(entry, what="value"):
         system = pg_hba(system, f"{what}:system_username")
     return " ".join((pg_hba(entry.get("mapname"), f"{what}:mapname"), system,
                      pg_hba(entry.get("pg_username"), f"{what}:pg_username")))
+
+
+def pgpass_line(host, port, database, user, password, what="value"):
+    """One line of a libpq password file (.pgpass, PGPASSFILE): ``host:port:db:user:password``,
+    ``:`` and ``\\`` in a field escaped by a backslash (libpq's rule); ``*`` as a whole field
+    matches anything. Issue 24: the pgbouncer exporter's password file."""
+    fields = [_text(field, what) for field in (host, port, database, user, password)]
+    return ":".join(field if field == "*" else re.sub(r"([\\:])", r"\\\1", field) for field in fields)

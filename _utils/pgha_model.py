@@ -120,7 +120,7 @@ EXTENSION = Record({"name": Ident(), "db": Ident(), "schema": Ident()}, closed=T
 HBA = Record({"type": Enum(*_g.HBA_TYPES), "database": Str(_g.hba_database_problem),
               "user": Str(_g.hba_user_problem), "address": Str(_g.hba_address_problem),
               "method": Enum(*_g.HBA_METHODS), "options": Str(_g.hba_options_problem)}, closed=True)
-ROLES = ("postgresql", "etcd", "balancer", "pgbackrest")
+ROLES = ("postgresql", "etcd", "balancer", "pgbackrest", "monitor")   # monitor: issue 24
 # an apt entry {name, url, dist, ...} or a yum entry {name, baseurl, ...}: which keys a minion's
 # family takes, and the URLs, are pgha_rules_net.sources'
 REPO = Record({"name": Name(NAME, "a name of letters, digits, '.', '_' or '-'"), "url": Str(),
@@ -445,6 +445,36 @@ KEYS.update({
     "postgresql:version_minor": Str(minor_problem, autobase="postgresql_version_minor"),
     "patroni:version": Name(PKG_VERSION, "a package version such as 3.0.2 or 3.0.2-1"),
     "etcd:version": Name(PKG_VERSION, "a package version such as 3.4.23 or 3.4.23-4+b4", autobase="etcd_version"),
+})
+
+
+# -- monitoring (issue 24, pgha_rules_monitoring) -------------------------------------------------
+PROM_DURATION = r"([0-9]+(ms|s|m|h|d|w|y))+"          # Prometheus' durations: 30s, 1h30m, 15d
+KEYS.update({
+    "monitoring:enabled": Bool(),
+    "monitoring:user:name": Ident(nonempty=True),
+    "monitoring:user:password": Str(secret=True),
+    **{f"monitoring:ports:{name}": Port() for name in ("node_exporter", "postgres_exporter", "pgbouncer_exporter",
+                                                       "etcd_metrics", "haproxy_exporter", "prometheus",
+                                                       "alertmanager")},
+    "monitoring:retention": Name(PROM_DURATION, "a Prometheus duration such as 15d"),
+    "monitoring:scrape_interval": Name(PROM_DURATION, "a Prometheus duration such as 15s"),
+    "monitoring:evaluation_interval": Name(PROM_DURATION, "a Prometheus duration such as 15s"),
+    "monitoring:textfile_interval": Int(5, 3600, "seconds"),
+    "monitoring:clusters": ListOf(Name(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a cluster name (pgha:cluster_name)")),
+    "monitoring:alertmanager:webhook_url": Str(r"^(https?://\S+)?$", "an http(s) URL or ''"),
+    "monitoring:alerts:no_leader_for": Name(PROM_DURATION, "a Prometheus duration such as 30s"),
+    "monitoring:alerts:member_down_for": Name(PROM_DURATION, "a Prometheus duration such as 1m"),
+    "monitoring:alerts:lag_for": Name(PROM_DURATION, "a Prometheus duration such as 2m"),
+    "monitoring:alerts:leader_change_window": Name(PROM_DURATION, "a Prometheus duration such as 10m"),
+    "monitoring:alerts:paused_for": Name(PROM_DURATION, "a Prometheus duration such as 1h"),
+    "monitoring:alerts:pending_restart_for": Name(PROM_DURATION, "a Prometheus duration such as 1h"),
+    "monitoring:alerts:replication_lag_bytes": Int(0, None, "bytes"),
+    "monitoring:alerts:slot_retained_bytes": Int(0, None, "bytes"),
+    "monitoring:alerts:pgbouncer_waiting_clients": Int(0, 1_000_000),
+    "monitoring:alerts:backup_age_hours": Int(1, 100_000, "hours"),
+    "monitoring:alerts:disk_free_percent": Int(1, 99, "percent"),
+    "monitoring:alerts:cert_days": Int(1, 3650, "days"),
 })
 
 

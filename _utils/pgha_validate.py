@@ -24,6 +24,7 @@ _pgb = _sibling("pgha_rules_pgbouncer")
 _patroni = _sibling("pgha_rules_patroni")
 _objects = _sibling("pgha_rules_objects")
 _standby = _sibling("pgha_standby")
+_monitoring = _sibling("pgha_rules_monitoring")   # issue 24
 
 # Line breaks beyond \n and \r: YAML and Python's splitlines() end a line at these too.
 LINE_BREAKS = ("\u0085", "\u2028", "\u2029")
@@ -127,7 +128,8 @@ def check(pillar_pgha, defaults, context=None):
              + _pgb.settings(cfg) + _pgb.versions(cfg, context)
              + _patroni.check(cfg, context)
              + _objects.objects(cfg)
-             + _standby.rules(dict(cfg, address=context.get("address") or cfg.get("address"))))
+             + _standby.rules(dict(cfg, address=context.get("address") or cfg.get("address")))
+             + _monitoring.check(cfg, context))
     ruled = {key for key, _ in rules}
     types = [(key, msg) for key, msg in _first_per_key(list(sweep(pillar_pgha)) + list(typed(cfg)))
              if key not in ruled and not any(key.startswith(f"{done}:") for done in ruled)]

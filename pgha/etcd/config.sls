@@ -62,6 +62,8 @@ pgha-etcd-config-file-managed:
         me: {{ me | json }}
         initial_cluster: {{ initial.cluster | join(',') | json }}
         initial_state: {{ initial.state | json }}
+        {#- issue 24: a plain-HTTP /metrics listener for the monitors (the client port may want a certificate) #}
+        metrics_url: {{ ('http://' ~ me ~ ':' ~ pgha.monitoring.ports.etcd_metrics if pgha.monitoring.enabled else '') | json }}
 {%- if pgha.tls.enabled %}
         tls:
           ca: {{ tls_files.ca }}

@@ -23,6 +23,7 @@ pgha-pgbouncer-config-file-managed:
         pg_port: {{ pgha.postgresql.port }}
         userlist: {{ pgha.paths.pgbouncer_userlist }}
         run_dir: {{ pgha.paths.run_dir }}
+        monitor_user: {{ (pgha.monitoring.user.name if pgha.monitoring.enabled else '') | json }}
 {%- if pgha.tls.enabled %}
         tls:
           ca: {{ tls_files.ca }}
@@ -74,6 +75,7 @@ pgha-pgbouncer-config-file-{{ instance }}-managed:
         pg_port: {{ pgha.postgresql.port }}
         userlist: {{ pgha.paths.pgbouncer_userlist }}
         run_dir: {{ pgha.paths.run_dir }}
+        monitor_user: {{ (pgha.monitoring.user.name if pgha.monitoring.enabled else '') | json }}
 {%-   if pgha.tls.enabled %}
         tls:
           ca: {{ tls_files.ca }}

@@ -58,6 +58,9 @@ def repo_packages(suite):
         # test_roles_objects: PostGIS from its package (issue 22). With its dependencies (GDAL,
         # PROJ, GEOS, ...) about 50 more packages, ~100 MB in the repository, once per cache.
         f"postgresql-{pg}-postgis-3",
+        # issue 24 (scenario monitor): the Prometheus chain pgha:monitoring installs
+        "prometheus", "prometheus-alertmanager", "prometheus-node-exporter",
+        "prometheus-postgres-exporter", "prometheus-pgbouncer-exporter",
     ]
 
 

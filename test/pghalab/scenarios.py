@@ -161,6 +161,21 @@ SCENARIOS = {
         "spares": ["pg4"],
         "pillar": {"pgha": {"firewall": {"enabled": True, "client_sources": [f"{SUBNET}.1/32"]}}},
     },
+    # Monitoring (issue 24): Type B with PgBouncer, pgha:monitoring on, a monitor node with
+    # Prometheus and Alertmanager, the firewall on (client ports from the lab host). Short
+    # alert windows so that a test sees an alert fire and resolve within minutes.
+    "monitor": {
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13, "mon1": 31},
+        "roles": {"pg1": ["postgresql", "etcd"], "pg2": ["postgresql", "etcd"], "pg3": ["postgresql", "etcd"],
+                  "mon1": ["monitor"]},
+        "pillar": {"pgha": {
+            "firewall": {"enabled": True, "client_sources": [f"{SUBNET}.1/32"]},
+            "pgbouncer": {"enabled": True, "auth_user": {"password": "pgb-" + secrets.token_urlsafe(12)}},
+            "monitoring": {"enabled": True, "user": {"password": "mon-" + secrets.token_urlsafe(12)},
+                           "scrape_interval": "5s", "evaluation_interval": "5s", "textfile_interval": 10,
+                           "alerts": {"member_down_for": "20s", "no_leader_for": "20s",
+                                      "leader_change_window": "2m", "paused_for": "1h"}}}},
+    },
     # TLS (pgha:tls) on a Type B cluster: a cluster CA made each time the lab comes up
     # (lab_pillar), etcd asking its clients for certificates of it.
     "tls": {

@@ -105,9 +105,11 @@ def _minion_config(base, grains_id, pillar_id, leader_port):
         module_dirs.insert(0, str(base / "fake_mine"))
         extra["pgha_test_mine"] = {
             minion: {"pgha_address": address,
-                     "pgha_member": {"cluster_name": cluster, "roles": roles, "address": address},
+                     # a 4th item: more of the entry (issue 24: metrics endpoints, monitored clusters)
+                     "pgha_member": {"cluster_name": cluster, "roles": roles, "address": address,
+                                     **(more[0] if more else {})},
                      **({"pgha_ssh": _ssh_identity(minion)} if pillar_id in REPO_PILLARS else {})}
-            for minion, (address, cluster, roles) in FAKE_MINES[pillar_id].items()}
+            for minion, (address, cluster, roles, *more) in FAKE_MINES[pillar_id].items()}
     config = {
         "id": minion_id,
         "file_client": "local",

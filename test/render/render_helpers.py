@@ -405,6 +405,33 @@ PILLARS.update({
 })
 ONLY_ON.update({"standby": ("debian13",), "standby_main": ("debian13",)})
 FAKE_MINES["standby_main"] = TYPE_B_MINE
+
+# Issue 24: monitoring. A database node of main with its exporters (PgBouncer too, firewall on);
+# a monitor of main that also scrapes cluster other (a shared monitor). The mine's entries carry
+# the metrics endpoints each node publishes (a 4th item: more of its pgha_member entry).
+_MON = {"enabled": True, "user": {"password": "mon-secret"}}
+_DB_POINTS = {"node": {"port": 9100, "scheme": "http", "path": "/metrics"},
+              "postgres": {"port": 9187, "scheme": "http", "path": "/metrics"},
+              "patroni": {"port": 8008, "scheme": "http", "path": "/metrics"},
+              "etcd": {"port": 2381, "scheme": "http", "path": "/metrics"}}
+MONITOR_MINE = {
+    "pg1": (NODE_ADDRESS, "main", ["postgresql", "etcd"], {"metrics": _DB_POINTS}),
+    "pg2": ("10.0.0.12", "main", ["postgresql", "etcd"], {"metrics": _DB_POINTS}),
+    "pg9": ("10.9.0.11", "other", ["postgresql", "etcd"], {"metrics": _DB_POINTS}),
+    "pg8": (f"{TWIN_PREFIX}11", "Main", ["postgresql", "etcd"], {"metrics": _DB_POINTS}),
+    "mon1": ("10.0.0.90", "main", ["monitor"], {"metrics": {}, "monitors": ["other"]}),
+    "mon7": ("10.0.7.90", "ops", ["monitor"], {"metrics": {}, "monitors": ["main"]}),
+    "mon8": ("10.0.8.90", "ops", ["monitor"], {"metrics": {}, "monitors": ["other"]}),
+}
+PILLARS["monitoring"] = _pillar(roles=["postgresql", "etcd"], cluster_vip=VIP,
+                                firewall={"enabled": True, "client_sources": ["10.1.0.0/16"]},
+                                pgbouncer={"enabled": True, "auth_user": {"password": "pgb-secret"}},
+                                monitoring=_MON)
+PILLARS["monitor"] = _pillar(roles=["monitor"], firewall={"enabled": True}, monitoring=dict(_MON, clusters=["other"]))
+MINION_IDS["monitor"] = "mon1"
+FAKE_MINES.update({"monitoring": MONITOR_MINE, "monitor": MONITOR_MINE})
+LEADER_PILLARS |= {"monitoring"}
+ONLY_ON.update({"monitoring": ("debian12",), "monitor": ("debian12",)})
 INVALID_ON = {("rhel9", "system_ntpsec"): [
     "pgha:system:time_sync:daemon: ntpsec is not packaged for Red Hat Enterprise Linux-9 "
     "(pkgs:ntpsec is empty): use chrony"]}
@@ -513,6 +540,10 @@ MAP_TEMPLATES = {
     "pgha-patroni-pip-conf-managed": ("pgha/patroni/files/pip.conf.jinja", {"tplroot": "pgha"}),
     "pgha-repo-proxy-managed": ("pgha/repo/files/apt_proxy.conf.jinja", {"tplroot": "pgha"}),
     "pgha-repo-dnf-proxy": ("pgha/repo/files/dnf_proxy.jinja", {"tplroot": "pgha"}),
+    "pgha-monitoring-postgres-exporter-env-managed": ("pgha/monitoring/files/postgres-exporter.env.jinja",
+                                                      {"tplroot": "pgha"}),
+    "pgha-monitoring-pgbouncer-exporter-pgpass-managed": ("pgha/monitoring/files/pgpass.jinja",
+                                                          {"tplroot": "pgha", "port": 6432, "database": "pgbouncer"}),
 }
 FILE_RENDERS = (
     [("pgha-haproxy-config-file-managed", "debian12", p)
@@ -527,6 +558,10 @@ FILE_RENDERS = (
        ("pgha-repo-dnf-proxy", "rhel9", "pip"),
        # the sentinels do reach the files (test_render_secrets)
        ("pgha-pgbouncer-userlist-file-managed", "debian12", "sentinel_typea"),
+       # issue 24: the exporters' files that hold the password
+       ("pgha-monitoring-postgres-exporter-env-managed", "debian12", "monitoring"),
+       ("pgha-monitoring-pgbouncer-exporter-pgpass-managed", "debian12", "monitoring"),
+       ("pgha-pgbouncer-userlist-file-managed", "debian12", "monitoring"),
        ("pgha-haproxy-config-file-managed", "debian12", "sentinel_typea_lb"),
        ("pgha-pgbackrest-config-file-managed", "debian12", "sentinel_backup")])
 # the "file" jobs' results, filled in by the ``rendered`` fixture

@@ -54,6 +54,10 @@ def pool(**kw):
     return {"pgbouncer": {"pools": [{"name": "app", "dbname": "appdb", **kw}]}}
 
 
+def mon(**kw):
+    return {"monitoring": {"enabled": True, **kw}}
+
+
 def type_a(override):
     return _with(TYPE_A, override)
 
@@ -454,6 +458,23 @@ CASES += [
      "postgresql:pg_ident:0:pg_username"),
     ("ident-missing-field", pg(pg_ident=[{"mapname": "m", "system_username": "a"}]), "postgresql:pg_ident:0:pg_username"),
     ("hba-map-without-ident", hba(method="cert", options="map=nomap"), "postgresql:pg_hba:0:options"),
+    # issue 24: monitoring
+    ("monitoring-no-password", mon(), "monitoring:user:password"),
+    ("monitoring-password-int", mon(user={"password": 123}), "monitoring:user:password"),
+    ("monitoring-enabled-string", {"monitoring": {"enabled": "yes"}}, "monitoring:enabled"),
+    ("monitoring-user-is-superuser", mon(user={"name": "postgres", "password": "m-pw"}), "monitoring:user:name"),
+    ("monitoring-port-collides", mon(user={"password": "m-pw"}, ports={"postgres_exporter": 5432}),
+     "monitoring:ports:postgres_exporter"),
+    ("monitoring-port-zero", mon(user={"password": "m-pw"}, ports={"node_exporter": 0}), "monitoring:ports:node_exporter"),
+    ("monitoring-retention-days-int", mon(user={"password": "m-pw"}, retention=15), "monitoring:retention"),
+    ("monitoring-retention-bad", mon(user={"password": "m-pw"}, retention="15 days"), "monitoring:retention"),
+    ("monitoring-threshold-string", mon(user={"password": "m-pw"}, alerts={"backup_age_hours": "36h"}),
+     "monitoring:alerts:backup_age_hours"),
+    ("monitoring-for-bad", mon(user={"password": "m-pw"}, alerts={"paused_for": "1 hour"}), "monitoring:alerts:paused_for"),
+    ("monitoring-webhook-not-url", mon(user={"password": "m-pw"}, alertmanager={"webhook_url": "chat"}),
+     "monitoring:alertmanager:webhook_url"),
+    ("monitoring-cluster-glob", mon(user={"password": "m-pw"}, clusters=["main*"]), "monitoring:clusters:0"),
+    ("monitor-role-without-monitoring", {"roles": ["monitor"]}, "roles"),
 ]
 
 

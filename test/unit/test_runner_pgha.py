@@ -95,7 +95,8 @@ def test_one_cluster_without_a_name(run):
     assert plan["cluster"] == "main" and plan["problems"] == [] and plan["retcode"] == 0
     assert plan["minions"] == {"all": ["pg1", "pg2", "pg3"], "postgresql": ["pg1", "pg2", "pg3"],
                                "etcd": ["pg1", "pg2", "pg3"], "balancer": [], "repo_host": [],
-                               "backup": ["pg1", "pg2", "pg3"]}
+                               "backup": ["pg1", "pg2", "pg3"], "monitor": [],
+                               "monitored": ["pg1", "pg2", "pg3"]}
     assert plan["pg_nodes"] == ["pg1", "pg2", "pg3"]
     assert plan["primary"] == "pg1" and plan["replicas"] == ["pg2", "pg3"]
     assert plan["addresses"] == {"pg1": "10.0.0.1", "pg2": "10.0.0.2", "pg3": "10.0.0.3"}

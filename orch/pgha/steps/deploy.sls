@@ -126,6 +126,32 @@ pgha-balancers-deployed:
       - salt: {{ last.step }}
 {%- endif %}
 
+{%- set summary_after = 'pgha-balancers-deployed' if plan.type_a else last.step %}
+{%- if site.monitoring_enabled %}
+
+{#- pgha:monitoring (issue 24): the exporters on the cluster's nodes, then Prometheus and
+    Alertmanager on the cluster's own monitors (a shared monitor: pgha.monitor). #}
+pgha-monitoring-deployed:
+  salt.state:
+    - tgt: {{ minions.monitored | join(',') }}
+    - tgt_type: list
+    - sls: pgha.monitoring.optional
+    - require:
+      - salt: {{ summary_after }}
+{%-   set summary_after = 'pgha-monitoring-deployed' %}
+{%-   if minions.monitor %}
+
+pgha-monitor-deployed:
+  salt.state:
+    - tgt: {{ minions.monitor | join(',') }}
+    - tgt_type: list
+    - sls: pgha.monitor
+    - require:
+      - salt: pgha-monitoring-deployed
+{%-     set summary_after = 'pgha-monitor-deployed' %}
+{%-   endif %}
+{%- endif %}
+
 {#- A report, not a change: the one step whose output is always shown. #}
 pgha-cluster-summary:
   salt.function:
@@ -143,7 +169,7 @@ pgha-cluster-summary:
 {%-   endif %}
 {%- endif %}
     - require:
-      - salt: {{ 'pgha-balancers-deployed' if plan.type_a else last.step }}
+      - salt: {{ summary_after }}
 
 {#- Patroni's watchdog on each database node: the mode it got, and why not the wanted one
     (off in a container, or without a device). A report, shown like the summary. #}

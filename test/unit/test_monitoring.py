@@ -1,0 +1,256 @@
+"""
+pgha:monitoring (issue 24): the metrics endpoints a node publishes, the monitors of a cluster,
+the scrape configuration a monitor builds from the mine (two clusters), the alert and
+recording rules read back by Prometheus' own promtool, and no password on a unit's command
+line.
+"""
+import copy
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+import pgha_derive
+import pgha_monitoring
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULTS = yaml.safe_load((REPO / "pgha/parameters/defaults.yaml").read_text())
+LAYERS = [DEFAULTS, yaml.safe_load((REPO / "pgha/parameters/os_family/Debian.yaml").read_text())]
+PROMTOOL = shutil.which("promtool")
+needs_promtool = pytest.mark.skipif(
+    PROMTOOL is None, reason="promtool is missing: it comes with Debian's prometheus package (make host installs it)")
+
+
+def settings(**pgha):
+    return pgha_derive.settings(LAYERS, {"cluster_name": "main", **pgha}, {})["pgha"]
+
+
+def monitoring(**kw):
+    return {"enabled": True, "user": {"password": "mon-secret"}, **kw}
+
+
+def test_endpoints_by_role():
+    """A database node: node, postgres, Patroni (https with TLS), PgBouncer where it runs; etcd
+    on its own metrics port; HAProxy's exporter on a balancer; nothing without monitoring."""
+    assert pgha_monitoring.endpoints(settings(roles=["postgresql", "etcd"])) == {}
+    points = pgha_monitoring.endpoints(settings(roles=["postgresql", "etcd"], monitoring=monitoring()))
+    assert {k: v["port"] for k, v in points.items()} == {"node": 9100, "postgres": 9187, "patroni": 8008,
+                                                         "etcd": 2381}
+    assert points["patroni"]["scheme"] == "http"
+    points = pgha_monitoring.endpoints(settings(roles=["postgresql"], monitoring=monitoring(),
+                                                pgbouncer={"enabled": True}, tls={"enabled": True}))
+    assert points["pgbouncer"]["port"] == 9127 and points["patroni"]["scheme"] == "https"
+    points = pgha_monitoring.endpoints(settings(roles=["balancer"], with_haproxy_load_balancing=True,
+                                                monitoring=monitoring()))
+    assert {k: v["port"] for k, v in points.items()} == {"node": 9100, "haproxy": 8405}
+    assert pgha_monitoring.endpoints(settings(roles=["monitor"], monitoring=monitoring())) == {}
+
+
+def test_member_entry_publishes_endpoints_and_watched_clusters():
+    entry = pgha_derive.member_entry({"cluster_name": "main", "roles": ["postgresql"], "monitoring": monitoring()},
+                                     "10.0.0.1", DEFAULTS)
+    assert entry["metrics"]["postgres"]["port"] == 9187 and "monitors" not in entry
+    entry = pgha_derive.member_entry({"cluster_name": "ops", "roles": ["monitor"],
+                                      "monitoring": monitoring(clusters=["main", "other"])}, "10.0.9.9", DEFAULTS)
+    assert entry["metrics"] == {} and entry["monitors"] == ["main", "other"]
+    # without monitoring: the entry other clusters' minions already read, unchanged
+    assert pgha_derive.member_entry({"cluster_name": "main", "roles": ["etcd"]}, "10.0.0.1") == {
+        "cluster_name": "main", "roles": ["etcd"], "address": "10.0.0.1"}
+
+
+def _node(cluster, address, roles, **pgha):
+    cfg = settings(roles=roles, monitoring=monitoring(), **pgha)
+    return {"cluster_name": cluster, "roles": roles, "address": address,
+            "metrics": pgha_monitoring.endpoints(cfg)}
+
+
+MINE = {
+    "pg1": _node("main", "10.0.0.11", ["postgresql", "etcd"], pgbouncer={"enabled": True}),
+    "pg2": _node("main", "10.0.0.12", ["postgresql", "etcd"], pgbouncer={"enabled": True}),
+    "lb1": _node("main", "10.0.0.31", ["balancer"], with_haproxy_load_balancing=True),
+    "db1": _node("other", "10.9.0.11", ["postgresql", "etcd"], tls={"enabled": True}),
+    "db2": _node("other", "fd00::12", ["postgresql", "etcd"], tls={"enabled": True}),
+    "pg8": _node("Main", "10.7.0.11", ["postgresql", "etcd"]),          # main's case twin: not scraped
+    "mon1": {"cluster_name": "main", "roles": ["monitor"], "address": "10.0.0.90", "metrics": {}, "monitors": []},
+    "mon9": {"cluster_name": "ops", "roles": ["monitor"], "address": "10.0.9.9", "metrics": {},
+             "monitors": ["main", "other"]},
+    "old": {"cluster_name": "main", "roles": ["postgresql"], "address": "10.0.0.13"},   # published before
+}
+
+
+def test_scrape_configs_of_two_clusters_from_the_mine():
+    jobs = {job["job_name"]: job for job in pgha_monitoring.scrape_configs(["main", "other"], MINE,
+                                                                           {"other": "/etc/ca.crt"})}
+    assert sorted(jobs) == [f"pgha-main-{k}" for k in ("etcd", "haproxy", "node", "patroni", "pgbouncer", "postgres")] \
+        + [f"pgha-other-{k}" for k in ("etcd", "node", "patroni", "postgres")]
+    targets = {(job, t) for job, body in jobs.items() for sc in body["static_configs"] for t in sc["targets"]}
+    assert ("pgha-main-postgres", "10.0.0.11:9187") in targets and ("pgha-other-node", "[fd00::12]:9100") in targets
+    assert not any("10.7.0." in t for _, t in targets), "a case twin's nodes are another cluster"
+    assert not any(t.startswith("10.0.0.13") for _, t in targets), "a node without endpoints is not scraped"
+    label = jobs["pgha-main-haproxy"]["static_configs"][0]["labels"]
+    assert label == {"cluster": "main", "member": "lb1", "role": "balancer", "exporter": "haproxy"}
+    assert jobs["pgha-main-patroni"]["static_configs"][1]["labels"] == {
+        "cluster": "main", "member": "pg2", "role": "etcd,postgresql", "exporter": "patroni"}
+    # https with the CA the monitor has for that cluster; none for main (http)
+    assert jobs["pgha-other-patroni"]["scheme"] == "https"
+    assert jobs["pgha-other-patroni"]["tls_config"] == {"ca_file": "/etc/ca.crt", "insecure_skip_verify": False}
+    assert "tls_config" not in jobs["pgha-main-patroni"]
+    # one cluster only: the other's jobs are gone
+    assert all(j["job_name"].startswith("pgha-main-") for j in pgha_monitoring.scrape_configs(["main"], MINE))
+
+
+def test_monitors_of_a_cluster():
+    assert pgha_monitoring.monitors_of("main", MINE) == {"mon1": "10.0.0.90", "mon9": "10.0.9.9"}
+    assert pgha_monitoring.monitors_of("other", MINE) == {"mon9": "10.0.9.9"}
+    assert pgha_monitoring.monitors_of("Main", MINE) == {}
+
+
+def test_settings_carry_the_monitors():
+    found = pgha_derive.settings(LAYERS, {"cluster_name": "other", "roles": ["postgresql"]}, MINE)
+    assert found["monitors"] == {"mon9": "10.0.9.9"}
+
+
+def test_components_of_monitoring():
+    def components(roles, **pgha):
+        return pgha_derive.settings(LAYERS, {"cluster_name": "main", "roles": roles, **pgha}, {})["components"]
+    assert "monitoring" not in components(["postgresql", "etcd"])
+    assert components(["postgresql", "etcd"], monitoring=monitoring())[-1] == "monitoring"
+    assert components(["monitor"], monitoring=monitoring()) == ["system", "repo", "monitor"]
+
+
+def _thresholds():
+    return copy.deepcopy(DEFAULTS["monitoring"]["alerts"])
+
+
+def test_every_alert_threshold_is_filled_and_documented():
+    rules = pgha_monitoring.alert_rules(_thresholds())["groups"][0]["rules"]
+    for rule in rules:
+        assert not re.search(r"\{[a-z_]+\}", rule["expr"] + rule["for"]), rule
+    names = [rule["alert"] for rule in rules]
+    assert len(names) == len(set(names))
+    doc = (REPO / "docs/monitoring.md").read_text()
+    for name in names:
+        # each alert has its row in the docs' table, with a runbook line
+        assert re.search(rf"^\| `{name}` \|.*\|.*\S.*\|$", doc, re.M), f"{name}: no row in docs/monitoring.md"
+    for key in _thresholds():
+        assert f"`{key}`" in doc, f"monitoring:alerts:{key} is not in docs/monitoring.md"
+
+
+def test_thresholds_from_pillar_reach_the_rules():
+    thresholds = dict(_thresholds(), replication_lag_bytes=12345, paused_for="2h")
+    rules = {r["alert"]: r for r in pgha_monitoring.alert_rules(thresholds)["groups"][0]["rules"]}
+    assert rules["PghaReplicationLag"]["expr"].endswith("> 12345")
+    assert rules["PghaPausedTooLong"]["for"] == "2h"
+
+
+def _promtool(*args):
+    return subprocess.run([PROMTOOL, *map(str, args)], capture_output=True, text=True, check=False)
+
+
+@needs_promtool
+def test_rule_files_pass_promtool(tmp_path):
+    alerts, records = tmp_path / "alerts.yml", tmp_path / "records.yml"
+    alerts.write_text(yaml.safe_dump(pgha_monitoring.alert_rules(_thresholds())))
+    records.write_text(yaml.safe_dump(pgha_monitoring.recording_rules()))
+    done = _promtool("check", "rules", alerts, records)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@needs_promtool
+def test_prometheus_config_passes_promtool(tmp_path):
+    rule_files = []
+    for name, data in (("alerts.yml", pgha_monitoring.alert_rules(_thresholds())),
+                       ("records.yml", pgha_monitoring.recording_rules())):
+        (tmp_path / name).write_text(yaml.safe_dump(data))
+        rule_files.append(str(tmp_path / name))
+    (tmp_path / "ca.crt").write_text("")
+    config = pgha_monitoring.prometheus_config(
+        ["main", "other"], MINE, DEFAULTS["monitoring"], rule_files,
+        {"prometheus": ["127.0.0.1:9090"], "alertmanager": ["127.0.0.1:9093"]}, {"other": str(tmp_path / "ca.crt")})
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    done = _promtool("check", "config", tmp_path / "prometheus.yml")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@needs_promtool
+def test_rules_behave_in_promtool_unit_tests(tmp_path):
+    """promtool test rules: a replica whose PostgreSQL stops (Patroni paused) raises
+    PghaMemberNotStreaming; a timeline change raises PghaLeaderChanged, which resolves after
+    the window."""
+    thresholds = dict(_thresholds(), leader_change_window="5m", member_down_for="1m")
+    (tmp_path / "alerts.yml").write_text(yaml.safe_dump(pgha_monitoring.alert_rules(thresholds)))
+    (tmp_path / "records.yml").write_text(yaml.safe_dump(pgha_monitoring.recording_rules()))
+    labels = 'cluster="main",member="pg2",exporter="patroni"'
+    tests = {"rule_files": ["alerts.yml", "records.yml"], "evaluation_interval": "30s", "tests": [{
+        "interval": "30s",
+        "input_series": [
+            {"series": f"patroni_primary{{{labels}}}", "values": "0x20"},
+            {"series": f"patroni_postgres_running{{{labels}}}", "values": "1 1 0x18"},
+            {"series": 'patroni_postgres_timeline{cluster="main",member="pg1",exporter="patroni"}',
+             "values": "1x4 2x16"},
+        ],
+        "alert_rule_test": [
+            {"eval_time": "30s", "alertname": "PghaMemberNotStreaming", "exp_alerts": []},
+            {"eval_time": "3m", "alertname": "PghaMemberNotStreaming", "exp_alerts": [{
+                "exp_labels": {"severity": "critical", "cluster": "main", "member": "pg2", "exporter": "patroni"},
+                "exp_annotations": {"summary": "pg2 (main) is a replica that does not stream from the leader",
+                                    "runbook": "pghamembernotstreaming"}}]},
+            {"eval_time": "3m", "alertname": "PghaLeaderChanged", "exp_alerts": [{
+                "exp_labels": {"severity": "warning", "cluster": "main"},
+                "exp_annotations": {"summary": "the leader of cluster main changed (timeline 1 change(s))",
+                                    "runbook": "pghaleaderchanged"}}]},
+            {"eval_time": "9m", "alertname": "PghaLeaderChanged", "exp_alerts": []},
+        ]}]}
+    (tmp_path / "tests.yml").write_text(yaml.safe_dump(tests))
+    done = _promtool("test", "rules", tmp_path / "tests.yml")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _unit_files():
+    for path in sorted((REPO / "pgha").rglob("*")):
+        if path.is_file() and (".service" in path.name or ".timer" in path.name):
+            yield path
+    for path in sorted((REPO / "pgha").rglob("*.sls")):
+        yield path
+
+
+def test_no_password_in_any_units_execstart():
+    """Every ExecStart pgha writes (unit templates and drop-ins in SLS files) names no password,
+    secret, or the pillar keys that hold them; the exporters read theirs from files."""
+    found = []
+    for path in _unit_files():
+        for line in path.read_text().splitlines():
+            if "ExecStart" in line and re.search(r"password|passwd|secret|PGPASSWORD|DATA_SOURCE_PASS\b", line, re.I):
+                found.append(f"{path.relative_to(REPO)}: {line.strip()}")
+    assert not found, found
+    env = (REPO / "pgha/monitoring/files/postgres-exporter.env.jinja").read_text()
+    args = [line for line in env.splitlines() if line.startswith("ARGS=")]
+    assert args and "password" not in args[0] and "DATA_SOURCE_PASS=" in env
+    # Debian's units run `$ARGS` from /etc/default: the password is never among the ARGS pgha writes
+    config = (REPO / "pgha/monitoring/config.sls").read_text()
+    assert "Environment=PGPASSFILE=" in config and "PGPASSWORD" not in config
+
+
+def test_pgpass_line_escapes_what_libpq_splits_on():
+    import pgha_formats  # pylint: disable=import-outside-toplevel
+    assert pgha_formats.pgpass_line("*", 6432, "pgbouncer", "mon", "a:b\\c") == "*:6432:pgbouncer:mon:a\\:b\\\\c"
+    with pytest.raises(ValueError, match="newline"):
+        pgha_formats.pgpass_line("*", 6432, "pgbouncer", "mon", "a\nb")
+
+
+def test_pgha_metrics_writes_the_textfile(tmp_path):
+    """The textfile job without PostgreSQL: the VIP (on loopback here) and its own timestamp,
+    in node_exporter's text format, replaced atomically."""
+    config = tmp_path / "metrics.json"
+    config.write_text('{"textfile_dir": "%s", "vip": "127.0.0.1", "certificates": ["/nonexistent.crt"], '
+                      '"postgresql": false}' % tmp_path)
+    done = subprocess.run(["python3", str(REPO / "pgha/monitoring/files/pgha-metrics.py"), str(config)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = (tmp_path / "pgha.prom").read_text().splitlines()
+    assert lines[0] == 'pgha_vip_present{vip="127.0.0.1"} 1' or not shutil.which("ip")
+    assert lines[-1].startswith("pgha_metrics_last_run_timestamp_seconds ")
+    assert not list(tmp_path.glob(".pgha-*"))
