@@ -85,6 +85,13 @@ def _old():
             "superuser": ((pg.get("authentication") or {}).get("superuser") or {}).get("username") or "postgres"}
 
 
+def _settings():
+    """pgha's merged settings on this node (pgha_settings.render): package names, paths."""
+    if "pgha_upgrade.settings" not in __context__:
+        __context__["pgha_upgrade.settings"] = __salt__["pgha_settings.render"]("pgha")["pgha"]
+    return __context__["pgha_upgrade.settings"]
+
+
 def _pg_version(data_dir):
     try:
         with salt.utils.files.fopen(posixpath.join(data_dir, "PG_VERSION")) as handle:
@@ -218,11 +225,15 @@ def facts(to, package=None):
     """
     old = _old()
     major = _pg_version(old["data_dir"])
-    package = package or f"postgresql-{to}"
+    pg = _settings().get("postgresql") or {}
+    if not package:
+        server = ((_settings().get("pkgs") or {}).get("postgresql") or [f"postgresql-{major}"])[0]
+        package = __utils__["pgha_upgrade.new_packages"]([server], [], major, to)[0]
     candidate = __salt__["pkg.version"](package) or __salt__["pkg.latest_version"](package, refresh=True) or ""
     parent = posixpath.dirname(posixpath.dirname(old["data_dir"])) if old["data_dir"] else "/"
     stat = os.statvfs(parent if os.path.isdir(parent) else "/")
     return {"pg_version": major, "package": package, "candidate": candidate, "data_dir": old["data_dir"],
+            "available_versions": pg.get("available_versions") or [],
             "free_bytes": stat.f_bavail * stat.f_frsize,
             "catalog_bytes": _catalog_bytes(old["data_dir"]) if old["data_dir"] else 0}
 
