@@ -271,6 +271,28 @@ def primary_facts(max_transaction_sec=15):
             "databases": [d for (d,) in rows[3]]}
 
 
+def packages(to, old=None, which="new"):
+    """
+    The packages of the new major (``which=new``: the server's and the extensions' of pillar,
+    their major swapped) or of the old one (``which=old``), whichever major pillar names now.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_upgrade.packages to=18
+    """
+    pgha = _settings()
+    old = str(old or record().get("from") or running_version())
+    names = list((pgha.get("pkgs") or {}).get("postgresql") or [])
+    extensions = list((pgha.get("postgresql") or {}).get("extension_packages") or [])
+    named = str((pgha.get("postgresql") or {}).get("version"))
+    swap = __utils__["pgha_upgrade.new_packages"]
+    if which == "old":
+        return swap(names, extensions, named, old) if named != old else names + extensions
+    return swap(names, extensions, named, to) if named != str(to) else names + extensions
+
+
 # -- the new cluster --------------------------------------------------------------------------
 
 def initdb(to):
@@ -400,6 +422,83 @@ def link(to):
     out = _pg_upgrade(to, check=False)
     mark("linked", to=to)
     return {"pg_upgrade --link": "done", "output": out.strip().splitlines()[-3:]}
+
+
+# -- Patroni's DCS state ---------------------------------------------------------------------
+DCS_COPY = posixpath.join(RECORD_DIR, "dcs-config.json")
+
+
+def save_dcs():
+    """
+    Keep a copy of the cluster's dynamic configuration (root only) before pgha.upgrade
+    resets the cluster's DCS state: pg_upgrade gives the cluster a new system identifier and
+    Patroni refuses to start against a DCS holding the old one. pgha_upgrade.restore_dcs
+    re-applies it to the new cluster, and a rollback to the old one.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_upgrade.save_dcs
+    """
+    if os.path.exists(DCS_COPY):
+        return {"saved": "already", "path": DCS_COPY}
+    config = __salt__["pgha_patroni.show_config"]()
+    os.makedirs(RECORD_DIR, mode=0o700, exist_ok=True)
+    with salt.utils.files.fopen(DCS_COPY, "w") as handle:
+        json.dump(config, handle)
+    os.chmod(DCS_COPY, 0o600)
+    mark(record().get("stage") or "checked", primary=True)
+    return {"saved": True, "path": DCS_COPY}
+
+
+def restore_dcs(old=None, new=None):
+    """
+    Re-apply the saved dynamic configuration (pgha_upgrade.save_dcs) to the running cluster,
+    without the maintenance flag, the parameters renamed or dropped between ``old`` and
+    ``new`` majors (pgha_upgrade.parameters; both given for an upgrade, none for a rollback).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_upgrade.restore_dcs old=17 new=18
+    """
+    try:
+        with salt.utils.files.fopen(DCS_COPY) as handle:
+            config = json.load(handle)
+    except (OSError, ValueError):
+        return {"restored": False, "comment": f"no saved configuration ({DCS_COPY})"}
+    config.pop("pause", None)
+    notes = []
+    if old and new:
+        pg = config.get("postgresql") or {}
+        params, notes = __utils__["pgha_upgrade.parameters"](pg.get("parameters") or {}, old, new)
+        if pg.get("parameters"):
+            dropped = {name: None for name in pg["parameters"] if name not in params}
+            pg["parameters"] = dict(params, **dropped)
+    result = __salt__["pgha_patroni.edit_config"](config, timeout=60)
+    return dict(result, notes=notes)
+
+
+def stanza_upgrade(stanza=None, user=None):
+    """
+    ``pgbackrest stanza-upgrade`` after the major upgrade (pgBackRest keeps one history per
+    system identifier), from this node (the repository host, else the primary).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_upgrade.stanza_upgrade
+    """
+    pillar = __pillar__.get("pgha", {}) if isinstance(__pillar__.get("pgha"), dict) else {}
+    stanza = stanza or (pillar.get("pgbackrest") or {}).get("stanza") or pillar.get("cluster_name")
+    if user is None:
+        user = ((pillar.get("pgbackrest") or {}).get("repo_host_user") or "pgbackrest") \
+            if "pgbackrest" in (pillar.get("roles") or []) else "postgres"
+    _run(["pgbackrest", f"--stanza={stanza}", "stanza-upgrade"], runas=user, cwd="/", what="pgbackrest stanza-upgrade")
+    return {"stanza-upgrade": stanza}
 
 
 # -- replicas: the rsync and its temporary SSH trust -------------------------------------------
@@ -624,6 +723,29 @@ def remove_new(to):
     _old_paths, paths, _major = _paths(to)
     removed = [p for p in (paths["new"]["data_dir"], paths["new"]["wal_dir"]) if p and _delete(p)]
     return {"removed": removed}
+
+
+def remove_old(frm):
+    """
+    Remove the old major's data (and WAL) directory after a finished upgrade (pillar
+    pgha:upgrade:remove_old_data): the new cluster runs, the old one can never start again.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_upgrade.remove_old frm=17
+    """
+    rec = record()
+    if rec.get("stage") != "finished" or str(rec.get("from")) != str(frm):
+        raise CommandExecutionError(f"remove_old refused: the upgrade from {frm} is not finished on this node")
+    if running_version() == str(frm):
+        raise CommandExecutionError(f"remove_old refused: Patroni still runs PostgreSQL {frm} here")
+    old = _old()
+    paths, problems = __utils__["pgha_upgrade.new_paths"](running_version(), frm, old["data_dir"], old["wal_dir"], "")
+    if problems:
+        raise CommandExecutionError("\n".join(problems))
+    return {"removed": [p for p in (paths["new"]["data_dir"], paths["new"]["wal_dir"]) if p and _delete(p)]}
 
 
 def rollback(to=None):
