@@ -180,8 +180,11 @@ def mark(stage, to=None, **extra):
     if stage not in STAGES:
         raise CommandExecutionError(f"unknown upgrade stage {stage!r}")
     data = record()
-    if stage == "prepared" or not data:
+    if stage == "prepared" and data.get("stage") != "prepared" or not data:
+        # a new upgrade: nothing of an earlier one (its DCS copy) may be taken for this one's
         data = {"from": running_version(), "to": str(to), "started": False}
+        if os.path.exists(DCS_COPY):
+            os.remove(DCS_COPY)
     data.update(extra, stage=stage)
     if stage == "started":
         data["started"] = True
@@ -479,6 +482,27 @@ def restore_dcs(old=None, new=None):
             pg["parameters"] = dict(params, **dropped)
     result = __salt__["pgha_patroni.edit_config"](config, timeout=60)
     return dict(result, notes=notes)
+
+
+def resume():
+    """
+    Turn Patroni's maintenance mode off if the cluster's DCS still holds it (a rollback
+    before the DCS reset); nothing to do otherwise. Patroni must run here.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_upgrade.resume
+    """
+    try:
+        paused = bool((__salt__["pgha_patroni.show_config"]() or {}).get("pause"))
+    except CommandExecutionError as exc:
+        return {"resumed": False, "comment": f"no dynamic configuration to resume ({exc})"}
+    if not paused:
+        return {"resumed": False, "comment": "not paused"}
+    __salt__["pgha_patroni.resume"](wait=False)
+    return {"resumed": True}
 
 
 def stanza_upgrade(stanza=None, user=None):

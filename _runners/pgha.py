@@ -346,6 +346,9 @@ def _upgrade(name, pg_nodes, members, site, type_a, options):
     if leader not in pg_nodes:
         return {}, [f"pgha.upgrade refused: cluster {name} has no running leader ({leader})"]
     running = _ask([leader], "pgha_upgrade.running_version").get(leader)
+    if running is not None and str(running) == str(to):
+        # a re-run after the upgrade: nothing to do, nothing refused
+        return {"done": True, "from": str(running), "to": str(running), "primary": leader}, []
     problems = __utils__["pgha_upgrade.version_problems"](running, to)
     pgha = _pgha(members[leader])
     settings = _upgrade_settings(pgha)
@@ -434,6 +437,8 @@ def upgrade_check(cluster=None, to=None):
     if found["problems"]:
         return _fail(result, found["problems"])
     upgrade = found["upgrade"]
+    if upgrade.get("done"):
+        return _fail(dict(result, done=f"cluster {result['cluster']} runs PostgreSQL {upgrade['to']} already"), [])
     nodes = [upgrade["primary"]] + upgrade["replicas"]
     node_facts = _ask(nodes, "pgha_upgrade.facts", kwarg={"to": upgrade["to"]})
     primary = _ask([upgrade["primary"]], "pgha_upgrade.primary_facts",
