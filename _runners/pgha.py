@@ -353,8 +353,7 @@ def _upgrade(name, pg_nodes, members, site, type_a, options):
     pgha = _pgha(members[leader])
     settings = _upgrade_settings(pgha)
     params = _get(pgha, "postgresql:parameters", {}) or {}
-    problems += [p + " (the new major's cluster starts with pillar's parameters: fix pillar first)"
-                 for p in __utils__["pgha_upgrade.pillar_parameter_problems"](params, to)]
+    problems += __utils__["pgha_upgrade.pillar_parameter_problems"](params, to)
     if problems:
         return {}, problems
     to = str(int(float(str(to))))

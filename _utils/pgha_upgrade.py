@@ -43,6 +43,7 @@ CHECKS = {
                "pgha:pkg_repos or pgha:pgdg; postgresql:available_versions lists them)",
     "paths": "put the major in pgha:postgresql:data_dir and wal_dir (e.g. /data/pg/{old}/main): pg_upgrade "
              "needs the new cluster in a new directory",
+    "parameters": "rename or remove the parameter in pgha:postgresql:parameters first (pgha.config applies it)",
     "packages": "make the new major's packages available to every member (the package sources of pillar)",
     "disk": "free space on the file system of the data directory, or move it",
     "replication": "repair replication (pgha.patroni.gate, patronictl list) so that every member streams",
@@ -178,11 +179,12 @@ def pillar_parameter_problems(params, new):
     for major in range(OLDEST, _major(new) + 1):
         for before, after in RENAMED.get(major, {}).items():
             if before in (params or {}):
-                problems.append(f"pgha:postgresql:parameters:{before}: PostgreSQL {major} renamed it {after}")
+                problems.append(failure("parameters", None, f"pgha:postgresql:parameters:{before}: PostgreSQL "
+                                                            f"{major} renamed it {after}"))
         for name, instead in REMOVED.get(major, {}).items():
             if name in (params or {}):
-                problems.append(f"pgha:postgresql:parameters:{name}: PostgreSQL {major} removed it "
-                                f"(instead: {instead})")
+                problems.append(failure("parameters", None, f"pgha:postgresql:parameters:{name}: PostgreSQL "
+                                                            f"{major} removed it (instead: {instead})"))
     return problems
 
 

@@ -6,6 +6,7 @@ import urllib.error
 
 import pgha_cluster
 import pgha_validate
+import pgha_upgrade
 
 
 class FakeResponse:
@@ -61,7 +62,12 @@ PGHA_UTILS = {**{f"pgha_cluster.{name}": getattr(pgha_cluster, name)
                  for name in ("check_cluster", "checked_part", "resolve_rto", "get", "merged",
                               "cluster_name_problem", "case_twins")},
               **{f"pgha_validate.{name}": getattr(pgha_validate, name)
-                 for name in ("check", "check_restore_target")}}
+                 for name in ("check", "check_restore_target")},
+              # issue 19: the major upgrade's decisions
+              **{f"pgha_upgrade.{name}": getattr(pgha_upgrade, name)
+                 for name in ("version_problems", "new_paths", "pillar_parameter_problems", "plan_steps",
+                              "pre_check_problems", "rollback_decision", "parameters", "new_packages",
+                              "rsync_argv", "statistics_argv", "version_gate")}}
 
 
 def pgha_loader(module, pillar, **dunders):
