@@ -9,7 +9,7 @@
 {%- set plan = salt['saltutil.runner']('pgha.plan', workflow='upgrade', **request) %}
 {%- if plan.problems %}
 {{ refused(plan, 'upgrade') }}
-{%- elif plan.upgrade.done %}
+{%- elif plan.upgrade.get('done') %}
 pgha-upgrade-done:
   test.succeed_without_changes:
     - name: cluster {{ plan.cluster }} runs PostgreSQL {{ plan.upgrade.to }} already (nothing to do)
