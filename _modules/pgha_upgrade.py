@@ -17,6 +17,7 @@ import pwd
 import re
 import shutil
 import sys
+import time
 
 import salt.utils.files
 import salt.utils.yaml
@@ -232,7 +233,7 @@ def facts(to, package=None):
     if not package:
         server = ((_settings().get("pkgs") or {}).get("postgresql") or [f"postgresql-{major}"])[0]
         package = __utils__["pgha_upgrade.new_packages"]([server], [], major, to)[0]
-    candidate = __salt__["pkg.version"](package) or __salt__["pkg.latest_version"](package, refresh=True) or ""
+    candidate = __salt__["pkg.version"](package) or __salt__["pkg.latest_version"](package, refresh=False) or ""
     parent = posixpath.dirname(posixpath.dirname(old["data_dir"])) if old["data_dir"] else "/"
     stat = os.statvfs(parent if os.path.isdir(parent) else "/")
     return {"pg_version": major, "package": package, "candidate": candidate, "data_dir": old["data_dir"],
@@ -368,7 +369,27 @@ def check(to):
     return {"pg_upgrade --check": "passed", "output": out.strip().splitlines()[-3:]}
 
 
-def stop(timeout=1800):
+def _replayed(timeout, settle=2.0):
+    """On a standby: wait until it replayed all it received (the primary's shutdown checkpoint
+    among it; ``settle`` seconds first, for the last WAL to arrive). A standby's fast shutdown
+    does not replay what it received, and its restart point, the "Latest checkpoint location"
+    compared afterwards, would be an older one. Nothing to wait for on a primary."""
+    query = ("SELECT pg_is_in_recovery(), pg_last_wal_receive_lsn() IS NULL OR "
+             "pg_last_wal_replay_lsn() >= pg_last_wal_receive_lsn()")
+    try:
+        if not _query([query])[0][0][0]:
+            return
+    except CommandExecutionError:
+        return
+    time.sleep(settle)
+    deadline = time.monotonic() + timeout
+    while not _query([query])[0][0][1]:
+        if time.monotonic() >= deadline:
+            raise CommandExecutionError(f"this standby did not replay all the WAL it received within {timeout} s")
+        time.sleep(0.5)
+
+
+def stop(timeout=1800, replay_timeout=60):
     """
     Stop this node's PostgreSQL with a clean shutdown (``pg_ctl stop -m fast``), Patroni
     paused: Patroni does not start it again. Nothing to do when it is stopped.
@@ -385,6 +406,7 @@ def stop(timeout=1800):
                                      python_shell=False, ignore_retcode=True)
     if status["retcode"] == 3:
         return {"stopped": "already"}
+    _replayed(float(replay_timeout))
     _run([pg_ctl, "stop", "-D", old["data_dir"], "-m", "fast", "-w", "-t", str(int(timeout))], what="pg_ctl stop")
     return {"stopped": True}
 
@@ -503,6 +525,33 @@ def resume():
         return {"resumed": False, "comment": "not paused"}
     __salt__["pgha_patroni.resume"](wait=False)
     return {"resumed": True}
+
+
+def dcs_reset(cluster, patronictl="patronictl"):
+    """
+    Remove the cluster from the DCS (``patronictl remove``) with Patroni stopped on every
+    member: pg_upgrade gave the cluster a new system identifier, and Patroni refuses to start
+    against a DCS holding the old one. A paused leader's key may still be there until its TTL:
+    patronictl then asks for the leader's name, this node's (the primary's).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_upgrade.dcs_reset cluster=main
+    """
+    config = _patroni_config()
+    scope = config.get("scope")
+    if cluster != scope:
+        raise CommandExecutionError(f"dcs_reset refused: {cluster!r} is not this node's cluster {scope!r}")
+    path = __salt__["config.option"]("pgha_patroni.config") or PATRONI_CONFIG
+    answers = f"{scope}\nYes I am aware\n{config.get('name', '')}\n"
+    res = __salt__["cmd.run_all"]([patronictl, "-c", path, "remove", scope], stdin=answers,
+                                  python_shell=False, ignore_retcode=True)
+    if res["retcode"] != 0:
+        raise CommandExecutionError(f"patronictl remove {scope} failed: {(res['stderr'] or res['stdout'])[-1000:]}")
+    mark(record().get("stage") or "configured", dcs_reset=True)
+    return {"removed": scope}
 
 
 def stanza_upgrade(stanza=None, user=None):

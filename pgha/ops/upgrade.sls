@@ -85,9 +85,10 @@ pgha-ops-upgrade-marked:
 
 {%- elif stage == 'dcs_reset' %}
 pgha-ops-upgrade-dcs-reset:
-  pgha_patroni.cluster_removed:
-    - name: {{ pgha.cluster_name }}
-    - patronictl: {{ pgha.paths.patroni_bin.rsplit('/', 1)[0] ~ '/patronictl' }}
+  module.run:
+    - pgha_upgrade.dcs_reset:
+      - cluster: {{ pgha.cluster_name | json }}
+      - patronictl: {{ pgha.paths.patroni_bin.rsplit('/', 1)[0] ~ '/patronictl' }}
 
 {%- elif stage == 'rollback' %}
 {%-   set record = salt['pgha_upgrade.record']() %}

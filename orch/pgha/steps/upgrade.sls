@@ -295,6 +295,7 @@ pgha-upgrade-extensions-updated:
 {%-   set previous.step = 'pgha-upgrade-extensions-updated' %}
 {%- endif %}
 {%- if 'stanza_upgraded' in has %}
+{%-   set stanza_host = plan.repo_hosts[0] if plan.repo_hosts else primary %}
 
 {#- pgBackRest keeps one history per system identifier: its configuration names the new data
     directory, the stanza is upgraded, a full backup starts the new major's history #}
@@ -310,7 +311,7 @@ pgha-upgrade-pgbackrest-configured:
 pgha-upgrade-stanza-upgraded:
   salt.function:
     - name: pgha_upgrade.stanza_upgrade
-    - tgt: {{ plan.stanza_host }}
+    - tgt: {{ stanza_host }}
     - tgt_type: list
     - require:
       - salt: pgha-upgrade-pgbackrest-configured
@@ -318,7 +319,7 @@ pgha-upgrade-stanza-upgraded:
 pgha-upgrade-full-backup:
   salt.function:
     - name: pgha_pgbackrest.backup
-    - tgt: {{ plan.stanza_host }}
+    - tgt: {{ stanza_host }}
     - tgt_type: list
     - kwarg: {type: full}
     - timeout: 86400
