@@ -233,11 +233,14 @@ def facts(to, package=None):
     if not package:
         server = ((_settings().get("pkgs") or {}).get("postgresql") or [f"postgresql-{major}"])[0]
         package = __utils__["pgha_upgrade.new_packages"]([server], [], major, to)[0]
-    candidate = __salt__["pkg.version"](package) or __salt__["pkg.latest_version"](package, refresh=False) or ""
+    offered = lambda name: __salt__["pkg.version"](name) or __salt__["pkg.latest_version"](name, refresh=False) or ""  # noqa: E731
+    candidate = offered(package)
+    # the extensions' packages of pillar too (postgresql-18-postgis-3, ...): none may be missing
+    missing = [name for name in packages(to, old=major)[1:] if name != package and not offered(name)]
     parent = posixpath.dirname(posixpath.dirname(old["data_dir"])) if old["data_dir"] else "/"
     stat = os.statvfs(parent if os.path.isdir(parent) else "/")
     return {"pg_version": major, "package": package, "candidate": candidate, "data_dir": old["data_dir"],
-            "available_versions": pg.get("available_versions") or [],
+            "available_versions": pg.get("available_versions") or [], "missing_packages": missing,
             "free_bytes": stat.f_bavail * stat.f_frsize,
             "catalog_bytes": _catalog_bytes(old["data_dir"]) if old["data_dir"] else 0}
 

@@ -214,6 +214,9 @@ def pre_check_problems(facts, settings):
     for name, node in sorted(nodes.items()):
         if node.get("candidate") in (None, ""):
             problems.append(failure("packages", name, f"no package {node.get('package')} for PostgreSQL {to}"))
+        if node.get("missing_packages"):
+            problems.append(failure("packages", name, f"no package {', '.join(node['missing_packages'])} for "
+                                                      f"PostgreSQL {to}"))
         free, need = node.get("free_bytes"), (node.get("catalog_bytes") or 0) + CATALOG_MARGIN
         if free is not None and free < need:
             problems.append(failure("disk", name, f"{free // 2**20} MiB free next to {node.get('data_dir')}, "

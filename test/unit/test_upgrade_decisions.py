@@ -45,6 +45,8 @@ REFUSALS = [
     ("members-silent", lambda f: f["nodes"].update(pg3={}), "members"),
     ("members-mixed-majors", lambda f: f["nodes"]["pg3"].update(pg_version="16"), "members"),
     ("packages-missing", lambda f: f["nodes"]["pg2"].update(candidate=""), "packages"),
+    ("extension-package-missing", lambda f: f["nodes"]["pg3"].update(missing_packages=["postgresql-18-postgis-3"]),
+     "packages"),
     ("disk-full", lambda f: f["nodes"]["pg1"].update(free_bytes=2**20), "disk"),
     ("replica-not-streaming", lambda f: f["primary"]["replication"][0].update(state="catchup"), "replication"),
     ("replica-absent", lambda f: f["primary"]["replication"].pop(1), "replication"),
