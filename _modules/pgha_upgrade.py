@@ -335,7 +335,8 @@ def initdb(to):
         if path:
             __salt__["file.makedirs_perms"](path, user="postgres", group="postgres", mode="0700")
     _run(argv, what="initdb")
-    mark("prepared", to=to)
+    # pg_upgrade runs as the cluster's install user (OID 10), which may not be Patroni's superuser
+    mark("prepared", to=to, install_user=superuser)
     return {"initdb": "created", "data_dir": new["data_dir"], "wal_dir": new["wal_dir"],
             "encoding": encoding, "lc_collate": collate, "lc_ctype": ctype, "checksums": checksums}
 
@@ -347,7 +348,7 @@ def _pg_upgrade(to, check):
     __salt__["file.mkdir"](work, user="postgres", group="postgres", mode="0700")
     argv = [posixpath.join(new["bin_dir"], "pg_upgrade"), "--link", "--old-bindir", old["bin_dir"],
             "--new-bindir", new["bin_dir"], "--old-datadir", old["data_dir"], "--new-datadir", new["data_dir"],
-            "--username", old["superuser"], "--new-port", str(UPGRADE_PORT)]
+            "--username", record().get("install_user") or old["superuser"], "--new-port", str(UPGRADE_PORT)]
     if check:
         # a live old server: pg_upgrade connects to it on its own port and socket
         argv += ["--check", "--old-port", str(old["port"]), "--socketdir", old["socket_dir"]]
