@@ -115,13 +115,24 @@ def running_version():
     return _pg_version(_old()["data_dir"])
 
 
-def _paths(to):
+def _computed_paths(to):
     old = _old()
     major = _pg_version(old["data_dir"])
     paths, problems = __utils__["pgha_upgrade.new_paths"](major, to, old["data_dir"], old["wal_dir"], old["bin_dir"])
     if problems:
         raise CommandExecutionError("\n".join(problems))
     return old, paths, major
+
+
+def _paths(to):
+    """(old cluster, {old, new, rsync} paths, old major). The record's, taken when the upgrade
+    began: once Patroni's configuration names the new cluster (the step before the start), the
+    old paths can no longer be read from it, and a rollback needs them."""
+    rec = record()
+    if rec.get("paths") and str(rec.get("to")) == str(to):
+        old = dict(_old(), **rec["paths"]["old"])
+        return old, rec["paths"], rec.get("from")
+    return _computed_paths(to)
 
 
 def _run(argv, runas="postgres", cwd=None, timeout=None, what=None):
@@ -184,6 +195,8 @@ def mark(stage, to=None, **extra):
     if stage == "prepared" and data.get("stage") != "prepared" or not data:
         # a new upgrade: nothing of an earlier one (its DCS copy) may be taken for this one's
         data = {"from": running_version(), "to": str(to), "started": False}
+        if to is not None and data["from"]:
+            data["paths"] = _computed_paths(to)[1]
         if os.path.exists(DCS_COPY):
             os.remove(DCS_COPY)
     data.update(extra, stage=stage)
@@ -848,7 +861,7 @@ def rollback(to=None):
     done = []
     if not rec:
         return {"rollback": "nothing to do: " + reason}
-    old = _old()
+    old = _paths(to)[0] if to else _old()
     control = posixpath.join(old["data_dir"], "global", "pg_control")
     if not os.path.exists(control) and os.path.exists(control + ".old"):
         os.rename(control + ".old", control)

@@ -58,7 +58,10 @@ def test_running_version_and_the_gate(cluster):
 def test_record_marks_the_start_and_rollback_refuses_afterwards(cluster):
     mod.mark("prepared", to=18)
     mod.mark("linked", to=18)
-    assert mod.record() == {"from": "17", "to": "18", "started": False, "stage": "linked"}
+    rec = mod.record()
+    assert {k: rec[k] for k in ("from", "to", "started", "stage")} == {"from": "17", "to": "18", "started": False,
+                                                                      "stage": "linked"}
+    assert rec["paths"]["old"]["data_dir"] == str(cluster["old"])
     assert oct(os.stat(mod.RECORD).st_mode & 0o777) == "0o600"
     mod.mark("started", to=18)
     mod.mark("finished", to=18)
@@ -158,3 +161,20 @@ def test_a_failed_command_is_an_error_with_its_output(cluster):
             patch.object(mod, "_home", lambda user="postgres": "/tmp"):
         with pytest.raises(CommandExecutionError, match="pg_upgrade --check failed .1.: Checking for presence"):
             mod.check(18)
+
+
+def test_rollback_after_patroni_names_the_new_cluster_uses_the_recorded_paths(cluster):
+    """The step before the start moves Patroni's configuration to the new data directory: the
+    rollback still finds the old one (the record's paths) and puts its control file back."""
+    old = cluster["old"]
+    (old / "global" / "pg_control.old").write_text("control")
+    new = cluster["root"] / "pg" / "18" / "main"
+    new.mkdir(parents=True)
+    (new / "PG_VERSION").write_text("18\n")
+    mod.mark("prepared", to=18)
+    mod.mark("configured", to=18)
+    config = yaml.safe_load(cluster["config"].read_text())
+    config["postgresql"].update(data_dir=str(new), bin_dir="/usr/lib/postgresql/18/bin")
+    cluster["config"].write_text(yaml.safe_dump(config))
+    mod.rollback()
+    assert (old / "global" / "pg_control").read_text() == "control" and not new.exists()
