@@ -477,24 +477,24 @@ def upgrade_ssh(cluster=None, action="trust", primary=None, replicas=None):
     replicas = _names(replicas)
     if action == "revoke":
         nodes = found.get("pg_nodes") or []
-        answers = _ask(nodes, "pgha_upgrade.ssh_revoke")
-        return _fail(dict(result, revoked=answers), [f"{n}: ssh_revoke did not answer" for n in nodes if n not in answers])
+        answers = _ask(nodes, "pgha_upgrade_ssh.revoke")
+        return _fail(dict(result, revoked=answers), [f"{n}: pgha_upgrade_ssh.revoke did not answer" for n in nodes if n not in answers])
     if action != "trust":
         return _fail(result, [f"upgrade_ssh: action must be trust or revoke (got {action})"])
-    key = _ask([primary], "pgha_upgrade.ssh_key").get(primary)
+    key = _ask([primary], "pgha_upgrade_ssh.key").get(primary)
     if not key:
-        return _fail(result, [f"{primary}: no temporary SSH key (pgha_upgrade.ssh_key)"])
-    host_keys = _ask(replicas, "pgha_upgrade.host_key")
-    problems = [f"{n}: no ed25519 host key (pgha_upgrade.host_key): is openssh-server installed?"
+        return _fail(result, [f"{primary}: no temporary SSH key (pgha_upgrade_ssh.key)"])
+    host_keys = _ask(replicas, "pgha_upgrade_ssh.host_key")
+    problems = [f"{n}: no ed25519 host key (pgha_upgrade_ssh.host_key): is openssh-server installed?"
                 for n in replicas if not host_keys.get(n)]
     for node in replicas:
-        answer = _ask([node], "pgha_upgrade.ssh_authorize", kwarg={"key": key, "source": addresses.get(primary)})
+        answer = _ask([node], "pgha_upgrade_ssh.authorize", kwarg={"key": key, "source": addresses.get(primary)})
         if node not in answer:
-            problems.append(f"{node}: the temporary key was not authorized (pgha_upgrade.ssh_authorize)")
-    known = _ask([primary], "pgha_upgrade.ssh_known",
+            problems.append(f"{node}: the temporary key was not authorized (pgha_upgrade_ssh.authorize)")
+    known = _ask([primary], "pgha_upgrade_ssh.known",
                  kwarg={"hosts": {addresses[n]: host_keys[n] for n in replicas if host_keys.get(n)}})
     if primary not in known:
-        problems.append(f"{primary}: the replicas' host keys were not pinned (pgha_upgrade.ssh_known)")
+        problems.append(f"{primary}: the replicas' host keys were not pinned (pgha_upgrade_ssh.known)")
     return _fail(dict(result, trusted=replicas), problems)
 
 

@@ -18,6 +18,7 @@ _SPEC = importlib.util.spec_from_file_location(
     "pgha_upgrade_mod", Path(__file__).resolve().parents[2] / "_modules" / "pgha_upgrade.py")
 mod = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(mod)
+import pgha_upgrade_ssh as ssh  # noqa: E402  (_modules: no utils module of that name)
 
 UTILS = {f"pgha_upgrade.{name}": getattr(utils, name) for name in (
     "new_paths", "rsync_argv", "rollback_decision", "version_gate", "statistics_argv", "new_packages",
@@ -45,7 +46,8 @@ def cluster(tmp_path, monkeypatch):
 @pytest.fixture
 def configure_loader_modules():
     return {mod: {"__salt__": {}, "__opts__": {"test": False}, "__pillar__": {}, "__context__": {},
-                  "__utils__": UTILS}}
+                  "__utils__": UTILS},
+            ssh: {"__salt__": {}, "__opts__": {"test": False}, "__context__": {}}}
 
 
 def test_running_version_and_the_gate(cluster):
@@ -94,29 +96,6 @@ def test_rollback_puts_the_control_file_back_and_removes_the_new_cluster(cluster
     assert done == ["global/pg_control.old renamed back", f"{new} removed"]
     assert mod.record()["stage"] == "rolled_back"
     assert mod.rollback() == {"rollback": "done already"}
-
-
-def test_ssh_authorize_accepts_one_key_from_one_address(cluster, tmp_path, monkeypatch):
-    monkeypatch.setattr(mod, "_home", lambda user="postgres": str(tmp_path))
-    (tmp_path / ".ssh").mkdir()
-    keys = tmp_path / ".ssh" / "authorized_keys"
-    keys.write_text("ssh-ed25519 AAAAother backup@repo1\n")
-    salt = {"file.mkdir": MagicMock(), "file.touch": MagicMock(), "file.chown": MagicMock(),
-            "file.set_mode": MagicMock(),
-            "file.append": lambda path, line: Path(path).open("a").write(line + "\n") and True,
-            "file.write": lambda path, text: Path(path).write_text(text)}
-    with patch.dict(mod.__salt__, salt):
-        mod.ssh_authorize("ssh-ed25519 AAAAC3Nza pgha-upgrade-temporary", "10.0.0.11")
-        mod.ssh_authorize("ssh-ed25519 AAAAC3Nza pgha-upgrade-temporary", "10.0.0.11")
-        assert keys.read_text().splitlines() == [
-            "ssh-ed25519 AAAAother backup@repo1",
-            'restrict,from="10.0.0.11" ssh-ed25519 AAAAC3Nza pgha-upgrade-temporary']
-        for key, source in (("ssh-rsa AAAA x", "10.0.0.11"), ("ssh-ed25519 AAAA;rm x", "10.0.0.11"),
-                            ("ssh-ed25519 AAAA x", '10.0.0.11" ,command="sh')):
-            with pytest.raises(CommandExecutionError):
-                mod.ssh_authorize(key, source)
-        mod.ssh_revoke()
-    assert keys.read_text().splitlines() == ["ssh-ed25519 AAAAother backup@repo1"]
 
 
 def test_sync_replica_runs_the_documented_rsync_as_postgres(cluster, monkeypatch):
@@ -178,3 +157,26 @@ def test_rollback_after_patroni_names_the_new_cluster_uses_the_recorded_paths(cl
     cluster["config"].write_text(yaml.safe_dump(config))
     mod.rollback()
     assert (old / "global" / "pg_control").read_text() == "control" and not new.exists()
+
+
+def test_ssh_authorize_accepts_one_key_from_one_address(tmp_path, monkeypatch):
+    monkeypatch.setattr(ssh, "_home", lambda user="postgres": str(tmp_path))
+    (tmp_path / ".ssh").mkdir()
+    keys = tmp_path / ".ssh" / "authorized_keys"
+    keys.write_text("ssh-ed25519 AAAAother backup@repo1\n")
+    salt = {"file.mkdir": MagicMock(), "file.touch": MagicMock(), "file.chown": MagicMock(),
+            "file.set_mode": MagicMock(),
+            "file.append": lambda path, line: Path(path).open("a").write(line + "\n") and True,
+            "file.write": lambda path, text: Path(path).write_text(text)}
+    with patch.dict(ssh.__salt__, salt):
+        ssh.authorize("ssh-ed25519 AAAAC3Nza pgha-upgrade-temporary", "10.0.0.11")
+        ssh.authorize("ssh-ed25519 AAAAC3Nza pgha-upgrade-temporary", "10.0.0.11")
+        assert keys.read_text().splitlines() == [
+            "ssh-ed25519 AAAAother backup@repo1",
+            'restrict,from="10.0.0.11" ssh-ed25519 AAAAC3Nza pgha-upgrade-temporary']
+        for key, source in (("ssh-rsa AAAA x", "10.0.0.11"), ("ssh-ed25519 AAAA;rm x", "10.0.0.11"),
+                            ("ssh-ed25519 AAAA x", '10.0.0.11" ,command="sh')):
+            with pytest.raises(CommandExecutionError):
+                ssh.authorize(key, source)
+        ssh.revoke()
+    assert keys.read_text().splitlines() == ["ssh-ed25519 AAAAother backup@repo1"]

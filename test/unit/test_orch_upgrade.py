@@ -172,17 +172,17 @@ def test_upgrade_rollback_steps_run_unconditionally(defaults):
 
 
 def test_ssh_trust_crosses_public_keys_only(defaults):
-    answers = {"pgha_upgrade.ssh_key": {"pg2": "ssh-ed25519 AAAAprimary pgha-upgrade-temporary"},
-               "pgha_upgrade.host_key": {"pg1": "ssh-ed25519 AAAAhost1", "pg3": "ssh-ed25519 AAAAhost3"},
-               "pgha_upgrade.ssh_authorize": {"pg1": {"added": True}, "pg3": {"added": True}},
-               "pgha_upgrade.ssh_known": {"pg2": {"known": ["10.0.0.1", "10.0.0.3"]}}}
+    answers = {"pgha_upgrade_ssh.key": {"pg2": "ssh-ed25519 AAAAprimary pgha-upgrade-temporary"},
+               "pgha_upgrade_ssh.host_key": {"pg1": "ssh-ed25519 AAAAhost1", "pg3": "ssh-ed25519 AAAAhost3"},
+               "pgha_upgrade_ssh.authorize": {"pg1": {"added": True}, "pg3": {"added": True}},
+               "pgha_upgrade_ssh.known": {"pg2": {"known": ["10.0.0.1", "10.0.0.3"]}}}
     master = Master(three(), answers=answers)
     found = call(master, defaults, "upgrade_ssh", cluster="main", action="trust", primary="pg2",
                  replicas=["pg1", "pg3"])
     assert found["retcode"] == 0 and found["trusted"] == ["pg1", "pg3"]
     assert [fun for _nodes, fun in master.asked] == [
-        "pgha_upgrade.ssh_key", "pgha_upgrade.host_key", "pgha_upgrade.ssh_authorize",
-        "pgha_upgrade.ssh_authorize", "pgha_upgrade.ssh_known"]
-    missing = call(Master(three(), answers=dict(answers, **{"pgha_upgrade.host_key": {}})), defaults,
+        "pgha_upgrade_ssh.key", "pgha_upgrade_ssh.host_key", "pgha_upgrade_ssh.authorize",
+        "pgha_upgrade_ssh.authorize", "pgha_upgrade_ssh.known"]
+    missing = call(Master(three(), answers=dict(answers, **{"pgha_upgrade_ssh.host_key": {}})), defaults,
                    "upgrade_ssh", cluster="main", action="trust", primary="pg2", replicas=["pg1"])
     assert missing["retcode"] == 1 and "is openssh-server installed?" in missing["problems"][0]
