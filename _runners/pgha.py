@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 __virtualname__ = "pgha"
 
 WORKFLOWS = ("deploy", "add_node", "add_balancer", "remove_node", "remove", "restore", "switchover",
-             "restart", "config", "update", "prepare", "promote")
+             "restart", "config", "update", "prepare", "promote", "upgrade", "upgrade_rollback")
 # roles of the plan's minion lists: plan role -> pgha:roles that put a minion in it
 ROLE_LISTS = {"postgresql": ("postgresql",), "etcd": ("etcd",), "balancer": ("balancer",),
               "repo_host": ("pgbackrest",), "backup": ("postgresql", "pgbackrest"),
@@ -33,7 +33,7 @@ ROLE_LISTS = {"postgresql": ("postgresql",), "etcd": ("etcd",), "balancer": ("ba
 REMOVE_FLAGS = ("remove_postgres", "remove_etcd", "remove_data", "remove_stanza")
 # the workflow options the plan reads (pillar keys of the orchestrations); nothing secret
 OPTIONS = ("candidate", "pending_only", "resume_archiving", "confirm_restore", "restore", "primary",
-           "confirm_remove", "force") + REMOVE_FLAGS
+           "confirm_remove", "force", "to") + REMOVE_FLAGS
 # what pillar pgha:restore and pillar restore may hold (a restore target, never a secret)
 RESTORE_KEYS = ("type", "target", "set", "stanza")
 
@@ -400,6 +400,209 @@ def _promote(name, pg_nodes, pillars, site, options):
                                           "last_msg_age_seconds", "replay_delay_seconds",
                                           "main_reachable")} if receiver else None
     return {"node": node, "main": main, "main_leader": main_leader, "receiver": shown}, problems
+UPGRADE_KEYS = ("remove_old_data", "remove_old_packages", "update_extensions", "stanza_upgrade",
+                "pgbouncer_pause", "vacuumdb_parallel_jobs", "start_stop_timeout")
+
+
+def _upgrade_settings(pgha):
+    """pgha:upgrade over defaults.yaml's, and the gates pgha.upgrade shares with pgha.update."""
+    merged = __utils__["pgha_cluster.merged"](_defaults(), pgha)
+    found = {key: _get(merged, f"upgrade:{key}") for key in UPGRADE_KEYS}
+    found.update(max_lag_bytes=_get(merged, "operations:max_replication_lag_bytes", 10485760),
+                 max_transaction_sec=_get(merged, "operations:max_transaction_sec", 15),
+                 extension_source=_get(merged, "postgresql:extension_packages_from", "debian"),
+                 extensions=_get(merged, "postgresql:extensions", []) or [])
+    return found
+
+
+def _upgrade(name, pg_nodes, members, site, type_a, options):
+    """(pgha.upgrade's plan, problems): the running leader (the primary that pg_upgrade runs
+    on), the replicas, the majors, the pillar override that renders the new major's files
+    (version, and data_dir/wal_dir when pillar names them), the steps (pgha_upgrade.plan_steps)."""
+    to = options.get("to")
+    if to is None or to == "":
+        return {}, [f"pgha.upgrade: pillar to is missing: name the new major, e.g. pillar='{{\"cluster\": "
+                    f"\"{name}\", \"to\": 18}}' (nothing was changed)"]
+    leader = _ask(pg_nodes[:1], "pgha_patroni.leader").get(pg_nodes[0])
+    if leader not in pg_nodes:
+        return {}, [f"pgha.upgrade refused: cluster {name} has no running leader ({leader})"]
+    running = _ask([leader], "pgha_upgrade.running_version").get(leader)
+    if running is not None and str(running) == str(to):
+        # a re-run after the upgrade: nothing to do, nothing refused
+        return {"done": True, "from": str(running), "to": str(running), "primary": leader}, []
+    problems = __utils__["pgha_upgrade.version_problems"](running, to)
+    pgha = _pgha(members[leader])
+    settings = _upgrade_settings(pgha)
+    params = _get(pgha, "postgresql:parameters", {}) or {}
+    problems += __utils__["pgha_upgrade.pillar_parameter_problems"](params, to)
+    if problems:
+        return {}, problems
+    to = str(int(float(str(to))))
+    override = {"version": int(to)}
+    for key in ("data_dir", "wal_dir"):
+        value = _get(pgha, f"postgresql:{key}") or ""
+        if value:
+            paths, found = __utils__["pgha_upgrade.new_paths"](running, to, value if key == "data_dir" else "",
+                                                               value if key == "wal_dir" else "", "")
+            problems += found
+            override[key] = paths["new"][key]
+    replicas = [n for n in pg_nodes if n != leader]
+    steps = __utils__["pgha_upgrade.plan_steps"](
+        leader, replicas, type_a=type_a, pgbouncer=site["pgbouncer_enabled"] and settings["pgbouncer_pause"] is not False,
+        pgbackrest=site["pgbackrest_enabled"] and settings["stanza_upgrade"] is not False,
+        remove_old_data=settings["remove_old_data"] is True, remove_old_packages=settings["remove_old_packages"] is True)
+    return {"from": str(running), "to": to, "primary": leader, "replicas": replicas,
+            "override": {"pgha": {"postgresql": override}}, "rollback_override": {"pgha": {"postgresql": {
+                "version": int(running), **{k: _get(pgha, f"postgresql:{k}") for k in ("data_dir", "wal_dir")
+                                            if _get(pgha, f"postgresql:{k}")}}}},
+            "steps": steps, "settings": {k: v for k, v in settings.items() if k != "extensions"}}, problems
+
+
+def _upgrade_rollback(name, pg_nodes, members, site, type_a, options):
+    """(pgha.upgrade_rollback's plan, problems): refused when no member holds an upgrade
+    record, or when the new cluster started on one (pgha_upgrade.rollback_decision, with the
+    reason)."""
+    records = _ask(pg_nodes, "pgha_upgrade.record")
+    silent = [n for n in pg_nodes if n not in records]
+    if silent:
+        return {}, [f"pgha.upgrade_rollback refused: {', '.join(silent)} did not answer (pgha_upgrade.record)"]
+    found = {n: r for n, r in records.items() if r}
+    if not found:
+        return {}, [f"pgha.upgrade_rollback: no upgrade is in progress in cluster {name} (nothing to roll back)"]
+    problems = []
+    for node, rec in sorted(found.items()):
+        possible, reason = __utils__["pgha_upgrade.rollback_decision"](rec)
+        if not possible and rec.get("stage") != "rolled_back":
+            problems.append(f"pgha.upgrade_rollback refused on {node}: {reason}")
+    primaries = sorted(n for n, r in found.items() if r.get("primary"))
+    primary = primaries[0] if primaries else pg_nodes[0]
+    rec = found.get(primary) or next(iter(found.values()))
+    old = rec.get("from")
+    pgha = _pgha(members[primary])
+    override = {"version": int(old)} if old else {}
+    for key in ("data_dir", "wal_dir"):
+        value = _get(pgha, f"postgresql:{key}") or ""
+        if value and old and rec.get("to"):
+            paths, _found = __utils__["pgha_upgrade.new_paths"](rec["to"], old, value if key == "data_dir" else "",
+                                                                value if key == "wal_dir" else "", "")
+            override[key] = paths["new"][key] or value
+    return {"from": old, "to": rec.get("to"), "primary": primary, "replicas": [n for n in pg_nodes if n != primary],
+            "rollback_override": {"pgha": {"postgresql": override}},
+            "settings": {k: v for k, v in _upgrade_settings(pgha).items() if k != "extensions"}}, problems
+
+
+def _fail(result, problems):
+    result.update(problems=problems, retcode=1 if problems else 0)
+    if problems:
+        log.error("%s", "\n".join(problems))
+        __context__["retcode"] = 1
+    return result
+
+
+def upgrade_check(cluster=None, to=None):
+    """
+    pgha.upgrade's pre-checks, before anything changes: the target major is available, disk
+    for the new catalog, every member streams (pg_stat_replication), the lag, no long and no
+    prepared transactions, packages for the extensions, no standby cluster following, the
+    paths and parameters. Every failed check is listed with what to do; exit code 1 then.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run pgha.upgrade_check cluster=main to=18
+    """
+    found = plan(cluster=cluster, workflow="upgrade", to=to)
+    result = {"cluster": found.get("cluster"), "to": to}
+    if found["problems"]:
+        return _fail(result, found["problems"])
+    upgrade = found["upgrade"]
+    if upgrade.get("done"):
+        return _fail(dict(result, done=f"cluster {result['cluster']} runs PostgreSQL {upgrade['to']} already"), [])
+    nodes = [upgrade["primary"]] + upgrade["replicas"]
+    node_facts = _ask(nodes, "pgha_upgrade.facts", kwarg={"to": upgrade["to"]})
+    primary = _ask([upgrade["primary"]], "pgha_upgrade.primary_facts",
+                   kwarg={"max_transaction_sec": upgrade["settings"]["max_transaction_sec"]})
+    # the packages check asks the package sources themselves (pkg.latest_version):
+    # postgresql:available_versions lists the distribution's majors, not a site's mirror
+    facts = {"to": upgrade["to"], "primary_name": upgrade["primary"],
+             "nodes": {n: node_facts.get(n) or {} for n in nodes}, "primary": primary.get(upgrade["primary"]) or {}}
+    if upgrade["primary"] not in primary:
+        return _fail(result, [f"pgha.upgrade pre-check members failed on {upgrade['primary']}: the primary did not "
+                              "answer pgha_upgrade.primary_facts"])
+    settings = dict(upgrade["settings"], extensions=_upgrade_settings(_pgha(_cached_pillars().get(
+        upgrade["primary"])))["extensions"])
+    result["facts"] = {n: {k: v for k, v in (f or {}).items() if k in ("pg_version", "candidate", "free_bytes")}
+                       for n, f in facts["nodes"].items()}
+    return _fail(result, __utils__["pgha_upgrade.pre_check_problems"](facts, settings))
+
+
+def upgrade_ssh(cluster=None, action="trust", primary=None, replicas=None):
+    """
+    The upgrade's temporary SSH trust: ``trust`` lets postgres on the primary log in as
+    postgres on each replica (a key made for this upgrade, accepted from the primary's address
+    only, the replicas' host keys pinned), for the rsync of pg_upgrade's documentation;
+    ``revoke`` removes all of it from every database node. Public keys only cross here.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run pgha.upgrade_ssh cluster=main action=trust primary=pg1 replicas='[pg2, pg3]'
+    """
+    found = plan(cluster=cluster, prepared=True)
+    result = {"cluster": found.get("cluster"), "action": action}
+    if found["problems"]:
+        return _fail(result, found["problems"])
+    addresses = found.get("addresses") or {}
+    replicas = _names(replicas)
+    if action == "revoke":
+        nodes = found.get("pg_nodes") or []
+        answers = _ask(nodes, "pgha_upgrade_ssh.revoke")
+        return _fail(dict(result, revoked=answers), [f"{n}: pgha_upgrade_ssh.revoke did not answer" for n in nodes if n not in answers])
+    if action != "trust":
+        return _fail(result, [f"upgrade_ssh: action must be trust or revoke (got {action})"])
+    key = _ask([primary], "pgha_upgrade_ssh.key").get(primary)
+    if not key:
+        return _fail(result, [f"{primary}: no temporary SSH key (pgha_upgrade_ssh.key)"])
+    host_keys = _ask(replicas, "pgha_upgrade_ssh.host_key")
+    problems = [f"{n}: no ed25519 host key (pgha_upgrade_ssh.host_key): is openssh-server installed?"
+                for n in replicas if not host_keys.get(n)]
+    for node in replicas:
+        answer = _ask([node], "pgha_upgrade_ssh.authorize", kwarg={"key": key, "source": addresses.get(primary)})
+        if node not in answer:
+            problems.append(f"{node}: the temporary key was not authorized (pgha_upgrade_ssh.authorize)")
+    known = _ask([primary], "pgha_upgrade_ssh.known",
+                 kwarg={"hosts": {addresses[n]: host_keys[n] for n in replicas if host_keys.get(n)}})
+    if primary not in known:
+        problems.append(f"{primary}: the replicas' host keys were not pinned (pgha_upgrade_ssh.known)")
+    return _fail(dict(result, trusted=replicas), problems)
+
+
+def upgrade_checkpoints(nodes=None):
+    """
+    The stopped members' "Latest checkpoint location" (pg_controldata): the same on every
+    member, each shut down cleanly, or the replicas missed the primary's last WAL and the
+    rsync would give them a cluster they are not in sync with.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run pgha.upgrade_checkpoints nodes='[pg1, pg2, pg3]'
+    """
+    nodes = _names(nodes)
+    found = _ask(nodes, "pgha_upgrade.checkpoint")
+    problems = [f"{n}: no answer from pgha_upgrade.checkpoint" for n in nodes if n not in found]
+    locations = {n: (c or {}).get("location") for n, c in found.items()}
+    unclean = [f"{n} ({c.get('state')})" for n, c in found.items() if "shut down" not in str((c or {}).get("state"))]
+    if unclean:
+        problems.append("not shut down cleanly: " + ", ".join(sorted(unclean)))
+    if len(set(locations.values())) > 1:
+        problems.append("the members' Latest checkpoint location differ (" +
+                        ", ".join(f"{n} {loc}" for n, loc in sorted(locations.items())) +
+                        "): a replica did not receive the primary's shutdown checkpoint; the upgrade rolls back")
+    return _fail({"checkpoints": locations}, problems)
 
 
 def _compute(cluster, target, workflow, prepared, options):
@@ -487,6 +690,12 @@ def _compute(cluster, target, workflow, prepared, options):
         problems.extend(found_problems)
         result["restore"] = restore
     elif workflow == "remove":
+        result["stanza_host"] = (repo_hosts or pg_nodes)[0]
+    elif workflow in ("upgrade", "upgrade_rollback"):
+        upgrade, found_problems = (_upgrade if workflow == "upgrade" else _upgrade_rollback)(
+            name, pg_nodes, members, site, result["type_a"], options)
+        problems.extend(found_problems)
+        result["upgrade"] = upgrade
         result["stanza_host"] = (repo_hosts or pg_nodes)[0]
     return result
 

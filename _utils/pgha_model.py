@@ -294,6 +294,14 @@ KEYS = {
     "operations:max_transaction_sec": Int(0, None, "seconds", autobase="max_transaction_sec"),
     "operations:update_target": Enum("postgres", "patroni", "system"),
     "operations:restart_timeout": Int(0, None, "seconds"),
+    # issue 19: major upgrade (pgha.upgrade)
+    "upgrade:remove_old_data": Bool(),
+    "upgrade:remove_old_packages": Bool(autobase="pg_old_packages_remove"),
+    "upgrade:update_extensions": Bool(autobase="update_extensions"),
+    "upgrade:stanza_upgrade": Bool(autobase="pgbackrest_stanza_upgrade"),
+    "upgrade:pgbouncer_pause": Bool(autobase="pgbouncer_pool_pause"),
+    "upgrade:vacuumdb_parallel_jobs": Int(1, 256, autobase="vacuumdb_parallel_jobs"),
+    "upgrade:start_stop_timeout": Int(1, None, "seconds", autobase="pg_start_stop_timeout"),
     # Type A: HAProxy, PgBouncer, confd, keepalived
     **{f"haproxy:ports:{name}": Port(autobase="haproxy_listen_port")
        for name in ("master", "replicas", "replicas_sync", "replicas_async", "stats")},

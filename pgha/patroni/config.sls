@@ -3,6 +3,7 @@
 {%- from tplroot ~ "/map.jinja" import members, etcd_client_urls with context %}
 
 include:
+  - {{ tplroot }}.postgresql.version_gate   {#- first: a cluster of another major stops the run (issue 19) #}
   - {{ tplroot }}.patroni.install
   - {{ tplroot }}.patroni.watchdog
   - {{ tplroot }}.patroni.callbacks

@@ -3,6 +3,7 @@
 
 include:
   - {{ tplroot }}.repo
+  - {{ tplroot }}.postgresql.version_gate   {#- first: a cluster of another major stops the run (issue 19) #}
 
 {%- if pgha.paths.createcluster_conf %}
 {#- Written before the packages: postgresql-common must not create a 'main' cluster that

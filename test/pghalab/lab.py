@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from . import image
+from . import backport, image
 from .master import Master
 from .network import Network
 from .node import Node, remove_cgroup_tree, unified_root
@@ -16,6 +16,7 @@ from .scenarios import SCENARIOS, SUBNET, lab_pillar
 from .sh import quiet
 
 REPO_MOUNT = "/srv/pgha-repo"
+BACKPORTS_MOUNT = "/srv/pgha-backports"
 
 
 class Lab:
@@ -47,7 +48,9 @@ class Lab:
                   for name, path in SCENARIOS[self.info["scenario"]].get("shared", {}).items()]
         for host_path, _, _ in shared:
             Path(host_path).mkdir(parents=True, exist_ok=True)
-        return [(self.info["repo"], REPO_MOUNT, False)] + shared
+        # a second repository (issue 19: a PostgreSQL major built by pghalab.backport)
+        extra = [(path, BACKPORTS_MOUNT, False) for path in self.info.get("backports", [])[:1]]
+        return [(self.info["repo"], REPO_MOUNT, False)] + extra + shared
 
     # -- up / down ---------------------------------------------------------------------------
     def up(self, scenario="typeb", suite=None, log=print):
@@ -59,8 +62,11 @@ class Lab:
         t0 = time.time()
         self.dir.mkdir(parents=True, exist_ok=True)
         nodes = {n: f"{SUBNET}.{i}" for n, i in spec["nodes"].items()}
+        backports = [str(backport.ensure_backport(suite, source, log=log))
+                     for source in spec.get("backports", []) if backport.available(suite, source)]
         self.info_file.write_text(json.dumps({"scenario": scenario, "suite": suite, "nodes": nodes,
-                                              "rootfs": str(rootfs), "repo": str(repo)}))
+                                              "rootfs": str(rootfs), "repo": str(repo),
+                                              "backports": backports}))
         self.net.create()
         self.write_pillar(scenario, spec)
         self.master.configure()

@@ -233,6 +233,36 @@ SCENARIOS = {
             "standby_clusters": [{"name": "dr", "addresses": [f"{SUBNET}.31", f"{SUBNET}.32"], "slot": "dr"}],
             "postgresql": {"parameters": {"wal_keep_size": "256MB"}}}},
     },
+    # Major upgrade 17 -> 18 (issue 19), Debian 13 only: PostgreSQL 18 built from forky's
+    # source (pghalab.backport) in a second offline repository the pillar names like a site's
+    # mirror of PGDG. Type B with PgBouncer (its pools paused for the window), data in several
+    # databases, pg_stat_statements. Not in `make test`: make test-lab SCENARIO=upgrade SUITE=trixie.
+    "upgrade": {
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13},
+        "roles": {n: ["postgresql", "etcd"] for n in ("pg1", "pg2", "pg3")},
+        "backports": ["postgresql-18"],
+        "pillar": {"pgha": {
+            "pkg_repos": [{"name": "pgha-lab-backports", "url": "file:/srv/pgha-backports", "trusted": True}],
+            "pgbouncer": {"enabled": True, "auth_user": {"password": "pgb-" + secrets.token_urlsafe(12)}},
+            "postgresql": {"databases": [{"name": "appdb", "owner": "app"}, {"name": "shopdb", "owner": "app"}],
+                           "extensions": [{"name": "pg_stat_statements", "db": "appdb"},
+                                          {"name": "pg_stat_statements", "db": "shopdb"}]},
+        }},
+    },
+    # The same on Type A (HAProxy + keepalived): clients see errors for the window.
+    "upgrade-typea": {
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13, "lb1": 21},
+        "roles": {"pg1": ["postgresql", "etcd"], "pg2": ["postgresql", "etcd"], "pg3": ["postgresql", "etcd"],
+                  "lb1": ["balancer"]},
+        "backports": ["postgresql-18"],
+        "pillar": {"pgha": {
+            "with_haproxy_load_balancing": True,
+            "pkg_repos": [{"name": "pgha-lab-backports", "url": "file:/srv/pgha-backports", "trusted": True}],
+            "pgbouncer": {"auth_user": {"password": "pgb-" + secrets.token_urlsafe(12)}},
+            "haproxy": {"stats_password": "stats-" + secrets.token_urlsafe(12)},
+            "postgresql": {"databases": [{"name": "appdb", "owner": "app"}, {"name": "shopdb", "owner": "app"}]},
+        }},
+    },
 }
 
 

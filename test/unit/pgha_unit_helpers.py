@@ -7,6 +7,7 @@ import urllib.error
 import pgha_cluster
 import pgha_standby
 import pgha_validate
+import pgha_upgrade
 
 
 class FakeResponse:
@@ -65,7 +66,12 @@ PGHA_UTILS = {**{f"pgha_cluster.{name}": getattr(pgha_cluster, name)
                  for name in ("check", "check_restore_target")},
               # standby clusters (issue 20)
               **{f"pgha_standby.{name}": getattr(pgha_standby, name)
-                 for name in ("cross_cluster_problems", "promote_problems", "summary", "dcs_conflict")}}
+                 for name in ("cross_cluster_problems", "promote_problems", "summary", "dcs_conflict")},
+              # issue 19: the major upgrade's decisions
+              **{f"pgha_upgrade.{name}": getattr(pgha_upgrade, name)
+                 for name in ("version_problems", "new_paths", "pillar_parameter_problems", "plan_steps",
+                              "pre_check_problems", "rollback_decision", "parameters", "new_packages",
+                              "rsync_argv", "statistics_argv", "version_gate")}}
 
 
 def pgha_loader(module, pillar, **dunders):

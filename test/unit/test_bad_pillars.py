@@ -528,6 +528,18 @@ def test_enough_distinct_cases():
     assert len({c[0] for c in CASES}) == len(CASES) >= 160
 
 
+# issue 19: major upgrade
+CASES += [
+    ("upgrade-remove-old-data-string", {"upgrade": {"remove_old_data": "yes"}}, "upgrade:remove_old_data"),
+    ("upgrade-remove-old-packages-int", {"upgrade": {"remove_old_packages": 1}}, "upgrade:remove_old_packages"),
+    ("upgrade-update-extensions-string", {"upgrade": {"update_extensions": "true"}}, "upgrade:update_extensions"),
+    ("upgrade-stanza-upgrade-string", {"upgrade": {"stanza_upgrade": "no"}}, "upgrade:stanza_upgrade"),
+    ("upgrade-pgbouncer-pause-string", {"upgrade": {"pgbouncer_pause": "off"}}, "upgrade:pgbouncer_pause"),
+    ("upgrade-vacuumdb-jobs-zero", {"upgrade": {"vacuumdb_parallel_jobs": 0}}, "upgrade:vacuumdb_parallel_jobs"),
+    ("upgrade-timeout-with-unit", {"upgrade": {"start_stop_timeout": "30m"}}, "upgrade:start_stop_timeout"),
+]
+
+
 @pytest.mark.parametrize("change,key", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_pillar_is_refused_naming_its_key(change, key):
     problems = pgha_validate.check(_with(MINIMAL_VALID, change), DEFAULTS, {"os_family": "Debian"})

@@ -1,0 +1,185 @@
+"""PostgreSQL major upgrade 17 -> 18 (issue 19, scenario upgrade: Type B with PgBouncer;
+test_upgrade_typea.py runs the same tests on Type A). Debian 13 only: PostgreSQL 18 comes from
+forky's source built for Debian 13 by pghalab.backport (a second offline repository the
+pillar names in pgha:pkg_repos). In order:
+
+1. deploy on 17, data in two databases, pg_stat_statements;
+2. a forced failure before the new cluster starts (a replica's rsync fails): the automatic
+   rollback leaves the cluster serving on 17 with every acknowledged row;
+3. pgha.upgrade to 18 with a writer through the entry point: every member runs 18, no
+   acknowledged commit lost, replicas stream from the new primary; FIGURE lines with the write
+   unavailability, the wall time and the bytes the replicas received against the data size;
+4. a re-run and a highstate with pillar on 18 change nothing; pillar still on 17 makes the
+   highstate fail naming pgha:postgresql:version; pgha.upgrade_rollback refuses with the reason.
+
+make test-lab SCENARIO=upgrade SUITE=trixie (and SCENARIO=upgrade-typea); not in `make test`.
+"""
+import os
+import time
+
+import pytest
+
+from pghalab import backport
+from pghalab.cluster import leader_name, pillar_changed, query, run_orch, salt_json, wait_for
+from pghalab.writer import Writer
+
+from .helpers import assert_orch_changed_nothing, assert_orch_ok, node_has_package, steps
+
+SCENARIO = "upgrade"
+VIP = "10.213.0.100"
+SUITE = os.environ.get("PGHA_LAB_SUITE", "bookworm")
+pytestmark = pytest.mark.skipif(
+    not backport.available(SUITE, "postgresql-18"),
+    reason="a second PostgreSQL major exists for the lab on Debian 13 only (PostgreSQL 18 built from forky's "
+           "source, pghalab.backport); Debian 12 has PostgreSQL 15 alone: run with PGHA_LAB_SUITE=trixie")
+DATABASES = ("appdb", "shopdb")
+FAULT = "/usr/bin/rsync"
+
+
+def _entry(lab):
+    """Where clients write: HAProxy's port 5000 on the VIP (Type A), the VIP (Type B)."""
+    return (VIP, 5000) if lab.info["scenario"] == "upgrade-typea" else (VIP, 5432)
+
+
+def _majors(lab):
+    return {n.name: int(query(lab, n.address, "SHOW server_version_num")[0][0]) // 10000 for n in _pg_nodes(lab)}
+
+
+def _pg_nodes(lab):
+    return [n for n in lab.nodes() if n.name.startswith("pg")]
+
+
+def _rows(lab, host):
+    return {db: query(lab, host, "SELECT count(*) FROM upgrade_data", dbname=db)[0][0] for db in DATABASES}
+
+
+def _with_writer(lab, action, figure):
+    host, port = _entry(lab)
+    writer = Writer(lab, host, port=port).start()
+    time.sleep(2)
+    try:
+        started = time.monotonic()
+        result = action()
+        seconds = time.monotonic() - started
+        time.sleep(2)
+    finally:
+        writer.stop()
+    print(f"\nFIGURE {figure}_seconds={seconds:.1f} {figure}_write_unavailable_seconds={writer.longest_gap():.2f} "
+          f"writes={len(writer.acked)} write_errors={len(writer.errors)} scenario={lab.info['scenario']}")
+    return result, writer
+
+
+def _assert_no_write_lost(lab, writer):
+    assert len(writer.acked) > 50, (len(writer.acked), writer.last_error)
+    for node in _pg_nodes(lab):
+        wait_for(lambda n=node: writer.missing(n.address) == [], timeout=60,
+                 what=f"every acknowledged write on {node.name}")
+
+
+def _assert_streaming(lab):
+    leader = lab.node(leader_name(lab))
+    wait_for(lambda: sorted(r[0] for r in query(lab, leader.address, "SELECT application_name FROM pg_stat_replication "
+                                                                     "WHERE state = 'streaming'"))
+             == sorted(n.name for n in _pg_nodes(lab) if n.name != leader.name), timeout=120,
+             what="every replica streaming from the new primary")
+
+
+def test_deploy_on_17_with_data(lab, deployed):
+    assert_orch_ok(deployed["result"])
+    assert set(_majors(lab).values()) == {17}
+    leader = lab.node(leader_name(lab)).address
+    for db in DATABASES:
+        query(lab, leader, "CREATE TABLE IF NOT EXISTS upgrade_data (id bigserial PRIMARY KEY, v text)", dbname=db)
+        query(lab, leader, "INSERT INTO upgrade_data (v) SELECT md5(g::text) FROM generate_series(1, 20000) g",
+              dbname=db)
+    query(lab, leader, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements", dbname="appdb")
+
+
+def test_pre_checks_alone_change_nothing(lab, deployed):
+    res = lab.master.cli("salt-run", "pgha.upgrade_check", "cluster=lab", "to=18", "--out=json",
+                         capture_output=True, timeout=600)
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert not any(node_has_package(n, "postgresql-18") for n in _pg_nodes(lab))
+
+
+def test_a_failed_rsync_rolls_back_to_17(lab, deployed):
+    """A replica's rsync fails (its rsync binary replaced by one that exits 12): the steps
+    before the start roll back by themselves; the cluster serves on 17 with its data."""
+    replica = next(n for n in _pg_nodes(lab) if n.name != leader_name(lab))
+    replica.exec(["sh", "-c", f"mv {FAULT} {FAULT}.real && printf '#!/bin/sh\\nexit 12\\n' > {FAULT} && "
+                              f"chmod 755 {FAULT}"])
+    leader = lab.node(leader_name(lab)).address
+    before = _rows(lab, leader)
+    try:
+        result, writer = _with_writer(lab, lambda: run_orch(lab, "pgha.upgrade", {"to": 18}, timeout=3600),
+                                      "upgrade_rolled_back")
+    finally:
+        replica.exec(["mv", f"{FAULT}.real", FAULT])
+    assert result["rc"] != 0, "the upgrade must fail"
+    found = steps(result)
+    assert found[f"pgha-upgrade-replica-{replica.name}-synced"]["result"] is False
+    for sid in ("pgha-upgrade-rollback-files", "pgha-upgrade-rollback-primary-healthy",
+                "pgha-upgrade-rollback-ssh-revoked"):
+        assert found[sid]["result"] is True, (sid, found[sid].get("comment"))
+    assert set(_majors(lab).values()) == {17}
+    _assert_streaming(lab)
+    _assert_no_write_lost(lab, writer)
+    assert _rows(lab, lab.node(leader_name(lab)).address) == before
+    assert not any(node_has_package(n, "postgresql-18") for n in _pg_nodes(lab))
+    records = salt_json(lab, "pg*", "pgha_upgrade.record")
+    assert {r.get("stage") for r in records.values()} == {"rolled_back"}, records
+
+
+def test_upgrade_to_18_loses_no_commit(lab, deployed):
+    leader = lab.node(leader_name(lab)).address
+    before = _rows(lab, leader)
+    size = sum(int(query(lab, leader, "SELECT pg_database_size(%s)", (db,))[0][0]) for db in DATABASES + ("postgres",))
+    result, writer = _with_writer(lab, lambda: run_orch(lab, "pgha.upgrade", {"to": 18}, timeout=3600), "upgrade")
+    assert_orch_ok(result)
+    assert set(_majors(lab).values()) == {18}, _majors(lab)
+    _assert_streaming(lab)
+    _assert_no_write_lost(lab, writer)
+    for node in _pg_nodes(lab):
+        wait_for(lambda n=node: _rows(lab, n.address) == before, timeout=60, what=f"the data on {node.name}")
+    assert query(lab, leader_name_address(lab), "SELECT extversion FROM pg_extension WHERE extname = "
+                                                "'pg_stat_statements'", dbname="appdb")
+    sent = []
+    for sid, step in steps(result).items():
+        if sid.endswith("-synced") and sid.startswith("pgha-upgrade-replica-"):
+            for ret in (step.get("changes", {}).get("ret") or {}).values():
+                sent += [r.get("bytes_sent") or 0 for r in ret.get("rsync", [])]
+    print(f"\nFIGURE upgrade_replica_bytes={max(sent or [0])} data_bytes={size} "
+          f"ratio={max(sent or [0]) / size:.3f} scenario={lab.info['scenario']}")
+
+
+def leader_name_address(lab):
+    return lab.node(leader_name(lab)).address
+
+
+def test_rerun_and_highstate_with_pillar_on_18_change_nothing(lab, deployed):
+    def to_18(pillar):
+        pillar["pgha"]["postgresql"]["version"] = 18
+
+    with pillar_changed(lab, to_18):
+        assert_orch_changed_nothing(run_orch(lab, "pgha.upgrade", {"to": 18}))
+        res = lab.master.cli("salt", "-C", "I@pgha:cluster_name:lab", "state.highstate", "--out=json", "--static",
+                             capture_output=True, timeout=900)
+        assert res.returncode == 0, res.stdout[-3000:]
+        assert '"changes": {}' in res.stdout and '"result": false' not in res.stdout
+        assert set(_majors(lab).values()) == {18}
+
+
+def test_highstate_with_pillar_on_17_fails_naming_the_key(lab, deployed):
+    """pillar still names 17 (the suite's default): the highstate stops at its first state."""
+    res = lab.master.cli("salt", "pg1", "state.highstate", "--out=json", "--static",
+                         capture_output=True, timeout=600)
+    assert res.returncode != 0
+    assert "pgha:postgresql:version is 17 but the cluster on this node runs PostgreSQL 18" in res.stdout
+    assert set(_majors(lab).values()) == {18}
+
+
+def test_rollback_is_refused_after_the_start(lab, deployed):
+    result = run_orch(lab, "pgha.upgrade_rollback")
+    assert result["rc"] != 0
+    assert "has started: with pg_upgrade --link" in result["stdout"]
+    assert set(_majors(lab).values()) == {18}

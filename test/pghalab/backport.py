@@ -1,0 +1,61 @@
+"""A second PostgreSQL major for the upgrade scenario (issue 19), built once and cached.
+
+Debian 13 ships PostgreSQL 17 only; forky's postgresql-18 binaries need a newer libc. Its
+source package builds on Debian 13 with Debian 13's own build dependencies (checked in
+/work/shared/lab-notes.md), so the lab builds it (``nocheck``, no JIT, no libpq5/ecpg) in a
+throwaway Debian 13 root, keeps the .debs under CACHE, keyed by the build's inputs (and records
+the source's .dsc hash next to them), and serves them as a second flat apt repository, like a
+site's own mirror of PGDG. The formula knows nothing of it: the scenario's pillar names it in
+pgha:pkg_repos. Minutes of compiling on a miss: not part of `make test`.
+"""
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .image import _digest
+from .paths import CACHE
+
+HOOK = Path(__file__).with_name("backport-hook.sh")
+BACKPORTS = {
+    # (suite, source package): the suite whose *source* it comes from, build profiles
+    ("trixie", "postgresql-18"): {"from": "forky",
+                                  "profiles": "nocheck pkg.postgresql.nollvm pkg.postgresql.nolibpkgs"},
+}
+BUILD_PACKAGES = ["build-essential", "dpkg-dev", "fakeroot", "ca-certificates"]
+
+
+def available(suite, source):
+    return (suite, source) in BACKPORTS
+
+
+def ensure_backport(suite, source, log=print):
+    """The directory of a flat apt repository (debs + Packages) holding ``source`` built for
+    ``suite``; built when the cache misses."""
+    spec = BACKPORTS[(suite, source)]
+    key = _digest(suite, source, spec["from"], spec["profiles"], BUILD_PACKAGES, HOOK.read_bytes())
+    target = CACHE / f"backport-{suite}-{source}-{key}"
+    if (target / ".complete").exists():
+        return target
+    log(f"building {source} from {spec['from']}'s source for {suite} into {target} (once; tens of minutes)")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=CACHE, prefix=f".backport-{suite}-"))
+    env = dict(os.environ, BACKPORT_SOURCE=source, BACKPORT_FROM=spec["from"],
+               BACKPORT_PROFILES=spec["profiles"], BACKPORT_OUT=str(tmp / "repo"))
+    try:
+        subprocess.run(["mmdebstrap", "--variant=apt", "--mode=root", "--quiet",
+                        "--include=" + ",".join(BUILD_PACKAGES), f"--customize-hook={HOOK} \"$1\"",
+                        suite, str(tmp / "rootfs"), f"deb http://deb.debian.org/debian {suite} main"],
+                       check=True, env=env)
+        shutil.rmtree(tmp / "rootfs")
+        with open(tmp / "repo" / "Packages", "wb") as out:
+            subprocess.run(["dpkg-scanpackages", "--multiversion", "."], cwd=tmp / "repo", stdout=out,
+                           stderr=subprocess.DEVNULL, check=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    (tmp / ".complete").touch()
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
+    return target
