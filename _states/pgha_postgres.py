@@ -165,11 +165,13 @@ def schema_present(name, db, owner=None, **kwargs):
 
 
 def privileges_present(name, db, type, roles, privs, objs, schema=None, target_roles=None,  # pylint: disable=redefined-builtin
-                       grant_option=False, state="present", exact=False, **kwargs):
+                       grant_option=False, ensure="present", exact=False, **kwargs):
     """Ensure the privileges of one ``postgresql:privs`` entry (its canonical form, see
-    ``pgha_privs.canonical``): granted (``state: present``, and with ``exact`` nothing more for
-    these roles on these objects) or revoked (``state: absent``)."""
+    ``pgha_privs.canonical``): granted (the entry's ``state: present``, and with ``exact`` nothing
+    more for these roles on these objects) or revoked (``state: absent``). The entry's ``state``
+    arrives as ``ensure``: ``state`` is a key of Salt's own in every state's data (the module's
+    name), so an argument of that name never reaches the function."""
     return _state(name, f"privileges {name}", "pgha_postgres.privileges_present", db, type, roles, privs, objs,
-                  schema=schema, target_roles=target_roles, grant_option=grant_option, state=state,
+                  schema=schema, target_roles=target_roles, grant_option=grant_option, state=ensure,
                   exact=exact, **kwargs)
 

@@ -140,9 +140,11 @@
 {{ ('pgha-' ~ priv.key | replace(':', '-') ~ '-' ~ priv.state) | json }}:
   pgha_postgres.privileges_present:
     - name: {{ priv.key | json }}
-{%-     for arg in ['db', 'type', 'roles', 'privs', 'objs', 'schema', 'target_roles', 'grant_option', 'state', 'exact'] %}
+{%-     for arg in ['db', 'type', 'roles', 'privs', 'objs', 'schema', 'target_roles', 'grant_option', 'exact'] %}
     - {{ arg }}: {{ priv[arg] | json }}
 {%-     endfor %}
+    {#- `state` is the state compiler's own key (the module's name): the entry's state goes as `ensure` #}
+    - ensure: {{ priv.state | json }}
 {{- connection() }}
 {%-     set needs = [] %}
 {%-     for role in priv.roles + priv.target_roles if role in user_names %}

@@ -15,6 +15,7 @@ from .render_helpers import (REPO, SLS, LEAF_SLS, GRAINS, ALL_GRAINS, PILLARS, O
 REQUISITES = {"require", "watch", "onchanges", "onfail", "prereq", "listen", "use",
               "require_in", "watch_in", "onchanges_in", "onfail_in", "prereq_in", "listen_in",
               "require_any", "watch_any", "onchanges_any", "onfail_any"}
+COMPILER_KEYS = {"state", "fun", "__id__", "__sls__", "__env__"}
 
 
 # -- every SLS renders, and hangs together ------------------------------------------------------
@@ -60,9 +61,11 @@ def test_every_sls_renders(rendered, grains_id, pillar_id):
     assert rendered_sls <= set(SLS)
     assert LEAF_SLS <= rendered_sls, f"SLS without states: {LEAF_SLS - rendered_sls}"
     for state_id, body in states.items():
-        module, function, _ = _fun(body)
+        module, function, args = _fun(body)
         assert function, f"{state_id}: {module} has no function"
         assert state_id.startswith("pgha-") or module == "pgha_patroni", state_id
+        # keys of the state compiler's own: an argument so named never reaches the function
+        assert not COMPILER_KEYS & set(args), f"{state_id}: argument named {COMPILER_KEYS & set(args)}"
 
 
 @pytest.mark.parametrize("grains_id,pillar_id", COMBOS, ids=COMBO_IDS)

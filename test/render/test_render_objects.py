@@ -56,7 +56,7 @@ def test_schemas_and_privileges(rendered):
     assert (function, args) == ("privileges_present", {
         "name": "postgresql:privs:0", "db": "appdb", "type": "table", "roles": ["reader"], "privs": ["SELECT"],
         "objs": ["ALL_IN_SCHEMA"], "schema": "app schema", "target_roles": [], "grant_option": False,
-        "state": "present", "exact": True, **CONN})
+        "ensure": "present", "exact": True, **CONN})
     assert {"pgha_postgres": "pgha-postgresql-user-reader-present"} in require
     assert {"pgha_postgres": "pgha-postgresql-schema-appdb-app schema-present"} in require
     assert {"pgha_postgres": "pgha-postgresql-extension-appdb-postgis-present"} in require
