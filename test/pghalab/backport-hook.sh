@@ -7,8 +7,11 @@ set -eu
 root=$1
 clean_env="env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 HOME=/root"
 
-# the newer suite's *sources* only: its binaries need a newer libc than Debian 13's
-echo "deb-src http://deb.debian.org/debian $BACKPORT_FROM main" > "$root/etc/apt/sources.list.d/backport-src.list"
+# the newer suite's *sources* only: its binaries need a newer libc than Debian 13's. A testing
+# suite's Release is valid for a week only, and the mirror this machine reaches may be an older
+# snapshot of it: the signature is still checked, its age is not.
+echo "deb-src [check-valid-until=no] http://deb.debian.org/debian $BACKPORT_FROM main" \
+    > "$root/etc/apt/sources.list.d/backport-src.list"
 chroot "$root" $clean_env apt-get update -q >/dev/null
 mkdir -p "$root/build"
 chroot "$root" $clean_env sh -c "cd /build && apt-get source -q --download-only $BACKPORT_SOURCE"

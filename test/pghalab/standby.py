@@ -70,12 +70,17 @@ def power_off(lab, names):
 
 def power_on(lab, names, vip):
     """Power back (the VIP a dead namespace still holds is dropped first), and wait for the
-    minions."""
-    from .__main__ import FAULTS  # pylint: disable=import-outside-toplevel
+    minions. Every node boots before any is waited for: a node's etcd (Type=notify) is ready
+    only once a majority of its members runs, so the first node alone never finishes booting."""
     for name in names:
         lab.net.drop_address(name, vip)
         lab.net.link(name, up=True)
-        FAULTS["start"](lab, name)
+        node = lab.node(name)
+        if not node.init_pid():
+            node.boot(binds=lab.binds())
+    for name in names:
+        lab.node(name).wait_booted(timeout=180)
+    lab.net.flush_arp()
     lab.master.wait_minions(list(names))
 
 
