@@ -23,7 +23,10 @@ BACKPORTS = {
     ("trixie", "postgresql-18"): {"from": "forky",
                                   "profiles": "nocheck pkg.postgresql.nollvm pkg.postgresql.nolibpkgs"},
 }
-BUILD_PACKAGES = ["build-essential", "dpkg-dev", "fakeroot", "ca-certificates"]
+# libpq5: with pkg.postgresql.nolibpkgs the build makes no libpq5 of its own, and
+# dpkg-shlibdeps takes the binaries' libpq dependency from Debian 13's (the library is
+# backward compatible, as PGDG's newest libpq5 serves every major)
+BUILD_PACKAGES = ["build-essential", "dpkg-dev", "fakeroot", "ca-certificates", "libpq5"]
 
 
 def available(suite, source):
