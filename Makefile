@@ -19,7 +19,7 @@ demo: host venv
 # the core lab scenarios on Debian 12 without the tests marked `extended`, then Type B on
 # Debian 13. Every scenario, extended tests included: make test-lab / make test-all.
 CORE_LAB_TESTS := test/lab_tests/test_typeb.py test/lab_tests/test_day2.py \
-	test/lab_tests/test_sources.py test/lab_tests/test_typea.py test/lab_tests/test_typea_secrets.py \
+	test/lab_tests/test_sources.py test/lab_tests/test_roles_objects.py test/lab_tests/test_typea.py test/lab_tests/test_typea_secrets.py \
 	test/lab_tests/test_resilience.py test/lab_tests/test_grow.py test/lab_tests/test_backup.py
 DEBIAN13_CI_TESTS := test/lab_tests/test_typeb.py
 LAB_SCENARIOS := typeb typeb-fast typea typea-colocated grow grow-typea adopt backup \

@@ -17,6 +17,8 @@ def test_failover_preset(rendered, pillar_id):
     assert (config["ttl"], config["loop_wait"], config["retry_timeout"],
             config["primary_start_timeout"]) == (ttl, loop_wait, retry_timeout, primary_start_timeout)
     assert loop_wait + 2 * retry_timeout <= ttl                    # Patroni's rule
+    # safe replicates synchronously (not strict), the others asynchronously
+    assert (config["synchronous_mode"], config["synchronous_mode_strict"]) == (pillar_id == "rto_safe", False)
     assert _state(states, "pgha-patroni-service-running")[2]["reload"] is True
 
     for state_id in ("pgha-haproxy-config-file-managed", "pgha-confd-template-file-managed"):

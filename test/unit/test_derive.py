@@ -304,10 +304,14 @@ def test_map_jinja_without_pghas_modules_says_what_to_run():
 
 
 def test_a_preset_may_switch_synchronous_mode_and_pillar_wins():
-    """Every preset sets synchronous_mode (false today): the map keeps rto_profiles for the
-    state's comment, and a pillar value wins over the preset's."""
+    """Every preset sets synchronous_mode (safe: on, not strict): the map keeps rto_profiles
+    for the state's comment, and a pillar value wins over the preset's."""
     found = settings(dict(PILLAR, patroni={"rto_profile": "safe"}))["pgha"]
-    assert found["patroni"]["synchronous_mode"] is False and found["patroni"]["synchronous_mode_strict"] is False
+    assert found["patroni"]["synchronous_mode"] is True and found["patroni"]["synchronous_mode_strict"] is False
     assert "synchronous_mode" in found["rto_profiles"]["safe"]["patroni"]
-    found = settings(dict(PILLAR, patroni={"rto_profile": "safe", "synchronous_mode": True}))["pgha"]
+    found = settings(dict(PILLAR, patroni={"rto_profile": "norm"}))["pgha"]
+    assert found["patroni"]["synchronous_mode"] is False
+    found = settings(dict(PILLAR, patroni={"rto_profile": "safe", "synchronous_mode": False}))["pgha"]
+    assert found["patroni"]["synchronous_mode"] is False
+    found = settings(dict(PILLAR, patroni={"rto_profile": "fast", "synchronous_mode": True}))["pgha"]
     assert found["patroni"]["synchronous_mode"] is True
