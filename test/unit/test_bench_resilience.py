@@ -40,7 +40,10 @@ def test_cells_and_missing_runs():
     assert resilience.cell(args, "norm", "crash") == {"type": "b", "preset": "norm", "fault": "crash",
                                                       "replication": "async", "dcs_api": "etcd"}
     assert resilience.cell(resilience.parse(["--type", "a"]), "norm", "crash")["dcs_api"] == "etcd3"
-    assert resilience.cell(resilience.parse(["--sync"]), "norm", "crash")["replication"] == "sync"
+    assert resilience.cell(resilience.parse(["--sync"]), "norm", "crash")["replication"] == "sync-strict"
+    # the preset's own synchronous_mode (safe's) labels its cells
+    assert resilience.cell(resilience.parse([]), "safe", "crash")["replication"] == "sync"
+    assert resilience.cell(resilience.parse(["--type", "a"]), "fast", "crash")["replication"] == "sync"
     done = count_runs([_sample(), _sample(), _sample(error="boom"), _sample(fault="freeze"),
                        {**_sample(), "preset": "fast"}, {"kind": "load", "type": "b", "preset": "norm"}])
     # failed runs do not count; another preset's do not either

@@ -39,6 +39,8 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
 from ..checks import timeline_of
 from ..cluster import pillar_changed, query, run_orch, salt_json
 from ..faults import FAULTS, TYPE_A_FAULTS, TYPE_B_FAULTS, run_fault
@@ -50,6 +52,7 @@ from ..writer import Writer
 PRESETS = ("fast", "norm", "safe")
 DEFAULT_FAULTS = "crash,kill-postgres,kill-patroni,freeze,partition"
 DEFAULT_RESULTS = Path(__file__).resolve().parents[2] / "lab-results" / "resilience.jsonl"
+DEFAULTS = Path(__file__).resolve().parents[3] / "pgha" / "parameters" / "defaults.yaml"
 STRESS = ["stress-ng", "--cpu", "2", "--io", "1", "--vm", "1", "--vm-bytes", "256M"]
 
 
@@ -95,10 +98,23 @@ def dcs_api_of(args):
     return "etcd3" if args.type == "a" else "etcd"
 
 
+def preset_is_synchronous(preset):
+    """Whether the formula's preset switches synchronous_mode on (parameters/defaults.yaml)."""
+    defaults = yaml.safe_load(DEFAULTS.read_text(encoding="utf-8"))
+    return bool(defaults["rto_profiles"][preset]["patroni"].get("synchronous_mode"))
+
+
+def replication(args, preset):
+    """async | sync (the preset's or Type A's synchronous_mode) | sync-strict (--sync)."""
+    if args.sync:
+        return "sync-strict"
+    return "sync" if args.type == "a" or preset_is_synchronous(preset) else "async"
+
+
 def cell(args, preset, fault):
     """The cell's fields of a sample (figures.CELL_KEYS)."""
     return {"type": args.type, "preset": preset, "fault": fault,
-            "replication": "sync" if args.sync or args.type == "a" else "async", "dcs_api": dcs_api_of(args)}
+            "replication": replication(args, preset), "dcs_api": dcs_api_of(args)}
 
 
 def read_results(path):
