@@ -201,7 +201,8 @@ def _components(cfg):
     if cfg["monitoring"]["enabled"] is True and set(roles) & {"postgresql", "etcd", "balancer", "pgbackrest"}:
         components.append("monitoring")
     if "monitor" in roles:
-        components.append("monitor")
+        # not "monitor": salt://pgha/monitor.sls is the pgha.monitor orchestration (orch/)
+        components.append("prometheus")
     return components, balancer
 
 

@@ -2,7 +2,7 @@
 pgha's monitoring (pgha:monitoring), pure Python (no ``__salt__``): what each node publishes
 about its metrics endpoints, the scrape configuration a monitor builds from the mine, the alert
 and recording rules with their thresholds, and the saved graph links per cluster. The states
-(pgha/monitoring, pgha/monitor) write what these functions return; the unit tests read it back
+(pgha/monitoring, pgha/prometheus) write what these functions return; the unit tests read it back
 with Prometheus' own ``promtool``.
 
 Targets carry three labels besides Prometheus' own: ``cluster`` (pgha:cluster_name), ``member``

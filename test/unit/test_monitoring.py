@@ -118,7 +118,7 @@ def test_components_of_monitoring():
         return pgha_derive.settings(LAYERS, {"cluster_name": "main", "roles": roles, **pgha}, {})["components"]
     assert "monitoring" not in components(["postgresql", "etcd"])
     assert components(["postgresql", "etcd"], monitoring=monitoring())[-1] == "monitoring"
-    assert components(["monitor"], monitoring=monitoring()) == ["system", "repo", "monitor"]
+    assert components(["monitor"], monitoring=monitoring()) == ["system", "repo", "prometheus"]
 
 
 def _thresholds():

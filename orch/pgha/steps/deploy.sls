@@ -145,7 +145,7 @@ pgha-monitor-deployed:
   salt.state:
     - tgt: {{ minions.monitor | join(',') }}
     - tgt_type: list
-    - sls: pgha.monitor
+    - sls: pgha.prometheus
     - require:
       - salt: pgha-monitoring-deployed
 {%-     set summary_after = 'pgha-monitor-deployed' %}

@@ -40,7 +40,7 @@ pgha-monitor-applied:
     - sls:
       - pgha.system
       - pgha.firewall.optional
-      - pgha.monitor
+      - pgha.prometheus
     - require:
       - salt: pgha-monitor-prepared
 {%- endif %}

@@ -10,7 +10,7 @@
 {%- set ca_file = tls_files.ca if pgha.tls.enabled else '' %}
 
 include:
-  - {{ tplroot }}.monitor.install
+  - {{ tplroot }}.prometheus.install
 {%- if ca_file %}
   - {{ tplroot }}.tls.ca
 {%- endif %}
@@ -26,14 +26,14 @@ pgha-monitor-prometheus-env-managed:
                     ~ ' --web.console.templates=' ~ paths.prometheus_consoles
                     ~ ' --web.console.libraries=/etc/prometheus/console_libraries', 'pgha:monitoring') }}
     - require:
-      - sls: {{ tplroot }}.monitor.install
+      - sls: {{ tplroot }}.prometheus.install
 
 pgha-monitor-rules-dir-managed:
   file.directory:
     - name: {{ paths.prometheus_rules_dir }}
     - mode: '0755'
     - require:
-      - sls: {{ tplroot }}.monitor.install
+      - sls: {{ tplroot }}.prometheus.install
 
 pgha-monitor-alert-rules-managed:
   file.managed:
@@ -69,14 +69,14 @@ pgha-monitor-prometheus-config-managed:
 pgha-monitor-console-managed:
   file.managed:
     - name: {{ paths.prometheus_consoles }}/pgha.html
-    - source: salt://{{ tplroot }}/monitor/files/pgha.html.jinja
+    - source: salt://{{ tplroot }}/prometheus/files/pgha.html.jinja
     - template: jinja
     - makedirs: true
     - mode: '0644'
     - context:
         links: {{ salt['pgha_monitoring.graph_links']('', tplroot) | json }}
     - require:
-      - sls: {{ tplroot }}.monitor.install
+      - sls: {{ tplroot }}.prometheus.install
 
 pgha-monitor-alertmanager-env-managed:
   file.managed:
@@ -87,7 +87,7 @@ pgha-monitor-alertmanager-env-managed:
         ARGS={{ env('--config.file=' ~ paths.alertmanager_config ~ ' --web.listen-address=:' ~ mon.ports.alertmanager
                     ~ ' --cluster.listen-address=', 'pgha:monitoring') }}
     - require:
-      - sls: {{ tplroot }}.monitor.install
+      - sls: {{ tplroot }}.prometheus.install
 
 pgha-monitor-alertmanager-config-managed:
   file.managed:
@@ -98,4 +98,4 @@ pgha-monitor-alertmanager-config-managed:
     - show_changes: false
     - check_cmd: /usr/bin/amtool check-config
     - require:
-      - sls: {{ tplroot }}.monitor.install
+      - sls: {{ tplroot }}.prometheus.install

@@ -4,7 +4,7 @@
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
 
 include:
-  - {{ tplroot }}.monitor.config
+  - {{ tplroot }}.prometheus.config
 
 pgha-monitor-prometheus-restarted-for-args:
   cmd.run:
