@@ -25,7 +25,8 @@ DEBIAN13_CI_TESTS := test/lab_tests/test_typeb.py
 LAB_SCENARIOS := typeb typeb-fast typea typea-colocated grow grow-typea adopt backup \
 	backup-repo-host wal-g firewall tls pip patroni-features minor-update standby monitor upgrade upgrade-typea
 SCENARIO ?= typeb
-SUITE ?= bookworm
+# empty: the scenario's own release (Debian 12; standby and upgrade: Debian 13)
+SUITE ?=
 
 ## make test: what CI runs (.ci/run calls this); prints each test file's wall time at the end
 test: host venv
@@ -34,7 +35,7 @@ test: host venv
 
 ## make test-lab SCENARIO=typea SUITE=trixie: one lab scenario, all its tests (extended too)
 test-lab: host venv
-	PGHA_LAB_SUITE=$(SUITE) $(PY) -m pytest -v -s --lab-scenario $(SCENARIO) test/lab_tests
+	$(if $(SUITE),PGHA_LAB_SUITE=$(SUITE)) $(PY) -m pytest -v -s --lab-scenario $(SCENARIO) test/lab_tests
 
 ## make test-all: every scenario on Debian 12, then on Debian 13 (hours: run per scenario)
 test-all: host venv

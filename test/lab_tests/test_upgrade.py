@@ -20,6 +20,7 @@ import time
 import pytest
 
 from pghalab import backport
+from pghalab.lab import suite_of
 from pghalab.cluster import leader_name, pillar_changed, query, run_orch, salt_json, wait_for
 from pghalab.writer import Writer
 
@@ -27,7 +28,7 @@ from .helpers import assert_orch_changed_nothing, assert_orch_ok, node_has_packa
 
 SCENARIO = "upgrade"
 VIP = "10.213.0.100"
-SUITE = os.environ.get("PGHA_LAB_SUITE", "bookworm")
+SUITE = suite_of(SCENARIO)
 pytestmark = pytest.mark.skipif(
     not backport.available(SUITE, "postgresql-18"),
     reason="a second PostgreSQL major exists for the lab on Debian 13 only (PostgreSQL 18 built from forky's "

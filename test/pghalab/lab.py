@@ -19,6 +19,12 @@ REPO_MOUNT = "/srv/pgha-repo"
 BACKPORTS_MOUNT = "/srv/pgha-backports"
 
 
+def suite_of(scenario):
+    """The Debian release a scenario's lab runs: PGHA_LAB_SUITE, else the scenario's own
+    (standby, upgrade: Debian 13), else Debian 12."""
+    return os.environ.get("PGHA_LAB_SUITE") or SCENARIOS[scenario].get("suite") or image.DEFAULT_SUITE
+
+
 class Lab:
     def __init__(self, name="pgha"):
         self.name = name
@@ -55,8 +61,7 @@ class Lab:
     # -- up / down ---------------------------------------------------------------------------
     def up(self, scenario="typeb", suite=None, log=print):
         spec = SCENARIOS[scenario]
-        # a scenario may name its own default release (standby: Debian 13); PGHA_LAB_SUITE wins
-        suite = suite or os.environ.get("PGHA_LAB_SUITE") or spec.get("suite") or image.DEFAULT_SUITE
+        suite = suite or suite_of(scenario)
         self.down(log=lambda *_: None)
         rootfs, repo = image.ensure_image(suite, log=log)
         t0 = time.time()

@@ -236,8 +236,9 @@ SCENARIOS = {
     # Major upgrade 17 -> 18 (issue 19), Debian 13 only: PostgreSQL 18 built from forky's
     # source (pghalab.backport) in a second offline repository the pillar names like a site's
     # mirror of PGDG. Type B with PgBouncer (its pools paused for the window), data in several
-    # databases, pg_stat_statements. Not in `make test`: make test-lab SCENARIO=upgrade SUITE=trixie.
+    # databases, pg_stat_statements. Not in `make test`: make test-lab SCENARIO=upgrade.
     "upgrade": {
+        "suite": "trixie",
         "nodes": {"pg1": 11, "pg2": 12, "pg3": 13},
         "roles": {n: ["postgresql", "etcd"] for n in ("pg1", "pg2", "pg3")},
         "backports": ["postgresql-18"],
@@ -251,6 +252,7 @@ SCENARIOS = {
     },
     # The same on Type A (HAProxy + keepalived): clients see errors for the window.
     "upgrade-typea": {
+        "suite": "trixie",
         "nodes": {"pg1": 11, "pg2": 12, "pg3": 13, "lb1": 21},
         "roles": {"pg1": ["postgresql", "etcd"], "pg2": ["postgresql", "etcd"], "pg3": ["postgresql", "etcd"],
                   "lb1": ["balancer"]},
