@@ -366,3 +366,28 @@ def test_pgha_metrics_survives_a_missing_psql(tmp_path):
     text = (tmp_path / "pgha.prom").read_text().splitlines()
     assert 'pgha_pgbouncer_up{process="1"} 0' in text
     assert text[-1].startswith("pgha_metrics_last_run_timestamp_seconds ")
+
+
+def test_pgbouncer_exporter_refused_on_debian12():
+    """Set in pillar on Debian 12, before anything changes on a node: its exporter cannot work."""
+    import pgha_validate  # pylint: disable=import-outside-toplevel
+    pillar = {"cluster_name": "main", "roles": ["postgresql"], "pgbouncer": {"enabled": True,
+              "auth_user": {"password": "pgb"}}, "monitoring": monitoring(pgbouncer_exporter=True)}
+    problems = pgha_validate.check(pillar, _merged("Debian-12"), {"os_family": "Debian", "os": "Debian-12"})
+    assert [p for p in problems if p.startswith("pgha:monitoring:pgbouncer_exporter: is true on Debian-12")], problems
+    problems = pgha_validate.check(pillar, _merged("Debian-13"), {"os_family": "Debian", "os": "Debian-13"})
+    assert not [p for p in problems if "pgbouncer_exporter" in p], problems
+
+
+def _merged(osfinger):
+    merged = {}
+    for layer in _release(osfinger):
+        merged = _deep_merge(merged, layer)
+    return merged
+
+
+def _deep_merge(base, more):
+    out = copy.deepcopy(base)
+    for key, value in more.items():
+        out[key] = _deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
