@@ -98,15 +98,16 @@ pgha-monitoring-postgres-exporter-env-managed:
 {%- if pgbouncer_here %}
 
 {#- The exporters' role's password for PgBouncer's console (a stats_users entry), in libpq's
-    password file (0600): read by pgha-metrics (root) and, where it runs, by the exporter's own
-    user through PGPASSFILE. Never in a command line or a world-readable file. #}
+    password file (0600, postgres): read by pgha-metrics (root) and, where it runs, by the
+    exporter (Debian 13's unit: User=postgres) through PGPASSFILE. Never in a command line or
+    a world-readable file. #}
 pgha-monitoring-pgbouncer-exporter-pgpass-managed:
   file.managed:
     - name: {{ paths.pgbouncer_monitor_pgpass }}
     - source: salt://{{ tplroot }}/monitoring/files/pgpass.jinja
     - template: jinja
-    - user: {{ (pgha.users.prometheus if 'pgbouncer' in points else 'root') | json }}
-    - group: {{ (pgha.users.prometheus if 'pgbouncer' in points else 'root') | json }}
+    - user: {{ pgha.users.postgres | json }}
+    - group: {{ pgha.users.postgres | json }}
     - mode: '0600'
     - makedirs: true
     - show_changes: false
@@ -120,7 +121,7 @@ pgha-monitoring-pgbouncer-exporter-pgpass-managed:
 {%- if 'pgbouncer' in points %}
 
 {#- PgBouncer's exporter (Debian 13: prometheus-community's pgbouncer_exporter 0.10.2, Go).
-    Debian's unit runs it as prometheus with $ARGS from /etc/default. Its connection string
+    Debian's unit runs it as postgres with $ARGS from /etc/default (EnvironmentFile). Its connection string
     comes from the variable it reads (kingpin Envar PGBOUNCER_EXPORTER_CONNECTION_STRING), with
     no password: lib/pq 1.10.9 reads PGPASSFILE (a 0600 file) itself. #}
 pgha-monitoring-pgbouncer-exporter-env-managed:

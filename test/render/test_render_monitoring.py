@@ -29,9 +29,9 @@ def test_exporters_of_a_database_node(rendered):
     lines = dict(line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
     assert lines["DATA_SOURCE_PASS"] == '"mon-secret"' and lines["DATA_SOURCE_USER"] == '"pgha_monitor"'
     assert "mon-secret" not in lines["ARGS"] and lines["ARGS"] == '"--web.listen-address=:9187"'
-    # pgha-metrics reads PgBouncer's console with this file (root's: no exporter runs here)
+    # pgha-metrics (root) reads PgBouncer's console with this file, though no exporter runs here
     _, _, args = _state(states, "pgha-monitoring-pgbouncer-exporter-pgpass-managed")
-    assert (args["user"], args["mode"], args["show_changes"]) == ("root", "0600", False)
+    assert (args["user"], args["mode"], args["show_changes"]) == ("postgres", "0600", False)
     pgpass = _render_file(states, "pgha-monitoring-pgbouncer-exporter-pgpass-managed", "debian12", "monitoring")
     assert pgpass.strip() == "*:6432:pgbouncer:pgha_monitor:mon-secret"
     # the role on the leader: LOGIN, pg_monitor, its password by pillar key
@@ -72,7 +72,8 @@ def test_debian13_runs_the_go_pgbouncer_exporter(rendered):
                    "PGPASSFILE": '"/etc/pgha/pgbouncer-exporter.pgpass"',
                    "ARGS": '"--web.listen-address=:9127"'}
     _, _, args = _state(states, "pgha-monitoring-pgbouncer-exporter-pgpass-managed")
-    assert (args["user"], args["group"], args["mode"], args["show_changes"]) == ("prometheus", "prometheus", "0600", False)
+    # Debian 13's unit runs the exporter as postgres (User=postgres)
+    assert (args["user"], args["group"], args["mode"], args["show_changes"]) == ("postgres", "postgres", "0600", False)
     pgpass = _render_file(states, "pgha-monitoring-pgbouncer-exporter-pgpass-managed", "debian13", "monitoring")
     assert pgpass.strip() == "*:6432:pgbouncer:pgha_monitor:mon-secret"
     _, _, args = _state(states, "pgha-monitoring-pgbouncer-exporter-dropin-managed")
