@@ -130,7 +130,7 @@ pgha-monitoring-pgbouncer-exporter-env-managed:
     - mode: '0644'
     - contents: |
         # Managed by Salt (pgha:monitoring): no password here (PGPASSFILE, 0600)
-        PGBOUNCER_EXPORTER_CONNECTION_STRING={{ salt['pgha_formats.env_value']('host=' ~ salt['pgha_formats.libpq_value'](paths.run_dir, 'pgha:paths:run_dir') ~ ' port=' ~ pgha.pgbouncer.port ~ ' dbname=pgbouncer user=' ~ salt['pgha_formats.libpq_value'](mon.user.name, 'pgha:monitoring:user:name') ~ ' sslmode=disable', 'pgha:monitoring:user:name') }}
+        PGBOUNCER_EXPORTER_CONNECTION_STRING={{ salt['pgha_formats.env_value']('host=' ~ salt['pgha_formats.conninfo_value'](paths.run_dir, 'pgha:paths:run_dir') ~ ' port=' ~ pgha.pgbouncer.port ~ ' dbname=pgbouncer user=' ~ salt['pgha_formats.conninfo_value'](mon.user.name, 'pgha:monitoring:user:name') ~ ' sslmode=disable', 'pgha:monitoring:user:name') }}
         PGPASSFILE={{ salt['pgha_formats.env_value'](paths.pgbouncer_monitor_pgpass, 'pgha:paths:pgbouncer_monitor_pgpass') }}
         ARGS={{ salt['pgha_formats.env_value']('--web.listen-address=:' ~ mon.ports.pgbouncer_exporter, 'pgha:monitoring:ports:pgbouncer_exporter') }}
     - require:

@@ -391,3 +391,16 @@ def _deep_merge(base, more):
     for key, value in more.items():
         out[key] = _deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
     return out
+
+
+def test_conninfo_value_reads_back_as_libpq_splits_it():
+    """The exporter's connection string: a plain word as it is; quotes and backslashes escaped
+    the way libpq and lib/pq read them (not PgBouncer's doubled quote)."""
+    import pgha_formats  # pylint: disable=import-outside-toplevel
+    assert pgha_formats.conninfo_value("/var/run/postgresql") == "/var/run/postgresql"
+    assert pgha_formats.conninfo_value("pgha_monitor") == "pgha_monitor"
+    assert pgha_formats.conninfo_value("o'ne tw\\o") == "'o\\'ne tw\\\\o'"
+    with pytest.raises(ValueError):
+        pgha_formats.conninfo_value("")
+    with pytest.raises(ValueError, match="newline"):
+        pgha_formats.conninfo_value("a\nb")
