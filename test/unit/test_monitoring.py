@@ -400,6 +400,9 @@ def test_conninfo_value_reads_back_as_libpq_splits_it():
     assert pgha_formats.conninfo_value("/var/run/postgresql") == "/var/run/postgresql"
     assert pgha_formats.conninfo_value("pgha_monitor") == "pgha_monitor"
     assert pgha_formats.conninfo_value("o'ne tw\\o") == "'o\\'ne tw\\\\o'"
+    psycopg2_ext = pytest.importorskip("psycopg2.extensions")
+    for value in ("o'ne tw\\o", "a b", "pgha_monitor"):
+        assert psycopg2_ext.parse_dsn("host=/run user=" + pgha_formats.conninfo_value(value))["user"] == value
     with pytest.raises(ValueError):
         pgha_formats.conninfo_value("")
     with pytest.raises(ValueError, match="newline"):
