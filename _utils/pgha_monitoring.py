@@ -32,6 +32,16 @@ def pgbouncer_here(cfg):
     return "postgresql" in roles and _enabled(pgb.get("enabled"), cfg.get("with_haproxy_load_balancing") is True)
 
 
+def pgbouncer_sockets(cfg):
+    """The socket directories of this node's PgBouncer processes, the one pgha-metrics reads
+    SHOW POOLS through: process 1 in paths:run_dir, processes 2..N (pgbouncer:processes) in
+    /run/pgbouncer-N as pgbouncer.ini.jinja writes them; [] where PgBouncer does not run."""
+    if not pgbouncer_here(cfg):
+        return []
+    count = (cfg.get("pgbouncer") or {}).get("processes") or 1
+    return [(cfg.get("paths") or {}).get("run_dir")] + [f"/run/pgbouncer-{n}" for n in range(2, int(count) + 1)]
+
+
 def endpoints(cfg):
     """
     ``{exporter: {"port", "scheme", "path"}}``: the metrics endpoints of the node whose merged

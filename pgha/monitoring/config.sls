@@ -3,15 +3,15 @@
     EnvironmentFile as root) or by the exporter's own user: never in a unit's ExecStart, a
     state argument or Salt's output. #}
 {%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ "/map.jinja" import pgha, tls_files, components with context %}
+{%- from tplroot ~ "/map.jinja" import pgha, tls_files with context %}
 {%- set mon = pgha.monitoring %}
 {%- set paths = pgha.paths %}
 {%- set points = salt['pgha_monitoring.endpoints']() %}
 {#- PgBouncer on this node: pgha-metrics reads its SHOW POOLS (the waiting-clients alert) on
     every release; its exporter runs only where monitoring:pgbouncer_exporter ('pgbouncer' in
     points, parameters/osfinger). #}
-{%- set pgbouncer_here = 'pgbouncer' in components and 'postgresql' in pgha.roles %}
-{%- set pgb_sockets = [paths.run_dir] + ['/run/pgbouncer-' ~ n for n in range(2, pgha.pgbouncer.processes + 1)] %}
+{%- set pgb_sockets = salt['pgha_monitoring.pgbouncer_sockets']() %}
+{%- set pgbouncer_here = pgb_sockets | length > 0 %}
 
 include:
   - {{ tplroot }}.monitoring.install
@@ -59,7 +59,7 @@ pgha-monitoring-metrics-config-managed:
         port: {{ pgha.postgresql.port | json }}
         postgres_user: {{ pgha.users.postgres | json }}
         pgbouncer: {{ pgbouncer_here | json }}
-        pgbouncer_sockets: {{ (pgb_sockets if pgbouncer_here else []) | json }}
+        pgbouncer_sockets: {{ pgb_sockets | json }}
         pgbouncer_port: {{ pgha.pgbouncer.port | json }}
         pgbouncer_user: {{ pgha.monitoring.user.name | json }}
         pgbouncer_pgpass: {{ paths.pgbouncer_monitor_pgpass | json }}

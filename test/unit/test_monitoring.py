@@ -282,6 +282,9 @@ def test_pgbouncer_exporter_per_release(osfinger, exporter):
 def test_no_pgbouncer_no_exporter_nor_probe():
     cfg = settings(roles=["postgresql"], pgbouncer={"enabled": False}, monitoring=monitoring(pgbouncer_exporter=True))
     assert not pgha_monitoring.pgbouncer_here(cfg) and "pgbouncer" not in pgha_monitoring.endpoints(cfg)
+    assert pgha_monitoring.pgbouncer_sockets(cfg) == []
+    cfg = settings(roles=["postgresql"], pgbouncer={"enabled": True, "processes": 3}, monitoring=monitoring())
+    assert pgha_monitoring.pgbouncer_sockets(cfg) == ["/var/run/postgresql", "/run/pgbouncer-2", "/run/pgbouncer-3"]
     assert not pgha_monitoring.pgbouncer_here(settings(roles=["etcd"], pgbouncer={"enabled": True}))
 
 
