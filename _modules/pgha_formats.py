@@ -126,6 +126,20 @@ def libpq_value(value, what="value"):
     return _quote("libpq_value", value, what)
 
 
+def conninfo_value(value, what="value"):
+    """
+    A value of a libpq / lib/pq connection string, single-quoted with backslash escapes when
+    not one plain word.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' pgha_formats.conninfo_value "o'brien"
+    """
+    return _quote("conninfo_value", value, what)
+
+
 def libpq_params(value, what="value"):
     """
     A pillar ``key=value key=value`` list, checked pair by pair.

@@ -34,6 +34,20 @@ def endpoints(tplroot="pgha"):
     return __utils__["pgha_monitoring.endpoints"](_settings(tplroot))
 
 
+def pgbouncer_sockets(tplroot="pgha"):
+    """
+    The socket directories of this minion's PgBouncer processes, which pgha-metrics reads
+    SHOW POOLS through (the waiting-clients alert); [] where PgBouncer does not run.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt pg1 pgha_monitoring.pgbouncer_sockets
+    """
+    return __utils__["pgha_monitoring.pgbouncer_sockets"](_settings(tplroot))
+
+
 def clusters(tplroot="pgha"):
     """
     The clusters this monitor scrapes: its own (pgha:cluster_name) and

@@ -112,6 +112,19 @@ def libpq_value(value, what="value"):
     return "'" + text.replace("'", "''") + "'"
 
 
+def conninfo_value(value, what="value"):
+    """A value of a libpq ``key=value`` connection string (libpq's and Go's lib/pq parser, e.g.
+    PgBouncer's exporter's PGBOUNCER_EXPORTER_CONNECTION_STRING): plain when it is one safe
+    word, else in single quotes with ``\\`` and ``'`` escaped by a backslash (unlike
+    PgBouncer's own ``''``). Empty values are refused."""
+    text = _text(value, what)
+    if not text:
+        raise ValueError(f"{what}: must not be empty")
+    if re.fullmatch(r"[A-Za-z0-9_./@:+-]+", text):
+        return text
+    return "'" + re.sub(r"([\\'])", r"\\\1", text) + "'"
+
+
 def libpq_params(value, what="value"):
     """A free ``key=value key=value`` list from pillar (a pool's pool_parameters): each key
     a plain word, each value plain (no quote, blank or ``=``), so nothing but these pairs

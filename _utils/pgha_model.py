@@ -469,6 +469,8 @@ KEYS.update({
     "monitoring:scrape_interval": Name(PROM_DURATION, "a Prometheus duration such as 15s"),
     "monitoring:evaluation_interval": Name(PROM_DURATION, "a Prometheus duration such as 15s"),
     "monitoring:textfile_interval": Int(5, 3600, "seconds"),
+    # h9-mon: whether this release runs PgBouncer's exporter (parameters/osfinger; docs/monitoring.md)
+    "monitoring:pgbouncer_exporter": Bool(),
     "monitoring:clusters": ListOf(Name(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a cluster name (pgha:cluster_name)")),
     "monitoring:alertmanager:webhook_url": Str(r"^(https?://\S+)?$", "an http(s) URL or ''"),
     "monitoring:alerts:no_leader_for": Name(PROM_DURATION, "a Prometheus duration such as 30s"),

@@ -22,6 +22,26 @@ def _enabled(value, fallback):
     return fallback if value == "auto" else value is True
 
 
+def pgbouncer_here(cfg):
+    """Whether the node whose merged settings are ``cfg`` runs PgBouncer (a database node with
+    pgbouncer:enabled, 'auto' following with_haproxy_load_balancing): pgha-metrics then reads
+    its SHOW POOLS, whether or not this release runs PgBouncer's exporter
+    (monitoring:pgbouncer_exporter, parameters/osfinger)."""
+    roles = cfg.get("roles") if isinstance(cfg.get("roles"), list) else []
+    pgb = cfg.get("pgbouncer") or {}
+    return "postgresql" in roles and _enabled(pgb.get("enabled"), cfg.get("with_haproxy_load_balancing") is True)
+
+
+def pgbouncer_sockets(cfg):
+    """The socket directories of this node's PgBouncer processes, the one pgha-metrics reads
+    SHOW POOLS through: process 1 in paths:run_dir, processes 2..N (pgbouncer:processes) in
+    /run/pgbouncer-N as pgbouncer.ini.jinja writes them; [] where PgBouncer does not run."""
+    if not pgbouncer_here(cfg):
+        return []
+    count = (cfg.get("pgbouncer") or {}).get("processes") or 1
+    return [(cfg.get("paths") or {}).get("run_dir")] + [f"/run/pgbouncer-{n}" for n in range(2, int(count) + 1)]
+
+
 def endpoints(cfg):
     """
     ``{exporter: {"port", "scheme", "path"}}``: the metrics endpoints of the node whose merged
@@ -40,8 +60,7 @@ def endpoints(cfg):
         found["postgres"] = {"port": ports.get("postgres_exporter"), "scheme": "http", "path": "/metrics"}
         found["patroni"] = {"port": ((cfg.get("patroni") or {}).get("restapi") or {}).get("port"),
                             "scheme": "https" if tls else "http", "path": "/metrics"}
-        pgb = cfg.get("pgbouncer") or {}
-        if _enabled(pgb.get("enabled"), cfg.get("with_haproxy_load_balancing") is True):
+        if pgbouncer_here(cfg) and mon.get("pgbouncer_exporter") is True:
             found["pgbouncer"] = {"port": ports.get("pgbouncer_exporter"), "scheme": "http", "path": "/metrics"}
     if "etcd" in roles and not cfg.get("dcs_exists"):
         # etcd's own plain-HTTP metrics listener: the client port may require a client certificate
@@ -154,7 +173,9 @@ ALERTS = [
      "HAProxy on {{ $labels.member }} ({{ $labels.cluster }}) has no server up behind {{ $labels.proxy }}"),
     ("PghaVIPMissing", "sum by (cluster) (pgha_vip_present) < 1",
      "{member_down_for}", "critical", "no node of cluster {{ $labels.cluster }} holds the VIP"),
-    ("PghaPgBouncerClientsWaiting", "sum by (cluster, member) (pgbouncer_waiting_clients) > {pgbouncer_waiting_clients}",
+    # pgha-metrics' SHOW POOLS, not an exporter's metric: Debian 12 runs no PgBouncer exporter
+    ("PghaPgBouncerClientsWaiting",
+     "sum by (cluster, member) (pgha_pgbouncer_clients_waiting) > {pgbouncer_waiting_clients}",
      "{lag_for}", "warning", "{{ $value }} PgBouncer client(s) wait for a server on {{ $labels.member }}"),
     ("PghaBackupTooOld",
      "time() - max by (cluster) (pgha_backup_last_completion_timestamp_seconds) > {backup_age_hours} * 3600",
@@ -169,6 +190,8 @@ ALERTS = [
      "0s", "warning", "{{ $labels.file }} on {{ $labels.member }} expires in {{ $value | humanizeDuration }}"),
     ("PghaExporterDown", 'up{exporter=~"node|postgres|pgbouncer|haproxy"} == 0',
      "{member_down_for}", "warning", "the {{ $labels.exporter }} exporter on {{ $labels.member }} does not answer"),
+    ("PghaPgBouncerUnreachable", "pgha_pgbouncer_up == 0",
+     "{member_down_for}", "warning", "pgha-metrics cannot read PgBouncer's SHOW POOLS on {{ $labels.member }}"),
     ("PghaTextfileStale", "time() - pgha_metrics_last_run_timestamp_seconds > 600",
      "0s", "warning", "pgha-metrics has not run on {{ $labels.member }} for 10 minutes"),
 ]

@@ -53,6 +53,13 @@ def check(cfg, context=None):
     if family and family != "Debian":
         problems.append(("monitoring:enabled", f"is not supported on {family}: pgha installs Prometheus, "
                          "Alertmanager and the exporters from Debian's packages (docs/monitoring.md)"))
+    # h9-mon: Debian 12's prometheus-pgbouncer-exporter (1.7) reads SHOW STATS columns PgBouncer
+    # renamed in 1.8 and dies at start with any PgBouncer Debian 12 has; pgha configures the
+    # Go exporter (Debian 13's) only. parameters/osfinger/Debian-12.yaml says false.
+    if _get(cfg, "monitoring:pgbouncer_exporter") is True and (context or {}).get("os") == "Debian-12":
+        problems.append(("monitoring:pgbouncer_exporter", "is true on Debian-12: its prometheus-pgbouncer-exporter "
+                         "(1.7) cannot read PgBouncer >= 1.8 and restarts forever; pgha-metrics gives the "
+                         "waiting-clients signal without it (docs/monitoring.md)"))
     password = _get(cfg, "monitoring:user:password")
     if roles & {"postgresql"} and (password is None or (isinstance(password, str) and not password.strip())):
         problems.append(("monitoring:user:password", "is missing or empty: monitoring:enabled needs a password "

@@ -7,6 +7,11 @@
 {%- set mon = pgha.monitoring %}
 {%- set paths = pgha.paths %}
 {%- set points = salt['pgha_monitoring.endpoints']() %}
+{#- PgBouncer on this node: pgha-metrics reads its SHOW POOLS (the waiting-clients alert) on
+    every release; its exporter runs only where monitoring:pgbouncer_exporter ('pgbouncer' in
+    points, parameters/osfinger). #}
+{%- set pgb_sockets = salt['pgha_monitoring.pgbouncer_sockets']() %}
+{%- set pgbouncer_here = pgb_sockets | length > 0 %}
 
 include:
   - {{ tplroot }}.monitoring.install
@@ -53,6 +58,11 @@ pgha-monitoring-metrics-config-managed:
         run_dir: {{ paths.run_dir | json }}
         port: {{ pgha.postgresql.port | json }}
         postgres_user: {{ pgha.users.postgres | json }}
+        pgbouncer: {{ pgbouncer_here | json }}
+        pgbouncer_sockets: {{ pgb_sockets | json }}
+        pgbouncer_port: {{ pgha.pgbouncer.port | json }}
+        pgbouncer_user: {{ pgha.monitoring.user.name | json }}
+        pgbouncer_pgpass: {{ paths.pgbouncer_monitor_pgpass | json }}
 
 pgha-monitoring-metrics-units-managed:
   file.managed:
@@ -85,31 +95,19 @@ pgha-monitoring-postgres-exporter-env-managed:
     - require:
       - sls: {{ tplroot }}.monitoring.install
 {%- endif %}
-{%- if 'pgbouncer' in points %}
+{%- if pgbouncer_here %}
 
-{#- Debian's pgbouncer exporter (Python) connects over PgBouncer's socket as the exporters'
-    role, a stats_users entry of PgBouncer; libpq reads the password from PGPASSFILE. #}
-pgha-monitoring-pgbouncer-exporter-config-managed:
-  file.managed:
-    - name: {{ paths.pgbouncer_exporter_config }}
-    - mode: '0644'
-    - contents: |
-        # Managed by Salt (pgha:monitoring)
-        host = 0.0.0.0
-        port = {{ mon.ports.pgbouncer_exporter }}
-        pgbouncer-port = {{ pgha.pgbouncer.port }}
-        pgbouncer-user = {{ salt['pgha_formats.ini'](mon.user.name, 'pgha:monitoring:user:name') }}
-        pgbouncer-host = {{ paths.run_dir }}
-    - require:
-      - sls: {{ tplroot }}.monitoring.install
-
+{#- The exporters' role's password for PgBouncer's console (a stats_users entry), in libpq's
+    password file (0600, postgres): read by pgha-metrics (root) and, where it runs, by the
+    exporter (Debian 13's unit: User=postgres) through PGPASSFILE. Never in a command line or
+    a world-readable file. #}
 pgha-monitoring-pgbouncer-exporter-pgpass-managed:
   file.managed:
-    - name: /etc/pgha/pgbouncer-exporter.pgpass
+    - name: {{ paths.pgbouncer_monitor_pgpass }}
     - source: salt://{{ tplroot }}/monitoring/files/pgpass.jinja
     - template: jinja
-    - user: {{ pgha.users.postgres }}
-    - group: {{ pgha.users.postgres }}
+    - user: {{ pgha.users.postgres | json }}
+    - group: {{ pgha.users.postgres | json }}
     - mode: '0600'
     - makedirs: true
     - show_changes: false
@@ -117,16 +115,36 @@ pgha-monitoring-pgbouncer-exporter-pgpass-managed:
         tplroot: {{ tplroot }}
         port: {{ pgha.pgbouncer.port }}
         database: pgbouncer
+    - require:
+      - sls: {{ tplroot }}.monitoring.install
+{%- endif %}
+{%- if 'pgbouncer' in points %}
 
+{#- PgBouncer's exporter (Debian 13: prometheus-community's pgbouncer_exporter 0.10.2, Go).
+    Debian's unit runs it as postgres with $ARGS from /etc/default (EnvironmentFile). Its connection string
+    comes from the variable it reads (kingpin Envar PGBOUNCER_EXPORTER_CONNECTION_STRING), with
+    no password: lib/pq 1.10.9 reads PGPASSFILE (a 0600 file) itself. #}
+pgha-monitoring-pgbouncer-exporter-env-managed:
+  file.managed:
+    - name: {{ paths.pgbouncer_exporter_env }}
+    - mode: '0644'
+    - contents: |
+        # Managed by Salt (pgha:monitoring): no password here (PGPASSFILE, 0600)
+        PGBOUNCER_EXPORTER_CONNECTION_STRING={{ salt['pgha_formats.env_value']('host=' ~ salt['pgha_formats.conninfo_value'](paths.run_dir, 'pgha:paths:run_dir') ~ ' port=' ~ pgha.pgbouncer.port ~ ' dbname=pgbouncer user=' ~ salt['pgha_formats.conninfo_value'](mon.user.name, 'pgha:monitoring:user:name') ~ ' sslmode=disable', 'pgha:monitoring:user:name') }}
+        PGPASSFILE={{ salt['pgha_formats.env_value'](paths.pgbouncer_monitor_pgpass, 'pgha:paths:pgbouncer_monitor_pgpass') }}
+        ARGS={{ salt['pgha_formats.env_value']('--web.listen-address=:' ~ mon.ports.pgbouncer_exporter, 'pgha:monitoring:ports:pgbouncer_exporter') }}
+    - require:
+      - sls: {{ tplroot }}.monitoring.install
+
+{#- Restart=on-failure: the exporter gives up when PgBouncer is not up yet at boot. #}
 pgha-monitoring-pgbouncer-exporter-dropin-managed:
   file.managed:
     - name: /etc/systemd/system/{{ pgha.services.pgbouncer_exporter }}.service.d/pgha.conf
     - makedirs: true
     - mode: '0644'
     - contents: |
-        # Managed by Salt (pgha:monitoring): the password is in the file, not here
+        # Managed by Salt (pgha:monitoring)
         [Service]
-        Environment=PGPASSFILE=/etc/pgha/pgbouncer-exporter.pgpass
         Restart=on-failure
         RestartSec=5
 {%- endif %}

@@ -40,7 +40,7 @@ pgha-monitoring-pgbouncer-exporter-running:
     - require:
       - module: pgha-monitoring-daemon-reloaded
     - watch:
-      - file: pgha-monitoring-pgbouncer-exporter-config-managed
+      - file: pgha-monitoring-pgbouncer-exporter-env-managed
       - file: pgha-monitoring-pgbouncer-exporter-pgpass-managed
       - file: pgha-monitoring-pgbouncer-exporter-dropin-managed
 {%- endif %}

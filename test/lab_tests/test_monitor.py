@@ -2,7 +2,8 @@
 monitor node mon1 with Prometheus and Alertmanager, the firewall on). Not in make test:
 `make test-lab SCENARIO=monitor`.
 
-Every target is up in Prometheus' API; the textfile signals arrive; PostgreSQL stopped on a
+Every target is up in Prometheus' API (PgBouncer's exporter only where the release runs one:
+Debian 13, not 12); the textfile signals arrive, PgBouncer's pools among them; PostgreSQL stopped on a
 replica with Patroni paused raises PghaMemberNotStreaming in Alertmanager's API (the time it
 took is a FIGURE, not asserted); a switchover raises PghaLeaderChanged; then every alert
 resolves; the exporters' ports answer the monitor only; a second deploy changes nothing.
@@ -22,7 +23,19 @@ from .helpers import assert_orch_changed_nothing, assert_orch_ok, data_dir, step
 
 SCENARIO = "monitor"
 MEMBERS = ("pg1", "pg2", "pg3")
-EXPORTER_PORTS = (9100, 9187, 9127, 2381, 8008)
+# PgBouncer's exporter per release (monitoring:pgbouncer_exporter, parameters/osfinger): Debian
+# 12's 1.7 cannot read any PgBouncer since 1.8, so pgha runs none there; Debian 13's Go one.
+PGBOUNCER_EXPORTER = {"bookworm": False, "trixie": True}
+
+
+def _pgbouncer_exporter(lab):
+    return PGBOUNCER_EXPORTER[lab.info["suite"]]
+
+
+def _exporter_ports(lab):
+    return (9100, 9187) + ((9127,) if _pgbouncer_exporter(lab) else ()) + (2381, 8008)
+
+
 # generous caps: the alert's own `for` is 20 s (the scenario's pillar), scrapes every 5 s
 ALERT_CAP = 300
 RESOLVE_CAP = 600
@@ -69,11 +82,16 @@ def _settled(lab):
 
 def test_deploy_with_a_monitor(lab, deployed):
     assert_orch_ok(deployed["result"])
+    wanted = ["prometheus-node-exporter", "prometheus-postgres-exporter", "pgha-metrics.timer"]
+    if _pgbouncer_exporter(lab):
+        wanted.append("prometheus-pgbouncer-exporter")
     for name in MEMBERS:
-        units = lab.node(name).exec(["systemctl", "is-active", "prometheus-node-exporter",
-                                     "prometheus-postgres-exporter", "prometheus-pgbouncer-exporter",
-                                     "pgha-metrics.timer"], capture=True, check=False).stdout.split()
-        assert units == ["active"] * 4, (name, units)
+        units = lab.node(name).exec(["systemctl", "is-active", *wanted], capture=True, check=False).stdout.split()
+        assert units == ["active"] * len(wanted), (name, wanted, units)
+        # where pgha runs no PgBouncer exporter, its package is not even installed
+        installed = lab.node(name).exec(["dpkg-query", "-W", "-f", "${db:Status-Status}",
+                                         "prometheus-pgbouncer-exporter"], capture=True, check=False).stdout
+        assert (installed == "installed") is _pgbouncer_exporter(lab), (name, installed)
     units = lab.node("mon1").exec(["systemctl", "is-active", "prometheus", "prometheus-alertmanager"],
                                   capture=True, check=False).stdout.split()
     assert units == ["active", "active"], units
@@ -81,13 +99,13 @@ def test_deploy_with_a_monitor(lab, deployed):
 
 def test_every_target_is_up(lab, deployed):
     started = time.monotonic()
-    wait_for(lambda: (lambda t: len(t) >= 3 * 5 + 2 and all(x["health"] == "up" for x in t))(_targets(lab)),
-             timeout=180, interval=2, what="every target up in Prometheus")
+    exporters = ("etcd", "node", "patroni") + (("pgbouncer",) if _pgbouncer_exporter(lab) else ()) + ("postgres",)
+    wait_for(lambda: (lambda t: len(t) >= 3 * len(exporters) + 2 and all(x["health"] == "up" for x in t))(
+        _targets(lab)), timeout=180, interval=2, what="every target up in Prometheus")
     print(f"\nFIGURE monitor_targets_up_seconds={time.monotonic() - started:.1f}")
     targets = _targets(lab)
     kinds = sorted({(t["labels"].get("cluster", ""), t["labels"].get("exporter")) for t in targets})
-    assert kinds == [("", "alertmanager"), ("", "prometheus")] + [
-        ("lab", k) for k in ("etcd", "node", "patroni", "pgbouncer", "postgres")], kinds
+    assert kinds == [("", "alertmanager"), ("", "prometheus")] + [("lab", k) for k in exporters], kinds
     for target in targets:
         if target["labels"].get("cluster"):
             assert target["labels"]["member"] in MEMBERS and target["labels"]["role"] == "etcd,postgresql"
@@ -111,18 +129,38 @@ def test_textfile_and_exporter_signals(lab, deployed):
     assert role == [(False, ["pg_monitor"])], role
 
 
+def test_pgbouncer_pools_from_pgha_metrics(lab, deployed):
+    """PgBouncer's SHOW POOLS through pgha-metrics on every member, whatever the release: up,
+    and a clients-waiting series per pool (what PghaPgBouncerClientsWaiting reads); on Debian
+    13 the Go exporter reads PgBouncer too."""
+    wait_for(lambda: sorted(r["metric"]["member"] for r in _query(lab, 'pgha_pgbouncer_up{cluster="lab"} == 1'))
+             == sorted(MEMBERS), timeout=120, interval=2, what="pgha_pgbouncer_up 1 on every member")
+    pools = _query(lab, 'pgha_pgbouncer_clients_waiting{cluster="lab"}')
+    assert {r["metric"]["member"] for r in pools} == set(MEMBERS), pools
+    assert all(float(r["value"][1]) == 0 for r in pools), pools
+    assert _query(lab, 'pgha_pgbouncer_max_wait_seconds{cluster="lab"}')
+    if _pgbouncer_exporter(lab):
+        wait_for(lambda: len(_query(lab, 'pgbouncer_up{cluster="lab"} == 1')) == len(MEMBERS), timeout=120,
+                 interval=2, what="the Go exporter's pgbouncer_up 1 on every member")
+
+
 def test_exporters_answer_the_monitor_only(lab, deployed):
     probe = ("import socket,sys\nfor p in sys.argv[2:]:\n s=socket.socket();s.settimeout(2)\n"
              " try:\n  s.connect((sys.argv[1],int(p)));print(p,'open')\n"
              " except ConnectionRefusedError:\n  print(p,'refused')\n except OSError:\n  print(p,'filtered')\n"
              " s.close()")
     address = lab.node("pg2").address
-    seen = lab.node("mon1").exec(["python3", "-c", probe, address, *map(str, EXPORTER_PORTS)],
+    ports = _exporter_ports(lab)
+    seen = lab.node("mon1").exec(["python3", "-c", probe, address, *map(str, ports)],
                                  capture=True).stdout.split()
-    assert dict(zip(seen[::2], seen[1::2])) == {str(p): "open" for p in EXPORTER_PORTS}
+    assert dict(zip(seen[::2], seen[1::2])) == {str(p): "open" for p in ports}
+    if not _pgbouncer_exporter(lab):
+        # no exporter on 9127 and the firewall does not open it: dropped even for the monitor
+        seen = lab.node("mon1").exec(["python3", "-c", probe, address, "9127"], capture=True).stdout.split()
+        assert seen == ["9127", "filtered"], seen
     # the lab host is a client: PostgreSQL yes, the exporters no (dropped)
     import socket  # pylint: disable=import-outside-toplevel
-    for port in (9100, 9187, 9127, 2381):
+    for port in (9100, 9187, 9127, 2381):    # 9127: dropped whether or not an exporter listens
         try:
             socket.create_connection((address, port), timeout=2).close()
             state = "open"

@@ -431,7 +431,7 @@ PILLARS["monitor"] = _pillar(roles=["monitor"], firewall={"enabled": True}, moni
 MINION_IDS["monitor"] = "mon1"
 FAKE_MINES.update({"monitoring": MONITOR_MINE, "monitor": MONITOR_MINE})
 LEADER_PILLARS |= {"monitoring"}
-ONLY_ON.update({"monitoring": ("debian12",), "monitor": ("debian12",)})
+ONLY_ON.update({"monitoring": ("debian12", "debian13"), "monitor": ("debian12",)})   # h9-mon: 13 runs the Go exporter
 INVALID_ON = {("rhel9", "system_ntpsec"): [
     "pgha:system:time_sync:daemon: ntpsec is not packaged for Red Hat Enterprise Linux-9 "
     "(pkgs:ntpsec is empty): use chrony"]}
@@ -561,6 +561,7 @@ FILE_RENDERS = (
        # issue 24: the exporters' files that hold the password
        ("pgha-monitoring-postgres-exporter-env-managed", "debian12", "monitoring"),
        ("pgha-monitoring-pgbouncer-exporter-pgpass-managed", "debian12", "monitoring"),
+       ("pgha-monitoring-pgbouncer-exporter-pgpass-managed", "debian13", "monitoring"),
        ("pgha-pgbouncer-userlist-file-managed", "debian12", "monitoring"),
        ("pgha-haproxy-config-file-managed", "debian12", "sentinel_typea_lb"),
        ("pgha-pgbackrest-config-file-managed", "debian12", "sentinel_backup")])

@@ -20,8 +20,8 @@ PROMTOOL = shutil.which("promtool")
 def test_exporters_of_a_database_node(rendered):
     states = _states(rendered, "show_sls", "debian12", "monitoring")
     _, _, args = _state(states, "pgha-monitoring-pkgs-installed")
-    assert args["pkgs"] == ["prometheus-node-exporter", "prometheus-postgres-exporter",
-                            "prometheus-pgbouncer-exporter"]
+    # Debian 12: no PgBouncer exporter (its 1.7 cannot read PgBouncer >= 1.8): see below
+    assert args["pkgs"] == ["prometheus-node-exporter", "prometheus-postgres-exporter"]
     module, function, args = _state(states, "pgha-monitoring-postgres-exporter-env-managed")
     assert (args["name"], args["user"], args["mode"], args["show_changes"]) == (
         "/etc/default/prometheus-postgres-exporter", "root", "0600", False)
@@ -29,12 +29,11 @@ def test_exporters_of_a_database_node(rendered):
     lines = dict(line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
     assert lines["DATA_SOURCE_PASS"] == '"mon-secret"' and lines["DATA_SOURCE_USER"] == '"pgha_monitor"'
     assert "mon-secret" not in lines["ARGS"] and lines["ARGS"] == '"--web.listen-address=:9187"'
+    # pgha-metrics (root) reads PgBouncer's console with this file, though no exporter runs here
     _, _, args = _state(states, "pgha-monitoring-pgbouncer-exporter-pgpass-managed")
     assert (args["user"], args["mode"], args["show_changes"]) == ("postgres", "0600", False)
     pgpass = _render_file(states, "pgha-monitoring-pgbouncer-exporter-pgpass-managed", "debian12", "monitoring")
     assert pgpass.strip() == "*:6432:pgbouncer:pgha_monitor:mon-secret"
-    _, _, args = _state(states, "pgha-monitoring-pgbouncer-exporter-dropin-managed")
-    assert "Environment=PGPASSFILE=/etc/pgha/pgbouncer-exporter.pgpass" in args["contents"]
     # the role on the leader: LOGIN, pg_monitor, its password by pillar key
     _, function, args = _state(states, "pgha-monitoring-role-present")
     assert (function, args["password_pillar"], args["superuser"]) == (
@@ -44,6 +43,47 @@ def test_exporters_of_a_database_node(rendered):
     _, _, args = _state(states, "pgha-monitoring-metrics-config-managed")
     assert args["dataset"]["vip"] == "10.0.0.100" and args["dataset"]["postgresql"] is True
     assert "mon-secret" not in json.dumps(args)
+    assert {k: v for k, v in args["dataset"].items() if k.startswith("pgbouncer")} == {
+        "pgbouncer": True, "pgbouncer_sockets": ["/var/run/postgresql"], "pgbouncer_port": 6432,
+        "pgbouncer_user": "pgha_monitor", "pgbouncer_pgpass": "/etc/pgha/pgbouncer-exporter.pgpass"}
+
+
+def test_debian12_runs_no_pgbouncer_exporter(rendered):
+    """Debian 12's prometheus-pgbouncer-exporter 1.7 dies on PgBouncer 1.18 (SHOW STATS
+    columns renamed in 1.8): no package, file, drop-in or service of it, no firewall port."""
+    states = _states(rendered, "show_sls", "debian12", "monitoring")
+    assert not [sid for sid in states if "pgbouncer-exporter" in sid and "pgpass" not in sid]
+    assert not [sid for sid, body in states.items()
+                if "prometheus-pgbouncer-exporter" in json.dumps(body)]
+
+
+def test_debian13_runs_the_go_pgbouncer_exporter(rendered):
+    """Debian 13's exporter (prometheus-community's 0.10.2, Go): its listen address in ARGS,
+    its connection string (no password) in the variable it reads, lib/pq's PGPASSFILE a 0600
+    file of the exporter's user; Restart=on-failure; the password in no argument nor 0644 file."""
+    states = _states(rendered, "show_sls", "debian13", "monitoring")
+    assert _state(states, "pgha-monitoring-pkgs-installed")[2]["pkgs"] == [
+        "prometheus-node-exporter", "prometheus-postgres-exporter", "prometheus-pgbouncer-exporter"]
+    _, _, args = _state(states, "pgha-monitoring-pgbouncer-exporter-env-managed")
+    assert (args["name"], args["mode"]) == ("/etc/default/prometheus-pgbouncer-exporter", "0644")
+    env = dict(line.split("=", 1) for line in args["contents"].splitlines() if "=" in line and not line.startswith("#"))
+    assert env == {"PGBOUNCER_EXPORTER_CONNECTION_STRING":
+                   '"host=/var/run/postgresql port=6432 dbname=pgbouncer user=pgha_monitor sslmode=disable"',
+                   "PGPASSFILE": '"/etc/pgha/pgbouncer-exporter.pgpass"',
+                   "ARGS": '"--web.listen-address=:9127"'}
+    _, _, args = _state(states, "pgha-monitoring-pgbouncer-exporter-pgpass-managed")
+    # Debian 13's unit runs the exporter as postgres (User=postgres)
+    assert (args["user"], args["group"], args["mode"], args["show_changes"]) == ("postgres", "postgres", "0600", False)
+    pgpass = _render_file(states, "pgha-monitoring-pgbouncer-exporter-pgpass-managed", "debian13", "monitoring")
+    assert pgpass.strip() == "*:6432:pgbouncer:pgha_monitor:mon-secret"
+    _, _, args = _state(states, "pgha-monitoring-pgbouncer-exporter-dropin-managed")
+    assert "Restart=on-failure" in args["contents"].splitlines()
+    watched = _state(states, "pgha-monitoring-pgbouncer-exporter-running")[2]["watch"]
+    assert {"file": "pgha-monitoring-pgbouncer-exporter-env-managed"} in watched
+    assert "mon-secret" not in json.dumps(states)
+    text = _render_file(states, "pgha-firewall-rules-file-managed", "debian13", "monitoring")
+    assert [line.strip() for line in text.splitlines() if "metrics (pgha:monitoring)" in line] == [
+        'ip saddr @monitors_v4 tcp dport { 2381, 8008, 9100, 9127, 9187 } accept comment "metrics (pgha:monitoring)"']
 
 
 def test_pgbouncer_and_etcd_for_the_monitors(rendered):
@@ -70,7 +110,8 @@ def test_firewall_opens_the_metrics_to_the_monitors_only(rendered):
     assert "set monitors_v4 {" in text and "elements = { 10.0.0.90, 10.0.7.90 }" in text
     assert "10.0.8.90" not in text
     rule = [line.strip() for line in text.splitlines() if "metrics (pgha:monitoring)" in line]
-    assert rule == ['ip saddr @monitors_v4 tcp dport { 2381, 8008, 9100, 9127, 9187 } accept '
+    # Debian 12: no PgBouncer exporter, so no 9127
+    assert rule == ['ip saddr @monitors_v4 tcp dport { 2381, 8008, 9100, 9187 } accept '
                     'comment "metrics (pgha:monitoring)"']
 
 

@@ -475,6 +475,9 @@ CASES += [
      "monitoring:alertmanager:webhook_url"),
     ("monitoring-cluster-glob", mon(user={"password": "m-pw"}, clusters=["main*"]), "monitoring:clusters:0"),
     ("monitor-role-without-monitoring", {"roles": ["monitor"]}, "roles"),
+    # h9-mon: PgBouncer's exporter per release (Debian 12's refusal: test_monitoring.py)
+    ("monitoring-pgbouncer-exporter-string", mon(user={"password": "m-pw"}, pgbouncer_exporter="yes"),
+     "monitoring:pgbouncer_exporter"),
 ]
 
 

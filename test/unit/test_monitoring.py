@@ -5,6 +5,7 @@ recording rules read back by Prometheus' own promtool, and no password on a unit
 line.
 """
 import copy
+import json
 import re
 import shutil
 import subprocess
@@ -40,7 +41,7 @@ def test_endpoints_by_role():
     assert {k: v["port"] for k, v in points.items()} == {"node": 9100, "postgres": 9187, "patroni": 8008,
                                                          "etcd": 2381}
     assert points["patroni"]["scheme"] == "http"
-    points = pgha_monitoring.endpoints(settings(roles=["postgresql"], monitoring=monitoring(),
+    points = pgha_monitoring.endpoints(settings(roles=["postgresql"], monitoring=monitoring(pgbouncer_exporter=True),
                                                 pgbouncer={"enabled": True}, tls={"enabled": True}))
     assert points["pgbouncer"]["port"] == 9127 and points["patroni"]["scheme"] == "https"
     points = pgha_monitoring.endpoints(settings(roles=["balancer"], with_haproxy_load_balancing=True,
@@ -62,7 +63,8 @@ def test_member_entry_publishes_endpoints_and_watched_clusters():
 
 
 def _node(cluster, address, roles, **pgha):
-    cfg = settings(roles=roles, monitoring=monitoring(), **pgha)
+    # Debian 13's settings: PgBouncer's exporter is a target where PgBouncer runs
+    cfg = settings(roles=roles, monitoring=monitoring(pgbouncer_exporter=True), **pgha)
     return {"cluster_name": cluster, "roles": roles, "address": address,
             "metrics": pgha_monitoring.endpoints(cfg)}
 
@@ -231,7 +233,7 @@ def test_no_password_in_any_units_execstart():
     assert args and "password" not in args[0] and "DATA_SOURCE_PASS=" in env
     # Debian's units run `$ARGS` from /etc/default: the password is never among the ARGS pgha writes
     config = (REPO / "pgha/monitoring/config.sls").read_text()
-    assert "Environment=PGPASSFILE=" in config and "PGPASSWORD" not in config
+    assert "PGPASSFILE=" in config and "PGPASSWORD" not in config
 
 
 def test_pgpass_line_escapes_what_libpq_splits_on():
@@ -254,3 +256,157 @@ def test_pgha_metrics_writes_the_textfile(tmp_path):
     assert lines[0] == 'pgha_vip_present{vip="127.0.0.1"} 1' or not shutil.which("ip")
     assert lines[-1].startswith("pgha_metrics_last_run_timestamp_seconds ")
     assert not list(tmp_path.glob(".pgha-*"))
+
+
+# -- PgBouncer: the exporter per release, the waiting clients from pgha-metrics (h9-mon) ---------
+def _release(osfinger):
+    return [*LAYERS, yaml.safe_load((REPO / f"pgha/parameters/osfinger/{osfinger}.yaml").read_text())]
+
+
+@pytest.mark.parametrize("osfinger, exporter", [("Debian-12", False), ("Debian-13", True)])
+def test_pgbouncer_exporter_per_release(osfinger, exporter):
+    """Debian 12's packaged exporter cannot read PgBouncer >= 1.8: no target there, so the
+    monitor scrapes nothing that would stay down; Debian 13's Go exporter is a target."""
+    cfg = pgha_derive.settings(_release(osfinger), {"cluster_name": "main", "roles": ["postgresql"],
+                                                    "pgbouncer": {"enabled": True}, "monitoring": monitoring()},
+                               {})["pgha"]
+    assert cfg["monitoring"]["pgbouncer_exporter"] is exporter
+    assert pgha_monitoring.pgbouncer_here(cfg)
+    points = pgha_monitoring.endpoints(cfg)
+    assert ("pgbouncer" in points) is exporter
+    mine = {"pg1": {"cluster_name": "main", "roles": ["postgresql"], "address": "10.0.0.11", "metrics": points}}
+    jobs = [job["job_name"] for job in pgha_monitoring.scrape_configs(["main"], mine)]
+    assert ("pgha-main-pgbouncer" in jobs) is exporter and "pgha-main-postgres" in jobs
+
+
+def test_no_pgbouncer_no_exporter_nor_probe():
+    cfg = settings(roles=["postgresql"], pgbouncer={"enabled": False}, monitoring=monitoring(pgbouncer_exporter=True))
+    assert not pgha_monitoring.pgbouncer_here(cfg) and "pgbouncer" not in pgha_monitoring.endpoints(cfg)
+    assert pgha_monitoring.pgbouncer_sockets(cfg) == []
+    cfg = settings(roles=["postgresql"], pgbouncer={"enabled": True, "processes": 3}, monitoring=monitoring())
+    assert pgha_monitoring.pgbouncer_sockets(cfg) == ["/var/run/postgresql", "/run/pgbouncer-2", "/run/pgbouncer-3"]
+    assert not pgha_monitoring.pgbouncer_here(settings(roles=["etcd"], pgbouncer={"enabled": True}))
+
+
+def test_waiting_clients_alert_reads_pgha_metrics():
+    rules = {r["alert"]: r for r in pgha_monitoring.alert_rules({"pgbouncer_waiting_clients": 5,
+                                                                 "lag_for": "2m", "member_down_for": "1m"})
+             ["groups"][0]["rules"]}
+    expr = rules["PghaPgBouncerClientsWaiting"]["expr"]
+    assert expr == "sum by (cluster, member) (pgha_pgbouncer_clients_waiting) > 5"
+    assert rules["PghaPgBouncerUnreachable"]["expr"] == "pgha_pgbouncer_up == 0"
+
+
+def _metrics_module():
+    import importlib.util  # pylint: disable=import-outside-toplevel
+    spec = importlib.util.spec_from_file_location("pgha_metrics_job", REPO / "pgha/monitoring/files/pgha-metrics.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+PGB_CFG = {"textfile_dir": "", "vip": "", "certificates": [], "postgresql": False, "pgbouncer": True,
+           "pgbouncer_sockets": ["/var/run/postgresql", "/run/pgbouncer-2"], "pgbouncer_port": 6432,
+           "pgbouncer_user": "pgha_monitor", "pgbouncer_pgpass": "/etc/pgha/pgbouncer-exporter.pgpass",
+           "psql": "/usr/lib/postgresql/15/bin/psql"}
+# psql --csv of PgBouncer 1.18's SHOW POOLS (1.24 adds columns: they are read by name)
+POOLS_118 = ("database,user,cl_active,cl_waiting,cl_cancel_req,sv_active,sv_idle,sv_used,sv_tested,"
+             "sv_login,maxwait,maxwait_us,pool_mode\n"
+             "appdb,app,20,7,0,20,0,0,0,0,2,500000,transaction\n"
+             '"we,ird","us""er",1,0,0,1,0,0,0,0,0,0,session\n'
+             "pgbouncer,pgbouncer,1,0,0,0,0,0,0,0,0,0,statement\n")
+
+
+def test_pgha_metrics_reads_show_pools(tmp_path):
+    """Each PgBouncer process' SHOW POOLS through psql: argv only, the password file by
+    PGPASSFILE (never an argument), waiting clients and the oldest wait per pool, label values
+    escaped; a process that does not answer is pgbouncer_up 0, not a crash of the job."""
+    job = _metrics_module()
+    calls = []
+
+    def run(argv, user=None, env=None):
+        calls.append((argv, user, env))
+        return POOLS_118 if "/var/run/postgresql" in argv else None
+
+    job.run = run
+    samples = job.pgbouncer(PGB_CFG)
+    argv, user, env = calls[0]
+    assert argv == ["/usr/lib/postgresql/15/bin/psql", "-X", "-w", "--csv", "-P", "footer=off",
+                    "-h", "/var/run/postgresql", "-p", "6432", "-U", "pgha_monitor", "-d", "pgbouncer",
+                    "-c", "SHOW POOLS"]
+    assert env["PGPASSFILE"] == "/etc/pgha/pgbouncer-exporter.pgpass" and user is None
+    assert not any("password" in a.lower() for a in argv)
+    assert ("pgha_pgbouncer_up", {"process": 1}, 1) in samples
+    assert ("pgha_pgbouncer_up", {"process": 2}, 0) in samples
+    waiting = {(l["database"], l["user"]): v for n, l, v in samples if n == "pgha_pgbouncer_clients_waiting"}
+    assert waiting == {("appdb", "app"): 7, ("we,ird", 'us"er'): 0, ("pgbouncer", "pgbouncer"): 0}
+    waits = {l["database"]: v for n, l, v in samples if n == "pgha_pgbouncer_max_wait_seconds"}
+    assert waits["appdb"] == 2.5
+
+    # the whole job: the textfile in node_exporter's format, label values escaped
+    job.run = lambda argv, user=None, env=None: POOLS_118 if "/var/run/postgresql" in argv else None
+    cfg = tmp_path / "metrics.json"
+    cfg.write_text(json.dumps(dict(PGB_CFG, textfile_dir=str(tmp_path))))
+    job.main(str(cfg))
+    text = (tmp_path / "pgha.prom").read_text().splitlines()
+    assert 'pgha_pgbouncer_clients_waiting{database="appdb",process="1",user="app"} 7' in text
+    assert 'pgha_pgbouncer_clients_waiting{database="we,ird",process="1",user="us\\"er"} 0' in text
+    assert 'pgha_pgbouncer_max_wait_seconds{database="appdb",process="1",user="app"} 2.5' in text
+    assert 'pgha_pgbouncer_up{process="2"} 0' in text
+
+
+def test_pgha_metrics_survives_a_missing_psql(tmp_path):
+    """No psql, a timeout: pgbouncer_up 0 and the rest of the file still written."""
+    job = _metrics_module()
+
+    def boom(argv, user=None, env=None):
+        raise subprocess.TimeoutExpired(argv, 30)
+
+    job.run = boom
+    cfg = tmp_path / "metrics.json"
+    cfg.write_text(json.dumps(dict(PGB_CFG, textfile_dir=str(tmp_path), pgbouncer_sockets=["/nonexistent"])))
+    job.main(str(cfg))
+    text = (tmp_path / "pgha.prom").read_text().splitlines()
+    assert 'pgha_pgbouncer_up{process="1"} 0' in text
+    assert text[-1].startswith("pgha_metrics_last_run_timestamp_seconds ")
+
+
+def test_pgbouncer_exporter_refused_on_debian12():
+    """Set in pillar on Debian 12, before anything changes on a node: its exporter cannot work."""
+    import pgha_validate  # pylint: disable=import-outside-toplevel
+    pillar = {"cluster_name": "main", "roles": ["postgresql"], "pgbouncer": {"enabled": True,
+              "auth_user": {"password": "pgb"}}, "monitoring": monitoring(pgbouncer_exporter=True)}
+    problems = pgha_validate.check(pillar, _merged("Debian-12"), {"os_family": "Debian", "os": "Debian-12"})
+    assert [p for p in problems if p.startswith("pgha:monitoring:pgbouncer_exporter: is true on Debian-12")], problems
+    problems = pgha_validate.check(pillar, _merged("Debian-13"), {"os_family": "Debian", "os": "Debian-13"})
+    assert not [p for p in problems if "pgbouncer_exporter" in p], problems
+
+
+def _merged(osfinger):
+    merged = {}
+    for layer in _release(osfinger):
+        merged = _deep_merge(merged, layer)
+    return merged
+
+
+def _deep_merge(base, more):
+    out = copy.deepcopy(base)
+    for key, value in more.items():
+        out[key] = _deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def test_conninfo_value_reads_back_as_libpq_splits_it():
+    """The exporter's connection string: a plain word as it is; quotes and backslashes escaped
+    the way libpq and lib/pq read them (not PgBouncer's doubled quote)."""
+    import pgha_formats  # pylint: disable=import-outside-toplevel
+    assert pgha_formats.conninfo_value("/var/run/postgresql") == "/var/run/postgresql"
+    assert pgha_formats.conninfo_value("pgha_monitor") == "pgha_monitor"
+    assert pgha_formats.conninfo_value("o'ne tw\\o") == "'o\\'ne tw\\\\o'"
+    psycopg2_ext = pytest.importorskip("psycopg2.extensions")
+    for value in ("o'ne tw\\o", "a b", "pgha_monitor"):
+        assert psycopg2_ext.parse_dsn("host=/run user=" + pgha_formats.conninfo_value(value))["user"] == value
+    with pytest.raises(ValueError):
+        pgha_formats.conninfo_value("")
+    with pytest.raises(ValueError, match="newline"):
+        pgha_formats.conninfo_value("a\nb")

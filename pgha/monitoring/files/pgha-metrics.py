@@ -11,11 +11,22 @@ settings (nothing secret) from the JSON file named on the command line:
 - pgha_replica_streaming: 1 when this replica's WAL receiver streams (Patroni 3.0.2 has no
   streaming metric);
 - pgha_replication_slot_retained_bytes{slot}: WAL each slot of the leader holds back;
+- pgha_pgbouncer_up{process}: 1 when PgBouncer's admin console answered SHOW POOLS, else 0;
+- pgha_pgbouncer_clients_waiting{process,database,user} and
+  pgha_pgbouncer_max_wait_seconds{process,database,user}: SHOW POOLS' cl_waiting and
+  maxwait + maxwait_us (the oldest waiting client's wait). Not from an exporter: Debian 12's
+  prometheus-pgbouncer-exporter cannot read any PgBouncer since 1.8, so the waiting-clients
+  alert reads these on every release;
 - pgha_metrics_last_run_timestamp_seconds.
 
-PostgreSQL is read as the postgres OS user over the local socket (peer): no password. Each
-probe that fails leaves its metric out; the file is replaced atomically.
+PostgreSQL is read as the postgres OS user over the local socket (peer): no password.
+PgBouncer's console (database pgbouncer) is read over each process' socket as the exporters'
+role, a stats_users entry; libpq reads its password from the 0600 file PGPASSFILE names, never
+from the command line. Each probe that fails leaves its metric out (PgBouncer: up 0); the file
+is replaced atomically.
 """
+import csv
+import io
 import json
 import os
 import subprocess
@@ -25,10 +36,11 @@ import time
 from datetime import datetime, timezone
 
 
-def run(argv, user=None):
+def run(argv, user=None, env=None):
     if user:
         argv = ["runuser", "-u", user, "--"] + argv
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False,
+                          env=dict(os.environ, **env) if env else None)
     return done.stdout if done.returncode == 0 else None
 
 
@@ -96,6 +108,38 @@ def postgres(cfg):
     return found
 
 
+def _number(value):
+    try:
+        return float(value or 0)
+    except ValueError:
+        return 0.0
+
+
+def pgbouncer(cfg):
+    """SHOW POOLS of each PgBouncer process (pgbouncer:processes: one socket directory each).
+    CSV with a header: the columns differ between PgBouncer 1.18 and 1.24, so they are read by
+    name. -w: never wait for a password prompt; connect_timeout: a hung PgBouncer must not hold
+    the timer."""
+    found = []
+    env = {"PGPASSFILE": cfg["pgbouncer_pgpass"], "PGCONNECT_TIMEOUT": "5"}
+    for process, socket_dir in enumerate(cfg.get("pgbouncer_sockets") or [], start=1):
+        try:
+            out = run([cfg["psql"], "-X", "-w", "--csv", "-P", "footer=off", "-h", socket_dir,
+                       "-p", str(cfg["pgbouncer_port"]), "-U", cfg["pgbouncer_user"], "-d", "pgbouncer",
+                       "-c", "SHOW POOLS"], env=env)
+            rows = list(csv.DictReader(io.StringIO(out))) if out else None
+        except (OSError, subprocess.SubprocessError, csv.Error) as exc:
+            print(f"pgha-metrics: pgbouncer process {process}: {exc}", file=sys.stderr)
+            rows = None
+        found.append(("pgha_pgbouncer_up", {"process": process}, int(rows is not None)))
+        for row in rows or []:
+            labels = {"process": process, "database": row.get("database", ""), "user": row.get("user", "")}
+            found.append(("pgha_pgbouncer_clients_waiting", labels, int(_number(row.get("cl_waiting")))))
+            wait = _number(row.get("maxwait")) + _number(row.get("maxwait_us")) / 1e6
+            found.append(("pgha_pgbouncer_max_wait_seconds", labels, round(wait, 6)))
+    return found
+
+
 def main(path):
     with open(path, encoding="utf-8") as handle:
         cfg = json.load(handle)
@@ -107,6 +151,8 @@ def main(path):
         probes.append(postgres)
         if cfg.get("pgbackrest"):
             probes.append(backups)
+    if cfg.get("pgbouncer"):
+        probes.append(pgbouncer)
     for probe in probes:
         try:
             samples.extend(probe(cfg))
