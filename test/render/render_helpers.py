@@ -312,8 +312,7 @@ PILLARS["typeb_pgbouncer_userlist"] = _pillar(
     postgresql={"users": [{"name": "app", "password": "app-secret"}, {"name": "nologin", "password": "nl-secret", "login": False},
                           {"name": "reader", "password": "reader-secret"}],
                 "databases": [{"name": "appdb", "owner": "app"}]},
-    pgbouncer={"enabled": True, "auth_user": {"enabled": False, "password": "pgb-secret"},
-               "switchover_pause": True, "pause_timeout": 7})
+    pgbouncer={"enabled": True, "auth_user": {"enabled": False, "password": "pgb-secret"}, "pause_timeout": 7})
 LEADER_PILLARS |= {"typeb_pgbouncer_userlist"}
 
 # The addresses of the minions of clusters named like main but for case (Main, MAIN).

@@ -327,6 +327,7 @@ CASES = [
     ("pgbouncer-version-float", {"pgbouncer": {"version": 1.18}}, "pgbouncer:version"),
     ("pgbouncer-version-words", {"pgbouncer": {"version": "latest"}}, "pgbouncer:version"),
     ("pgbouncer-switchover-pause-yes", {"pgbouncer": {"switchover_pause": "yes"}}, "pgbouncer:switchover_pause"),
+    ("pgbouncer-switchover-pause-on", type_a({"pgbouncer": {"switchover_pause": True}}), "pgbouncer:switchover_pause"),
     ("pgbouncer-pause-timeout-zero", {"pgbouncer": {"pause_timeout": 0}}, "pgbouncer:pause_timeout"),
     ("pgbouncer-auth-dbname-userlist", type_a({"pgbouncer": {"auth_dbname": "postgres",
                                                              "auth_user": {"enabled": False}}}),

@@ -24,12 +24,12 @@ from .ops import ok, settle
 VIP = "10.213.0.100"
 PORT = 6432
 CLUSTER = "pgha:cluster_name:lab"
-# name: (pool_mode, switchover_pause)
+# name: (pool_mode, switchover_pause). The _pause variants were measured once (session 9,
+# docs/measurements.md): afterwards new clients through 6432 got no answer, in both pool modes,
+# so pgbouncer:switchover_pause is refused by the validator and they are not run by default.
 VARIANTS = {
     "session": ("session", False),
-    "session_pause": ("session", True),
     "transaction": ("transaction", False),
-    "transaction_pause": ("transaction", True),
 }
 
 
