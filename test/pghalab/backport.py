@@ -34,13 +34,13 @@ def available(suite, source):
 
 
 def ensure_backport(suite, source, log=print):
-    """The directory of a flat apt repository (debs + Packages) holding ``source`` built for
-    ``suite``; built when the cache misses."""
+    """The directory of a flat apt repository (debs + Packages: ``<cache entry>/repo``) holding
+    ``source`` built for ``suite``; built when the cache misses."""
     spec = BACKPORTS[(suite, source)]
     key = _digest(suite, source, spec["from"], spec["profiles"], BUILD_PACKAGES, HOOK.read_bytes())
     target = CACHE / f"backport-{suite}-{source}-{key}"
     if (target / ".complete").exists():
-        return target
+        return target / "repo"
     log(f"building {source} from {spec['from']}'s source for {suite} into {target} (once; tens of minutes)")
     CACHE.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=CACHE, prefix=f".backport-{suite}-"))
@@ -59,6 +59,7 @@ def ensure_backport(suite, source, log=print):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     (tmp / ".complete").touch()
+    tmp.chmod(0o755)    # mkdtemp's 0700: apt's _apt user reads the repository too
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
-    return target
+    return target / "repo"
