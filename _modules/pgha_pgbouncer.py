@@ -98,12 +98,18 @@ def _wait(conn, deadline):
 
 
 def _command(host, port, command, timeout=10):
-    """One admin console command (a constant of this module); its rows, if any."""
+    """One admin console command (a constant of this module); its rows, if any. PgBouncer's
+    refusals (e.g. RESUME: "pooler is not paused/suspended") come back as
+    CommandExecutionError, like a failed connection, so callers handle one kind."""
+    import psycopg2  # pylint: disable=import-outside-toplevel
     conn = _connect(host, port, timeout)
     try:
         with conn.cursor() as cur:
             cur.execute(command)
             return cur.fetchall() if cur.description else None
+    except psycopg2.Error as exc:
+        raise CommandExecutionError(f"{command} on {host}:{port}: "
+                                    f"{(str(exc).strip().splitlines() or ['?'])[0]}") from exc
     finally:
         conn.close()
 

@@ -34,7 +34,9 @@ pytestmark = pytest.mark.skipif(
     reason="a second PostgreSQL major exists for the lab on Debian 13 only (PostgreSQL 18 built from forky's "
            "source, pghalab.backport); Debian 12 has PostgreSQL 15 alone: run with PGHA_LAB_SUITE=trixie")
 DATABASES = ("appdb", "shopdb")
-FAULT = "/usr/bin/rsync"
+# The replica's side of the primary's rsync runs over ssh, where /usr/local/bin comes first in
+# PATH: a failing rsync there (rsync itself is installed by pgha.upgrade, after the fault is set)
+FAULT = "/usr/local/bin/rsync"
 
 
 def _entry(lab):
@@ -104,18 +106,17 @@ def test_pre_checks_alone_change_nothing(lab, deployed):
 
 
 def test_a_failed_rsync_rolls_back_to_17(lab, deployed):
-    """A replica's rsync fails (its rsync binary replaced by one that exits 12): the steps
+    """A replica's rsync fails (an rsync ahead of the real one in its PATH exits 12): the steps
     before the start roll back by themselves; the cluster serves on 17 with its data."""
     replica = next(n for n in _pg_nodes(lab) if n.name != leader_name(lab))
-    replica.exec(["sh", "-c", f"mv {FAULT} {FAULT}.real && printf '#!/bin/sh\\nexit 12\\n' > {FAULT} && "
-                              f"chmod 755 {FAULT}"])
+    replica.exec(["sh", "-c", f"printf '#!/bin/sh\\nexit 12\\n' > {FAULT} && chmod 755 {FAULT}"])
     leader = lab.node(leader_name(lab)).address
     before = _rows(lab, leader)
     try:
         result, writer = _with_writer(lab, lambda: run_orch(lab, "pgha.upgrade", {"to": 18}, timeout=3600),
                                       "upgrade_rolled_back")
     finally:
-        replica.exec(["mv", f"{FAULT}.real", FAULT])
+        replica.exec(["rm", "-f", FAULT])
     assert result["rc"] != 0, "the upgrade must fail"
     found = steps(result)
     assert found[f"pgha-upgrade-replica-{replica.name}-synced"]["result"] is False

@@ -186,3 +186,34 @@ def test_gate_fails_with_the_reason():
     with patch.dict(pgha_pgbouncer_state.__salt__, {"pgha_pgbouncer.ready": ready}):
         ret = pgha_pgbouncer_state.ready("gate")
     assert ret["result"] is False and "did not answer" in ret["comment"]
+
+
+def test_a_refusal_from_the_admin_console_is_a_command_error():
+    """PgBouncer answers RESUME on a pooler that is not paused with an error, which psycopg2
+    raises as its own exception: it must reach resume() as CommandExecutionError (an upgrade's
+    RESUME after PgBouncer was restarted failed on it in the lab)."""
+    import psycopg2.errors
+
+    class Cursor:
+        description = None
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def execute(self, command):
+            raise psycopg2.errors.ProtocolViolation("pooler is not paused/suspended\n")
+
+    class Conn:
+        def cursor(self):
+            return Cursor()
+
+        def close(self):
+            pass
+
+    with patch.object(pgha_pgbouncer, "_connect", return_value=Conn()):
+        assert pgha_pgbouncer.resume() == {"resumed": False}
+        with pytest.raises(CommandExecutionError, match="SHOW VERSION on 127.0.0.1:6432: pooler is not paused"):
+            pgha_pgbouncer._command("127.0.0.1", 6432, "SHOW VERSION")  # pylint: disable=protected-access
