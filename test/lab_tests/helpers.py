@@ -38,9 +38,26 @@ def minion_changes(step):
     return found
 
 
+def failures(result):
+    """The states that failed on their own (not for a failed requisite), in every step and on
+    every minion: ["step id: minion: state id: comment"], what to read first when a run fails."""
+    found = []
+    for sid, step in steps(result).items():
+        for minion, states in ((step.get("changes") or {}).get("ret") or {}).items():
+            for key, st in (states.items() if isinstance(states, dict) else ()):
+                comment = str(st.get("comment", "")) if isinstance(st, dict) else ""
+                if isinstance(st, dict) and st.get("result") is False and "requisite failed" not in comment:
+                    found.append(f"{sid}: {minion}: {st.get('__id__', key)}: {comment[:1500]}")
+        if step.get("result") is False and not (step.get("changes") or {}).get("ret") \
+                and "requisite failed" not in str(step.get("comment")):
+            found.append(f"{sid}: {str(step.get('comment'))[:1500]}")
+    return found
+
+
 def assert_orch_ok(result):
     """The orchestration ran and every step succeeded."""
-    assert result["rc"] == 0, result["stdout"][-6000:] + result["stderr"][-2000:]
+    assert result["rc"] == 0, ("\n".join(failures(result)) + "\n---\n" + result["stdout"][-6000:]
+                               + result["stderr"][-2000:])
     failed = {k: v.get("comment") for k, v in steps(result).items() if v.get("result") is not True}
     assert not failed, failed
 
