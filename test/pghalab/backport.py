@@ -2,7 +2,7 @@
 
 Debian 13 ships PostgreSQL 17 only; forky's postgresql-18 binaries need a newer libc. Its
 source package builds on Debian 13 with Debian 13's own build dependencies (checked in
-/work/shared/lab-notes.md), so the lab builds it (``nocheck``, no JIT, no libpq5/ecpg) in a
+/work/shared/lab-notes.md), so the lab builds it (``nocheck``, no JIT) in a
 throwaway Debian 13 root, keeps the .debs under CACHE, keyed by the build's inputs (and records
 the source's .dsc hash next to them), and serves them as a second flat apt repository, like a
 site's own mirror of PGDG. The formula knows nothing of it: the scenario's pillar names it in
@@ -20,8 +20,9 @@ from .paths import CACHE
 HOOK = Path(__file__).with_name("backport-hook.sh")
 BACKPORTS = {
     # (suite, source package): the suite whose *source* it comes from, build profiles
-    ("trixie", "postgresql-18"): {"from": "forky",
-                                  "profiles": "nocheck pkg.postgresql.nollvm pkg.postgresql.nolibpkgs"},
+    # libpq5 and libpq-dev are built too: postgresql-client-18 needs libpq5 >= 18 (PGDG, too,
+    # serves the newest major's libpq5 to every major; it is backward compatible)
+    ("trixie", "postgresql-18"): {"from": "forky", "profiles": "nocheck pkg.postgresql.nollvm"},
 }
 # libpq5: with pkg.postgresql.nolibpkgs the build makes no libpq5 of its own, and
 # dpkg-shlibdeps takes the binaries' libpq dependency from Debian 13's (the library is

@@ -36,6 +36,9 @@ SUITES = {
         "postgresql": "17",
         # Python 3.13 on the nodes: wheels built on the host (3.11) would not install there.
         "build_wheels": True,
+        # what the PostgreSQL 18 built by pghalab.backport needs from Debian 13 beyond the
+        # packages above (its io_uring support)
+        "extra_packages": ["liburing2"],
     },
 }
 DEFAULT_SUITE = os.environ.get("PGHA_LAB_SUITE", "bookworm")
@@ -61,7 +64,7 @@ def repo_packages(suite):
         # issue 24 (scenario monitor): the Prometheus chain pgha:monitoring installs
         "prometheus", "prometheus-alertmanager", "prometheus-node-exporter",
         "prometheus-postgres-exporter", "prometheus-pgbouncer-exporter",
-    ]
+    ] + SUITES[suite].get("extra_packages", [])
 
 
 def _digest(*parts):
