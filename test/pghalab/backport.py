@@ -24,9 +24,8 @@ BACKPORTS = {
     # serves the newest major's libpq5 to every major; it is backward compatible)
     ("trixie", "postgresql-18"): {"from": "forky", "profiles": "nocheck pkg.postgresql.nollvm"},
 }
-# libpq5: with pkg.postgresql.nolibpkgs the build makes no libpq5 of its own, and
-# dpkg-shlibdeps takes the binaries' libpq dependency from Debian 13's (the library is
-# backward compatible, as PGDG's newest libpq5 serves every major)
+# libpq5: Debian 13's in the build root (harmless now that the build makes its own libpq5;
+# kept so the cache key of the built packages stays)
 BUILD_PACKAGES = ["build-essential", "dpkg-dev", "fakeroot", "ca-certificates", "libpq5"]
 
 
