@@ -68,6 +68,11 @@ pgha-ops-update-patroni-restarted:
       - name: {{ pgha.services.patroni }}
     - onchanges:
       - {{ 'pip' if pip_patroni else 'pkg' }}: pgha-ops-update-pkgs-latest
+{%-   if not pip_patroni %}
+      {#- the included component states install a pinned version first (gate.tags includes
+          pgha.patroni): their change, too, means the running Patroni is the old one #}
+      - pkg: pgha-patroni-pkgs-installed
+{%-   endif %}
 {%- else %}
 pgha-ops-update-postgresql-restarted:
   pgha_patroni.restarted:
@@ -76,6 +81,9 @@ pgha-ops-update-postgresql-restarted:
     - timeout: {{ ops.restart_timeout }}
     - onchanges:
       - pkg: pgha-ops-update-pkgs-latest
+      {#- a pinned minor is installed by the included pgha.postgresql.install already (seen in
+          the lab: 15.18 -> 15.20 there, nothing left for the state above, and no restart) #}
+      - pkg: pgha-postgresql-pkgs-installed
 {%- endif %}
 
 pgha-ops-update-replica-healthy:

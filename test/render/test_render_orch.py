@@ -38,8 +38,10 @@ def test_operation_sls(rendered, grains_id):
     assert _state(states, "pgha-ops-update-pkgs-latest") == (
         "pkg", "latest", {"pkgs": pkgs, "refresh": True,
                           "require": [{"pgha_patroni": "pgha-ops-update-ready"}]})
+    # also the included install state's change: a pinned minor moves there first (lab)
     assert _state(states, "pgha-ops-update-postgresql-restarted")[2]["onchanges"] == [
-        {"pkg": "pgha-ops-update-pkgs-latest"}]
+        {"pkg": "pgha-ops-update-pkgs-latest"}, {"pkg": "pgha-postgresql-pkgs-installed"}]
+    assert _state(states, "pgha-postgresql-pkgs-installed")[:2] == ("pkg", "installed")
     assert _state(states, "pgha-gate-patroni-tags-applied")[:2] == ("pgha_patroni", "tags_applied")
 
 
