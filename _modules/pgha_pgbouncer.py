@@ -152,20 +152,26 @@ def pause(port=6432, host="127.0.0.1", timeout=10):
     """
     import psycopg2  # pylint: disable=import-outside-toplevel
     conn = _connect(host, port, timeout, async_=True)
-    done = False
+    done, error = False, None
     try:
-        conn.cursor().execute("PAUSE")
+        # the cursor must outlive the polling: psycopg2 polls an asynchronous command through
+        # it ("the asynchronous cursor has disappeared" otherwise, after PAUSE was sent)
+        cur = conn.cursor()
+        cur.execute("PAUSE")
         done = _wait(conn, time.monotonic() + timeout)
     except psycopg2.Error as exc:
-        raise CommandExecutionError(f"PAUSE on {host}:{port}: {(str(exc).strip().splitlines() or ['?'])[0]}") \
-            from exc
+        error = exc
     finally:
         # PgBouncer stays paused after the console disconnects, until a RESUME
         conn.close()
     if done:
         return {"paused": True}
-    # a PAUSE still waiting holds new queries: undo it from a second connection
+    # a PAUSE sent and still waiting (or failed on our side) holds new queries: undo it from a
+    # second connection, whatever went wrong ("not paused" is no error there)
     resume(port=port, host=host)
+    if error is not None:
+        raise CommandExecutionError(f"PAUSE on {host}:{port}: {(str(error).strip().splitlines() or ['?'])[0]}; "
+                                    "resumed") from error
     return {"paused": False, "comment": f"PAUSE on {host}:{port} did not finish within {timeout} s "
                                         "(server connections still in use); resumed"}
 

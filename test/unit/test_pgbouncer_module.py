@@ -217,3 +217,47 @@ def test_a_refusal_from_the_admin_console_is_a_command_error():
         assert pgha_pgbouncer.resume() == {"resumed": False}
         with pytest.raises(CommandExecutionError, match="SHOW VERSION on 127.0.0.1:6432: pooler is not paused"):
             pgha_pgbouncer._command("127.0.0.1", 6432, "SHOW VERSION")  # pylint: disable=protected-access
+
+
+def test_pause_that_fails_after_sending_is_resumed_and_reported():
+    """A PAUSE sent, then a client-side failure while waiting (the lab's "asynchronous cursor
+    has disappeared"): the PgBouncer is resumed (it stays paused after the console goes), and
+    the error names the host."""
+    import psycopg2
+
+    conn = MagicMock()
+    with patch.object(pgha_pgbouncer, "_connect", return_value=conn), \
+            patch.object(pgha_pgbouncer, "_wait", side_effect=psycopg2.InterfaceError("the cursor went")), \
+            patch.object(pgha_pgbouncer, "resume", return_value={"resumed": True}) as resume:
+        with pytest.raises(CommandExecutionError, match="PAUSE on 10.0.0.11:6432: the cursor went; resumed"):
+            pgha_pgbouncer.pause(port=6432, host="10.0.0.11")
+    resume.assert_called_once_with(port=6432, host="10.0.0.11")
+    conn.close.assert_called_once_with()
+
+
+def test_pause_keeps_its_cursor_while_polling():
+    """psycopg2 polls an asynchronous command through its cursor: a cursor dropped right after
+    execute() makes poll() fail. The PAUSE's cursor must still exist when _wait polls."""
+    import gc
+    import weakref
+
+    seen = {}
+
+    class Conn:
+        def cursor(self):
+            cur = MagicMock()
+            seen["cursor"] = weakref.ref(cur)
+            return cur
+
+        def close(self):
+            pass
+
+    def wait(conn, deadline):
+        gc.collect()
+        return seen["cursor"]() is not None
+
+    with patch.object(pgha_pgbouncer, "_connect", return_value=Conn()), \
+            patch.object(pgha_pgbouncer, "_wait", side_effect=wait), \
+            patch.object(pgha_pgbouncer, "resume") as resume:
+        assert pgha_pgbouncer.pause(host="10.0.0.11") == {"paused": True}
+    resume.assert_not_called()
