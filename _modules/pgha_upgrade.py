@@ -522,10 +522,13 @@ def restore_dcs(old=None, new=None):
     return dict(result, notes=notes)
 
 
-def resume():
+def resume(wait=60):
     """
     Turn Patroni's maintenance mode off if the cluster's DCS still holds it (a rollback
-    before the DCS reset); nothing to do otherwise. Patroni must run here.
+    before the DCS reset); nothing to do otherwise. Patroni must run here; its REST API is
+    waited for up to ``wait`` seconds (the rollback starts Patroni just before: asked too early,
+    the API refused, the pause was taken for absent, and the paused Patroni never started
+    PostgreSQL).
 
     CLI Example:
 
@@ -533,10 +536,15 @@ def resume():
 
         salt pg1 pgha_upgrade.resume
     """
-    try:
-        paused = bool((__salt__["pgha_patroni.show_config"]() or {}).get("pause"))
-    except CommandExecutionError as exc:
-        return {"resumed": False, "comment": f"no dynamic configuration to resume ({exc})"}
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            paused = bool((__salt__["pgha_patroni.show_config"]() or {}).get("pause"))
+            break
+        except CommandExecutionError as exc:
+            if time.monotonic() >= deadline:
+                return {"resumed": False, "comment": f"no dynamic configuration to resume ({exc})"}
+            time.sleep(2)
     if not paused:
         return {"resumed": False, "comment": "not paused"}
     __salt__["pgha_patroni.resume"](wait=False)

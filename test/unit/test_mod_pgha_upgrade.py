@@ -180,3 +180,18 @@ def test_ssh_authorize_accepts_one_key_from_one_address(tmp_path, monkeypatch):
                 ssh.authorize(key, source)
         ssh.revoke()
     assert keys.read_text().splitlines() == ["ssh-ed25519 AAAAother backup@repo1"]
+
+
+def test_resume_waits_for_patronis_rest_api():
+    """The rollback starts Patroni and resumes at once: a REST API that still refuses is waited
+    for, not taken for "no pause" (in the lab the paused Patroni then never started PostgreSQL)."""
+    show = MagicMock(side_effect=[CommandExecutionError("connection refused"), {"pause": True}])
+    resume = MagicMock()
+    with patch.dict(mod.__salt__, {"pgha_patroni.show_config": show, "pgha_patroni.resume": resume}, clear=False), \
+            patch.object(mod.time, "sleep"):
+        assert mod.resume(wait=30) == {"resumed": True}
+    resume.assert_called_once_with(wait=False)
+    show = MagicMock(side_effect=CommandExecutionError("connection refused"))
+    with patch.dict(mod.__salt__, {"pgha_patroni.show_config": show}, clear=False), \
+            patch.object(mod.time, "sleep"), patch.object(mod.time, "monotonic", side_effect=[0, 10, 40]):
+        assert mod.resume(wait=30)["resumed"] is False
