@@ -29,6 +29,8 @@ def test_exporters_of_a_database_node(rendered):
     lines = dict(line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
     assert lines["DATA_SOURCE_PASS"] == '"mon-secret"' and lines["DATA_SOURCE_USER"] == '"pgha_monitor"'
     assert "mon-secret" not in lines["ARGS"] and lines["ARGS"] == '"--web.listen-address=:9187"'
+    # the exporter's lib/pq refuses sslmode=prefer (measured in the lab: pg_up 0 on every node)
+    assert lines["DATA_SOURCE_URI"] == '"127.0.0.1:5432/postgres?sslmode=disable"'
     # pgha-metrics (root) reads PgBouncer's console with this file, though no exporter runs here
     _, _, args = _state(states, "pgha-monitoring-pgbouncer-exporter-pgpass-managed")
     assert (args["user"], args["mode"], args["show_changes"]) == ("postgres", "0600", False)
