@@ -40,17 +40,23 @@ def minion_changes(step):
 
 def failures(result):
     """The states that failed on their own (not for a failed requisite), in every step and on
-    every minion: ["step id: minion: state id: comment"], what to read first when a run fails."""
+    every minion: ["step id: minion: state id: comment"], what to read first when a run fails.
+    A failed salt.function step has no state dicts under its minions: its return is listed."""
     found = []
     for sid, step in steps(result).items():
+        own = []
         for minion, states in ((step.get("changes") or {}).get("ret") or {}).items():
-            for key, st in (states.items() if isinstance(states, dict) else ()):
-                comment = str(st.get("comment", "")) if isinstance(st, dict) else ""
-                if isinstance(st, dict) and st.get("result") is False and "requisite failed" not in comment:
-                    found.append(f"{sid}: {minion}: {st.get('__id__', key)}: {comment[:1500]}")
-        if step.get("result") is False and not (step.get("changes") or {}).get("ret") \
-                and "requisite failed" not in str(step.get("comment")):
-            found.append(f"{sid}: {str(step.get('comment'))[:1500]}")
+            if not isinstance(states, dict) or not all(isinstance(st, dict) for st in states.values()):
+                if step.get("result") is False:
+                    own.append(f"{sid}: {minion}: {str(states)[:1500]}")
+                continue
+            for key, st in states.items():
+                comment = str(st.get("comment", ""))
+                if st.get("result") is False and "requisite failed" not in comment:
+                    own.append(f"{sid}: {minion}: {st.get('__id__', key)}: {comment[:1500]}")
+        if not own and step.get("result") is False and "requisite failed" not in str(step.get("comment")):
+            own.append(f"{sid}: {str(step.get('comment'))[:1500]}")
+        found.extend(own)
     return found
 
 

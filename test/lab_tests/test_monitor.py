@@ -205,14 +205,15 @@ def test_switchover_raises_leader_changed(lab, deployed):
 
 
 def test_screenshot_of_the_role_timeline(lab, deployed):
-    """The docs' picture (by hand: needs chromium on the host; nothing is asserted without it)."""
+    """The docs' picture (by hand: needs chromium on the host; nothing is asserted without it).
+    4 minutes: the lab's whole life at this point, so the switchover is not a sliver at the edge."""
     if screenshot.browser() is None:
         print("\nscreenshot skipped: no chromium on this host (apt-get install chromium)")
         return
     links = salt_json(lab, "mon1", "pgha_monitoring.graph_links")["mon1"]
-    url = dict(links["lab"])["Leader and role timeline"].replace("range_input=1h", "range_input=15m")
+    url = dict(links["lab"])["Leader and role timeline"].replace("range_input=1h", "range_input=4m")
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    assert screenshot.take(url, str(SCREENSHOT), wait_ms=10000) == 0
+    assert screenshot.take(url, str(SCREENSHOT), wait_ms=10000, size=(1400, 950)) == 0
     assert SCREENSHOT.stat().st_size > 10_000
     print(f"\nscreenshot written: {SCREENSHOT}")
 
