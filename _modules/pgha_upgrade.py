@@ -366,7 +366,37 @@ def _pg_upgrade(to, check):
         argv += ["--check", "--old-port", str(old["port"]), "--socketdir", old["socket_dir"]]
     else:
         argv += ["--old-port", str(UPGRADE_PORT), "--socketdir", work]
-    return _run(argv, cwd=work, what="pg_upgrade" + (" --check" if check else ""))
+    try:
+        return _run(argv, cwd=work, what="pg_upgrade" + (" --check" if check else ""))
+    except CommandExecutionError as exc:
+        # pg_upgrade's stdout names the log that holds the reason, which a rollback removes
+        # with the new data directory: carry that log's error lines in the error
+        raise CommandExecutionError(f"{exc}{_pg_upgrade_errors(str(exc), new['data_dir'])}") from None
+
+
+# the log pg_upgrade names when a step fails, and the lines of it worth showing: errors, not the
+# dumped SQL (global objects' dumps hold password hashes)
+_CONSULT = re.compile(r'Consult the last few lines of "([^"]+\.log)"')
+_ERROR_LINE = re.compile(r"\b(ERROR|FATAL|DETAIL|HINT|error):")
+_PASSWORD = re.compile(r"PASSWORD\s+'[^']*'", re.IGNORECASE)
+
+
+def _pg_upgrade_errors(output, data_dir, lines=8):
+    """The error lines of the log pg_upgrade's output names (under the new data directory, where
+    pg_upgrade writes them), secrets masked."""
+    found = []
+    for path in _CONSULT.findall(output):
+        if not posixpath.normpath(path).startswith(data_dir.rstrip("/") + "/"):
+            continue
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                errors = [line for line in handle.read().splitlines() if _ERROR_LINE.search(line)]
+        except OSError:
+            continue
+        if errors:
+            found.append(f"\n--- {posixpath.basename(path)} ---\n"
+                         + "\n".join(_PASSWORD.sub("PASSWORD '***'", line)[:500] for line in errors[-lines:]))
+    return "".join(found)
 
 
 def check(to):

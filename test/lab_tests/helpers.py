@@ -48,16 +48,22 @@ def failures(result):
         for minion, states in ((step.get("changes") or {}).get("ret") or {}).items():
             if not isinstance(states, dict) or not all(isinstance(st, dict) for st in states.values()):
                 if step.get("result") is False:
-                    own.append(f"{sid}: {minion}: {str(states)[:1500]}")
+                    own.append(f"{sid}: {minion}: {_short(states)}")
                 continue
             for key, st in states.items():
                 comment = str(st.get("comment", ""))
                 if st.get("result") is False and "requisite failed" not in comment:
-                    own.append(f"{sid}: {minion}: {st.get('__id__', key)}: {comment[:1500]}")
+                    own.append(f"{sid}: {minion}: {st.get('__id__', key)}: {_short(comment)}")
         if not own and step.get("result") is False and "requisite failed" not in str(step.get("comment")):
-            own.append(f"{sid}: {str(step.get('comment'))[:1500]}")
+            own.append(f"{sid}: {_short(step.get('comment'))}")
         found.extend(own)
     return found
+
+
+def _short(text, head=300, tail=1500):
+    """A long error's start and its end, where commands print why they stopped."""
+    text = str(text)
+    return text if len(text) <= head + tail else f"{text[:head]} [...] {text[-tail:]}"
 
 
 def assert_orch_ok(result):
