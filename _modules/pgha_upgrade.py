@@ -15,6 +15,7 @@ import os
 import posixpath
 import pwd
 import re
+import shlex
 import shutil
 import sys
 import time
@@ -145,6 +146,41 @@ def _run(argv, runas="postgres", cwd=None, timeout=None, what=None):
 
 def _home(user="postgres"):
     return pwd.getpwnam(user).pw_dir
+
+# The options check: the new server (started on pg_upgrade's port, its socket in a 0700
+# directory, no TCP) tries each option on a temporary table, in a transaction it rolls back.
+PROBE = r"""
+import json, sys
+import psycopg2
+from psycopg2 import sql
+req = json.load(sys.stdin)
+conn = psycopg2.connect(connect_timeout=5, application_name="pgha-upgrade", **req["conn"])
+refused = []
+with conn.cursor() as cur:
+    cur.execute("CREATE TEMP TABLE pgha_option_probe (a int)")
+    for kind, name, value in req["options"]:
+        statement = sql.SQL("ALTER TABLE pgha_option_probe ALTER COLUMN a SET ({} = {})" if kind == "column"
+                            else "ALTER TABLE pgha_option_probe SET ({} = {})")
+        cur.execute("SAVEPOINT probe")
+        try:
+            cur.execute(statement.format(sql.SQL(".").join(map(sql.Identifier, name.split("."))), sql.Literal(value)))
+        except psycopg2.Error as exc:
+            refused.append([kind, name, str(exc).strip().splitlines()[0]])
+        cur.execute("ROLLBACK TO SAVEPOINT probe")
+conn.rollback()
+conn.close()
+json.dump(refused, sys.stdout)
+"""
+# The options pg_dump --binary-upgrade restores (not the system catalogs'): name, a value, count.
+OPTIONS = {
+    "column": "SELECT split_part(o, '=', 1), min(substr(o, strpos(o, '=') + 1)), count(DISTINCT a.attrelid) "
+              "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid, unnest(a.attoptions) o "
+              "WHERE a.attnum > 0 AND c.relnamespace::regnamespace::text NOT IN "
+              "('pg_catalog', 'information_schema', 'pg_toast') GROUP BY 1",
+    "table": "SELECT split_part(o, '=', 1), min(substr(o, strpos(o, '=') + 1)), count(*) "
+             "FROM pg_class c, unnest(c.reloptions) o WHERE c.relkind IN ('r', 'm') AND "
+             "c.relnamespace::regnamespace::text NOT IN ('pg_catalog', 'information_schema', 'pg_toast') GROUP BY 1",
+}
 
 
 def _query(queries, dbname="postgres"):
@@ -411,8 +447,56 @@ def check(to):
         salt pg1 pgha_upgrade.check to=18
     """
     out = _pg_upgrade(to, check=True)
+    problems = _option_problems(to)
+    if problems:
+        raise CommandExecutionError("\n".join(problems))
     mark("checked", to=to)
-    return {"pg_upgrade --check": "passed", "output": out.strip().splitlines()[-3:]}
+    return {"pg_upgrade --check": "passed", "options": "accepted", "output": out.strip().splitlines()[-3:]}
+
+
+def _stored_options():
+    """{(kind, name): [a value, objects, [databases]]} over every database that takes connections."""
+    found = {}
+    for (dbname,) in _query(["SELECT datname FROM pg_database WHERE datallowconn ORDER BY 1"])[0]:
+        for kind, rows in zip(OPTIONS, _query(list(OPTIONS.values()), dbname=dbname)):
+            for name, value, objects in rows:
+                entry = found.setdefault((kind, name), [value, 0, []])
+                entry[1] += int(objects)
+                entry[2].append(dbname)
+    return found
+
+
+def _option_problems(to):
+    """Start the new (empty) cluster, have it try every option the old one stores, stop it."""
+    stored = _stored_options()
+    if not stored:
+        return []
+    old, paths, _major = _paths(to)
+    new = paths["new"]
+    work = posixpath.join(_home(), ".pgha-upgrade")
+    pg_ctl = posixpath.join(new["bin_dir"], "pg_ctl")
+    # pg_ctl hands -o to a shell: the port is ours, the socket directory quoted
+    options = f"-p {UPGRADE_PORT} -c listen_addresses= -k {shlex.quote(work)}"
+    _run([pg_ctl, "-D", new["data_dir"], "-w", "-t", "60", "-l", posixpath.join(work, "option-probe.log"),
+          "-o", options, "start"], what="starting the new cluster for the options check")
+    try:
+        request = {"conn": {"dbname": "postgres", "port": UPGRADE_PORT, "host": work,
+                            "user": record().get("install_user") or old["superuser"]},
+                   "options": [[kind, name, value] for (kind, name), (value, _n, _d) in sorted(stored.items())]}
+        res = __salt__["cmd.run_all"]([sys.executable, "-c", PROBE], runas="postgres", stdin=json.dumps(request),
+                                      python_shell=False, ignore_retcode=True, output_loglevel="quiet")
+        if res["retcode"] != 0:
+            raise CommandExecutionError(f"the options check: {(res.get('stderr') or '').strip()[-500:]}")
+        refused = json.loads(res["stdout"])
+    finally:
+        _run([pg_ctl, "-D", new["data_dir"], "-w", "-t", "60", "-m", "fast", "stop"],
+             what="stopping the new cluster after the options check")
+    old_version = str(_query(["SHOW server_version"])[0][0][0]).split()[0]
+    found = re.search(r"PostgreSQL\)\s+(\S+)", _run([posixpath.join(new["bin_dir"], "postgres"), "--version"]))
+    new_version = found.group(1) if found else str(to)
+    return __utils__["pgha_upgrade.option_problems"](
+        [[kind, name, stored[(kind, name)][1], stored[(kind, name)][2], error] for kind, name, error in refused],
+        old_version, new_version)
 
 
 def _replayed(timeout, settle=2.0):

@@ -55,6 +55,9 @@ CHECKS = {
     "standby_clusters": "upgrade the standby clusters first to the same major, or detach them: see docs/"
                         "operations.md, Major upgrade, Standby clusters",
     "members": "every database node must answer and run the same major",
+    "options": "install a minor of the new major released no earlier than the running one's (PostgreSQL "
+               "releases every branch's minors together: a newer old minor can store options an older new "
+               "minor does not know), then run the upgrade again",
 }
 # What the new cluster's catalog needs on top of the data (hard links take no space): the
 # catalog is copied; a margin of 64 MiB over the old catalog's size.
@@ -320,6 +323,18 @@ def plan_steps(primary, replicas, type_a=False, pgbouncer=False, pgbackrest=Fals
     if remove_old_data or remove_old_packages:
         steps.append({"step": "old_removed", "nodes": every, "rollback": False})
     return steps
+
+
+def option_problems(refused, old_version, new_version):
+    """The options check: ``refused`` holds [kind, name, objects, databases, error] for each
+    column or table option the old cluster stores and the new server refused in a probe.
+    pg_upgrade --check does not restore the schema: it would pass, and pg_upgrade itself fail
+    half-way through restoring it (measured: PostgreSQL 17.12 stamps pg_attver on every column,
+    which 18.6 does not know)."""
+    return [failure("options", None, f"PostgreSQL {new_version} refuses the {kind} option {name} that "
+                                     f"PostgreSQL {old_version} stores on {objects} object(s) in "
+                                     f"{', '.join(databases)} ({error}); pg_upgrade would fail restoring them")
+            for kind, name, objects, databases, error in refused]
 
 
 def statistics_argv(bin_dir, new, jobs=1):

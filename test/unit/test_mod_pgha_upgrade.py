@@ -22,7 +22,7 @@ import pgha_upgrade_ssh as ssh  # noqa: E402  (_modules: no utils module of that
 
 UTILS = {f"pgha_upgrade.{name}": getattr(utils, name) for name in (
     "new_paths", "rsync_argv", "rollback_decision", "version_gate", "statistics_argv", "new_packages",
-    "parameters")}
+    "parameters", "option_problems")}
 UTILS["pgha_paths.system_dir_problem"] = pgha_paths.system_dir_problem
 
 
@@ -140,6 +140,53 @@ def test_a_failed_command_is_an_error_with_its_output(cluster):
             patch.object(mod, "_home", lambda user="postgres": "/tmp"):
         with pytest.raises(CommandExecutionError, match="pg_upgrade --check failed .1.: Checking for presence"):
             mod.check(18)
+
+
+def _check_commands(refused):
+    """cmd.run_all for check(): pg_upgrade --check passes; the old cluster stores one column option
+    in two databases; the new server's probe refuses what ``refused`` lists."""
+    calls = []
+
+    def run_all(argv, **kw):
+        calls.append(argv)
+        if argv[-1] == "--version":
+            return {"retcode": 0, "stdout": "postgres (PostgreSQL) 18.6 (Debian 18.6-3)"}
+        if argv[0].endswith("python") or argv[1:2] == ["-c"]:
+            request = json.loads(kw["stdin"])
+            if "options" in request:
+                assert request["conn"]["port"] == mod.UPGRADE_PORT and request["conn"]["host"] == "/tmp/.pgha-upgrade"
+                return {"retcode": 0, "stdout": json.dumps(refused)}
+            queries = request["queries"]
+            if queries == ["SELECT datname FROM pg_database WHERE datallowconn ORDER BY 1"]:
+                return {"retcode": 0, "stdout": json.dumps([[["appdb"], ["postgres"]]])}
+            if queries == ["SHOW server_version"]:
+                return {"retcode": 0, "stdout": json.dumps([[["17.12 (Debian 17.12-0+deb13u1)"]]])}
+            return {"retcode": 0, "stdout": json.dumps([[["pg_attver", "99923544", 3]], []])}
+        return {"retcode": 0, "stdout": "Clusters are compatible"}
+    return run_all, calls
+
+
+@pytest.mark.parametrize("refused", [[], [["column", "pg_attver", 'unrecognized parameter "pg_attver"']]])
+def test_check_has_the_new_server_try_the_stored_options(cluster, refused):
+    """pg_upgrade --check does not restore the schema: an option the old minor stores and the new
+    major's older minor does not know failed pg_upgrade half-way in the lab (17.12 -> 18.6)."""
+    run_all, calls = _check_commands(refused)
+    with patch.dict(mod.__salt__, {"cmd.run_all": run_all, "file.mkdir": MagicMock()}), \
+            patch.object(mod, "_home", lambda user="postgres": "/tmp"):
+        if refused:
+            with pytest.raises(CommandExecutionError) as err:
+                mod.check(18)
+            assert str(err.value) == (
+                "pgha.upgrade pre-check options failed: PostgreSQL 18.6 refuses the column option pg_attver that "
+                "PostgreSQL 17.12 stores on 6 object(s) in appdb, postgres (unrecognized parameter \"pg_attver\"); "
+                "pg_upgrade would fail restoring them; " + utils.CHECKS["options"])
+            assert mod.record().get("stage") != "checked"
+        else:
+            assert mod.check(18)["options"] == "accepted"
+    pg_ctl = [argv for argv in calls if argv[0].endswith("/pg_ctl")]
+    assert [argv[-1] for argv in pg_ctl] == ["start", "stop"]       # stopped also when it refuses
+    start = pg_ctl[0]
+    assert start[start.index("-o") + 1] == f"-p {mod.UPGRADE_PORT} -c listen_addresses= -k /tmp/.pgha-upgrade"
 
 
 def test_rollback_after_patroni_names_the_new_cluster_uses_the_recorded_paths(cluster):
