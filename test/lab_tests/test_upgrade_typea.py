@@ -5,6 +5,7 @@ writer commits through HAProxy's port 5000 on the VIP, and sees errors for the w
 from .test_upgrade import pytestmark  # noqa: F401
 from .test_upgrade import test_deploy_on_17_with_data  # noqa: F401
 from .test_upgrade import test_pre_checks_alone_change_nothing  # noqa: F401
+from .test_upgrade import test_an_option_the_new_minor_does_not_know_is_refused_before_anything_stops  # noqa: F401
 from .test_upgrade import test_a_failed_rsync_rolls_back_to_17  # noqa: F401
 from .test_upgrade import test_upgrade_to_18_loses_no_commit  # noqa: F401
 from .test_upgrade import test_rerun_and_highstate_with_pillar_on_18_change_nothing  # noqa: F401
