@@ -186,3 +186,22 @@ def format_summary(rows, loads=()):
                          + f" | {r['minutes']} | {r['leader_changes']} ({r['leader_changes_max']}) | "
                          f"{_sec(r['longest_gap_max'])} |")
     return "\n".join(lines)
+
+
+def step_seconds(result):
+    """{step id: seconds} of an orchestration's steps, nested orchestrations' steps included
+    (salt.runner state.orchestrate steps carry theirs under changes.return.data): where the
+    time of a workflow goes."""
+    found = {}
+
+    def walk(data):
+        ret = data.get("data", data) if isinstance(data, dict) else {}
+        for steps in (ret.values() if isinstance(ret, dict) else ()):
+            for key, step in (steps.items() if isinstance(steps, dict) else ()):
+                if isinstance(step, dict) and "duration" in step:
+                    found[step.get("__id__", key)] = round(float(step["duration"]) / 1000, 1)
+                    nested = (step.get("changes") or {}).get("return")
+                    if isinstance(nested, dict) and isinstance(nested.get("data"), dict):
+                        walk(nested)
+    walk(result.get("data") or {})
+    return found

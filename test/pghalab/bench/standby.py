@@ -19,6 +19,7 @@ import time
 from .. import standby as sb
 from ..cluster import superuser
 from ..image import SUITES
+from ..figures import step_seconds
 from ..lab import Lab
 from ..writer import Writer
 
@@ -90,6 +91,9 @@ def main():
               f"first_commit_seconds={first_commit if first_commit is None else round(first_commit, 1)} "
               f"(target 15) lag_bytes_at_loss={lag} rows_acked={len(writer.acked)} "
               f"rows_lost={None if missing is None else len(missing)}")
+        # where the orchestration's time went (the guard asks the powered-off main's minions)
+        slowest = sorted(step_seconds(result).items(), key=lambda kv: -kv[1])[:8]
+        print("promote steps (s): " + ", ".join(f"{sid}={sec}" for sid, sec in slowest))
     finally:
         lab.down(log=lambda *_: None)
 
