@@ -3,7 +3,8 @@ Patroni operations for pgha, through Patroni's REST API.
 
 Connection details (REST address and credentials, the superuser for SQL checks) come from
 the node's Patroni configuration file, so there is one source of truth: the file the formula
-rendered. Override the path with the minion option ``pgha_patroni.config``.
+rendered (``paths:patroni_config``, read by the utils module ``pgha_patroni_config``). Override
+the path with the minion option ``pgha_patroni.config``.
 """
 import base64
 import datetime
@@ -16,7 +17,6 @@ import time
 import urllib.error
 import urllib.request
 
-import salt.utils.files
 import salt.utils.yaml
 from salt.exceptions import CommandExecutionError
 
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 __virtualname__ = "pgha_patroni"
 __func_alias__ = {"list_": "list"}
-DEFAULT_CONFIG = "/etc/patroni/config.yml"
 LEADER_ROLES = ("master", "primary", "leader", "standby_leader")
 ERRORS_BEFORE_GATE = 300  # seconds of Patroni's journal before a gate began that it quotes
 
@@ -42,13 +41,14 @@ def __virtual__():
 
 # -- plumbing --------------------------------------------------------------------------------
 
+def _config_path():
+    return __utils__["pgha_patroni_config.path"](__salt__, __context__)
+
+
 def _config():
-    path = __salt__["config.option"]("pgha_patroni.config") or DEFAULT_CONFIG
-    try:
-        with salt.utils.files.fopen(path) as f:
-            return salt.utils.yaml.safe_load(f) or {}
-    except OSError as exc:
-        raise CommandExecutionError(f"cannot read Patroni config {path}: {exc}") from exc
+    """This node's Patroni configuration (the utils module ``pgha_patroni_config``, which
+    pgha_upgrade reads it with too); an unreadable file raises, naming it."""
+    return __utils__["pgha_patroni_config.read"](_config_path())
 
 
 def _base_url(conf, host=None):
@@ -588,7 +588,7 @@ def remove_cluster(confirm, patronictl="patronictl"):
     running = [m["name"] for m in members if m.get("state") == "running"]
     if running:
         raise CommandExecutionError(f"remove_cluster refused: Patroni still runs PostgreSQL on {', '.join(running)}")
-    path = __salt__["config.option"]("pgha_patroni.config") or DEFAULT_CONFIG
+    path = _config_path()
     # patronictl asks for the name, then a sentence, then the leader's name if one is left
     answers = f"{scope}\nYes I am aware\n" + "".join(f"{m['name']}\n" for m in members[:1])
     res = __salt__["cmd.run_all"]([patronictl, "-c", path, "remove", scope], stdin=answers,

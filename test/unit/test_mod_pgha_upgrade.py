@@ -13,6 +13,7 @@ from salt.exceptions import CommandExecutionError
 
 import pgha_paths
 import pgha_upgrade as utils
+from pgha_unit_helpers import PATRONI_CONFIG_UTILS
 
 _SPEC = importlib.util.spec_from_file_location(
     "pgha_upgrade_mod", Path(__file__).resolve().parents[2] / "_modules" / "pgha_upgrade.py")
@@ -24,6 +25,7 @@ UTILS = {f"pgha_upgrade.{name}": getattr(utils, name) for name in (
     "new_paths", "rsync_argv", "rollback_decision", "version_gate", "statistics_argv", "new_packages",
     "parameters")}
 UTILS["pgha_paths.system_dir_problem"] = pgha_paths.system_dir_problem
+UTILS.update(PATRONI_CONFIG_UTILS)
 
 
 @pytest.fixture

@@ -1,0 +1,50 @@
+"""
+This node's Patroni configuration file as pgha's execution modules read it (pgha_patroni,
+pgha_upgrade, pgha_etcd): where it is and its parsed contents. One source of truth: the file
+pgha.patroni rendered. Synced with ``saltutil.sync_utils``.
+"""
+import salt.utils.files
+import salt.utils.yaml
+from salt.exceptions import CommandExecutionError, SaltException
+
+DEFAULT_PATH = "/etc/patroni/config.yml"      # where pgha's settings cannot be had
+OPTION = "pgha_patroni.config"                # the minion option that names another file
+CONTEXT_KEY = "pgha_patroni_config.settings_path"
+
+
+def _settings_path(salt, context):
+    """pgha's ``paths:patroni_config`` on this node (Debian's /etc/patroni/config.yml, RHEL's
+    /etc/patroni/patroni.yml, or pillar's), once per run; '' when the settings cannot be had
+    (not synced, or a pillar the validator refuses: the Patroni functions still work then)."""
+    if CONTEXT_KEY not in context:
+        found = ""
+        if "pgha_settings.render" in salt:
+            try:
+                found = str(salt["pgha_settings.render"]("pgha")["pgha"]["paths"]["patroni_config"] or "")
+            except (SaltException, KeyError, TypeError, ValueError):
+                found = ""
+        context[CONTEXT_KEY] = found
+    return context[CONTEXT_KEY]
+
+
+def path(salt, context):
+    """The file: the minion option ``pgha_patroni.config``, else the path pgha's settings give
+    it (the file pgha.patroni writes), else ``DEFAULT_PATH``. ``salt`` and ``context`` are the
+    calling module's ``__salt__`` and ``__context__``."""
+    return salt["config.option"](OPTION) or _settings_path(salt, context) or DEFAULT_PATH
+
+
+def read(config_path, required=True):
+    """
+    The file's contents ({} for an empty one). A file that cannot be read raises
+    CommandExecutionError naming it; with ``required=False`` it reads as {}: no cluster on this
+    node yet (pgha_upgrade's version gate lets a first highstate through).
+    """
+    try:
+        with salt.utils.files.fopen(config_path) as handle:
+            return salt.utils.yaml.safe_load(handle) or {}
+    except OSError as exc:
+        if not required:
+            return {}
+        raise CommandExecutionError(f"cannot read Patroni config {config_path}: {exc}") from exc
+

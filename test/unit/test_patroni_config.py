@@ -1,0 +1,54 @@
+"""The one reader of this node's Patroni configuration (_utils/pgha_patroni_config.py) that
+pgha_patroni, pgha_upgrade and pgha_etcd share: the path (the minion option, pgha's
+paths:patroni_config, the default), the file's contents, the errors."""
+from unittest.mock import MagicMock
+
+import pgha_patroni_config
+import pytest
+from salt.exceptions import CommandExecutionError
+
+
+def _salt(option="", settings=None):
+    """__salt__ with the minion option and pgha_settings.render (a dict, an exception, or
+    None: not loaded)."""
+    funcs = {"config.option": MagicMock(return_value=option)}
+    if isinstance(settings, Exception):
+        funcs["pgha_settings.render"] = MagicMock(side_effect=settings)
+    elif settings is not None:
+        funcs["pgha_settings.render"] = MagicMock(return_value={"pgha": {"paths": {"patroni_config": settings}}})
+    return funcs
+
+
+def test_path_is_the_minion_option_first():
+    salt = _salt("/srv/patroni.yml", "/etc/patroni/patroni.yml")
+    assert pgha_patroni_config.path(salt, {}) == "/srv/patroni.yml"
+    salt["config.option"].assert_called_once_with("pgha_patroni.config")
+    salt["pgha_settings.render"].assert_not_called()
+
+
+def test_path_is_then_pgha_settings_once_a_run():
+    salt, context = _salt(settings="/etc/patroni/patroni.yml"), {}     # RHEL's
+    assert pgha_patroni_config.path(salt, context) == "/etc/patroni/patroni.yml"
+    assert pgha_patroni_config.path(salt, context) == "/etc/patroni/patroni.yml"
+    salt["pgha_settings.render"].assert_called_once_with("pgha")
+
+
+@pytest.mark.parametrize("settings", [None, CommandExecutionError("pgha:roles: must be a list"), ""],
+                         ids=["not-loaded", "refused-pillar", "empty"])
+def test_path_is_else_the_default(settings):
+    assert pgha_patroni_config.path(_salt(settings=settings), {}) == "/etc/patroni/config.yml"
+
+
+def test_read_parses_the_file(tmp_path):
+    config = tmp_path / "config.yml"
+    config.write_text("scope: main\nname: pg1\n")
+    assert pgha_patroni_config.read(str(config)) == {"scope": "main", "name": "pg1"}
+    config.write_text("")
+    assert pgha_patroni_config.read(str(config)) == {}
+
+
+def test_a_missing_file_raises_naming_it_unless_it_may_be_missing(tmp_path):
+    missing = str(tmp_path / "missing.yml")
+    with pytest.raises(CommandExecutionError, match=f"cannot read Patroni config {missing}: .*No such file"):
+        pgha_patroni_config.read(missing)
+    assert pgha_patroni_config.read(missing, required=False) == {}
