@@ -318,9 +318,7 @@ def promote(confirm, timeout=60, interval=0.5):
         salt dr1 pgha_patroni.promote confirm=dr
     """
     conf = _config()
-    scope = conf.get("scope")
-    if confirm != scope:
-        raise CommandExecutionError(f"confirm must name this cluster ({scope}); got {confirm!r}")
+    scope = __utils__["pgha_patroni_config.require_confirm"](conf, confirm, "promote")
     started = time.monotonic()
     current = show_config()
     if current.get("standby_cluster"):
@@ -578,9 +576,7 @@ def remove_cluster(confirm, patronictl="patronictl"):
         salt pg1 pgha_patroni.remove_cluster confirm=main
     """
     conf = _config()
-    scope = conf.get("scope")
-    if confirm != scope:
-        raise CommandExecutionError(f"remove_cluster refused: confirm={confirm!r} is not this node's cluster {scope!r}")
+    scope = __utils__["pgha_patroni_config.require_confirm"](conf, confirm, "remove_cluster")
     try:
         members = cluster().get("members", [])
     except CommandExecutionError:

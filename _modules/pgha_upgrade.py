@@ -565,9 +565,7 @@ def dcs_reset(cluster, patronictl="patronictl"):
         salt pg1 pgha_upgrade.dcs_reset cluster=main
     """
     config = _patroni_config()
-    scope = config.get("scope")
-    if cluster != scope:
-        raise CommandExecutionError(f"dcs_reset refused: {cluster!r} is not this node's cluster {scope!r}")
+    scope = __utils__["pgha_patroni_config.require_confirm"](config, cluster, "dcs_reset")
     path = _patroni_config_path()
     answers = f"{scope}\nYes I am aware\n{config.get('name', '')}\n"
     res = __salt__["cmd.run_all"]([patronictl, "-c", path, "remove", scope], stdin=answers,

@@ -1,7 +1,8 @@
 """
 This node's Patroni configuration file as pgha's execution modules read it (pgha_patroni,
-pgha_upgrade, pgha_etcd): where it is and its parsed contents. One source of truth: the file
-pgha.patroni rendered. Synced with ``saltutil.sync_utils``.
+pgha_upgrade, pgha_etcd): where it is, its parsed contents, and the confirmation that the
+functions that remove or promote a cluster ask for, its name (Patroni's ``scope``). One
+source of truth: the file pgha.patroni rendered. Synced with ``saltutil.sync_utils``.
 """
 import salt.utils.files
 import salt.utils.yaml
@@ -48,3 +49,16 @@ def read(config_path, required=True):
             return {}
         raise CommandExecutionError(f"cannot read Patroni config {config_path}: {exc}") from exc
 
+
+def require_confirm(config, confirm, action):
+    """
+    This node's cluster name (``scope`` of ``config``) when ``confirm`` is that name; else
+    CommandExecutionError naming the action, the cluster and what was given. An action that
+    removes or promotes a cluster runs only on the cluster it was told, by name, to act on
+    (a node whose configuration names no cluster confirms nothing).
+    """
+    scope = config.get("scope")
+    if not scope or confirm != scope:
+        raise CommandExecutionError(f"{action} refused: it must be confirmed with this node's cluster name "
+                                    f"{scope!r}, got {confirm!r}")
+    return scope

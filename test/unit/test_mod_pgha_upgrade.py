@@ -197,3 +197,12 @@ def test_resume_waits_for_patronis_rest_api():
     with patch.dict(mod.__salt__, {"pgha_patroni.show_config": show}, clear=False), \
             patch.object(mod.time, "sleep"), patch.object(mod.time, "monotonic", side_effect=[0, 10, 40]):
         assert mod.resume(wait=30)["resumed"] is False
+
+
+def test_dcs_reset_needs_the_cluster_name(cluster):
+    run = MagicMock()
+    with patch.dict(mod.__salt__, {"cmd.run_all": run}), pytest.raises(
+            CommandExecutionError, match="dcs_reset refused: it must be confirmed with this node's cluster name "
+                                         "'main', got 'other'"):
+        mod.dcs_reset("other")
+    run.assert_not_called()

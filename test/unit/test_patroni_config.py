@@ -1,6 +1,7 @@
 """The one reader of this node's Patroni configuration (_utils/pgha_patroni_config.py) that
 pgha_patroni, pgha_upgrade and pgha_etcd share: the path (the minion option, pgha's
-paths:patroni_config, the default), the file's contents, the errors."""
+paths:patroni_config, the default), the file's contents, the errors; and the one guard of the
+functions that remove or promote a cluster (its name, to confirm)."""
 from unittest.mock import MagicMock
 
 import pgha_patroni_config
@@ -52,3 +53,23 @@ def test_a_missing_file_raises_naming_it_unless_it_may_be_missing(tmp_path):
     with pytest.raises(CommandExecutionError, match=f"cannot read Patroni config {missing}: .*No such file"):
         pgha_patroni_config.read(missing)
     assert pgha_patroni_config.read(missing, required=False) == {}
+
+
+def test_require_confirm_gives_the_cluster_name_when_it_was_named():
+    assert pgha_patroni_config.require_confirm({"scope": "main"}, "main", "promote") == "main"
+
+
+@pytest.mark.parametrize("config, confirm, given", [
+    ({"scope": "main"}, "other", "'other'"),
+    ({"scope": "main"}, None, "None"),
+    ({"scope": "main"}, "Main", "'Main'"),             # exactly the name: etcd's keys are case-sensitive
+], ids=["other", "none", "case"])
+def test_require_confirm_names_the_action_the_cluster_and_what_was_given(config, confirm, given):
+    with pytest.raises(CommandExecutionError) as exc:
+        pgha_patroni_config.require_confirm(config, confirm, "dcs_reset")
+    assert str(exc.value) == f"dcs_reset refused: it must be confirmed with this node's cluster name 'main', got {given}"
+
+
+def test_require_confirm_without_a_cluster_here_confirms_nothing():
+    with pytest.raises(CommandExecutionError, match="remove_cluster refused: .* cluster name None, got None"):
+        pgha_patroni_config.require_confirm({}, None, "remove_cluster")
