@@ -584,13 +584,9 @@ def remove_cluster(confirm, patronictl="patronictl"):
     running = [m["name"] for m in members if m.get("state") == "running"]
     if running:
         raise CommandExecutionError(f"remove_cluster refused: Patroni still runs PostgreSQL on {', '.join(running)}")
-    path = _config_path()
-    # patronictl asks for the name, then a sentence, then the leader's name if one is left
-    answers = f"{scope}\nYes I am aware\n" + "".join(f"{m['name']}\n" for m in members[:1])
-    res = __salt__["cmd.run_all"]([patronictl, "-c", path, "remove", scope], stdin=answers,
-                                  python_shell=False, ignore_retcode=True)
-    if res["retcode"] != 0:
-        raise CommandExecutionError(f"patronictl remove {scope} failed: {(res['stderr'] or res['stdout'])[-1000:]}")
+    # a member left in the DCS may still hold the leader key: patronictl then asks for its name
+    __utils__["pgha_patroni_config.remove_from_dcs"](__salt__["cmd.run_all"], patronictl, _config_path(), scope,
+                                                    leader=members[0]["name"] if members else None)
     return f"cluster {scope} removed from the DCS"
 
 

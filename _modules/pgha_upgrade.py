@@ -566,12 +566,9 @@ def dcs_reset(cluster, patronictl="patronictl"):
     """
     config = _patroni_config()
     scope = __utils__["pgha_patroni_config.require_confirm"](config, cluster, "dcs_reset")
-    path = _patroni_config_path()
-    answers = f"{scope}\nYes I am aware\n{config.get('name', '')}\n"
-    res = __salt__["cmd.run_all"]([patronictl, "-c", path, "remove", scope], stdin=answers,
-                                  python_shell=False, ignore_retcode=True)
-    if res["retcode"] != 0:
-        raise CommandExecutionError(f"patronictl remove {scope} failed: {(res['stderr'] or res['stdout'])[-1000:]}")
+    # a paused leader's key (this node's, the primary's) may be left until its TTL
+    __utils__["pgha_patroni_config.remove_from_dcs"](__salt__["cmd.run_all"], patronictl, _patroni_config_path(),
+                                                    scope, leader=config.get("name", ""))
     mark(record().get("stage") or "configured", dcs_reset=True)
     return {"removed": scope}
 

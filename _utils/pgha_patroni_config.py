@@ -1,8 +1,8 @@
 """
 This node's Patroni configuration file as pgha's execution modules read it (pgha_patroni,
 pgha_upgrade, pgha_etcd): where it is, its parsed contents, and the confirmation that the
-functions that remove or promote a cluster ask for, its name (Patroni's ``scope``). One
-source of truth: the file pgha.patroni rendered. Synced with ``saltutil.sync_utils``.
+functions that remove or promote a cluster ask for, its name (Patroni's ``scope``), and
+``patronictl remove`` with that file. One source of truth: the file pgha.patroni rendered. Synced with ``saltutil.sync_utils``.
 """
 import salt.utils.files
 import salt.utils.yaml
@@ -62,3 +62,18 @@ def require_confirm(config, confirm, action):
         raise CommandExecutionError(f"{action} refused: it must be confirmed with this node's cluster name "
                                     f"{scope!r}, got {confirm!r}")
     return scope
+
+
+def remove_from_dcs(run_all, patronictl, config_path, scope, leader=None):
+    """
+    ``patronictl -c <config_path> remove <scope>``: the cluster leaves the DCS (leader,
+    members, configuration, initialize key). patronictl asks on stdin for the cluster's name,
+    a sentence, then the leader's name while a leader key is left (``leader``; None: no
+    answer). ``run_all`` is Salt's ``cmd.run_all``; a failure raises CommandExecutionError
+    with patronictl's last words.
+    """
+    answers = f"{scope}\nYes I am aware\n" + ("" if leader is None else f"{leader}\n")
+    res = run_all([patronictl, "-c", config_path, "remove", scope], stdin=answers,
+                  python_shell=False, ignore_retcode=True)
+    if res["retcode"] != 0:
+        raise CommandExecutionError(f"patronictl remove {scope} failed: {(res['stderr'] or res['stdout'])[-1000:]}")

@@ -76,7 +76,7 @@ PGHA_UTILS = {**{f"pgha_cluster.{name}": getattr(pgha_cluster, name)
 
 # The Patroni configuration reader of _modules/pgha_patroni.py, pgha_upgrade.py, pgha_etcd.py.
 PATRONI_CONFIG_UTILS = {f"pgha_patroni_config.{name}": getattr(pgha_patroni_config, name)
-                        for name in ("path", "read", "require_confirm")}
+                        for name in ("path", "read", "require_confirm", "remove_from_dcs")}
 
 
 def pgha_loader(module, pillar, **dunders):

@@ -206,3 +206,12 @@ def test_dcs_reset_needs_the_cluster_name(cluster):
                                          "'main', got 'other'"):
         mod.dcs_reset("other")
     run.assert_not_called()
+
+
+def test_dcs_reset_answers_patronictl_with_this_nodes_name(cluster):
+    run = MagicMock(return_value={"retcode": 0, "stdout": "", "stderr": ""})
+    with patch.dict(mod.__salt__, {"cmd.run_all": run}):
+        assert mod.dcs_reset("main") == {"removed": "main"}
+    assert run.call_args[0][0] == ["patronictl", "-c", str(cluster["config"]), "remove", "main"]
+    assert run.call_args[1]["stdin"] == "main\nYes I am aware\npg1\n"
+    assert mod.record()["dcs_reset"] is True

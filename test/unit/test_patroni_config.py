@@ -73,3 +73,18 @@ def test_require_confirm_names_the_action_the_cluster_and_what_was_given(config,
 def test_require_confirm_without_a_cluster_here_confirms_nothing():
     with pytest.raises(CommandExecutionError, match="remove_cluster refused: .* cluster name None, got None"):
         pgha_patroni_config.require_confirm({}, None, "remove_cluster")
+
+
+def test_remove_from_dcs_answers_patronictl_on_stdin():
+    run_all = MagicMock(return_value={"retcode": 0, "stdout": "", "stderr": ""})
+    pgha_patroni_config.remove_from_dcs(run_all, "patronictl", "/etc/patroni/config.yml", "main", leader="pg1")
+    run_all.assert_called_once_with(["patronictl", "-c", "/etc/patroni/config.yml", "remove", "main"],
+                                    stdin="main\nYes I am aware\npg1\n", python_shell=False, ignore_retcode=True)
+    pgha_patroni_config.remove_from_dcs(run_all, "patronictl", "/etc/patroni/config.yml", "main")
+    assert run_all.call_args[1]["stdin"] == "main\nYes I am aware\n"      # no leader key left: no third answer
+
+
+def test_remove_from_dcs_failure_quotes_patronictl():
+    run_all = MagicMock(return_value={"retcode": 1, "stdout": "", "stderr": "Cluster names specified do not match"})
+    with pytest.raises(CommandExecutionError, match="patronictl remove main failed: Cluster names specified do not"):
+        pgha_patroni_config.remove_from_dcs(run_all, "patronictl", "/etc/patroni/config.yml", "main")
