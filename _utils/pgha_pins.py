@@ -66,3 +66,15 @@ def downgrades(pinned_pkgs, installed, version_cmp, minion):
                                 "version or newer")
                 break
     return problems
+
+
+def pip_downgrade(pin, installed, version_cmp, minion):
+    """
+    The message when ``patroni:pip_version`` (``pin``, e.g. '4.0.7') is older than the Patroni
+    of the virtualenv (``installed``, '' none yet), else None: ``pip.installed`` with
+    ``patroni==<pin>`` would go back to it. ``version_cmp`` compares PyPI versions.
+    """
+    if not pin or not installed or (version_cmp(str(pin), str(installed)) or 0) >= 0:
+        return None
+    return (f"pgha:patroni:pip_version: {pin} is older than the installed Patroni {installed} of the virtualenv "
+            f"on {minion}; pgha does not downgrade: remove the pin or set it to the installed version or newer")

@@ -10,11 +10,15 @@
     priority 1001 at the next upgrade): a restart onto an older release nobody asked for as
     such. The run stops here, before the pin file or any package changes, naming the key
     (pgha_packages.downgrades decides; every install SLS includes this one). #}
-{%- set downgrades = salt['pgha_packages.downgrades'](pgha.pinned_pkgs) %}
+{%- set patroni = {'install_method': pgha.patroni.install_method, 'venv': pgha.patroni.venv,
+                  'pip_version': pgha.patroni.pip_version} %}
+{%- set downgrades = salt['pgha_packages.downgrades'](pgha.pinned_pkgs, patroni) %}
 pgha-repo-pins-gate:
 {%- if downgrades %}
   test.fail_without_changes:
+    {#- the name too: with test=True Salt replaces the comment #}
     - name: {{ downgrades | join(' ') | json }}
+    - comment: {{ downgrades | join(' ') | json }}
     - failhard: true
 {%- else %}
   test.succeed_without_changes:

@@ -64,7 +64,7 @@ def __virtual__():
     return __virtualname__
 
 
-def downgrades(pinned_pkgs=None):
+def downgrades(pinned_pkgs=None, patroni=None):
     return list(__opts__.get("pgha_test_downgrades") or [])
 '''
 

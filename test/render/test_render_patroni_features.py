@@ -105,7 +105,7 @@ def test_a_pin_older_than_the_installed_package_stops_the_run_first(rendered):
     assert gate["__sls__"] == "pgha.repo"
     module, function, args = _state(states, "pgha-repo-pins-gate")
     assert (module, function) == ("test", "fail_without_changes")
-    assert args["name"] == PIN_DOWNGRADE and args["failhard"] is True and _order(gate) == 1
+    assert args["name"] == args["comment"] == PIN_DOWNGRADE and args["failhard"] is True and _order(gate) == 1
     for state_id in ("pgha-repo-pins-managed", "pgha-postgresql-pkgs-installed", "pgha-patroni-pkgs-installed",
                      "pgha-etcd-pkgs-installed", "pgha-ops-update-pkgs-latest"):
         assert _order(states[state_id]) > 1, state_id

@@ -8,6 +8,7 @@ from unittest.mock import MagicMock
 import pgha_packages
 import pgha_pins
 import pytest
+import salt.utils.versions
 
 
 def version_cmp(pkg1, pkg2, ignore_epoch=False):
@@ -83,11 +84,27 @@ def test_every_component_names_its_own_key():
                                   "etcd-server on pg2;")
 
 
+PIP_REFUSAL = ("pgha:patroni:pip_version: 4.0.7 is older than the installed Patroni 4.1.5 of the virtualenv on "
+               "pg1; pgha does not downgrade: remove the pin or set it to the installed version or newer")
+
+
+@pytest.mark.parametrize("pin, installed, refused", [
+    ("4.0.7", "4.1.5", True),
+    ("4.1.5", "4.1.5", False),
+    ("4.1.5", "4.0.7", False),          # an update
+    ("4.1.5", "", False),               # no virtualenv yet
+    ("", "4.1.5", False),               # no pin: pip's newest
+])
+def test_pip_downgrade(pin, installed, refused):
+    found = pgha_pins.pip_downgrade(pin, installed, salt.utils.versions.version_cmp, "pg1")
+    assert found == (PIP_REFUSAL if refused else None)
+
+
 # -- the execution module -------------------------------------------------------------------
 
 @pytest.fixture
 def configure_loader_modules():
-    utils = {"pgha_pins.downgrades": pgha_pins.downgrades}
+    utils = {"pgha_pins.downgrades": pgha_pins.downgrades, "pgha_pins.pip_downgrade": pgha_pins.pip_downgrade}
     return {pgha_packages: {"__salt__": {}, "__utils__": utils, "__grains__": {"id": "pg1"},
                             "__opts__": {"id": "pg1", "test": False}, "__context__": {}}}
 
@@ -108,9 +125,27 @@ def test_module_asks_the_package_manager():
 
 
 def test_module_reads_this_nodes_settings_and_skips_the_package_manager_without_a_pin():
-    render = MagicMock(return_value={"pgha": {"pinned_pkgs": {"postgresql": ["postgresql-15"], "etcd": ["etcd"]}}})
-    list_pkgs = MagicMock()
-    pgha_packages.__salt__.update({"pgha_settings.render": render, "pkg.list_pkgs": list_pkgs})
+    render = MagicMock(return_value={"pgha": {"pinned_pkgs": {"postgresql": ["postgresql-15"], "etcd": ["etcd"]},
+                                              "patroni": {"install_method": "pkg", "venv": "/opt/patroni",
+                                                          "pip_version": "4.1.5"}}})
+    list_pkgs, pip_list = MagicMock(), MagicMock()
+    pgha_packages.__salt__.update({"pgha_settings.render": render, "pkg.list_pkgs": list_pkgs, "pip.list": pip_list})
     assert pgha_packages.downgrades() == []
     render.assert_called_once_with("pgha")
     list_pkgs.assert_not_called()
+    pip_list.assert_not_called()            # Patroni from the distribution: pip_version pins nothing
+
+
+def test_module_asks_the_virtualenvs_pip(tmp_path):
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "pip").write_text("")
+    pip_list = MagicMock(return_value={"patroni": "4.1.5", "patroni-extra": "9.9"})
+    pgha_packages.__salt__.update({"pip.list": pip_list})
+    pip = {"install_method": "pip", "venv": str(tmp_path), "pip_version": "4.0.7"}
+    assert pgha_packages.downgrades({"patroni": ["patroni"]}, pip) == [PIP_REFUSAL]
+    pip_list.assert_called_once_with("patroni", bin_env=str(tmp_path))
+    # no virtualenv yet, or Patroni from the distribution: pip is not asked
+    pip_list.reset_mock()
+    assert pgha_packages.downgrades({}, dict(pip, venv=str(tmp_path / "none"))) == []
+    assert pgha_packages.downgrades({}, dict(pip, install_method="pkg")) == []
+    pip_list.assert_not_called()
