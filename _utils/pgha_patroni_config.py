@@ -1,8 +1,9 @@
 """
 This node's Patroni configuration file as pgha's execution modules read it (pgha_patroni,
-pgha_upgrade, pgha_etcd): where it is, its parsed contents, and the confirmation that the
-functions that remove or promote a cluster ask for, its name (Patroni's ``scope``), and
-``patronictl remove`` with that file. One source of truth: the file pgha.patroni rendered. Synced with ``saltutil.sync_utils``.
+pgha_upgrade, pgha_etcd): where it is, its parsed contents, the confirmation that the
+functions that remove or promote a cluster ask for (its name, Patroni's ``scope``), and
+``patronictl remove`` with that file. One source of truth: the file pgha.patroni rendered.
+Synced with ``saltutil.sync_utils``.
 """
 import salt.utils.files
 import salt.utils.yaml

@@ -67,7 +67,8 @@ def test_require_confirm_gives_the_cluster_name_when_it_was_named():
 def test_require_confirm_names_the_action_the_cluster_and_what_was_given(config, confirm, given):
     with pytest.raises(CommandExecutionError) as exc:
         pgha_patroni_config.require_confirm(config, confirm, "dcs_reset")
-    assert str(exc.value) == f"dcs_reset refused: it must be confirmed with this node's cluster name 'main', got {given}"
+    assert str(exc.value) == ("dcs_reset refused: it must be confirmed with this node's cluster name 'main', "
+                              f"got {given}")
 
 
 def test_require_confirm_without_a_cluster_here_confirms_nothing():
