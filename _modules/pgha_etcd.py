@@ -10,8 +10,6 @@ import time
 import urllib.error
 import urllib.request
 
-import salt.utils.files
-import salt.utils.yaml
 from salt.exceptions import CommandExecutionError
 
 log = logging.getLogger(__name__)
@@ -166,12 +164,11 @@ def removal_allowed(name, endpoints=None):
 
 def _patroni_endpoints():
     """The etcd hosts of this node's Patroni configuration (the cluster's client URLs)."""
-    path = __salt__["config.option"]("pgha_patroni.config") or "/etc/patroni/config.yml"
+    path = __utils__["pgha_patroni_config.path"](__salt__, __context__)
     try:
-        with salt.utils.files.fopen(path) as f:
-            data = salt.utils.yaml.safe_load(f) or {}
-    except OSError as exc:
-        raise CommandExecutionError(f"no etcd endpoints given and cannot read {path}: {exc}") from exc
+        data = __utils__["pgha_patroni_config.read"](path)
+    except CommandExecutionError as exc:
+        raise CommandExecutionError(f"no etcd endpoints given and {exc}") from exc
     section = data.get("etcd3") or data.get("etcd") or {}
     hosts = section.get("hosts", [])
     if not hosts:

@@ -3,7 +3,8 @@ Patroni operations for pgha, through Patroni's REST API.
 
 Connection details (REST address and credentials, the superuser for SQL checks) come from
 the node's Patroni configuration file, so there is one source of truth: the file the formula
-rendered. Override the path with the minion option ``pgha_patroni.config``.
+rendered (``paths:patroni_config``, read by the utils module ``pgha_patroni_config``). Override
+the path with the minion option ``pgha_patroni.config``.
 """
 import base64
 import datetime
@@ -16,7 +17,6 @@ import time
 import urllib.error
 import urllib.request
 
-import salt.utils.files
 import salt.utils.yaml
 from salt.exceptions import CommandExecutionError
 
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 __virtualname__ = "pgha_patroni"
 __func_alias__ = {"list_": "list"}
-DEFAULT_CONFIG = "/etc/patroni/config.yml"
 LEADER_ROLES = ("master", "primary", "leader", "standby_leader")
 ERRORS_BEFORE_GATE = 300  # seconds of Patroni's journal before a gate began that it quotes
 
@@ -42,13 +41,14 @@ def __virtual__():
 
 # -- plumbing --------------------------------------------------------------------------------
 
+def _config_path():
+    return __utils__["pgha_patroni_config.path"](__salt__, __context__)
+
+
 def _config():
-    path = __salt__["config.option"]("pgha_patroni.config") or DEFAULT_CONFIG
-    try:
-        with salt.utils.files.fopen(path) as f:
-            return salt.utils.yaml.safe_load(f) or {}
-    except OSError as exc:
-        raise CommandExecutionError(f"cannot read Patroni config {path}: {exc}") from exc
+    """This node's Patroni configuration (the utils module ``pgha_patroni_config``, which
+    pgha_upgrade reads it with too); an unreadable file raises, naming it."""
+    return __utils__["pgha_patroni_config.read"](_config_path())
 
 
 def _base_url(conf, host=None):
@@ -318,9 +318,7 @@ def promote(confirm, timeout=60, interval=0.5):
         salt dr1 pgha_patroni.promote confirm=dr
     """
     conf = _config()
-    scope = conf.get("scope")
-    if confirm != scope:
-        raise CommandExecutionError(f"confirm must name this cluster ({scope}); got {confirm!r}")
+    scope = __utils__["pgha_patroni_config.require_confirm"](conf, confirm, "promote")
     started = time.monotonic()
     current = show_config()
     if current.get("standby_cluster"):
@@ -578,9 +576,7 @@ def remove_cluster(confirm, patronictl="patronictl"):
         salt pg1 pgha_patroni.remove_cluster confirm=main
     """
     conf = _config()
-    scope = conf.get("scope")
-    if confirm != scope:
-        raise CommandExecutionError(f"remove_cluster refused: confirm={confirm!r} is not this node's cluster {scope!r}")
+    scope = __utils__["pgha_patroni_config.require_confirm"](conf, confirm, "remove_cluster")
     try:
         members = cluster().get("members", [])
     except CommandExecutionError:
@@ -588,13 +584,9 @@ def remove_cluster(confirm, patronictl="patronictl"):
     running = [m["name"] for m in members if m.get("state") == "running"]
     if running:
         raise CommandExecutionError(f"remove_cluster refused: Patroni still runs PostgreSQL on {', '.join(running)}")
-    path = __salt__["config.option"]("pgha_patroni.config") or DEFAULT_CONFIG
-    # patronictl asks for the name, then a sentence, then the leader's name if one is left
-    answers = f"{scope}\nYes I am aware\n" + "".join(f"{m['name']}\n" for m in members[:1])
-    res = __salt__["cmd.run_all"]([patronictl, "-c", path, "remove", scope], stdin=answers,
-                                  python_shell=False, ignore_retcode=True)
-    if res["retcode"] != 0:
-        raise CommandExecutionError(f"patronictl remove {scope} failed: {(res['stderr'] or res['stdout'])[-1000:]}")
+    # a member left in the DCS may still hold the leader key: patronictl then asks for its name
+    __utils__["pgha_patroni_config.remove_from_dcs"](__salt__["cmd.run_all"], patronictl, _config_path(), scope,
+                                                    leader=members[0]["name"] if members else None)
     return f"cluster {scope} removed from the DCS"
 
 

@@ -30,7 +30,6 @@ __virtualname__ = "pgha_upgrade"
 
 RECORD_DIR = "/var/lib/pgha/upgrade"          # root only: the record, saved configs
 RECORD = posixpath.join(RECORD_DIR, "record.json")
-PATRONI_CONFIG = "/etc/patroni/config.yml"
 SSH_KEY = ".ssh/pgha_upgrade_ed25519"          # pgha_upgrade_ssh's, below postgres's home
 SSH_KNOWN = ".ssh/pgha_upgrade_known_hosts"
 FIRST_NORMAL_OID = 16384                        # relfilenodes below are the catalog's
@@ -63,13 +62,14 @@ def __virtual__():
 
 # -- what this node runs ---------------------------------------------------------------------
 
+def _patroni_config_path():
+    return __utils__["pgha_patroni_config.path"](__salt__, __context__)
+
+
 def _patroni_config():
-    path = __salt__["config.option"]("pgha_patroni.config") or PATRONI_CONFIG
-    try:
-        with salt.utils.files.fopen(path) as handle:
-            return salt.utils.yaml.safe_load(handle) or {}
-    except OSError:
-        return {}
+    """Patroni's configuration (pgha_patroni reads it with the same utils module); {} where
+    there is none: no cluster on this node yet."""
+    return __utils__["pgha_patroni_config.read"](_patroni_config_path(), required=False)
 
 
 def _old():
@@ -679,15 +679,10 @@ def dcs_reset(cluster, patronictl="patronictl"):
         salt pg1 pgha_upgrade.dcs_reset cluster=main
     """
     config = _patroni_config()
-    scope = config.get("scope")
-    if cluster != scope:
-        raise CommandExecutionError(f"dcs_reset refused: {cluster!r} is not this node's cluster {scope!r}")
-    path = __salt__["config.option"]("pgha_patroni.config") or PATRONI_CONFIG
-    answers = f"{scope}\nYes I am aware\n{config.get('name', '')}\n"
-    res = __salt__["cmd.run_all"]([patronictl, "-c", path, "remove", scope], stdin=answers,
-                                  python_shell=False, ignore_retcode=True)
-    if res["retcode"] != 0:
-        raise CommandExecutionError(f"patronictl remove {scope} failed: {(res['stderr'] or res['stdout'])[-1000:]}")
+    scope = __utils__["pgha_patroni_config.require_confirm"](config, cluster, "dcs_reset")
+    # a paused leader's key (this node's, the primary's) may be left until its TTL
+    __utils__["pgha_patroni_config.remove_from_dcs"](__salt__["cmd.run_all"], patronictl, _patroni_config_path(),
+                                                    scope, leader=config.get("name", ""))
     mark(record().get("stage") or "configured", dcs_reset=True)
     return {"removed": scope}
 

@@ -6,6 +6,26 @@
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
 {%- from tplroot ~ "/repo/sources.jinja" import repos, proxy with context %}
 
+{#- A pin older than the installed package would downgrade it (pkg.installed, and apt's pin
+    priority 1001 at the next upgrade): a restart onto an older release nobody asked for as
+    such. The run stops here, before the pin file or any package changes, naming the key
+    (pgha_packages.downgrades decides; every install SLS includes this one). #}
+{%- set patroni = {'install_method': pgha.patroni.install_method, 'venv': pgha.patroni.venv,
+                  'pip_version': pgha.patroni.pip_version} %}
+{%- set downgrades = salt['pgha_packages.downgrades'](pgha.pinned_pkgs, patroni) %}
+pgha-repo-pins-gate:
+{%- if downgrades %}
+  test.fail_without_changes:
+    {#- the name too: with test=True Salt replaces the comment #}
+    - name: {{ downgrades | join(' ') | json }}
+    - comment: {{ downgrades | join(' ') | json }}
+    - failhard: true
+{%- else %}
+  test.succeed_without_changes:
+    - name: no version pin is older than an installed package
+{%- endif %}
+    - order: 1
+
 {#- Version pins (pgha:postgresql:version_minor, patroni:version, etcd:version; issue 23):
     apt keeps pinned packages at their version through any upgrade. #}
 {%- if grains.os_family == 'Debian' %}

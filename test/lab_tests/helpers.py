@@ -206,3 +206,20 @@ def assert_point_in_time_restore(lab, members, backup_from):
 def data_dir(lab):
     """The PostgreSQL data directory on the lab's nodes: Debian's, for the suite's major."""
     return f"/var/lib/postgresql/{SUITES[lab.info['suite']]['postgresql']}/main"
+
+
+def assert_pin_refused(lab, minion, message_start):
+    """A highstate on ``minion``, with test=True and for real, stops at its first state
+    (pgha-repo-pins-gate: a pin older than what is installed) with a message that starts with
+    ``message_start``, and nothing changes: no state reports changes, PostgreSQL does not
+    restart."""
+    started = postmaster_starts(lab)
+    for test in (True, False):
+        ret = salt_json(lab, minion, "state.apply", "pgha", *(["test=True"] if test else []), timeout=600)[minion]
+        assert isinstance(ret, dict), ret
+        gate = [st for sid, st in ret.items() if "_|-pgha-repo-pins-gate_|-" in sid]
+        assert gate and gate[0]["result"] is False, sorted(ret)
+        assert gate[0]["name"].startswith(message_start), gate
+        changed = {sid: st["changes"] for sid, st in ret.items() if st.get("changes")}
+        assert not changed, changed
+    assert postmaster_starts(lab) == started

@@ -2,16 +2,18 @@
 pip-installed Patroni 4.0.7, Type B with the lab's VIP): etcd authentication on the v2 API
 (vip-manager 1.x still holds the VIP with it, no password on any command line), a permanent
 physical slot that survives a switchover without losing WAL, an on_role_change callback
-firing, Patroni's log in files, then pgha.update of the virtualenv to 4.1.5 under a writer.
-Not in make test: `make test-lab SCENARIO=patroni-features`."""
+firing, Patroni's log in files, then pgha.update of the virtualenv to 4.1.5 under a writer;
+with the pin back at 4.0.7 a highstate refuses to downgrade it. Not in make test: `make test-lab SCENARIO=patroni-features`."""
 import base64
 import urllib.error
 import urllib.request
 
+import pytest
+
 from pghalab.cluster import leader_name, pillar_changed, query, run_orch, vip_holders, wait_for
 from pghalab.scenarios import CALLBACK_LOG
 
-from .helpers import assert_orch_ok
+from .helpers import assert_orch_ok, assert_pin_refused
 from .test_day2 import VIP, _assert_no_write_lost, _with_writer
 
 SCENARIO = "patroni-features"
@@ -129,3 +131,14 @@ def test_update_upgrades_the_pip_installed_patroni(lab, deployed):
         assert_orch_ok(result)
         assert all("4.1.5" in v for v in _versions(lab).values()), _versions(lab)
         _assert_no_write_lost(lab, writer)
+
+
+def test_the_old_pip_pin_back_stops_the_highstate_before_any_change(lab, deployed):
+    """The pillar pins 4.0.7 again (pillar_changed restored it) while the virtualenvs have
+    4.1.5: a highstate refuses at its first state naming patroni:pip_version, and Patroni
+    stays 4.1.5."""
+    if not all("4.1.5" in v for v in _versions(lab).values()):
+        pytest.skip(f"needs the update to 4.1.5 first: {_versions(lab)}")
+    assert_pin_refused(lab, "pg2", "pgha:patroni:pip_version: 4.0.7 is older than the installed Patroni 4.1.5 "
+                                   "of the virtualenv on pg2; pgha does not downgrade")
+    assert all("4.1.5" in v for v in _versions(lab).values()), _versions(lab)

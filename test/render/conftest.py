@@ -20,7 +20,7 @@ from .render_helpers import (REPO, SALT_CALL, NODE_ADDRESS, SLS, CONTAINER_GRAIN
                              TLS_TEMPLATE_COMBOS, SYSTEM_COMBOS, HIGHSTATE_COMBOS, TEMPLATE_COMBOS,
                              WAL_G_JSON_COMBOS, BOOTSTRAP_PROBE, PGBACKREST_CONF_PROBE,
                              MAP_TEMPLATES, FILE_RENDERS, RENDERED_FILES, ALL_PILLARS, SENTINEL_COMBOS,
-                             WATCHDOG_COMBOS)
+                             WATCHDOG_COMBOS, FAKE_DOWNGRADES)
 
 
 def _ssh_identity(minion):
@@ -52,6 +52,20 @@ def get(tgt, fun, tgt_type="glob", exclude_minion=False):
         raise ValueError("fake mine: unsupported tgt_type %r (target %r)" % (tgt_type, tgt))
     return {minion: data[fun] for minion, data in __opts__["pgha_test_mine"].items()
             if minion in matched and fun in data}
+'''
+
+# A test double of pgha_packages: the pins' refusals the combination's minion option
+# pgha_test_downgrades names, in place of the render host's installed packages.
+_FAKE_PACKAGES = '''
+__virtualname__ = "pgha_packages"
+
+
+def __virtual__():
+    return __virtualname__
+
+
+def downgrades(pinned_pkgs=None, patroni=None):
+    return list(__opts__.get("pgha_test_downgrades") or [])
 '''
 
 
@@ -110,6 +124,9 @@ def _minion_config(base, grains_id, pillar_id, leader_port):
                                      **(more[0] if more else {})},
                      **({"pgha_ssh": _ssh_identity(minion)} if pillar_id in REPO_PILLARS else {})}
             for minion, (address, cluster, roles, *more) in FAKE_MINES[pillar_id].items()}
+    if pillar_id in FAKE_DOWNGRADES:  # the pins' verdict: the test double of pgha_packages
+        module_dirs.insert(0, str(base / "fake_packages"))
+        extra["pgha_test_downgrades"] = FAKE_DOWNGRADES[pillar_id]
     config = {
         "id": minion_id,
         "file_client": "local",
@@ -153,6 +170,8 @@ def rendered(tmp_path_factory, patroni_leader):
     (base / "file_roots" / "pgha").symlink_to(REPO / "pgha")
     (base / "fake_mine").mkdir()
     (base / "fake_mine" / "mine.py").write_text(_FAKE_MINE)
+    (base / "fake_packages").mkdir()
+    (base / "fake_packages" / "pgha_packages.py").write_text(_FAKE_PACKAGES)
     (base / "file_roots" / "probe").mkdir()
     (base / "file_roots" / "probe" / "bootstrap_wal_g.jinja").write_text(BOOTSTRAP_PROBE)
     (base / "file_roots" / "probe" / "pgbackrest_conf.jinja").write_text(PGBACKREST_CONF_PROBE)

@@ -389,6 +389,13 @@ ONLY_ON = {"typea": ("debian12", "rhel9"), "typea_lb": ("debian12",), "backup": 
            "typeb_pgbouncer": ("debian13",), "typeb_pgbouncer_userlist": ("debian12",)}
 # what pgha.validate says of a pillar of the matrix on an OS it does not suit
 ONLY_ON.update({"patroni_features": ("debian13",), "pins": ("debian12",), "pip_update": ("debian12",)})
+# A pin older than the installed package (h10-rev): what the node's packages are is not the
+# render host's to say, so a test double of pgha_packages answers for "pins" (minion option
+# pgha_test_downgrades): its refusal, which the repo guard must turn into a failing first state.
+PIN_DOWNGRADE = ("pgha:postgresql:version_minor: 15.18 is older than the installed 15.19-0+deb12u1 of "
+                 "postgresql-15 on pg1; pgha does not downgrade: remove the pin or set it to the installed "
+                 "version or newer")
+FAKE_DOWNGRADES = {"pins": [PIN_DOWNGRADE]}
 # Standby clusters (issue 20): a standby cluster's node (its leader replicates from the main
 # cluster's VIP), and a main cluster's node that keeps a slot, pg_hba lines and firewall rules
 # for its standby's addresses.

@@ -6,7 +6,7 @@ vip-manager share, etcd's user (its password only in owner-only files), the vers
 the install states and apt's preferences, and pgha.update with a pinned or pip-installed
 Patroni.
 """
-from .render_helpers import CALLBACK_SCRIPT, PG, _patroni_config, _state, _states
+from .render_helpers import CALLBACK_SCRIPT, PG, PIN_DOWNGRADE, _patroni_config, _state, _states
 
 
 def test_slots_callbacks_log_namespace_and_etcd_user_in_config(rendered):
@@ -89,6 +89,30 @@ def test_pins_in_install_states_and_apt_preferences(rendered):
     states = _states(rendered, "show_sls", "debian12", "typeb_vip")
     assert _state(states, "pgha-postgresql-pkgs-installed")[2]["pkgs"] == PG["debian12"][0]
     assert _state(states, "pgha-repo-pins-managed")[1] == "absent"
+
+
+def _order(body):
+    """The order the compiler gave a state of show_sls (1 where the SLS says so)."""
+    items, = [value for key, value in body.items() if not key.startswith("__")]
+    return next(item["order"] for item in items if isinstance(item, dict) and "order" in item)
+
+
+def test_a_pin_older_than_the_installed_package_stops_the_run_first(rendered):
+    """pgha_packages.downgrades refuses (its test double, for "pins"): the repo guard fails
+    with the refusal, failhard, order 1: before the pin file and every package state."""
+    states = _states(rendered, "show_sls", "debian12", "pins")
+    gate = states["pgha-repo-pins-gate"]
+    assert gate["__sls__"] == "pgha.repo"
+    module, function, args = _state(states, "pgha-repo-pins-gate")
+    assert (module, function) == ("test", "fail_without_changes")
+    assert args["name"] == args["comment"] == PIN_DOWNGRADE and args["failhard"] is True and _order(gate) == 1
+    for state_id in ("pgha-repo-pins-managed", "pgha-postgresql-pkgs-installed", "pgha-patroni-pkgs-installed",
+                     "pgha-etcd-pkgs-installed", "pgha-ops-update-pkgs-latest"):
+        assert _order(states[state_id]) > 1, state_id
+    # nothing older (no pin here): the guard passes, first as well
+    states = _states(rendered, "show_sls", "debian12", "typeb_vip")
+    assert _state(states, "pgha-repo-pins-gate")[:2] == ("test", "succeed_without_changes")
+    assert _order(states["pgha-repo-pins-gate"]) == 1
 
 
 def test_update_of_a_pip_installed_patroni_upgrades_the_virtualenv(rendered):

@@ -5,6 +5,7 @@ import json
 import urllib.error
 
 import pgha_cluster
+import pgha_patroni_config
 import pgha_standby
 import pgha_validate
 import pgha_upgrade
@@ -72,6 +73,10 @@ PGHA_UTILS = {**{f"pgha_cluster.{name}": getattr(pgha_cluster, name)
                  for name in ("version_problems", "new_paths", "pillar_parameter_problems", "plan_steps",
                               "pre_check_problems", "rollback_decision", "parameters", "new_packages",
                               "rsync_argv", "statistics_argv", "version_gate")}}
+
+# The Patroni configuration reader of _modules/pgha_patroni.py, pgha_upgrade.py, pgha_etcd.py.
+PATRONI_CONFIG_UTILS = {f"pgha_patroni_config.{name}": getattr(pgha_patroni_config, name)
+                        for name in ("path", "read", "require_confirm", "remove_from_dcs")}
 
 
 def pgha_loader(module, pillar, **dunders):

@@ -6,7 +6,7 @@ from unittest.mock import MagicMock, patch
 
 import pgha_etcd
 import pytest
-from pgha_unit_helpers import FakeResponse, http_error
+from pgha_unit_helpers import PATRONI_CONFIG_UTILS, FakeResponse, http_error
 from salt.exceptions import CommandExecutionError
 
 E1, E2, E3 = "http://10.0.0.11:2379", "http://10.0.0.12:2379", "http://10.0.0.13:2379/"
@@ -14,7 +14,8 @@ E1, E2, E3 = "http://10.0.0.11:2379", "http://10.0.0.12:2379", "http://10.0.0.13
 
 @pytest.fixture
 def configure_loader_modules():
-    return {pgha_etcd: {"__salt__": {}, "__opts__": {"test": False}, "__pillar__": {},
+    return {pgha_etcd: {"__salt__": {}, "__utils__": dict(PATRONI_CONFIG_UTILS), "__opts__": {"test": False},
+                        "__pillar__": {},
                         "__context__": {}}}
 
 

@@ -11,9 +11,10 @@ import urllib.request
 from unittest.mock import MagicMock, patch
 
 import pgha_patroni
+import pgha_patroni_config
 import pytest
 import yaml
-from pgha_unit_helpers import FakeResponse, http_error
+from pgha_unit_helpers import PATRONI_CONFIG_UTILS, FakeResponse, http_error
 from salt.exceptions import CommandExecutionError
 
 CONFIG = {
@@ -57,6 +58,7 @@ def configure_loader_modules(config_file):
     return {
         pgha_patroni: {
             "__salt__": {"config.option": option},
+            "__utils__": dict(PATRONI_CONFIG_UTILS),
             "__opts__": {"id": "pg1", "test": False},
             "__pillar__": {},
             "__context__": {},
@@ -130,7 +132,7 @@ def test_default_config_path():
             patch("salt.utils.files.fopen", MagicMock(side_effect=FileNotFoundError(2, "missing"))) \
             as fopen, pytest.raises(CommandExecutionError, match="/etc/patroni/config.yml"):
         pgha_patroni.status()
-    fopen.assert_called_once_with(pgha_patroni.DEFAULT_CONFIG)
+    fopen.assert_called_once_with(pgha_patroni_config.DEFAULT_PATH)
 
 
 def test_missing_config_file_raises(config_file):

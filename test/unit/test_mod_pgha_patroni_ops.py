@@ -441,7 +441,7 @@ def test_remove_cluster_answers_patronictl_on_stdin(config_file):
 
 
 @pytest.mark.parametrize("confirm,routes,message", [
-    ("other", {}, "confirm='other' is not this node's cluster"),
+    ("other", {}, "remove_cluster refused: it must be confirmed with this node's cluster name 'main', got 'other'"),
     (None, {("GET", "/cluster"): (200, CLUSTER)}, "Patroni still runs PostgreSQL on pg1"),
 ])
 def test_remove_cluster_refused(config_file, confirm, routes, message):

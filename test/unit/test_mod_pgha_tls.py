@@ -11,7 +11,7 @@ import threading
 from unittest.mock import MagicMock, patch
 
 import pgha
-from pgha_unit_helpers import MINIMAL_VALID, pgha_loader
+from pgha_unit_helpers import MINIMAL_VALID, PATRONI_CONFIG_UTILS, pgha_loader
 import pgha_etcd
 import pgha_patroni
 import pytest
@@ -33,9 +33,10 @@ OTHER_CA = make_ca("another CA")
 def configure_loader_modules():
     return {
         **pgha_loader(pgha, VALID, __grains__={}),
-        pgha_etcd: {"__salt__": {}, "__opts__": {"test": False}, "__pillar__": {}, "__context__": {}},
-        pgha_patroni: {"__salt__": {}, "__opts__": {"id": "pg1", "test": False}, "__pillar__": {},
-                       "__context__": {}},
+        pgha_etcd: {"__salt__": {}, "__utils__": dict(PATRONI_CONFIG_UTILS), "__opts__": {"test": False},
+                    "__pillar__": {}, "__context__": {}},
+        pgha_patroni: {"__salt__": {}, "__utils__": dict(PATRONI_CONFIG_UTILS), "__opts__": {"id": "pg1", "test": False},
+                       "__pillar__": {}, "__context__": {}},
     }
 
 

@@ -13,6 +13,7 @@ from salt.exceptions import CommandExecutionError
 
 import pgha_paths
 import pgha_upgrade as utils
+from pgha_unit_helpers import PATRONI_CONFIG_UTILS
 
 _SPEC = importlib.util.spec_from_file_location(
     "pgha_upgrade_mod", Path(__file__).resolve().parents[2] / "_modules" / "pgha_upgrade.py")
@@ -24,6 +25,7 @@ UTILS = {f"pgha_upgrade.{name}": getattr(utils, name) for name in (
     "new_paths", "rsync_argv", "rollback_decision", "version_gate", "statistics_argv", "new_packages",
     "parameters", "option_problems")}
 UTILS["pgha_paths.system_dir_problem"] = pgha_paths.system_dir_problem
+UTILS.update(PATRONI_CONFIG_UTILS)
 
 
 @pytest.fixture
@@ -242,3 +244,21 @@ def test_resume_waits_for_patronis_rest_api():
     with patch.dict(mod.__salt__, {"pgha_patroni.show_config": show}, clear=False), \
             patch.object(mod.time, "sleep"), patch.object(mod.time, "monotonic", side_effect=[0, 10, 40]):
         assert mod.resume(wait=30)["resumed"] is False
+
+
+def test_dcs_reset_needs_the_cluster_name(cluster):
+    run = MagicMock()
+    with patch.dict(mod.__salt__, {"cmd.run_all": run}), pytest.raises(
+            CommandExecutionError, match="dcs_reset refused: it must be confirmed with this node's cluster name "
+                                         "'main', got 'other'"):
+        mod.dcs_reset("other")
+    run.assert_not_called()
+
+
+def test_dcs_reset_answers_patronictl_with_this_nodes_name(cluster):
+    run = MagicMock(return_value={"retcode": 0, "stdout": "", "stderr": ""})
+    with patch.dict(mod.__salt__, {"cmd.run_all": run}):
+        assert mod.dcs_reset("main") == {"removed": "main"}
+    assert run.call_args[0][0] == ["patronictl", "-c", str(cluster["config"]), "remove", "main"]
+    assert run.call_args[1]["stdin"] == "main\nYes I am aware\npg1\n"
+    assert mod.record()["dcs_reset"] is True

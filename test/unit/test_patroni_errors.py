@@ -12,7 +12,7 @@ import pgha_patroni_log
 import pgha_patroni_state
 import pytest
 import yaml
-from pgha_unit_helpers import FakeResponse
+from pgha_unit_helpers import PATRONI_CONFIG_UTILS, FakeResponse
 from salt.exceptions import CommandExecutionError
 
 # What Patroni 3.0.2 logged when a non-ASCII replication password stopped its bootstrap.
@@ -79,7 +79,7 @@ def configure_loader_modules(config_file, journal):
     return {pgha_patroni: {
         "__salt__": {"config.option": lambda key, *a, **k: str(config_file) if key == "pgha_patroni.config" else "",
                      "cmd.run_all": journal},
-        "__utils__": {"pgha_patroni_log.last_errors": pgha_patroni_log.last_errors,
+        "__utils__": {**PATRONI_CONFIG_UTILS, "pgha_patroni_log.last_errors": pgha_patroni_log.last_errors,
                       "pgha_patroni_log.secrets_of": pgha_patroni_log.secrets_of},
         "__opts__": {"id": "pg1", "test": False}, "__pillar__": {}, "__context__": {}},
         pgha_patroni_state: {"__salt__": {}, "__opts__": {"test": False}}}

@@ -18,7 +18,7 @@ from salt.exceptions import CommandExecutionError
 # the runner's mocked master and its fixtures (pytest finds imported fixtures)
 from test_runner_pgha import (Master, configure_loader_modules, minion, run,  # noqa: F401 pylint: disable=unused-import
                               runner_log, three)
-from pgha_unit_helpers import MINIMAL_VALID
+from pgha_unit_helpers import MINIMAL_VALID, PATRONI_CONFIG_UTILS
 from test_derive import layers
 
 STANDBY = {"host": "10.0.0.100", "port": 5432, "primary_slot_name": "dr", "cluster": "main",
@@ -252,9 +252,15 @@ def test_the_standby_leader_gate_checks_its_wal_receiver():
     assert not ok and "does not stream from the main cluster (10.0.0.100:5432)" in why
 
 
+def _patroni_utils():
+    """pgha_patroni's utils (this file's loader fixture is the runner's)."""
+    return patch.object(pgha_patroni, "__utils__", PATRONI_CONFIG_UTILS, create=True)
+
+
 def test_promote_needs_the_cluster_name():
-    with patch.object(pgha_patroni, "_config", MagicMock(return_value={"scope": "dr"})):
-        with pytest.raises(CommandExecutionError, match="confirm must name this cluster"):
+    with patch.object(pgha_patroni, "_config", MagicMock(return_value={"scope": "dr"})), _patroni_utils():
+        with pytest.raises(CommandExecutionError,
+                           match="promote refused: it must be confirmed with this node's cluster name 'dr', got 'main'"):
             pgha_patroni.promote("main")
 
 
@@ -270,7 +276,7 @@ def test_promote_removes_standby_cluster_and_waits_for_writes():
             patch.object(pgha_patroni, "show_config", MagicMock(return_value={"standby_cluster": STANDBY})), \
             patch.object(pgha_patroni, "_request", request), \
             patch.object(pgha_patroni, "cluster", MagicMock(return_value=leader)), \
-            patch.object(pgha_patroni, "_sql", MagicMock(return_value=(False, 1234))):
+            patch.object(pgha_patroni, "_sql", MagicMock(return_value=(False, 1234))), _patroni_utils():
         found = pgha_patroni.promote("dr")
     assert requests == [("/config", "PATCH", {"standby_cluster": None})]
     assert found["leader"] == "dr1" and "promoted" in found["comment"]
