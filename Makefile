@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST_PACKAGES := systemd-container mmdebstrap iproute2 dpkg-dev python3-venv postgresql-client nftables prometheus
 
-.PHONY: demo test test-lab test-all test-debian13 unit lab bench bench-typea bench-ops bench-resilience bench-resilience-summary bench-pgbouncer bench-standby bench-monitoring host venv image down
+.PHONY: demo test test-lab test-all test-debian13 unit lab bench bench-typea bench-ops bench-resilience bench-resilience-summary bench-pgbouncer bench-standby bench-monitoring bench-upgrade host venv image down
 
 ## make demo: a 3-node lab and `salt-run state.orch pgha.deploy` on it
 demo: host venv
@@ -73,6 +73,12 @@ bench-pgbouncer: host venv
 ## make bench-standby: a standby cluster's lag under pgbench, pgha.promote to the first commit, rows lost vs lag
 bench-standby: host venv
 	PYTHONPATH=test $(PY) -m pghalab.bench.standby --runs 3 --seconds 20
+
+## make bench-upgrade: pgha.upgrade 17 -> 18 on about 1 GB (pgbench scale 70) with a writer: write
+## unavailability, wall time, bytes the replicas received against the data size (issue 19)
+UPGRADE_SCENARIO ?= upgrade
+bench-upgrade: host venv
+	PYTHONPATH=test $(PY) -m pghalab.bench.upgrade --scale 70 --scenario $(UPGRADE_SCENARIO)
 
 ## make bench-monitoring: Prometheus' and the exporters' CPU and memory under pgbench (issue 24)
 bench-monitoring: host venv

@@ -188,20 +188,27 @@ def format_summary(rows, loads=()):
     return "\n".join(lines)
 
 
-def step_seconds(result):
-    """{step id: seconds} of an orchestration's steps, nested orchestrations' steps included
-    (salt.runner state.orchestrate steps carry theirs under changes.return.data): where the
-    time of a workflow goes."""
+
+def step_returns(result):
+    """{step id: step return} of an orchestration, the steps of nested orchestrations included
+    (salt.runner state.orchestrate steps carry theirs under changes.return.data)."""
     found = {}
 
     def walk(data):
         ret = data.get("data", data) if isinstance(data, dict) else {}
         for steps in (ret.values() if isinstance(ret, dict) else ()):
             for key, step in (steps.items() if isinstance(steps, dict) else ()):
-                if isinstance(step, dict) and "duration" in step:
-                    found[step.get("__id__", key)] = round(float(step["duration"]) / 1000, 1)
+                if isinstance(step, dict):
+                    found[step.get("__id__", key)] = step
                     nested = (step.get("changes") or {}).get("return")
                     if isinstance(nested, dict) and isinstance(nested.get("data"), dict):
                         walk(nested)
     walk(result.get("data") or {})
     return found
+
+
+def step_seconds(result):
+    """{step id: seconds} of an orchestration's steps, nested ones included: where the time of
+    a workflow goes."""
+    return {sid: round(float(step["duration"]) / 1000, 1) for sid, step in step_returns(result).items()
+            if "duration" in step}
