@@ -261,7 +261,9 @@ SCENARIOS = {
             "with_haproxy_load_balancing": True,
             "pkg_repos": [{"name": "pgha-lab-backports", "url": "file:/srv/pgha-backports", "trusted": True}],
             "pgbouncer": {"auth_user": {"password": "pgb-" + secrets.token_urlsafe(12)}},
-            "haproxy": {"stats_password": "stats-" + secrets.token_urlsafe(12)},
+            # the lab's 20000 open files (typea's reason); Debian 13's HAProxy 3.0 refuses to start
+            # without the descriptors maxconn needs (strict-limits is its default), 2.6 only warned
+            "haproxy": {"maxconn": 4000, "stats_password": "stats-" + secrets.token_urlsafe(12)},
             "postgresql": {"databases": [{"name": "appdb", "owner": "app"}, {"name": "shopdb", "owner": "app"}]},
         }},
     },
