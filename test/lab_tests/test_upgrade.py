@@ -29,8 +29,7 @@ from pghalab.lab import suite_of
 from pghalab.cluster import leader_name, pillar_changed, query, run_orch, salt_json, wait_for
 from pghalab.writer import Writer
 
-from .helpers import (assert_orch_changed_nothing, assert_orch_ok, failures, node_has_package, postmaster_starts,
-                      steps)
+from .helpers import assert_orch_changed_nothing, assert_orch_ok, failures, node_has_package, steps
 
 SCENARIO = "upgrade"
 VIP = "10.213.0.100"
@@ -58,14 +57,20 @@ def _pg_nodes(lab):
     return [n for n in lab.nodes() if n.name.startswith("pg")]
 
 
+def _postmaster_starts(lab):
+    return {n.name: query(lab, n.address, "SELECT pg_postmaster_start_time()")[0][0] for n in _pg_nodes(lab)}
+
+
 def _rows(lab, host):
     return {db: query(lab, host, "SELECT count(*) FROM upgrade_data", dbname=db)[0][0] for db in DATABASES}
 
 
-def _with_writer(lab, action, figure):
+def _with_writer(lab, action, figure, clear=True):
     host, port = _entry(lab)
     writer = Writer(lab, host, port=port).start()
     time.sleep(2)
+    if clear:
+        _clear_stamps(lab)       # the writer's table too, created just now
     try:
         started = time.monotonic()
         result = action()
@@ -138,14 +143,14 @@ def _clear_stamps(lab):
 def test_an_option_the_new_minor_does_not_know_is_refused_before_anything_stops(lab, deployed):
     if not _stamped(lab):
         pytest.skip("the old minor stamps no pg_attver: nothing for the options check to refuse")
-    starts = postmaster_starts(lab)
+    starts = _postmaster_starts(lab)
     result, writer = _with_writer(lab, lambda: run_orch(lab, "pgha.upgrade", {"to": 18}, timeout=3600),
-                                  "upgrade_refused_options")
+                                  "upgrade_refused_options", clear=False)
     assert result["rc"] != 0
     refused = [f for f in failures(result) if "pre-check options failed" in f]
     assert refused and "pg_attver" in refused[0], failures(result)
     print("\n" + refused[0][:600])
-    assert postmaster_starts(lab) == starts          # nothing stopped
+    assert _postmaster_starts(lab) == starts          # nothing stopped
     assert set(_majors(lab).values()) == {17}
     assert not any(node_has_package(n, "postgresql-18") for n in _pg_nodes(lab))
     _assert_no_write_lost(lab, writer)
@@ -157,7 +162,6 @@ def test_a_failed_rsync_rolls_back_to_17(lab, deployed):
     before the start roll back by themselves; the cluster serves on 17 with its data."""
     replica = next(n for n in _pg_nodes(lab) if n.name != leader_name(lab))
     replica.exec(["sh", "-c", f"printf '#!/bin/sh\\nexit 12\\n' > {FAULT} && chmod 755 {FAULT}"])
-    _clear_stamps(lab)
     leader = lab.node(leader_name(lab)).address
     before = _rows(lab, leader)
     try:
@@ -184,7 +188,6 @@ def test_a_failed_rsync_rolls_back_to_17(lab, deployed):
 
 
 def test_upgrade_to_18_loses_no_commit(lab, deployed):
-    _clear_stamps(lab)
     leader = lab.node(leader_name(lab)).address
     before = _rows(lab, leader)
     size = sum(int(query(lab, leader, "SELECT pg_database_size(%s)", (db,))[0][0]) for db in DATABASES + ("postgres",))
