@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 __virtualname__ = "pgha"
 
+# seconds pgha.promote waits for the (expected lost) main cluster's minions, twice: Salt's
+# timeout, then its gather_job_timeout
+MAIN_SITE_TIMEOUT = 3
 WORKFLOWS = ("deploy", "add_node", "add_balancer", "remove_node", "remove", "restore", "switchover",
              "restart", "config", "update", "prepare", "promote", "upgrade", "upgrade_rollback")
 # roles of the plan's minion lists: plan role -> pgha:roles that put a minion in it
@@ -56,13 +59,15 @@ def _mine_addresses(minions):
     return __salt__["mine.get"](tgt=",".join(minions), fun="pgha_address", tgt_type="list") or {}
 
 
-def _ask(minions, fun, arg=(), kwarg=None):
-    """``{minion: return}`` of ``fun`` on exactly these minions (those that answered)."""
+def _ask(minions, fun, arg=(), kwarg=None, timeout=None, gather_job_timeout=None):
+    """``{minion: return}`` of ``fun`` on exactly these minions (those that answered); the
+    master's timeouts unless given (a minion that is down costs timeout + gather_job_timeout)."""
     if not minions:
         return {}
     client = salt.client.get_local_client(__opts__.get("conf_file"))
+    extra = {} if gather_job_timeout is None else {"gather_job_timeout": gather_job_timeout}
     found = client.cmd(list(minions), fun, arg=list(arg), kwarg=kwarg, tgt_type="list",
-                       full_return=True, timeout=__opts__.get("timeout", 5))
+                       full_return=True, timeout=timeout or __opts__.get("timeout", 5), **extra)
     return {minion: answer.get("ret") for minion, answer in (found or {}).items()
             if isinstance(answer, dict) and not answer.get("retcode")}
 
@@ -382,7 +387,11 @@ def _promote(name, pg_nodes, pillars, site, options):
     main = site.get("standby_of")
     main_nodes = sorted(m for m, p in pillars.items() if main and _pgha(p).get("cluster_name") == main
                         and "postgresql" in _roles(_pgha(p)))
-    main_leader = next((ret for ret in _ask(main_nodes, "pgha_patroni.leader").values() if ret), None)
+    # the main site is expected lost: its minions must not hold the promotion for the master's
+    # timeout + gather_job_timeout (60 s in the lab, measured). The guard's other leg does not
+    # depend on Salt: the standby leader's own TCP test of the main cluster (main_reachable).
+    main_leader = next((ret for ret in _ask(main_nodes, "pgha_patroni.leader", timeout=MAIN_SITE_TIMEOUT,
+                                            gather_job_timeout=MAIN_SITE_TIMEOUT).values() if ret), None)
     answers = _ask(pg_nodes, "pgha_patroni.standby_status")
     receiver = next((answers[m] for m in pg_nodes if isinstance(answers.get(m), dict)), None)
     is_standby = site.get("standby")

@@ -5,7 +5,7 @@ of ``_utils/pgha_cluster.py``.
 """
 import copy
 import logging
-from unittest.mock import patch
+from unittest.mock import MagicMock, patch
 
 import pgha_cluster
 import pgha_runner
@@ -42,7 +42,7 @@ class Master:
         self.pillars = pillars
         self.mine = mine if mine is not None else {m: f"10.0.0.{i}" for i, m in enumerate(sorted(pillars), 1)}
         self.answers = answers or {}
-        self.asked, self.mine_asked = [], []
+        self.asked, self.mine_asked, self.timeouts = [], [], {}
 
     def mine_get(self, tgt, fun, tgt_type):
         assert fun == "pgha_address" and tgt_type == "list"
@@ -50,8 +50,9 @@ class Master:
         self.mine_asked.append(wanted)
         return {m: a for m, a in self.mine.items() if m in wanted}
 
-    def ask(self, minions, fun, arg=(), kwarg=None):
+    def ask(self, minions, fun, arg=(), kwarg=None, timeout=None, gather_job_timeout=None):
         self.asked.append((list(minions), fun))
+        self.timeouts[fun] = (timeout, gather_job_timeout)
         found = self.answers.get(fun, {})
         return {m: found[m] for m in minions if m in found}
 
@@ -412,3 +413,15 @@ def test_check_returns_the_verdict(defaults):
             patch.object(pgha_runner, "_defaults", lambda: defaults):
         assert pgha_runner.check() == {"cluster": "main", "workflow": None, "problems": [], "warnings": [],
                                        "retcode": 0}
+
+
+def test_ask_passes_its_timeouts_to_salt():
+    """A minion that is down costs timeout + gather_job_timeout: _ask can shorten both."""
+    client = MagicMock()
+    client.cmd.return_value = {"pg1": {"ret": "pg1", "retcode": 0}, "pg2": {"ret": None, "retcode": 1}}
+    with patch.object(pgha_runner.salt.client, "get_local_client", return_value=client):
+        assert pgha_runner._ask(["pg1", "pg2"], "pgha_patroni.leader", timeout=3, gather_job_timeout=3) == {"pg1": "pg1"}
+        pgha_runner._ask(["pg1"], "test.ping")
+    first, second = client.cmd.call_args_list
+    assert first.kwargs["timeout"] == 3 and first.kwargs["gather_job_timeout"] == 3
+    assert second.kwargs["timeout"] == 5 and "gather_job_timeout" not in second.kwargs

@@ -8,6 +8,7 @@ import copy
 from unittest.mock import MagicMock, patch
 
 import pgha_derive
+import pgha_runner
 import pgha_patroni
 import pgha_patroni_state
 import pgha_standby
@@ -223,6 +224,8 @@ def test_promote_plan_when_the_main_is_lost(run):
     plan = run(master, cluster="dr", workflow="promote")
     assert plan["problems"] == [] and plan["promote"]["node"] == "dr2"
     assert plan["promote"]["receiver"]["lag_bytes"] == 4096
+    # the lost site's minions are asked with short timeouts, not the master's (60 s in the lab)
+    assert master.timeouts["pgha_patroni.leader"] == (pgha_runner.MAIN_SITE_TIMEOUT,) * 2
 
 
 def test_promote_plan_of_a_normal_cluster(run):
