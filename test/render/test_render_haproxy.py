@@ -172,8 +172,8 @@ def test_highstate_of_a_balancer(rendered):
     states = _states(rendered, "highstate", "debian12", "typea_lb")
     sls = {body["__sls__"] for body in states.values()}
     system = {s for s in sls if s.startswith("pgha.system.")}
-    assert sls - system == {"pgha.repo", "pgha.haproxy.install", "pgha.haproxy.config",
-                            "pgha.haproxy.service", "pgha.keepalived.install", "pgha.keepalived.config",
+    assert sls - system == {"pgha.repo", "pgha.haproxy.install", "pgha.haproxy.limits",
+                            "pgha.haproxy.config", "pgha.haproxy.service", "pgha.keepalived.install", "pgha.keepalived.config",
                             "pgha.keepalived.service"}
     assert {"pgha.system.sysctl", "pgha.system.thp", "pgha.system.time", "pgha.system.hosts"} <= system
     assert not [s for s in states if "patroni" in s or "postgresql" in s or "pgbouncer" in s]
