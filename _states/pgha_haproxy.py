@@ -38,3 +38,33 @@ def ready(name, vip=None, master_port=5000, timeout=60, **stats):
     except CommandExecutionError as exc:
         ret.update(result=None if __opts__["test"] else False, comment=str(exc))
     return ret
+
+
+def fd_limits(name, maxconn):
+    """
+    Fail before HAProxy's configuration or service change when this host cannot give HAProxy
+    the open files ``maxconn`` needs (``pgha_limits.haproxy_check``): HAProxy 3.0 and later
+    would refuse to start, and the deploy would only see that as an unreachable stats page.
+    Before 3.0 HAProxy starts with fewer connections: the state succeeds and warns. Changes
+    nothing, so a dry run reports the same (``None`` when HAProxy's version is not known yet).
+
+    .. code-block:: yaml
+
+        pgha-haproxy-fd-limits-checked:
+          pgha_haproxy.fd_limits:
+            - maxconn: 10000
+            - failhard: true
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    if "pgha_limits.haproxy_check" not in __salt__:
+        ret.update(result=False, comment="the pgha_limits execution module is not loaded")
+        return ret
+    verdict = __salt__["pgha_limits.haproxy_check"](maxconn)
+    ret["comment"] = verdict["message"]
+    if verdict["level"] == "warn":
+        ret["comment"] = "Warning: " + verdict["message"]
+    elif verdict["level"] == "error":
+        # a dry run before HAProxy is installed cannot know whether it would refuse
+        unsure = __opts__["test"] and verdict.get("strict") is None
+        ret["result"] = None if unsure else False
+    return ret

@@ -3,6 +3,7 @@
 
 include:
   - {{ tplroot }}.haproxy.install
+  - {{ tplroot }}.haproxy.limits
 {%- if pgha.tls.enabled %}
   - {{ tplroot }}.tls.ca
 {%- endif %}
@@ -26,11 +27,13 @@ pgha-haproxy-config-file-managed:
         confd: false
     - require:
       - sls: {{ tplroot }}.haproxy.install
+      - sls: {{ tplroot }}.haproxy.limits
 {%- if pgha.tls.enabled %}
       - sls: {{ tplroot }}.tls.ca
 {%- endif %}
 
-{#- HAProxy needs about 2 file descriptors per connection: maxconn {{ pgha.haproxy.maxconn }}. #}
+{#- HAProxy needs about 2 file descriptors per connection: maxconn {{ pgha.haproxy.maxconn }}.
+    pgha.haproxy.limits checked first that this host allows them. #}
 pgha-haproxy-unit-dropin-managed:
   file.managed:
     - name: /etc/systemd/system/{{ pgha.services.haproxy }}.service.d/pgha.conf
@@ -38,9 +41,10 @@ pgha-haproxy-unit-dropin-managed:
     - contents: |
         # Managed by Salt (pgha)
         [Service]
-        LimitNOFILE={{ [pgha.haproxy.maxconn * 4, 65536] | max }}
+        LimitNOFILE={{ salt['pgha_limits.haproxy_unit_nofile'](pgha.haproxy.maxconn) }}
     - require:
       - sls: {{ tplroot }}.haproxy.install
+      - sls: {{ tplroot }}.haproxy.limits
 
 pgha-haproxy-systemd-reloaded:
   module.run:

@@ -21,7 +21,8 @@ from pghalab.cluster import (app_user, connect, identity, patroni_roles, query, 
                              wait_for)
 from pghalab.faults import assert_fault_handled, run_fault
 
-from .helpers import assert_orch_changed_nothing, kill_haproxy_on_vip_holder, minion_changes, steps
+from .helpers import (assert_orch_changed_nothing, kill_haproxy_on_vip_holder, minion_changes,
+                      state_comments, steps)
 
 SCENARIO = "typea"
 VIP = "10.213.0.100"
@@ -336,6 +337,37 @@ def test_ops_remove_applied_directly_is_refused(lab, deployed, ops):
 
 def test_second_deploy_changes_nothing(lab, deployed):
     assert_orch_changed_nothing(run_orch(lab, "pgha.deploy"))
+
+
+def test_haproxy_open_files_checked_before_it_changes(lab, deployed):
+    """The balancers' open files against pgha:haproxy:maxconn (pgha.haproxy.limits): the deploy's
+    4000 fits this machine's limit; a maxconn beyond it stops a (dry) highstate of pgha.haproxy
+    before HAProxy's configuration, naming the key and a maxconn that fits, where HAProxy >= 3.0
+    would refuse to start (Debian 13), and only warns with 2.6 (Debian 12)."""
+    comments = state_comments(deployed["result"], "pgha-haproxy-fd-limits-checked")
+    assert set(comments) >= {"lb1", "lb2"}, comments
+    for minion in ("lb1", "lb2"):
+        assert all(c.startswith("pgha:haproxy:maxconn: 4000 connections need about")
+                   for c in comments[minion]), comments
+    hard = salt_json(lab, "lb1", "pgha_limits.nofile")["lb1"]["pid1_hard"]
+    if hard is None or hard > 400000:
+        pytest.skip(f"lb1's PID 1 allows {hard} open files: no maxconn up to 200000 is short")
+    too_many = hard // 2      # needs 2 per connection and then some: more than PID 1 allows
+    version = salt_json(lab, "lb1", "pgha_limits.haproxy_version")["lb1"]
+    strict = tuple(int(x) for x in version.split("-")[0].split(".")[:2]) >= (3, 0)
+    verdict = salt_json(lab, "lb1", "pgha_limits.haproxy_check", str(too_many))["lb1"]
+    assert verdict["level"] == ("error" if strict else "warn"), verdict
+    assert verdict["available"] == hard, verdict
+    assert verdict["message"].startswith(
+        f"pgha:haproxy:maxconn: {too_many} connections need about {verdict['needed']} open "
+        f"files, but this host allows at most {hard} (the hard RLIMIT_NOFILE of PID 1"), verdict
+    assert "lower pgha:haproxy:maxconn to" in verdict["message"], verdict
+    pillar = json.dumps({"pgha": {"haproxy": {"maxconn": too_many}}})
+    ret = salt_json(lab, "lb1", "state.sls", "pgha.haproxy", "test=True", f"pillar={pillar}")
+    check = state_comments(ret, "pgha-haproxy-fd-limits-checked")["lb1"]
+    assert check[0].startswith(("" if strict else "Warning: ") + verdict["message"][:60]), check
+    if strict:      # failhard: nothing of HAProxy's after the check ran, not even in a dry run
+        assert not state_comments(ret, "pgha-haproxy-config-file-managed"), ret
 
 
 # -- faults (pghalab.faults.run_fault; see test_resilience.py) -------------------------------

@@ -60,6 +60,7 @@ LEAF_SLS = {
     "pgha.vip_manager.config", "pgha.vip_manager.service", "pgha.etcd.gate",
     "pgha.patroni.gate", "pgha.gate.prepared", "pgha.gate.vip",
     "pgha.haproxy.install", "pgha.haproxy.config", "pgha.haproxy.service",
+    "pgha.haproxy.limits",
     "pgha.keepalived.install", "pgha.keepalived.config", "pgha.keepalived.service",
     "pgha.pgbouncer.install", "pgha.pgbouncer.config", "pgha.pgbouncer.service", "pgha.pgbouncer.gate",
     "pgha.patroni.watchdog",

@@ -172,8 +172,8 @@ def test_highstate_of_a_balancer(rendered):
     states = _states(rendered, "highstate", "debian12", "typea_lb")
     sls = {body["__sls__"] for body in states.values()}
     system = {s for s in sls if s.startswith("pgha.system.")}
-    assert sls - system == {"pgha.repo", "pgha.haproxy.install", "pgha.haproxy.config",
-                            "pgha.haproxy.service", "pgha.keepalived.install", "pgha.keepalived.config",
+    assert sls - system == {"pgha.repo", "pgha.haproxy.install", "pgha.haproxy.limits",
+                            "pgha.haproxy.config", "pgha.haproxy.service", "pgha.keepalived.install", "pgha.keepalived.config",
                             "pgha.keepalived.service"}
     assert {"pgha.system.sysctl", "pgha.system.thp", "pgha.system.time", "pgha.system.hosts"} <= system
     assert not [s for s in states if "patroni" in s or "postgresql" in s or "pgbouncer" in s]
@@ -197,3 +197,21 @@ def test_type_b_highstate_has_no_type_a_states(rendered, pillar_id):
     assert not {s for s in sls if s.startswith(TYPE_A_SLS_PREFIXES)}
     assert not [s for s in states if s.startswith(("pgha-pgbouncer-", "pgha-haproxy-",
                                                    "pgha-keepalived-"))]
+
+
+@pytest.mark.parametrize("grains_id", ONLY_ON["typea"])
+def test_haproxy_fd_limits_guard_precedes_config_and_service(rendered, grains_id):
+    """The open-files check (pgha.haproxy.limits) runs after the package, before anything of
+    HAProxy's changes, and stops the run: HAProxy 3.0 would otherwise refuse to start and the
+    deploy would only see an unreachable stats page 60 s later."""
+    states = _states(rendered, "show_sls", grains_id, "typea")
+    module, function, args = _state(states, "pgha-haproxy-fd-limits-checked")
+    assert (module, function) == ("pgha_haproxy", "fd_limits")
+    assert states["pgha-haproxy-fd-limits-checked"]["__sls__"] == "pgha.haproxy.limits"
+    assert args["maxconn"] == 10000 and args["failhard"] is True
+    assert {"sls": "pgha.haproxy.install"} in args["require"]
+    for state_id in ("pgha-haproxy-config-file-managed", "pgha-haproxy-unit-dropin-managed"):
+        assert {"sls": "pgha.haproxy.limits"} in _state(states, state_id)[2]["require"], state_id
+    # the service and its restart come after the config SLS, so after the check too
+    assert {"sls": "pgha.haproxy.config"} in _state(states, "pgha-haproxy-service-running")[2]["require"]
+    assert states["pgha-haproxy-config-file-managed"]["__sls__"] == "pgha.haproxy.config"

@@ -203,7 +203,8 @@ def test_tls_balancer(rendered):
     states = _states(rendered, "show_sls", "debian12", "tls_lb")
     args = _state(states, "pgha-haproxy-config-file-managed")[2]
     assert args["context"] == {"tplroot": "pgha", "confd": False}
-    assert args["require"] == [{"sls": "pgha.haproxy.install"}, {"sls": "pgha.tls.ca"}]
+    assert args["require"] == [{"sls": "pgha.haproxy.install"}, {"sls": "pgha.haproxy.limits"},
+                               {"sls": "pgha.tls.ca"}]
     listeners = _haproxy_listeners(_render_file(states, "pgha-haproxy-config-file-managed", "debian12", "tls_lb"))
     for name, lines in listeners.items():
         if name != "stats":
