@@ -29,15 +29,46 @@ MONITOR = ("prometheus", "prometheus-alertmanager")
 
 
 def accounting(node, units):
-    """{unit: (cpu ns or None, memory bytes or None)} from systemctl show."""
+    """{unit: (cpu ns or None, memory bytes or None)}: systemd's accounting, else (in the lab's
+    containers systemd has no cpu or memory controller: "[not set]") the unit's cgroup read
+    directly: cpu.stat's usage_usec (cgroup v2 keeps it without the controller) and the RSS of
+    its processes."""
     found = {}
     for unit in units:
-        out = node.exec(["systemctl", "show", "-p", "CPUUsageNSec", "-p", "MemoryCurrent", unit],
-                        capture=True, check=False).stdout
+        out = node.exec(["systemctl", "show", "-p", "CPUUsageNSec", "-p", "MemoryCurrent", "-p", "ControlGroup",
+                         unit], capture=True, check=False).stdout
         values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-        found[unit] = tuple(int(v) if v.isdigit() else None
-                            for v in (values.get("CPUUsageNSec", ""), values.get("MemoryCurrent", "")))
+        cpu, memory = (int(v) if v.isdigit() else None
+                       for v in (values.get("CPUUsageNSec", ""), values.get("MemoryCurrent", "")))
+        group = values.get("ControlGroup", "")
+        if group and (cpu is None or memory is None):
+            cpu_read, memory_read = _cgroup(node, group)
+            cpu = cpu if cpu is not None else cpu_read
+            memory = memory if memory is not None else memory_read
+        found[unit] = (cpu, memory)
     return found
+
+
+# the unit's cgroup: cpu.stat's usage_usec, and the RSS (kB) of every process in it
+CGROUP_READ = r"""
+d=/sys/fs/cgroup$1
+awk '$1 == "usage_usec" {print "cpu", $2}' "$d/cpu.stat" 2>/dev/null
+for pid in $(cat "$d/cgroup.procs" 2>/dev/null); do
+  awk '$1 == "VmRSS:" {print "rss", $2}' "/proc/$pid/status" 2>/dev/null
+done
+"""
+
+
+def _cgroup(node, group):
+    out = node.exec(["sh", "-c", CGROUP_READ, "sh", group], capture=True, check=False).stdout
+    cpu, rss = None, []
+    for line in out.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "cpu" and value.isdigit():
+            cpu = int(value) * 1000
+        elif key == "rss" and value.isdigit():
+            rss.append(int(value) * 1024)
+    return cpu, (sum(rss) if rss else None)
 
 
 def cpu_seconds(before, after):
