@@ -30,9 +30,9 @@ MONITOR = ("prometheus", "prometheus-alertmanager")
 
 def accounting(node, units):
     """{unit: (cpu ns or None, memory bytes or None)}: systemd's accounting, else (in the lab's
-    containers systemd has no cpu or memory controller: "[not set]") the unit's cgroup read
-    directly: cpu.stat's usage_usec (cgroup v2 keeps it without the controller) and the RSS of
-    its processes."""
+    containers systemd has no cpu or memory controller: "[not set]") the unit's cgroup v2 group
+    read directly: cpu.stat's usage_usec (kept without the controller, exited processes
+    included) and the RSS of its processes."""
     found = {}
     for unit in units:
         out = node.exec(["systemctl", "show", "-p", "CPUUsageNSec", "-p", "MemoryCurrent", "-p", "ControlGroup",
@@ -52,6 +52,7 @@ def accounting(node, units):
 # the unit's cgroup: cpu.stat's usage_usec, and the RSS (kB) of every process in it
 CGROUP_READ = r"""
 d=/sys/fs/cgroup$1
+[ -e "$d/cpu.stat" ] || d=/sys/fs/cgroup/unified$1    # a hybrid hierarchy (the lab's nspawn nodes)
 awk '$1 == "usage_usec" {print "cpu", $2}' "$d/cpu.stat" 2>/dev/null
 for pid in $(cat "$d/cgroup.procs" 2>/dev/null); do
   awk '$1 == "VmRSS:" {print "rss", $2}' "/proc/$pid/status" 2>/dev/null
