@@ -120,10 +120,7 @@ def test_pre_checks_alone_change_nothing(lab, deployed):
 STAMPED = ("SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
            "WHERE a.attoptions::text LIKE '%pg_attver=%' AND a.attnum > 0 AND "
            "c.relnamespace::regnamespace::text NOT IN ('pg_catalog', 'information_schema', 'pg_toast')")
-CLEAR = ("UPDATE pg_attribute a SET attoptions = NULLIF(array(SELECT o FROM unnest(a.attoptions) o "
-         "WHERE o NOT LIKE 'pg_attver=%'), '{}') FROM pg_class c WHERE c.oid = a.attrelid AND "
-         "a.attoptions::text LIKE '%pg_attver=%' AND a.attnum > 0 AND "
-         "c.relnamespace::regnamespace::text NOT IN ('pg_catalog', 'information_schema', 'pg_toast')")
+CLEAR = backport.CLEAR_PG_ATTVER
 
 
 def _stamped(lab):

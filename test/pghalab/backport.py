@@ -63,3 +63,14 @@ def ensure_backport(suite, source, log=print):
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
     return target / "repo"
+
+
+# The lab's workaround for the archive's versions (never pgha's): Debian 13's PostgreSQL 17.12
+# stamps a pg_attver option on every column that 18.6 does not know; pgha.upgrade's options
+# pre-check refuses it. The upgrade tests and bench-upgrade clear it from the columns pg_dump
+# restores (outside the catalogs), as superuser, on the primary, in each database.
+CLEAR_PG_ATTVER = (
+    "UPDATE pg_attribute a SET attoptions = NULLIF(array(SELECT o FROM unnest(a.attoptions) o "
+    "WHERE o NOT LIKE 'pg_attver=%'), '{}') FROM pg_class c WHERE c.oid = a.attrelid AND "
+    "a.attoptions::text LIKE '%pg_attver=%' AND a.attnum > 0 AND "
+    "c.relnamespace::regnamespace::text NOT IN ('pg_catalog', 'information_schema', 'pg_toast')")

@@ -19,6 +19,7 @@ operations.md): the benchmark clears it first, as the lab test does (the lab's w
 import argparse
 import time
 
+from .. import backport
 from ..cluster import leader_name, query, run_orch, superuser
 from ..figures import step_returns, step_seconds
 from ..image import SUITES
@@ -26,11 +27,7 @@ from ..lab import Lab
 from ..writer import Writer
 
 VIP = "10.213.0.100"
-# what the lab clears before upgrading (test_upgrade.py: CLEAR): pg_attver of 17.12, outside the catalogs
-CLEAR = ("UPDATE pg_attribute a SET attoptions = NULLIF(array(SELECT o FROM unnest(a.attoptions) o "
-         "WHERE o NOT LIKE 'pg_attver=%'), '{}') FROM pg_class c WHERE c.oid = a.attrelid AND "
-         "a.attoptions::text LIKE '%pg_attver=%' AND a.attnum > 0 AND "
-         "c.relnamespace::regnamespace::text NOT IN ('pg_catalog', 'information_schema', 'pg_toast')")
+CLEAR = backport.CLEAR_PG_ATTVER
 
 
 def replica_bytes(result):
