@@ -374,12 +374,15 @@ def _standby(name, members, pg_nodes, pillars, addresses):
     first = _pgha(members[pg_nodes[0]]) if pg_nodes else {}
     standby = first.get("standby_cluster") if isinstance(first.get("standby_cluster"), dict) else {}
     main = standby.get("cluster")
-    main_pillar = {}
+    main_pillar, repo_host = {}, None
     if main:
         main_minions = sorted(m for m, p in pillars.items() if _pgha(p).get("cluster_name") == main
                               and "postgresql" in _roles(_pgha(p)))
         main_pillar = _pgha(pillars[main_minions[0]]) if main_minions else {}
-    return __utils__["pgha_standby.cross_cluster_problems"](name, standby, addresses.values(), main_pillar)
+        repo_host = any(_pgha(p).get("cluster_name") == main and "pgbackrest" in _roles(_pgha(p))
+                        for p in pillars.values())
+    return __utils__["pgha_standby.cross_cluster_problems"](name, standby, addresses.values(), main_pillar,
+                                                            main_repo_host=repo_host if main_pillar else None)
 
 
 def _promote(name, pg_nodes, pillars, site, options):

@@ -80,7 +80,8 @@ def test_main_side_slots_networks_and_names():
     assert cfg["standby_dcs"] is None
     assert cfg["standby_main"] == {"slots": {"dr": {"type": "physical"}},
                                    "addresses": ["10.0.1.0/28", "10.0.1.11", "10.0.1.12"],
-                                   "networks": ["10.0.1.0/28", "10.0.1.11/32", "10.0.1.12/32"], "names": ["dr"]}
+                                   "networks": ["10.0.1.0/28", "10.0.1.11/32", "10.0.1.12/32"], "names": ["dr"],
+                                   "repo_clients": {}}
     assert cfg["patroni"]["dcs_slots"] == {"dr": {"type": "physical"}, "s1": {"type": "physical"}}
 
 
