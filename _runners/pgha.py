@@ -239,6 +239,10 @@ def _site(pillars, postgresql):
         # standby clusters (issue 20): whether this cluster is one, and of which cluster
         "standby": bool(_get(pgha, "standby_cluster:host")),
         "standby_of": _get(pgha, "standby_cluster:cluster") or None,
+        # h10-drrepo: the main cluster's stanza its standby leader restores from, or None
+        "standby_repo_stanza": ((_get(pgha, "standby_cluster:pgbackrest:stanza") or _get(pgha, "standby_cluster:cluster"))
+                                if _get(pgha, "standby_cluster:pgbackrest:enabled") is True
+                                and _get(pgha, "standby_cluster:host") else None),
         "standby_clusters": [str(e.get("name")) for e in (pgha.get("standby_clusters") or [])
                              if isinstance(e, dict) and e.get("name")],
     }
