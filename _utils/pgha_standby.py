@@ -55,8 +55,9 @@ def rules(cfg):
 def _standby_rules(cfg):
     standby = _section(cfg, "standby_cluster")
     # port and create_replica_methods have defaults: any other field makes a standby cluster
+    repo = standby.get("pgbackrest") if isinstance(standby.get("pgbackrest"), dict) else {}
     if not any(standby.get(k) not in (None, "", []) for k in ("host", "cluster") + PATRONI_KEYS[2:]
-               if k != "create_replica_methods"):
+               if k != "create_replica_methods") and repo.get("enabled") is not True:
         return []
     found = []
     host = standby.get("host")

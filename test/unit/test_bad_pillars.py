@@ -556,6 +556,7 @@ CASES += [
      "standby_cluster:pgbackrest:repo_host_user"),
     ("standby-repo-unknown-field", standby(pgbackrest={"enabled": True, "repo_host": "10.0.0.41"}),
      "standby_cluster:pgbackrest:repo_host"),
+    ("standby-repo-without-host", {"standby_cluster": {"pgbackrest": {"enabled": True}}}, "standby_cluster:host"),
     ("main-repo-without-pgbackrest", main_of({"name": "dr", "addresses": ["10.0.1.11"], "pgbackrest": True}),
      "standby_clusters:0:pgbackrest"),
     ("main-repo-word", main_of({"name": "dr", "addresses": ["10.0.1.11"], "pgbackrest": "yes"}),
