@@ -10,7 +10,7 @@
 
 include:
   - {{ tplroot }}.pgbackrest.install
-{%- if pgbr.repo_host or pgha.standby_repo or pgha.standby_main.repo_clients %}
+{%- if pgbr.repo_host or pgha.standby_repo %}
   - {{ tplroot }}.pgbackrest.ssh_trust
 {%- endif %}
 

@@ -102,8 +102,9 @@ def test_standby_writes_nothing_into_the_main_repository(lab, both):
     stanzas = salt_json(lab, REPO, "file.readdir", "/var/lib/pgbackrest/backup")[REPO]
     assert set(stanzas) - {".", ".."} == {"lab"}, stanzas
     for node in sb.STANDBY_NODES:
-        timers = salt_json(lab, node, "service.get_enabled")[node]
-        assert not [t for t in timers if t.startswith("pgha-pgbackrest-")], timers
+        for kind in ("full", "diff"):
+            path = f"/etc/systemd/system/pgha-pgbackrest-{kind}.timer"
+            assert salt_json(lab, node, "file.file_exists", path)[node] is False, (node, path)
 
 
 def test_highstate_changes_nothing_on_either_cluster(lab, both):
