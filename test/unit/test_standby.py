@@ -397,3 +397,19 @@ def test_planner_compares_the_repository_with_the_main(main, repo_host, expected
 def test_planner_leaves_basebackup_standbys_alone():
     assert pgha_standby.cross_cluster_problems("dr", STANDBY, [], dict(REPO_MAIN, pgbackrest={"enabled": False}),
                                                main_repo_host=False) == []
+
+
+def test_planner_finds_the_main_repository_host_among_the_minions(run):
+    repo = {"enabled": True, "stanza": "", "repo_host_user": "pgbackrest"}
+    pillars = _two_clusters({"pgbackrest": repo},
+                            {"create_replica_methods": ["pgbackrest", "basebackup"], "pgbackrest": {"enabled": True}})
+    for name in ("pg1", "pg2", "pg3"):
+        pillars[name]["pgha"]["standby_clusters"] = REPO_MAIN["standby_clusters"]
+    for name in ("dr1", "dr2", "dr3"):
+        pillars[name]["pgha"]["pgbackrest"] = {"enabled": True}
+    without = run(Master(pillars), cluster="dr", workflow="deploy")
+    assert any("has no repository host" in p for p in without["problems"]), without["problems"]
+    pillars["repo1"] = minion("main", "pgbackrest", pgbackrest=repo)
+    plan = run(Master(pillars), cluster="dr", workflow="deploy")
+    assert plan["problems"] == [], plan["problems"]
+    assert plan["site"]["standby_repo_stanza"] == "main"
