@@ -6,7 +6,8 @@ its standby clusters' addresses.
 """
 import json
 
-from .render_helpers import ALL_PILLARS, STANDBY_ADDRESSES, STANDBY_MAIN_VIP, _patroni_config, _state, _states
+from .render_helpers import (ALL_PILLARS, STANDBY_ADDRESSES, STANDBY_MAIN_VIP, TWIN_PREFIX, _patroni_config, _state,
+                             _states)
 from .test_render_firewall import _nft
 
 
@@ -112,6 +113,8 @@ def test_standby_patroni_restores_from_the_main_stanza(rendered):
 def test_standby_repository_states_carry_no_secret(rendered):
     for pillar_id in ("standby_repo", "standby_repo_main"):
         text = json.dumps(_states(rendered, "show_sls", "debian13", pillar_id))
+        # the main cluster is found by its exact name: never Main's repository host (repo8)
+        assert TWIN_PREFIX not in text and "repo8" not in text
         assert "PRIVATE KEY" not in text and "id_ed25519\"" not in text
         for secret in _secret_values():
             assert secret not in text, (pillar_id, secret)
