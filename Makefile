@@ -23,7 +23,8 @@ CORE_LAB_TESTS := test/lab_tests/test_typeb.py test/lab_tests/test_day2.py \
 	test/lab_tests/test_resilience.py test/lab_tests/test_grow.py test/lab_tests/test_backup.py
 DEBIAN13_CI_TESTS := test/lab_tests/test_typeb.py
 LAB_SCENARIOS := typeb typeb-fast typea typea-colocated grow grow-typea adopt backup \
-	backup-repo-host wal-g firewall tls pip patroni-features minor-update standby monitor upgrade upgrade-typea
+	backup-repo-host wal-g firewall tls pip patroni-features minor-update standby monitor upgrade upgrade-typea \
+	standby-repo
 SCENARIO ?= typeb
 # empty: the scenario's own release (Debian 12; standby and upgrade: Debian 13)
 SUITE ?=

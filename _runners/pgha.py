@@ -239,6 +239,10 @@ def _site(pillars, postgresql):
         # standby clusters (issue 20): whether this cluster is one, and of which cluster
         "standby": bool(_get(pgha, "standby_cluster:host")),
         "standby_of": _get(pgha, "standby_cluster:cluster") or None,
+        # h10-drrepo: the main cluster's stanza its standby leader restores from, or None
+        "standby_repo_stanza": ((_get(pgha, "standby_cluster:pgbackrest:stanza") or _get(pgha, "standby_cluster:cluster"))
+                                if _get(pgha, "standby_cluster:pgbackrest:enabled") is True
+                                and _get(pgha, "standby_cluster:host") else None),
         "standby_clusters": [str(e.get("name")) for e in (pgha.get("standby_clusters") or [])
                              if isinstance(e, dict) and e.get("name")],
     }
@@ -374,12 +378,15 @@ def _standby(name, members, pg_nodes, pillars, addresses):
     first = _pgha(members[pg_nodes[0]]) if pg_nodes else {}
     standby = first.get("standby_cluster") if isinstance(first.get("standby_cluster"), dict) else {}
     main = standby.get("cluster")
-    main_pillar = {}
+    main_pillar, repo_host = {}, None
     if main:
         main_minions = sorted(m for m, p in pillars.items() if _pgha(p).get("cluster_name") == main
                               and "postgresql" in _roles(_pgha(p)))
         main_pillar = _pgha(pillars[main_minions[0]]) if main_minions else {}
-    return __utils__["pgha_standby.cross_cluster_problems"](name, standby, addresses.values(), main_pillar)
+        repo_host = any(_pgha(p).get("cluster_name") == main and "pgbackrest" in _roles(_pgha(p))
+                        for p in pillars.values())
+    return __utils__["pgha_standby.cross_cluster_problems"](name, standby, addresses.values(), main_pillar,
+                                                            main_repo_host=repo_host if main_pillar else None)
 
 
 def _promote(name, pg_nodes, pillars, site, options):

@@ -232,6 +232,8 @@ def settings(layers, pillar_pgha, mine):
     # (the first address in the order of map.jinja's `sort`: case ignored)
     repo_hosts = sorted(cluster["pgbackrest"].values(), key=lambda address: str(address).lower())
     cfg["pgbackrest"]["repo_host"] = repo_hosts[0] if repo_hosts else ""
+    # issue 20 (h10-drrepo): the other cluster's side of a repository shared with a standby cluster
+    _sibling("pgha_standby").with_repository_hosts(cfg, lambda name: members(name, mine))
     scheme = "https" if cfg["tls"]["enabled"] else "http"
     components, balancer_components = _components(cfg)
     # issue 24: the monitors that scrape this cluster (its own, and shared ones that name it)

@@ -503,7 +503,9 @@ def autobase():
 # cluster's side: its standby clusters' addresses and slots. Cross-key rules: pgha_standby.rules.
 STANDBY_OF = Record({"name": Str(_cluster.cluster_name_problem),
                      "addresses": ListOf(Str(_g.network_problem), "['10.0.1.11', '10.0.1.0/24']"),
-                     "slot": Name(SLOT_NAME, "a slot name of lower case letters, digits and '_'")}, closed=True)
+                     "slot": Name(SLOT_NAME, "a slot name of lower case letters, digits and '_'"),
+                     # its nodes restore from this cluster's pgBackRest repository host (SSH trust there)
+                     "pgbackrest": Bool()}, closed=True)
 
 
 def standby_host_problem(value):
@@ -526,4 +528,11 @@ KEYS.update({
                                                      autobase="patroni_standby_cluster"),
     "standby_cluster:cluster": Str(lambda v: v and _cluster.cluster_name_problem(v)),
     "standby_clusters": ListOf(STANDBY_OF, "[{name: dr, addresses: ['10.0.1.11'], slot: dr}]"),
+})
+# A standby cluster that restores from its main cluster's pgBackRest repository host (h10-drrepo):
+# the main's stanza and repository user; the host itself is the main's minion with role pgbackrest.
+KEYS.update({
+    "standby_cluster:pgbackrest:enabled": Bool(),
+    "standby_cluster:pgbackrest:stanza": Name(NAME, "a pgBackRest name (the main cluster's stanza)"),
+    "standby_cluster:pgbackrest:repo_host_user": Name(OS_USER, "a user name such as pgbackrest"),
 })

@@ -55,8 +55,9 @@ def rules(cfg):
 def _standby_rules(cfg):
     standby = _section(cfg, "standby_cluster")
     # port and create_replica_methods have defaults: any other field makes a standby cluster
+    repo = standby.get("pgbackrest") if isinstance(standby.get("pgbackrest"), dict) else {}
     if not any(standby.get(k) not in (None, "", []) for k in ("host", "cluster") + PATRONI_KEYS[2:]
-               if k != "create_replica_methods"):
+               if k != "create_replica_methods") and repo.get("enabled") is not True:
         return []
     found = []
     host = standby.get("host")
@@ -78,12 +79,30 @@ def _standby_rules(cfg):
             found.append((f"standby_cluster:create_replica_methods:{i}", f"{method} restores the standby "
                           f"leader from a repository: it needs {tool}:enabled (configured for the main "
                           "cluster's repository), or use basebackup"))
+    found += _repository_rules(cfg, standby)
     if cfg.get("with_haproxy_load_balancing") is True and host:
         found.append(("standby_cluster", "a Type A standby cluster is not supported yet: deploy the "
                       "standby cluster as Type B (vip-manager); its main cluster may be either"))
     if cfg.get("standby_clusters"):
         found.append(("standby_clusters", "a standby cluster cannot have standby clusters of its own "
                       "yet (cascading between clusters): declare them on the main cluster"))
+    return found
+
+
+def _repository_rules(cfg, standby):
+    """standby_cluster:pgbackrest: the nodes read the main cluster's repository host, which
+    only the main's mine entries name (standby_cluster:cluster), with this cluster's pgBackRest."""
+    repo = standby.get("pgbackrest") if isinstance(standby.get("pgbackrest"), dict) else {}
+    if repo.get("enabled") is not True:
+        return []
+    found = []
+    if not standby.get("cluster"):
+        found.append(("standby_cluster:cluster", "standby_cluster:pgbackrest restores from the main "
+                      "cluster's repository host: name the main cluster (its pgha:cluster_name), whose "
+                      "minion with role pgbackrest that host is"))
+    if _section(cfg, "pgbackrest").get("enabled") is not True:
+        found.append(("standby_cluster:pgbackrest:enabled", "the nodes run pgBackRest to read the main "
+                      "cluster's repository: set pgbackrest:enabled too"))
     return found
 
 
@@ -113,6 +132,9 @@ def _main_rules(cfg):
             found.append((f"{key}:slot", f"the slot {slot!r} is used twice (here or in patroni:slots)"))
         if slot:
             slots.add(slot)
+        if entry.get("pgbackrest") is True and _section(cfg, "pgbackrest").get("enabled") is not True:
+            found.append((f"{key}:pgbackrest", f"the standby cluster {name} would restore from this "
+                          "cluster's pgBackRest repository host, but pgbackrest:enabled is off here"))
     pgbouncer = _section(cfg, "pgbouncer").get("enabled")
     behind_pgbouncer = cfg.get("with_haproxy_load_balancing") is True and pgbouncer in ("auto", True)
     if entries and behind_pgbouncer and not _section(cfg, "haproxy").get("direct_ports", {}).get("master"):
@@ -134,7 +156,56 @@ def patroni_section(cfg):
         value = standby.get(key)
         if value not in (None, "", []):
             section[key] = list(value) if isinstance(value, list) else value
+    repo = repository(cfg)
+    if repo and not section.get("restore_command"):
+        # WAL the main cluster no longer keeps, from its archive (the standby leader's only source
+        # once the main's wal_keep_size or slot no longer covers it)
+        bin_ = _section(cfg, "paths").get("pgbackrest_bin") or "pgbackrest"
+        section["restore_command"] = f'{bin_} --stanza={repo["stanza"]} archive-get %f "%p"'
     return section
+
+
+def repository(cfg):
+    """The main cluster's pgBackRest repository this standby cluster reads
+    (``standby_cluster:pgbackrest``), or None: ``stanza`` (the main's; '' = its cluster name),
+    ``user`` (the main repository host's OS user), ``cluster`` (the main's name), and ``host``
+    and ``minion``, which only the mine knows (:py:func:`with_repository_hosts`; '' until then)."""
+    if not is_standby(cfg):
+        return None
+    standby = _section(cfg, "standby_cluster")
+    repo = standby.get("pgbackrest") if isinstance(standby.get("pgbackrest"), dict) else {}
+    if repo.get("enabled") is not True:
+        return None
+    return {"stanza": str(repo.get("stanza") or standby.get("cluster") or ""),
+            "user": str(repo.get("repo_host_user") or "pgbackrest"),
+            "cluster": str(standby.get("cluster") or ""), "host": "", "minion": ""}
+
+
+def repository_clients(cfg):
+    """The standby clusters (names, sorted) of this main cluster whose nodes restore from its
+    repository host (``standby_clusters:N:pgbackrest``)."""
+    entries = cfg.get("standby_clusters")
+    return sorted(str(e["name"]) for e in (entries if isinstance(entries, list) else [])
+                  if isinstance(e, dict) and e.get("name") and e.get("pgbackrest") is True)
+
+
+def with_repository_hosts(cfg, members_of):
+    """Fill in, from the mine (``members_of(cluster)``: ``{role: {minion: address}}``), what
+    only the other cluster's minions publish: on a standby cluster the main's repository host
+    (``standby_repo``: ``host``, ``minion``; the first by minion ID, as the main's own nodes
+    pick it), on a main cluster the database nodes its repository host trusts
+    (``standby_main:repo_clients``, ``{minion: address}``). In place."""
+    repo = cfg.get("standby_repo")
+    if repo and repo.get("cluster"):
+        hosts = sorted((members_of(repo["cluster"]).get("pgbackrest") or {}).items(),
+                       key=lambda item: str(item[1]).lower())
+        if hosts:
+            repo["minion"], repo["host"] = str(hosts[0][0]), str(hosts[0][1])
+    clients = {}
+    for name in repository_clients(cfg):
+        clients.update(members_of(name).get("postgresql") or {})
+    cfg.setdefault("standby_main", {})["repo_clients"] = clients
+    return cfg
 
 
 def _port(value):
@@ -183,6 +254,8 @@ def derive(cfg):
     slots merged into ``patroni:dcs_slots``."""
     cfg["standby_dcs"] = patroni_section(cfg)
     cfg["standby_main"] = main_side(cfg)
+    cfg["standby_main"]["repo_clients"] = {}
+    cfg["standby_repo"] = repository(cfg)
     patroni = cfg.setdefault("patroni", {})
     slots = dict(cfg["standby_main"]["slots"])
     slots.update(patroni.get("dcs_slots") or {})
@@ -278,11 +351,12 @@ def summary(cluster, receiver, main=""):
             f"lag {lag_text}")
 
 
-def cross_cluster_problems(name, standby, own_addresses, main_pillar):
+def cross_cluster_problems(name, standby, own_addresses, main_pillar, main_repo_host=None):
     """What only the master sees (the planner, pgha.plan): problems as messages with a standby
     cluster ``name`` whose ``pgha:standby_cluster`` is ``standby``, given its members'
     addresses (``own_addresses``) and its main cluster's pgha pillar (``main_pillar``, {} when
-    the master does not know it)."""
+    the master does not know it); ``main_repo_host``: whether a minion of the main cluster has
+    role pgbackrest (None: not known)."""
     if not isinstance(standby, dict) or not standby.get("host"):
         return []
     found = []
@@ -308,4 +382,34 @@ def cross_cluster_problems(name, standby, own_addresses, main_pillar):
     elif standby.get("primary_slot_name") and listed[0].get("slot") != standby.get("primary_slot_name"):
         found.append(f"pgha:standby_cluster:primary_slot_name: {standby.get('primary_slot_name')} is not the "
                      f"slot the main cluster keeps for {name} ({listed[0].get('slot') or 'none'})")
+    return found + _repository_problems(name, standby, main, listed, main_repo_host)
+
+
+def _repository_problems(name, standby, main, listed, main_repo_host):
+    """standby_cluster:pgbackrest against the main cluster's pillar: the main opts in for this
+    standby, has pgBackRest with a repository host, and the same stanza and repository user."""
+    repo = standby.get("pgbackrest") if isinstance(standby.get("pgbackrest"), dict) else {}
+    if repo.get("enabled") is not True:
+        return []
+    found, main_name = [], standby.get("cluster")
+    main_pgbr = _section(main, "pgbackrest")
+    if listed and listed[0].get("pgbackrest") is not True:
+        found.append(f"pgha:standby_cluster:pgbackrest: the main cluster {main_name} does not let {name} "
+                     f"read its repository: set pgbackrest: true in its standby_clusters entry for {name} "
+                     "(its repository host then trusts this cluster's nodes), and run pgha.config there")
+    if main_pgbr.get("enabled") is not True:
+        found.append(f"pgha:standby_cluster:pgbackrest: the main cluster {main_name} has no pgBackRest "
+                     "(its pgbackrest:enabled is off)")
+    elif main_repo_host is False:
+        found.append(f"pgha:standby_cluster:pgbackrest: the main cluster {main_name} has no repository host "
+                     "(no minion with role pgbackrest): restore through a restore_command that reaches its "
+                     "repository (shared or object storage) instead")
+    main_stanza = main_pgbr.get("stanza") or main_name
+    if main_pgbr.get("enabled") is True and (repo.get("stanza") or main_name) != main_stanza:
+        found.append(f"pgha:standby_cluster:pgbackrest:stanza: {repo.get('stanza') or main_name} is not the "
+                     f"main cluster's stanza ({main_stanza})")
+    main_user = main_pgbr.get("repo_host_user") or "pgbackrest"
+    if main_pgbr.get("enabled") is True and (repo.get("repo_host_user") or "pgbackrest") != main_user:
+        found.append(f"pgha:standby_cluster:pgbackrest:repo_host_user: {repo.get('repo_host_user')} is not "
+                     f"the main cluster's repository user ({main_user})")
     return found

@@ -10,7 +10,7 @@
 
 include:
   - {{ tplroot }}.pgbackrest.install
-{%- if pgbr.repo_host %}
+{%- if pgbr.repo_host or pgha.standby_repo %}
   - {{ tplroot }}.pgbackrest.ssh_trust
 {%- endif %}
 
@@ -32,7 +32,7 @@ pgha-pgbackrest-config-file-managed:
         tplroot: {{ tplroot }}
     - require:
       - sls: {{ tplroot }}.pgbackrest.install
-{%- if pgbr.repo.type == 'posix' and (on_repo_host or not pgbr.repo_host) %}
+{%- if pgbr.repo.type == 'posix' and (on_repo_host or not (pgbr.repo_host or pgha.standby_repo)) %}
 
 {#- A posix repository: on the repository host, or a path every database node shares (NFS
     or similar) where the primary of the moment writes and any node restores from. #}

@@ -11,12 +11,19 @@
 include:
   - {{ tplroot }}.pgbackrest.config
 
-{%- if pgbr.repo_host and not on_repo_host %}
+{#- A standby cluster reading its main cluster's repository takes no backup there: the main's
+    repository host backs up the main cluster (docs/standby-clusters.md). #}
+{%- set main_repo = pgha.standby_repo and not on_repo_host %}
+{%- if main_repo %}
+pgha-pgbackrest-schedule-none-on-a-standby-cluster:
+  test.nop:
+    - name: a standby cluster takes no backup in its main cluster's repository (pgha:standby_cluster:pgbackrest)
+{%- elif pgbr.repo_host and not on_repo_host %}
 pgha-pgbackrest-schedule-on-the-repository-host:
   test.nop:
     - name: backups are scheduled on the repository host
 {%- endif %}
-{%- for entry in pgbr.schedule if on_repo_host or not pgbr.repo_host %}
+{%- for entry in pgbr.schedule if not main_repo and (on_repo_host or not pgbr.repo_host) %}
 {%-   set unit = 'pgha-pgbackrest-' ~ entry.type %}
 pgha-pgbackrest-{{ entry.type }}-service-managed:
   file.managed:

@@ -233,6 +233,29 @@ SCENARIOS = {
             "standby_clusters": [{"name": "dr", "addresses": [f"{SUBNET}.31", f"{SUBNET}.32"], "slot": "dr"}],
             "postgresql": {"parameters": {"wal_keep_size": "256MB"}}}},
     },
+    # A standby cluster restored from its main cluster's pgBackRest repository host
+    # (h10-drrepo, test_standby_repo.py): lab (pg1-pg3, VIP .100) backs up to repo1; its entry
+    # for dr opts in (pgbackrest: true), so repo1 trusts dr's nodes; dr's leader is restored
+    # from lab's latest backup (create_replica_methods [pgbackrest, basebackup]), then streams
+    # from lab's VIP. Debian 13 like `standby`; a scenario of its own so that `standby` stays
+    # as it is.
+    "standby-repo": {
+        "suite": "trixie",
+        "nodes": {"pg1": 11, "pg2": 12, "pg3": 13, "repo1": 21, "dr1": 31, "dr2": 32},
+        "roles": {"pg1": ["postgresql", "etcd"], "pg2": ["postgresql", "etcd"], "pg3": ["postgresql", "etcd"],
+                  "repo1": ["pgbackrest"], "dr1": ["postgresql", "etcd"], "dr2": ["postgresql"]},
+        "node_pillar": {name: {"cluster_name": "dr", "cluster_vip": f"{SUBNET}.101", "standby_clusters": [],
+                               "standby_cluster": {"host": f"{SUBNET}.100", "port": 5432,
+                                                   "primary_slot_name": "dr", "cluster": "lab",
+                                                   "create_replica_methods": ["pgbackrest", "basebackup"],
+                                                   "pgbackrest": {"enabled": True}}}
+                        for name in ("dr1", "dr2")},
+        "pillar": {"pgha": {
+            "pgbackrest": {"enabled": True},
+            "standby_clusters": [{"name": "dr", "addresses": [f"{SUBNET}.31", f"{SUBNET}.32"], "slot": "dr",
+                                  "pgbackrest": True}],
+            "postgresql": {"parameters": {"wal_keep_size": "256MB"}}}},
+    },
     # Major upgrade 17 -> 18 (issue 19), Debian 13 only: PostgreSQL 18 built from forky's
     # source (pghalab.backport) in a second offline repository the pillar names like a site's
     # mirror of PGDG. Type B with PgBouncer (its pools paused for the window), data in several

@@ -200,9 +200,10 @@ def rendered(tmp_path_factory, patroni_leader):
     jobs[("bootstrap_wal_g", "debian12", "wal_g")] = (
         confdirs[("debian12", "wal_g")], "slsutil.renderer", "salt://probe/bootstrap_wal_g.jinja",
         "default_renderer=jinja", "tplroot=pgha")
-    jobs[("pgbackrest_conf", "debian12", "clone")] = (
-        confdirs[("debian12", "clone")], "slsutil.renderer", "salt://probe/pgbackrest_conf.jinja",
-        "default_renderer=jinja", "tplroot=pgha")
+    for combo in (("debian12", "clone"), ("debian13", "standby_repo"), ("debian13", "standby_repo_main")):
+        jobs[("pgbackrest_conf",) + combo] = (
+            confdirs[combo], "slsutil.renderer", "salt://probe/pgbackrest_conf.jinja",
+            "default_renderer=jinja", "tplroot=pgha")
     for state_id, grains_id, pillar_id in FILE_RENDERS:       # templates that read the map
         source, context = MAP_TEMPLATES[state_id]
         jobs[("file", state_id, grains_id, pillar_id)] = (

@@ -412,6 +412,30 @@ PILLARS.update({
 })
 ONLY_ON.update({"standby": ("debian13",), "standby_main": ("debian13",)})
 FAKE_MINES["standby_main"] = TYPE_B_MINE
+# A standby cluster restoring from its main cluster's pgBackRest repository host (h10-drrepo):
+# a node of the standby cluster dr, and the main cluster's repository host repo1, which trusts
+# dr's database nodes. One mine for both: each cluster's minions published their own SSH keys.
+STANDBY_REPO_MINE = {
+    "pg1": (NODE_ADDRESS, "dr", ["postgresql", "etcd"]),
+    "pg2": ("10.0.6.12", "dr", ["postgresql", "etcd"]),
+    "mp1": ("10.0.5.11", "main", ["postgresql", "etcd"]),
+    "repo1": (REPO_ADDRESS, "main", ["pgbackrest"]),
+    "repo8": (f"{TWIN_PREFIX}41", "Main", ["pgbackrest"]),     # a case twin's repository host
+}
+PILLARS.update({
+    "standby_repo": _pillar(roles=["postgresql", "etcd"], cluster_name="dr", cluster_vip=VIP,
+                            pgbackrest={"enabled": True},
+                            standby_cluster={"host": STANDBY_MAIN_VIP, "primary_slot_name": "dr", "cluster": "main",
+                                             "create_replica_methods": ["pgbackrest", "basebackup"],
+                                             "pgbackrest": {"enabled": True}}),
+    "standby_repo_main": _pillar(roles=["pgbackrest"], address=REPO_ADDRESS, pgbackrest={"enabled": True},
+                                 standby_clusters=[{"name": "dr", "addresses": ["10.0.6.11", "10.0.6.12"],
+                                                    "slot": "dr", "pgbackrest": True}]),
+})
+ONLY_ON.update({"standby_repo": ("debian13",), "standby_repo_main": ("debian13",)})
+FAKE_MINES.update({"standby_repo": STANDBY_REPO_MINE, "standby_repo_main": STANDBY_REPO_MINE})
+REPO_PILLARS |= {"standby_repo", "standby_repo_main"}
+MINION_IDS["standby_repo_main"] = "repo1"
 
 # Issue 24: monitoring. A database node of main with its exporters (PgBouncer too, firewall on);
 # a monitor of main that also scrapes cluster other (a shared monitor). The mine's entries carry
@@ -461,6 +485,7 @@ TEMPLATE_COMBOS = [("debian12", "typeb_vip"), ("rhel9", "typeb_vip"), ("debian12
                    ("debian12", "clone"), ("debian12", "wal_g_clone")]
 TEMPLATE_COMBOS.append(("debian13", "patroni_features"))          # issue 23
 TEMPLATE_COMBOS += [("debian13", "standby"), ("debian13", "standby_main")]   # issue 20
+TEMPLATE_COMBOS.append(("debian13", "standby_repo"))                             # h10-drrepo
 # WAL-G's configuration file, and the wal_g bootstrap method (through a probe template).
 WAL_G_JSON_COMBOS = [("debian12", "wal_g"), ("rhel9", "wal_g")]
 BOOTSTRAP_PROBE = ("{%- from 'pgha/patroni/files/bootstrap_wal_g.jinja' import bootstrap_wal_g with context %}"

@@ -13,6 +13,9 @@ from .render_helpers import COMBOS, FAKE_MINES, NODE_ADDRESS, TLS_COMBOS, TWIN_P
 # monitoring and monitor: a shared monitor of another cluster is in a node's firewall, and a
 # monitor scrapes the clusters it names (test_render_monitoring checks exactly which)
 CROSS_CLUSTER = {"monitoring", "monitor"}
+# h10-drrepo: a standby cluster's node pins its main's repository host, which trusts the standby's
+# nodes (test_render_standby checks exactly which, and that no case twin's host appears)
+CROSS_CLUSTER |= {"standby_repo", "standby_repo_main"}
 MINE_COMBOS = [combo for combo in dict.fromkeys(COMBOS + TLS_COMBOS)
                if combo[1] in FAKE_MINES and combo[1] not in CROSS_CLUSTER]
 

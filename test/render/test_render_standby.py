@@ -4,7 +4,10 @@ bootstrap (``dcs.standby_cluster``) and the dynamic configuration its state keep
 left to the main cluster; a main cluster's permanent slot, pg_hba lines and firewall rules for
 its standby clusters' addresses.
 """
-from .render_helpers import STANDBY_ADDRESSES, STANDBY_MAIN_VIP, _patroni_config, _state, _states
+import json
+
+from .render_helpers import (ALL_PILLARS, STANDBY_ADDRESSES, STANDBY_MAIN_VIP, TWIN_PREFIX, _patroni_config, _state,
+                             _states)
 from .test_render_firewall import _nft
 
 
@@ -44,3 +47,91 @@ def test_main_cluster_firewall_admits_its_standby(rendered):
         sorted(sets["standby_clusters_v4"]) == sorted(["10.0.6.11/32", "10.0.6.12/32", "10.0.7.0/28"])
     assert 'ip saddr @standby_clusters_v4 tcp dport { 5432 } accept comment "standby clusters: dr"' in rules
     assert STANDBY_ADDRESSES   # the pillar's addresses, as the rules name them
+
+
+# -- a standby cluster restoring from its main cluster's pgBackRest repository host (h10-drrepo) --
+
+def _conf_text(rendered, pillar_id):
+    result = rendered[("pgbackrest_conf", "debian13", pillar_id)]
+    assert result["rc"] == 0 and isinstance(result["data"], str), f"{result['stdout']}\n{result['stderr']}"
+    return result["data"]
+
+
+def test_main_repository_host_trusts_the_standby_nodes(rendered):
+    states = _states(rendered, "show_sls", "debian13", "standby_repo_main")
+    for minion in ("pg1", "pg2"):
+        _, function, args = _state(states, f"pgha-pgbackrest-ssh-standby-{minion}-authorized")
+        assert function == "present"
+        assert args["name"] == f"ssh-ed25519 AAAAkey{minion} postgres@{minion}"
+        assert args["user"] == "pgbackrest"
+        assert "no-pty" in args["options"] and "no-port-forwarding" in args["options"]
+    # the main's own database node is trusted both ways; the standby's only logs in here
+    assert "pgha-pgbackrest-ssh-mp1-authorized" in states and "pgha-pgbackrest-ssh-mp1-known" in states
+    assert not any(k.startswith("pgha-pgbackrest-ssh-pg1-") for k in states)
+    # a case twin's repository host is not the main's
+    assert not any("repo8" in k for k in states)
+    # the main keeps backing up its own stanza only: its database nodes in its pgbackrest.conf
+    text = _conf_text(rendered, "standby_repo_main")
+    assert "pg1-host=10.0.5.11" in text and "10.0.6.12" not in text
+
+
+def test_standby_node_reads_the_main_repository(rendered):
+    text = _conf_text(rendered, "standby_repo")
+    lines = text.splitlines()
+    assert "repo1-host=10.0.0.41" in lines and "repo1-host-user=pgbackrest" in lines
+    # the main's stanza only: the standby cluster writes nothing of its own into that repository
+    assert "[main]" in lines and "[dr]" not in lines
+    assert "pg1-path=/var/lib/postgresql/17/main" in lines
+    assert not any(line.startswith("repo1-path") for line in lines)
+
+
+def test_standby_node_pins_the_repository_host_and_takes_no_backup(rendered):
+    states = _states(rendered, "show_sls", "debian13", "standby_repo")
+    _, function, args = _state(states, "pgha-pgbackrest-ssh-main-repository-known")
+    assert function == "present"
+    assert (args["name"], args["enc"], args["key"], args["user"]) == (
+        "10.0.0.41", "ssh-ed25519", "AAAAhostrepo1", "postgres")
+    assert _state(states, "pgha-pgbackrest-ssh-key-published")[2]["name"] == "postgres"
+    assert _state(states, "pgha-pgbackrest-schedule-none-on-a-standby-cluster")[:2] == ("test", "nop")
+    assert not any(k.startswith("pgha-pgbackrest-full-") for k in states)
+    assert "pgha-pgbackrest-stanza-created" not in states
+    assert "pgha-pgbackrest-repo-dir-managed" not in states
+    assert not any("authorized" in k for k in states)     # nothing logs in to the standby's nodes
+
+
+def test_standby_patroni_restores_from_the_main_stanza(rendered):
+    config = _patroni_config(rendered, "debian13", "standby_repo")
+    standby = config["bootstrap"]["dcs"]["standby_cluster"]
+    assert standby["create_replica_methods"] == ["pgbackrest", "basebackup"]
+    assert standby["restore_command"] == '/usr/bin/pgbackrest --stanza=main archive-get %f "%p"'
+    assert config["postgresql"]["pgbackrest"] == {
+        "command": "/usr/bin/pgbackrest --stanza=main --delta --type=standby restore",
+        "keep_data": True, "no_params": True}
+    assert config["postgresql"]["recovery_conf"]["restore_command"] == standby["restore_command"]
+
+
+def test_standby_repository_states_carry_no_secret(rendered):
+    for pillar_id in ("standby_repo", "standby_repo_main"):
+        text = json.dumps(_states(rendered, "show_sls", "debian13", pillar_id))
+        # the main cluster is found by its exact name: never Main's repository host (repo8)
+        assert TWIN_PREFIX not in text and "repo8" not in text
+        assert "PRIVATE KEY" not in text and "id_ed25519\"" not in text
+        for secret in _secret_values():
+            assert secret not in text, (pillar_id, secret)
+
+
+def _secret_values():
+    """The passwords of the standby's pillar (render_helpers' _SECRETS: every key named password)."""
+    found = []
+
+    def walk(value, key=""):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, k)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, key)
+        elif "password" in str(key) and isinstance(value, str) and len(value) > 4:
+            found.append(value)
+    walk(ALL_PILLARS["standby_repo"])
+    return found

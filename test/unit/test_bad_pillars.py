@@ -544,6 +544,26 @@ CASES += [
 ]
 
 
+# a standby cluster restoring from its main cluster's pgBackRest repository host (h10-drrepo)
+CASES += [
+    ("standby-repo-without-pgbackrest", standby(pgbackrest={"enabled": True}), "standby_cluster:pgbackrest:enabled"),
+    ("standby-repo-without-main-name", _with({"standby_cluster": {"host": "10.0.0.200", "pgbackrest": {"enabled": True}}},
+                                             {"pgbackrest": {"enabled": True}}), "standby_cluster:cluster"),
+    ("standby-repo-enabled-word", standby(pgbackrest={"enabled": "yes"}), "standby_cluster:pgbackrest:enabled"),
+    ("standby-repo-stanza-space", standby(pgbackrest={"enabled": True, "stanza": "my stanza"}),
+     "standby_cluster:pgbackrest:stanza"),
+    ("standby-repo-user-upper", standby(pgbackrest={"enabled": True, "repo_host_user": "PgBackRest"}),
+     "standby_cluster:pgbackrest:repo_host_user"),
+    ("standby-repo-unknown-field", standby(pgbackrest={"enabled": True, "repo_host": "10.0.0.41"}),
+     "standby_cluster:pgbackrest:repo_host"),
+    ("standby-repo-without-host", {"standby_cluster": {"pgbackrest": {"enabled": True}}}, "standby_cluster:host"),
+    ("main-repo-without-pgbackrest", main_of({"name": "dr", "addresses": ["10.0.1.11"], "pgbackrest": True}),
+     "standby_clusters:0:pgbackrest"),
+    ("main-repo-word", main_of({"name": "dr", "addresses": ["10.0.1.11"], "pgbackrest": "yes"}),
+     "standby_clusters:0:pgbackrest"),
+]
+
+
 @pytest.mark.parametrize("change,key", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_pillar_is_refused_naming_its_key(change, key):
     problems = pgha_validate.check(_with(MINIMAL_VALID, change), DEFAULTS, {"os_family": "Debian"})
@@ -618,3 +638,4 @@ def test_the_model_accepts_any_printable_name_and_password(name, password, ascii
 
 def test_defaults_and_minimal_pillar_are_valid(defaults):
     assert pgha_validate.check(copy.deepcopy(MINIMAL_VALID), defaults) == []
+

@@ -365,3 +365,28 @@ def test_the_plan_says_where_pgbouncer_runs(defaults, pgbouncer, type_a, runs):
         pillars["lb1"] = minion("main", "balancer", cluster_vip="10.0.0.100", pgbouncer=pgbouncer, **extra)
     found = steps(render("pgha/steps/deploy.sls", WithPlan({}, Master(pillars), defaults)))
     assert ("pgha-pgbouncer-deployed" in found) is runs
+
+
+def test_deploy_of_a_standby_restoring_from_the_main_repository(defaults):
+    """h10-drrepo: dr's nodes get pgBackRest (their keys published) and the first checks the
+    main's stanza before any Patroni starts; nothing targets the main's minions."""
+    repo = {"enabled": True, "stanza": "", "repo_host_user": "pgbackrest"}
+    standby = {"host": "10.0.0.100", "primary_slot_name": "dr", "cluster": "main",
+               "create_replica_methods": ["pgbackrest", "basebackup"], "pgbackrest": {"enabled": True}}
+    pillars = {**three(cluster_vip="10.0.0.100", pgbackrest=repo,
+                       standby_clusters=[{"name": "dr", "addresses": ["10.0.1.11"], "slot": "dr", "pgbackrest": True}]),
+               "repo1": minion("main", "pgbackrest", pgbackrest=repo),
+               **{f"dr{i}": minion("dr", "postgresql", *(["etcd"] if i == 1 else []), cluster_vip="10.0.1.100",
+                                   pgbackrest={"enabled": True}, standby_cluster=standby) for i in (1, 2)}}
+    found = steps(render("pgha/steps/deploy.sls", WithPlan({"cluster": "dr"}, Master(pillars), defaults)))
+    assert_exact_targets(found)
+    order = list(found)
+    assert order.index("pgha-pgbackrest-standby-ssh-keys") < order.index("pgha-pgbackrest-main-repository-checked") \
+        < order.index("pgha-patroni-dr1-deployed")
+    assert found["pgha-pgbackrest-standby-ssh-keys"][1]["tgt"] == "dr1,dr2"
+    assert found["pgha-pgbackrest-main-repository-checked"][1] == {
+        "name": "pgha_pgbackrest.restorable", "tgt": "dr1", "tgt_type": "list", "kwarg": {"stanza": "main"},
+        "require": [{"salt": "pgha-pgbackrest-standby-ssh-keys"}]}
+    assert found["pgha-patroni-dr1-deployed"][1]["require"] == [{"salt": "pgha-pgbackrest-main-repository-checked"}]
+    for _, args in found.values():
+        assert not {"pg1", "pg2", "pg3", "repo1"} & set(str(args.get("tgt", "")).split(","))

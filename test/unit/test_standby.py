@@ -80,7 +80,8 @@ def test_main_side_slots_networks_and_names():
     assert cfg["standby_dcs"] is None
     assert cfg["standby_main"] == {"slots": {"dr": {"type": "physical"}},
                                    "addresses": ["10.0.1.0/28", "10.0.1.11", "10.0.1.12"],
-                                   "networks": ["10.0.1.0/28", "10.0.1.11/32", "10.0.1.12/32"], "names": ["dr"]}
+                                   "networks": ["10.0.1.0/28", "10.0.1.11/32", "10.0.1.12/32"], "names": ["dr"],
+                                   "repo_clients": {}}
     assert cfg["patroni"]["dcs_slots"] == {"dr": {"type": "physical"}, "s1": {"type": "physical"}}
 
 
@@ -328,3 +329,87 @@ def test_the_summaries_of_a_standby_cluster_name_its_main(defaults):
     assert deploy["pgha-cluster-summary"][1]["kwarg"] == {"vip": "10.0.1.100", "main": "main"}
     main = steps(render("pgha/steps/config.sls", WithPlan({"cluster": "main"}, master, defaults)))
     assert "kwarg" not in main["pgha-config-summary"][1]
+
+
+# -- a standby cluster restoring from its main cluster's repository host (h10-drrepo) ------------
+
+REPO_STANDBY = dict(STANDBY, create_replica_methods=["pgbackrest", "basebackup"],
+                    pgbackrest={"enabled": True, "stanza": "", "repo_host_user": "pgbackrest"})
+REPO_MAIN = {"cluster_name": "main", "pgbackrest": {"enabled": True, "stanza": "", "repo_host_user": "pgbackrest"},
+             "standby_clusters": [dict(MAIN_SIDE[0], pgbackrest=True)]}
+
+
+def test_standby_reads_the_main_stanza_and_restores_its_wal():
+    cfg = pgha_standby.derive(_cfg(standby_cluster=REPO_STANDBY, pgbackrest={"enabled": True},
+                                   paths={"pgbackrest_bin": "/usr/bin/pgbackrest"}))
+    assert cfg["standby_repo"] == {"stanza": "main", "user": "pgbackrest", "cluster": "main", "host": "", "minion": ""}
+    assert cfg["standby_dcs"]["restore_command"] == '/usr/bin/pgbackrest --stanza=main archive-get %f "%p"'
+    assert cfg["standby_dcs"]["create_replica_methods"] == ["pgbackrest", "basebackup"]
+    # a restore_command of the pillar's own is kept
+    own = pgha_standby.derive(_cfg(standby_cluster=dict(REPO_STANDBY, restore_command="cp /wal/%f %p"),
+                                   pgbackrest={"enabled": True}))
+    assert own["standby_dcs"]["restore_command"] == "cp /wal/%f %p"
+
+
+def test_repository_hosts_from_the_mine_each_side():
+    clusters = {"main": {"pgbackrest": {"repo2": "10.0.0.42", "repo1": "10.0.0.41"}, "postgresql": {"pg1": "10.0.0.11"}},
+                "dr": {"pgbackrest": {}, "postgresql": {"dr1": "10.0.1.11", "dr2": "10.0.1.12"}}}
+    standby = pgha_standby.derive(_cfg(standby_cluster=REPO_STANDBY, pgbackrest={"enabled": True}))
+    pgha_standby.with_repository_hosts(standby, clusters.get)
+    assert (standby["standby_repo"]["minion"], standby["standby_repo"]["host"]) == ("repo1", "10.0.0.41")
+    assert standby["standby_main"]["repo_clients"] == {}
+    main = pgha_standby.derive(_cfg(cluster_name="main", standby_clusters=REPO_MAIN["standby_clusters"]))
+    pgha_standby.with_repository_hosts(main, clusters.get)
+    assert main["standby_main"]["repo_clients"] == {"dr1": "10.0.1.11", "dr2": "10.0.1.12"}
+    assert main["standby_repo"] is None
+    # without the opt-in, the main's repository host trusts nobody of the standby's
+    plain = pgha_standby.derive(_cfg(cluster_name="main", standby_clusters=MAIN_SIDE))
+    assert pgha_standby.with_repository_hosts(plain, clusters.get)["standby_main"]["repo_clients"] == {}
+
+
+def test_settings_find_the_main_repository_host_by_exact_name():
+    mine = {"dr1": {"cluster_name": "dr", "roles": ["postgresql", "etcd"], "address": "10.0.1.11"},
+            "repo1": {"cluster_name": "main", "roles": ["pgbackrest"], "address": "10.0.0.41"},
+            "repo8": {"cluster_name": "Main", "roles": ["pgbackrest"], "address": "10.0.0.8"}}
+    pillar = dict(copy.deepcopy(MINIMAL_VALID), cluster_name="dr", cluster_vip="10.0.1.100", address="10.0.1.11",
+                  roles=["postgresql", "etcd"], pgbackrest={"enabled": True}, standby_cluster=REPO_STANDBY)
+    cfg = pgha_derive.settings(layers(), pillar, mine)["pgha"]
+    assert cfg["standby_repo"]["host"] == "10.0.0.41" and cfg["standby_repo"]["minion"] == "repo1"
+    assert cfg["pgbackrest"]["repo_host"] == ""      # the standby has no repository host of its own
+
+
+@pytest.mark.parametrize("main,repo_host,expected", [
+    (REPO_MAIN, True, []),
+    (dict(REPO_MAIN, standby_clusters=MAIN_SIDE), True, ["set pgbackrest: true in its standby_clusters entry"]),
+    (dict(REPO_MAIN, pgbackrest={"enabled": False}), True, ["has no pgBackRest"]),
+    (REPO_MAIN, False, ["has no repository host"]),
+    (dict(REPO_MAIN, pgbackrest={"enabled": True, "stanza": "prod"}), True, ["is not the main cluster's stanza (prod)"]),
+    (dict(REPO_MAIN, pgbackrest={"enabled": True, "repo_host_user": "backup"}), True,
+     ["is not the main cluster's repository user (backup)"]),
+])
+def test_planner_compares_the_repository_with_the_main(main, repo_host, expected):
+    found = pgha_standby.cross_cluster_problems("dr", REPO_STANDBY, ["10.0.1.11"], main, main_repo_host=repo_host)
+    assert len(found) == len(expected), found
+    for problem, text in zip(found, expected):
+        assert problem.startswith("pgha:standby_cluster:pgbackrest") and text in problem, problem
+
+
+def test_planner_leaves_basebackup_standbys_alone():
+    assert pgha_standby.cross_cluster_problems("dr", STANDBY, [], dict(REPO_MAIN, pgbackrest={"enabled": False}),
+                                               main_repo_host=False) == []
+
+
+def test_planner_finds_the_main_repository_host_among_the_minions(run):
+    repo = {"enabled": True, "stanza": "", "repo_host_user": "pgbackrest"}
+    pillars = _two_clusters({"pgbackrest": repo},
+                            {"create_replica_methods": ["pgbackrest", "basebackup"], "pgbackrest": {"enabled": True}})
+    for name in ("pg1", "pg2", "pg3"):
+        pillars[name]["pgha"]["standby_clusters"] = REPO_MAIN["standby_clusters"]
+    for name in ("dr1", "dr2", "dr3"):
+        pillars[name]["pgha"]["pgbackrest"] = {"enabled": True}
+    without = run(Master(pillars), cluster="dr", workflow="deploy")
+    assert any("has no repository host" in p for p in without["problems"]), without["problems"]
+    pillars["repo1"] = minion("main", "pgbackrest", pgbackrest=repo)
+    plan = run(Master(pillars), cluster="dr", workflow="deploy")
+    assert plan["problems"] == [], plan["problems"]
+    assert plan["site"]["standby_repo_stanza"] == "main"

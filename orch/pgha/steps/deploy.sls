@@ -46,6 +46,34 @@ pgha-pgbackrest-repository-deployed:
 {%-   set previous.step = 'pgha-pgbackrest-repository-deployed' %}
 {%- endif %}
 
+{%- if site.standby_repo_stanza and site.pgbackrest_enabled %}
+
+{#- A standby cluster restoring from its main cluster's repository host (standby_cluster:pgbackrest):
+    its nodes' SSH keys (published to the mine), the host key and pgbackrest.conf, then a check
+    from the first node that the main's stanza has a backup it may read. Without it Patroni
+    would fall back to basebackup silently; the check fails with pgBackRest's reason instead
+    (e.g. "Permission denied (publickey)": run pgha.config on the main cluster, which trusts
+    the keys published here, then this deploy again). Only this cluster's minions change. #}
+pgha-pgbackrest-standby-ssh-keys:
+  salt.state:
+    - tgt: {{ minions.postgresql | join(',') }}
+    - tgt_type: list
+    - sls: pgha.pgbackrest.config
+    - require:
+      - salt: {{ previous.step }}
+
+pgha-pgbackrest-main-repository-checked:
+  salt.function:
+    - name: pgha_pgbackrest.restorable
+    - tgt: {{ plan.primary }}
+    - tgt_type: list
+    - kwarg:
+        stanza: {{ site.standby_repo_stanza | json }}
+    - require:
+      - salt: pgha-pgbackrest-standby-ssh-keys
+{%-   set previous.step = 'pgha-pgbackrest-main-repository-checked' %}
+{%- endif %}
+
 {#- One node at a time, each ending with its own health gate (in the same state run). Not all
     replicas in one step: the deploy then ended before Patroni had named a synchronous standby
     and HAProxy's port 5002 had a server (lab, test_typea), and no gate waits for that yet. #}
