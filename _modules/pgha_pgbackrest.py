@@ -215,9 +215,14 @@ def restorable(target_type="default", target=None, backup_set=None, stanza=None)
         {"type": target_type, "target": target, "set": backup_set, "stanza": stanza})
     if problems:
         raise CommandExecutionError("; ".join(f"{key}: {msg}" for key, msg in problems))
-    backups = info(stanza).get("backup") or []
+    data = info(stanza)
+    backups = data.get("backup") or []
     if not backups:
-        raise CommandExecutionError(f"stanza {_stanza(stanza)} has no backup to restore from")
+        status = data.get("status") or {}
+        # 0 ok and 2 "no valid backups" mean the repository answered; any other status (an
+        # unreachable repository host, a missing stanza) is the reason to show instead
+        reason = f": {status.get('message')}" if status.get("code") not in (0, 2, None) else ""
+        raise CommandExecutionError(f"stanza {_stanza(stanza)} has no backup to restore from{reason}")
     if backup_set:
         backups = [b for b in backups if b.get("label") == backup_set]
         if not backups:

@@ -5,6 +5,14 @@
 {%- from tplroot ~ "/map.jinja" import pgha with context %}
 {%- set repo_host = 'pgbackrest' in pgha.roles %}
 {%- set user = pgha.pgbackrest.repo_host_user if repo_host else pgha.users.postgres %}
+{%- set db_node = 'postgresql' in pgha.roles %}
+{%- if db_node %}
+
+{#- postgres comes with the PostgreSQL packages: a standby cluster's nodes publish their keys
+    before their first deploy (docs/standby-clusters.md), when nothing else has installed them #}
+include:
+  - {{ tplroot }}.postgresql.install
+{%- endif %}
 
 pgha-pgbackrest-ssh-pkgs-installed:
   pkg.installed:
@@ -40,6 +48,9 @@ pgha-pgbackrest-ssh-key-generated:
       - pkg: pgha-pgbackrest-ssh-pkgs-installed
 {%- if repo_host %}
       - user: pgha-pgbackrest-repo-user-present
+{%- endif %}
+{%- if db_node %}
+      - pkg: pgha-postgresql-pkgs-installed
 {%- endif %}
 
 pgha-pgbackrest-ssh-key-published:

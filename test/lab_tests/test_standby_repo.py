@@ -57,6 +57,9 @@ def test_both_deploy_each_touching_only_its_own_minions(lab, both):
     assert isinstance(both["backup"], dict) and both["backup"].get("type") == "full", both["backup"]
     assert_orch_ok(both["prepared"])
     assert set(both["keys"]) == set(sb.STANDBY_NODES), both["keys"]
+    failed = {f"{m}:{sid}": st.get("comment") for m, states in both["keys"].items()
+              for sid, st in states.items() if st.get("result") is not True}
+    assert not failed, failed
     assert_orch_ok(both["config"])
     assert_orch_ok(both["dr"])
     assert sb.minions_in(both["main"], ALL) <= set(MAIN_ALL)

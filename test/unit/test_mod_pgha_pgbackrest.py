@@ -161,6 +161,22 @@ def test_restorable_refuses(args, message):
         _restorable(*args)
 
 
+@pytest.mark.parametrize("status,message", [
+    ({"code": 2, "message": "no valid backups"}, "stanza main has no backup to restore from"),
+    ({"code": 99, "message": "[UnknownError] remote-0 process on 'repo1' terminated unexpectedly [255]: "
+      "Permission denied (publickey)."},
+     "stanza main has no backup to restore from: [UnknownError] remote-0 process on 'repo1' terminated "
+     "unexpectedly [255]: Permission denied (publickey)."),
+])
+def test_restorable_says_why_no_backup_was_found(status, message):
+    """An unreachable repository host is not "no backup": pgbackrest info's own status says why."""
+    info = [{"name": "main", "status": status, "backup": []}]
+    with patch.dict(pgha_pgbackrest.__salt__, {"pgha.check_restore_target": MagicMock(return_value=[])}), \
+            _run((0, json.dumps(info), "")), pytest.raises(CommandExecutionError) as err:
+        pgha_pgbackrest.restorable()
+    assert str(err.value) == message
+
+
 def test_recover_promotes_clears_recovery_settings_and_stops():
     answers = {"SELECT pg_is_in_recovery()": ["t", "f"], "SELECT timeline_id FROM pg_control_checkpoint()": ["3"]}
     calls = []
