@@ -12,6 +12,7 @@ A cluster's minions are the ones whose cached pillar ``pgha:cluster_name`` is ex
 cluster's name (compared in Python: pillar targeting, ``I@``, ignores case and expands globs).
 The plan holds no password or key: ``salt-run`` prints it.
 """
+import concurrent.futures
 import logging
 
 import salt.client
@@ -398,9 +399,13 @@ def _promote(name, pg_nodes, pillars, site, options):
     # the main site is expected lost: its minions must not hold the promotion for the master's
     # timeout + gather_job_timeout (60 s in the lab, measured). The guard's other leg does not
     # depend on Salt: the standby leader's own TCP test of the main cluster (main_reachable).
-    main_leader = next((ret for ret in _ask(main_nodes, "pgha_patroni.leader", timeout=MAIN_SITE_TIMEOUT,
-                                            gather_job_timeout=MAIN_SITE_TIMEOUT).values() if ret), None)
-    answers = _ask(pg_nodes, "pgha_patroni.standby_status")
+    # Both questions at once: the lost site's silence (2 x MAIN_SITE_TIMEOUT) then costs the
+    # promotion nothing beyond it (bench-standby's step times, docs/measurements.md).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        main_asked = pool.submit(_ask, main_nodes, "pgha_patroni.leader", timeout=MAIN_SITE_TIMEOUT,
+                                 gather_job_timeout=MAIN_SITE_TIMEOUT)
+        answers = _ask(pg_nodes, "pgha_patroni.standby_status")
+        main_leader = next((ret for ret in main_asked.result().values() if ret), None)
     receiver = next((answers[m] for m in pg_nodes if isinstance(answers.get(m), dict)), None)
     is_standby = site.get("standby")
     if isinstance(receiver, dict) and receiver.get("is_standby_cluster") is False and not is_standby:

@@ -6,11 +6,14 @@
 {%- set repo_host = 'pgbackrest' in pgha.roles %}
 {%- set user = pgha.pgbackrest.repo_host_user if repo_host else pgha.users.postgres %}
 {%- set db_node = 'postgresql' in pgha.roles %}
-{%- if db_node %}
 
-{#- postgres comes with the PostgreSQL packages: a standby cluster's nodes publish their keys
-    before their first deploy (docs/standby-clusters.md), when nothing else has installed them #}
+{#- Applied alone too: a standby cluster's nodes publish their keys before their first deploy
+    (docs/standby-clusters.md), when nothing else has installed what this needs: the user
+    postgres comes with the PostgreSQL packages, and the state module publishing the key
+    (pgha_pgbackrest) loads only where pgbackrest is installed. #}
 include:
+  - {{ tplroot }}.pgbackrest.install
+{%- if db_node %}
   - {{ tplroot }}.postgresql.install
 {%- endif %}
 
@@ -57,5 +60,6 @@ pgha-pgbackrest-ssh-key-published:
   pgha_pgbackrest.ssh_published:
     - name: {{ user }}
     - require:
+      - pkg: pgha-pgbackrest-pkgs-installed
       - cmd: pgha-pgbackrest-ssh-key-generated
       - service: pgha-pgbackrest-ssh-service-running

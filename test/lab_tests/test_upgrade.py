@@ -26,6 +26,7 @@ import pytest
 
 from pghalab import backport
 from pghalab.lab import suite_of
+from pghalab.scenarios import SCENARIOS
 from pghalab.cluster import leader_name, pillar_changed, query, run_orch, salt_json, wait_for
 from pghalab.writer import Writer
 
@@ -208,6 +209,20 @@ def test_upgrade_to_18_loses_no_commit(lab, deployed):
 
 def leader_name_address(lab):
     return lab.node(leader_name(lab)).address
+
+
+def test_backups_follow_the_new_major(lab, deployed):
+    """With pgBackRest on (scenario upgrade-typea): the stanza was upgraded to 18 and the
+    upgrade's full backup belongs to 18's entry in the stanza's history."""
+    if not SCENARIOS[lab.info["scenario"]]["pillar"]["pgha"].get("pgbackrest", {}).get("enabled"):
+        pytest.skip(f"scenario {lab.info['scenario']} runs without pgBackRest (upgrade-typea has it)")
+    leader = leader_name(lab)
+    info = salt_json(lab, leader, "pgha_pgbackrest.info")[leader]
+    history = {entry["id"]: str(entry["version"]) for entry in info["db"]}
+    assert sorted(history.values()) == ["17", "18"], info["db"]
+    latest = info["backup"][-1]
+    assert history[latest["database"]["id"]] == "18" and latest["type"] == "full", latest
+    print(f"\nFIGURE upgrade_backup_after={latest['label']} stanza_history={sorted(history.items())}")
 
 
 def test_rerun_and_highstate_with_pillar_on_18_change_nothing(lab, deployed):

@@ -288,7 +288,11 @@ SCENARIOS = {
             # without the descriptors maxconn needs (strict-limits is its default), 2.6 only warned
             "haproxy": {"maxconn": 4000, "stats_password": "stats-" + secrets.token_urlsafe(12)},
             "postgresql": {"databases": [{"name": "appdb", "owner": "app"}, {"name": "shopdb", "owner": "app"}]},
+            # backups on: the upgrade's stanza-upgrade and full backup of 18 with Debian 13's
+            # pgBackRest 2.55 (PostgreSQL 18 support marked pre-release there)
+            "pgbackrest": {"enabled": True},
         }},
+        "shared": {"pgbackrest": "/var/lib/pgbackrest"},
     },
 }
 
