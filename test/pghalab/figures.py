@@ -68,12 +68,14 @@ def format_table(rows):
 
 # -- the resumable resilience benchmark (bench-resilience): JSON lines, one per run ----------------
 
-CELL_KEYS = ("type", "preset", "fault", "replication", "dcs_api")
+# timings: a candidate's Patroni timings over the preset's (bench-resilience --timings), absent otherwise
+CELL_KEYS = ("type", "preset", "fault", "replication", "dcs_api", "timings")
+LOAD_KEYS = ("type", "preset", "replication", "dcs_api", "timings")
 APPS = ("default", "documented")
 
 
 def cell_of(sample):
-    """The cell a sample belongs to: (type, preset, fault, replication, dcs_api)."""
+    """The cell a sample belongs to: (type, preset, fault, replication, dcs_api, timings)."""
     return tuple(sample.get(k) for k in CELL_KEYS)
 
 
@@ -144,9 +146,8 @@ def load_rows(samples):
     grouped = {}
     for s in samples:
         if s.get("kind") == "load":
-            key = tuple(s.get(k) for k in ("type", "preset", "replication", "dcs_api"))
-            grouped.setdefault(key, []).append(s)
-    return [{"type": k[0], "preset": k[1], "replication": k[2], "dcs_api": k[3], "runs": len(runs),
+            grouped.setdefault(tuple(s.get(k) for k in LOAD_KEYS), []).append(s)
+    return [{**dict(zip(LOAD_KEYS, k)), "runs": len(runs),
              "minutes": sum(r.get("minutes") or 0 for r in runs),
              "leader_changes": sum(r.get("leader_changes") or 0 for r in runs if not r.get("error")),
              "leader_changes_max": _max([r.get("leader_changes") for r in runs if not r.get("error")]),
@@ -156,6 +157,10 @@ def load_rows(samples):
 
 def _sec(v):
     return "-" if v is None else f"{v:.1f} s"
+
+
+def _preset(row):
+    return row["preset"] + (f" ({row['timings']})" if row.get("timings") else "")
 
 
 def format_summary(rows, loads=()):
@@ -171,7 +176,7 @@ def format_summary(rows, loads=()):
         d, doc = r["app_default"], r["app_documented"]
         window = f" ({_sec(r['split_brain_window_max'])})" if r["split_brain"] else ""
         lines.append(
-            f"| {r['type']} | {r['preset']} | {r['fault']} | {r['replication']} | {r['dcs_api']} | {runs} | "
+            f"| {r['type']} | {_preset(r)} | {r['fault']} | {r['replication']} | {r['dcs_api']} | {runs} | "
             f"{_sec(r['rto_median'])} | {_sec(r['rto_max'])} | {_sec(r['first_ack_median'])} | {stages} | "
             f"{r['lost']} / {d['lost']} / {doc['lost']} | {_sec(d['rto_median'])}, {_sec(d['rto_max'])}, "
             f"{d['stuck']} | {r['split_brain']}{window} | "
@@ -181,7 +186,7 @@ def format_summary(rows, loads=()):
         lines += ["", "| type | preset | replication | DCS | runs | minutes under load | leader changes "
                   "(most in one run) | writer's longest gap |", "|---|---|---|---|---|---|---|---|"]
         for r in loads:
-            lines.append(f"| {r['type']} | {r['preset']} | {r['replication']} | {r['dcs_api']} | {r['runs']}"
+            lines.append(f"| {r['type']} | {_preset(r)} | {r['replication']} | {r['dcs_api']} | {r['runs']}"
                          + (f" ({r['failed']} failed)" if r["failed"] else "")
                          + f" | {r['minutes']} | {r['leader_changes']} ({r['leader_changes_max']}) | "
                          f"{_sec(r['longest_gap_max'])} |")

@@ -51,6 +51,25 @@ def test_cells_and_missing_runs():
     assert resilience.missing_runs(args, "safe", done) == {"crash": 3, "freeze": 3}
 
 
+def test_timings_make_cells_of_their_own():
+    args = resilience.parse(["--timings", "loop_wait=10, ttl=20,retry_timeout=5"])
+    assert args.timings == {"loop_wait": 10, "ttl": 20, "retry_timeout": 5}
+    assert resilience.cell(args, "fast", "crash")["timings"] == "ttl=20,loop_wait=10,retry_timeout=5"
+    assert "timings" not in resilience.cell(resilience.parse([]), "fast", "crash")
+    for bad in ("ttl=fast", "wait=3", "ttl=2.5"):
+        with pytest.raises(SystemExit):
+            resilience.parse(["--timings", bad])
+    candidate = {**_sample(preset="fast"), "timings": "ttl=20,loop_wait=10,retry_timeout=5"}
+    done = count_runs([_sample(preset="fast"), candidate, candidate])
+    assert resilience.missing_runs(resilience.parse(["--runs", "2", "--faults", "crash"]), "fast", done) == {"crash": 1}
+    assert resilience.missing_runs(args, "fast", done)["crash"] == 3     # 5 runs, 2 done
+    table = format_summary(summarise([_sample(preset="fast"), candidate]))
+    assert "| b | fast | crash |" in table and "| b | fast (ttl=20,loop_wait=10,retry_timeout=5) | crash |" in table
+    load = {"kind": "load", "type": "b", "preset": "fast", "replication": "async", "dcs_api": "etcd",
+            "timings": "ttl=20,loop_wait=10,retry_timeout=5", "minutes": 10, "leader_changes": 0}
+    assert resilience.load_done(args, "fast", [load]) and not resilience.load_done(resilience.parse([]), "fast", [load])
+
+
 def test_results_file_appends_and_survives_a_torn_line(tmp_path):
     path = tmp_path / "r" / "resilience.jsonl"
     assert resilience.read_results(path) == []

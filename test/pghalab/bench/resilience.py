@@ -44,12 +44,13 @@ import yaml
 from ..checks import timeline_of
 from ..cluster import pillar_changed, query, run_orch, salt_json
 from ..faults import FAULTS, TYPE_A_FAULTS, TYPE_B_FAULTS, run_fault
-from ..figures import cell_of, count_runs, format_summary, load_rows, summarise
+from ..figures import LOAD_KEYS, cell_of, count_runs, format_summary, load_rows, summarise
 from ..health import Topology, leader, wait_healthy
 from ..lab import Lab
 from ..writer import Writer
 
 PRESETS = ("fast", "norm", "safe")
+TIMING_KEYS = ("ttl", "loop_wait", "retry_timeout", "primary_start_timeout")
 DEFAULT_FAULTS = "crash,kill-postgres,kill-patroni,freeze,partition"
 DEFAULT_RESULTS = Path(__file__).resolve().parents[2] / "lab-results" / "resilience.jsonl"
 DEFAULTS = Path(__file__).resolve().parents[3] / "pgha" / "parameters" / "defaults.yaml"
@@ -73,14 +74,18 @@ def parse(argv=None):
                         help="Patroni's DCS API (pillar patroni:dcs_api; Type A's auto is etcd3, Type B's etcd)")
     parser.add_argument("--load", type=float, default=0, metavar="MINUTES",
                         help="then MINUTES under stress-ng in every node, counting leader changes")
+    parser.add_argument("--timings", default="", metavar="KEY=SECONDS,...",
+                        help="a candidate's Patroni timings over the preset's (ttl, loop_wait, retry_timeout, "
+                             "primary_start_timeout), e.g. ttl=20,loop_wait=10,retry_timeout=5: cells of their own")
     parser.add_argument("--results", type=Path, default=Path(os.environ.get("RESILIENCE_RESULTS") or DEFAULT_RESULTS),
                         help=f"JSON lines, appended (default {DEFAULT_RESULTS})")
     parser.add_argument("--summarise", "--summarize", action="store_true", help="print the tables of --results only")
     args = parser.parse_args(argv)
     args.presets = [p for p in args.presets.split(",") if p]
+    args.timings, bad_timings = parse_timings(args.timings)
     args.faults = [f for f in args.faults.split(",") if f]
     allowed = TYPE_A_FAULTS if args.type == "a" else TYPE_B_FAULTS
-    bad = [p for p in args.presets if p not in PRESETS] + [
+    bad = bad_timings + [p for p in args.presets if p not in PRESETS] + [
         f + ("" if f in FAULTS else " (no such fault)") for f in args.faults if f not in allowed]
     if args.sync and args.type == "a":
         bad.append("--sync (Type B only; Type A's lab runs synchronous_mode already)")
@@ -90,6 +95,23 @@ def parse(argv=None):
     if bad or args.runs < 1 or args.load < 0:
         parser.error(f"unknown or unusable: {', '.join(bad) or '--runs/--load'}")
     return args
+
+
+def parse_timings(text):
+    """--timings: ({key: seconds}, problems). Patroni's rules are the validator's, at deploy."""
+    found, bad = {}, []
+    for item in (i.strip() for i in text.split(",") if i.strip()):
+        key, _, value = item.partition("=")
+        if key not in TIMING_KEYS or not value.isdigit():
+            bad.append(f"--timings {item} (one of {', '.join(TIMING_KEYS)}, in whole seconds)")
+        else:
+            found[key] = int(value)
+    return found, bad
+
+
+def timings_label(timings):
+    """A candidate's timings as its cells name them ('' for the preset's own)."""
+    return ",".join(f"{k}={timings[k]}" for k in TIMING_KEYS if k in timings)
 
 
 def dcs_api_of(args):
@@ -113,8 +135,11 @@ def replication(args, preset):
 
 def cell(args, preset, fault):
     """The cell's fields of a sample (figures.CELL_KEYS)."""
-    return {"type": args.type, "preset": preset, "fault": fault,
-            "replication": replication(args, preset), "dcs_api": dcs_api_of(args)}
+    found = {"type": args.type, "preset": preset, "fault": fault,
+             "replication": replication(args, preset), "dcs_api": dcs_api_of(args)}
+    if args.timings:
+        found["timings"] = timings_label(args.timings)
+    return found
 
 
 def read_results(path):
@@ -146,10 +171,10 @@ def missing_runs(args, preset, done):
 
 
 def load_done(args, preset, samples):
-    key = (args.type, preset, cell(args, preset, "")["replication"], dcs_api_of(args))
+    key = (args.type, preset, cell(args, preset, "")["replication"], dcs_api_of(args),
+           timings_label(args.timings) or None)
     return any(s.get("kind") == "load" and not s.get("error")
-               and (s.get("type"), s.get("preset"), s.get("replication"), s.get("dcs_api")) == key
-               for s in samples)
+               and tuple(s.get(k) for k in LOAD_KEYS) == key for s in samples)
 
 
 def bench_preset(args, preset, missing, with_load):
@@ -157,6 +182,7 @@ def bench_preset(args, preset, missing, with_load):
 
     def use_preset(pillar):
         pillar["pgha"]["patroni"]["rto_profile"] = preset
+        pillar["pgha"]["patroni"].update(args.timings)
         if args.dcs_api != "auto":
             pillar["pgha"]["patroni"]["dcs_api"] = args.dcs_api
 
