@@ -590,9 +590,12 @@ def remove_cluster(confirm, patronictl="patronictl"):
     return f"cluster {scope} removed from the DCS"
 
 
-def show_config():
+def show_config(wait=0, interval=1):
     """
-    The cluster's dynamic configuration, as stored in the DCS (``GET /config``).
+    The cluster's dynamic configuration, as stored in the DCS (``GET /config``). ``wait``:
+    seconds to wait while the DCS holds none yet (Patroni answers 502): a leader that starts
+    against an emptied DCS writes it in one of its first loops, after it already accepts
+    writes (seen in the lab after pgha.upgrade's DCS reset).
 
     CLI Example:
 
@@ -600,7 +603,14 @@ def show_config():
 
         salt pg1 pgha_patroni.show_config
     """
-    return _get_json("/config")
+    deadline = time.monotonic() + float(wait)
+    while True:
+        code, data = _request("/config")
+        if code == 200 and isinstance(data, dict):
+            return data
+        if code != 502 or time.monotonic() >= deadline:
+            raise CommandExecutionError(f"Patroni /config answered {code}: {data}")
+        time.sleep(interval)
 
 
 def _config_diff(desired, current):

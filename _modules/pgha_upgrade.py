@@ -632,6 +632,7 @@ def restore_dcs(old=None, new=None):
         if pg.get("parameters"):
             dropped = {name: None for name in pg["parameters"] if name not in params}
             pg["parameters"] = dict(params, **dropped)
+    __salt__["pgha_patroni.show_config"](wait=60)      # the new leader's first loops write it
     result = __salt__["pgha_patroni.edit_config"](config, timeout=60)
     return dict(result, notes=notes)
 

@@ -241,6 +241,20 @@ def test_show_config_bad_answer():
         pgha_patroni.show_config()
 
 
+def test_show_config_waits_while_the_dcs_holds_none(clock):
+    """502: a leader started against an emptied DCS has not written its configuration yet."""
+    patcher, fake = _patroni({("GET", "/config"): [(502, "no config"), (502, "no config"), (200, DCS)]})
+    with patcher:
+        assert pgha_patroni.show_config(wait=10) == DCS
+    assert len(fake.requests) == 3
+    patcher, _ = _patroni({("GET", "/config"): [(502, "no config")] * 20})
+    with patcher, pytest.raises(CommandExecutionError, match="Patroni /config answered 502"):
+        pgha_patroni.show_config(wait=5)
+    patcher, fake = _patroni({("GET", "/config"): [(503, "no DCS"), (200, DCS)]})
+    with patcher, pytest.raises(CommandExecutionError, match="answered 503"):   # only 502 is waited for
+        pgha_patroni.show_config(wait=10)
+
+
 @pytest.mark.parametrize("func,flag", [("pause", True), ("resume", False)])
 def test_pause_resume_wait_for_every_member(clock, func, flag):
     patcher, fake = _patroni({
