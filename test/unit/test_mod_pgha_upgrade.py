@@ -110,8 +110,8 @@ def test_sync_replica_runs_the_documented_rsync_as_postgres(cluster, monkeypatch
     assert argv[:4] == ["rsync", "-e", "ssh -i /var/lib/postgresql/.ssh/pgha_upgrade_ed25519 -o UserKnownHostsFile="
                         "/var/lib/postgresql/.ssh/pgha_upgrade_known_hosts -o StrictHostKeyChecking=yes "
                         "-o BatchMode=yes", "--stats"]
-    assert argv[4:] == ["--archive", "--delete", "--hard-links", "--size-only", "--no-inc-recursive", "17", "18",
-                        f"10.0.0.12:{parent}"]
+    assert argv[4:] == ["--archive", "--delete", "--hard-links", "--size-only", "--no-inc-recursive",
+                        "--exclude=/17/main/pg_wal/*", "17", "18", f"10.0.0.12:{parent}"]
     assert kwargs["runas"] == "postgres" and kwargs["cwd"] == parent and kwargs["python_shell"] is False
     assert found["rsync"] == [{"parent": parent, "bytes_sent": 1234567}]
 

@@ -99,11 +99,17 @@ def test_new_paths_swap_the_major_and_name_the_rsync_parents():
     assert problems == []
     assert paths["new"] == {"data_dir": "/var/lib/postgresql/18/main", "wal_dir": "",
                             "bin_dir": "/usr/lib/postgresql/18/bin"}
+    # the old cluster's WAL stays out of the replicas' rsync
     assert paths["rsync"] == [{"parent": "/var/lib/postgresql", "old": "/var/lib/postgresql/17",
-                               "new": "/var/lib/postgresql/18"}]
+                               "new": "/var/lib/postgresql/18", "exclude": ["/17/main/pg_wal/*"]}]
     paths, problems = up.new_paths("17", "18", "/data/17/main", "/wal/pg17/17", "")
     assert paths["new"]["wal_dir"] == "/wal/pg17/18" and problems == []
-    assert paths["rsync"][1] == {"parent": "/wal/pg17", "old": "/wal/pg17/17", "new": "/wal/pg17/18"}
+    assert paths["rsync"][0] == {"parent": "/data", "old": "/data/17", "new": "/data/18"}
+    assert paths["rsync"][1] == {"parent": "/wal/pg17", "old": "/wal/pg17/17", "new": "/wal/pg17/18",
+                                 "exclude": ["/17/*"]}
+    # data and WAL below one top: one rsync
+    paths, _ = up.new_paths("17", "18", "/srv/17/main", "/srv/17/wal", "")
+    assert paths["rsync"] == [{"parent": "/srv", "old": "/srv/17", "new": "/srv/18", "exclude": ["/17/wal/*"]}]
 
 
 def test_a_path_without_the_major_is_refused_naming_its_key():
@@ -117,6 +123,8 @@ def test_rsync_is_the_documented_command_with_relative_directories():
     assert up.rsync_argv(top, "10.0.0.12") == [
         "rsync", "--archive", "--delete", "--hard-links", "--size-only", "--no-inc-recursive", "17", "18",
         "10.0.0.12:/var/lib/postgresql"]
+    assert up.rsync_argv(dict(top, exclude=["/17/main/pg_wal/*"]), "10.0.0.12")[6:] == [
+        "--exclude=/17/main/pg_wal/*", "17", "18", "10.0.0.12:/var/lib/postgresql"]
 
 
 def test_parameters_renamed_and_removed_between_majors():
