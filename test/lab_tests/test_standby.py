@@ -78,13 +78,7 @@ def test_standby_follows_the_main_cluster(lab, both):
 
 
 def test_highstate_changes_nothing_on_either_cluster(lab, both):
-    res = lab.master.cli("salt", "-L", ",".join(ALL), "state.highstate", "--out=json", "--static",
-                         capture_output=True, timeout=900)
-    returns = yaml.safe_load(res.stdout)
-    changed = {f"{m}:{sid}": st["changes"] for m, states in returns.items() if isinstance(states, dict)
-               for sid, st in states.items() if isinstance(st, dict) and st.get("changes")}
-    failed = {f"{m}:{sid}": st.get("comment") for m, states in returns.items() if isinstance(states, dict)
-              for sid, st in states.items() if isinstance(st, dict) and st.get("result") is False}
+    _returns, changed, failed = sb.highstate(lab, ALL)
     assert not failed and not changed, (failed, changed)
 
 

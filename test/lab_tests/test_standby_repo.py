@@ -9,7 +9,6 @@ repository.
 The tests run in order and build on each other (one lab).
 """
 import pytest
-import yaml
 
 from pghalab import standby as sb
 from pghalab.cluster import run_orch, salt_json, wait_for
@@ -24,17 +23,6 @@ ALL = MAIN_ALL + sb.STANDBY_NODES
 # pgBackRest's log of a restore on a database node: <stanza>-restore.log (lab's stanza)
 RESTORE_LOG = "/var/log/pgbackrest/lab-restore.log"
 pytestmark = pytest.mark.extended
-
-
-def _highstate(lab, names):
-    res = lab.master.cli("salt", "-L", ",".join(names), "state.highstate", "--out=json", "--static",
-                         capture_output=True, timeout=900)
-    returns = yaml.safe_load(res.stdout)
-    changed = {f"{m}:{sid}": st["changes"] for m, states in returns.items() if isinstance(states, dict)
-               for sid, st in states.items() if isinstance(st, dict) and st.get("changes")}
-    failed = {f"{m}:{sid}": st.get("comment") for m, states in returns.items() if isinstance(states, dict)
-              for sid, st in states.items() if isinstance(st, dict) and st.get("result") is False}
-    return returns, changed, failed
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +99,6 @@ def test_standby_writes_nothing_into_the_main_repository(lab, both):
 
 
 def test_highstate_changes_nothing_on_either_cluster(lab, both):
-    returns, changed, failed = _highstate(lab, ALL)
+    returns, changed, failed = sb.highstate(lab, ALL)
     assert set(returns) == set(ALL)
     assert not failed and not changed, (failed, changed)

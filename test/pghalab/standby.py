@@ -7,6 +7,8 @@ an orchestration touched.
 import threading
 import time
 
+import yaml
+
 from .cluster import query, run_orch, superuser
 from .pgclient import close, connect, execute
 from .scenarios import SUBNET
@@ -161,3 +163,15 @@ def snapshot(lab, nodes, table):
         found[node] = (query(lab, host, "SELECT pg_postmaster_start_time()")[0][0],
                        query(lab, host, f"SELECT count(*) FROM {table}")[0][0])
     return found
+
+
+def highstate(lab, names):
+    """A highstate of these minions: (returns, {minion:state: changes}, {minion:state: comment of a failure})."""
+    res = lab.master.cli("salt", "-L", ",".join(names), "state.highstate", "--out=json", "--static",
+                         capture_output=True, timeout=900)
+    returns = yaml.safe_load(res.stdout)
+    changed = {f"{m}:{sid}": st["changes"] for m, states in returns.items() if isinstance(states, dict)
+               for sid, st in states.items() if isinstance(st, dict) and st.get("changes")}
+    failed = {f"{m}:{sid}": st.get("comment") for m, states in returns.items() if isinstance(states, dict)
+              for sid, st in states.items() if isinstance(st, dict) and st.get("result") is False}
+    return returns, changed, failed

@@ -6,6 +6,8 @@ its standby clusters' addresses.
 """
 import json
 
+from pghalab.secrets_scan import secrets_of
+
 from .render_helpers import (ALL_PILLARS, STANDBY_ADDRESSES, STANDBY_MAIN_VIP, TWIN_PREFIX, _patroni_config, _state,
                              _states)
 from .test_render_firewall import _nft
@@ -116,22 +118,6 @@ def test_standby_repository_states_carry_no_secret(rendered):
         # the main cluster is found by its exact name: never Main's repository host (repo8)
         assert TWIN_PREFIX not in text and "repo8" not in text
         assert "PRIVATE KEY" not in text and "id_ed25519\"" not in text
-        for secret in _secret_values():
+        for secret in secrets_of(ALL_PILLARS["standby_repo"]):
             assert secret not in text, (pillar_id, secret)
 
-
-def _secret_values():
-    """The passwords of the standby's pillar (render_helpers' _SECRETS: every key named password)."""
-    found = []
-
-    def walk(value, key=""):
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(v, k)
-        elif isinstance(value, list):
-            for v in value:
-                walk(v, key)
-        elif "password" in str(key) and isinstance(value, str) and len(value) > 4:
-            found.append(value)
-    walk(ALL_PILLARS["standby_repo"])
-    return found
