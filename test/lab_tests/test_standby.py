@@ -168,6 +168,7 @@ def test_promote_after_the_main_site_is_lost(lab, both):
     print(f"\nFIGURE standby_promote_seconds={seconds:.1f} standby_promote_to_first_commit_seconds="
           f"{first_commit:.1f} standby_lag_bytes_at_loss={lag} standby_rows_acked={len(writer.acked)} "
           f"standby_rows_lost={len(missing)}")
+    print("promote steps (s): " + sb.slowest_steps(result))
     if lag == 0:
         assert missing == [], missing
     else:   # lost rows are the last ones acknowledged, never one before a present row

@@ -10,6 +10,7 @@ import time
 import yaml
 
 from .cluster import query, run_orch, superuser
+from .figures import step_seconds
 from .pgclient import close, connect, execute
 from .scenarios import SUBNET
 
@@ -175,3 +176,9 @@ def highstate(lab, names):
     failed = {f"{m}:{sid}": st.get("comment") for m, states in returns.items() if isinstance(states, dict)
               for sid, st in states.items() if isinstance(st, dict) and st.get("result") is False}
     return returns, changed, failed
+
+
+def slowest_steps(result, count=8):
+    """The orchestration's slowest steps, nested ones included: 'step=seconds, ...'."""
+    slowest = sorted(step_seconds(result).items(), key=lambda kv: -kv[1])[:count]
+    return ", ".join(f"{sid}={sec}" for sid, sec in slowest)

@@ -19,7 +19,6 @@ import time
 from .. import standby as sb
 from ..cluster import superuser
 from ..image import SUITES
-from ..figures import step_seconds
 from ..lab import Lab
 from ..writer import Writer
 
@@ -92,8 +91,7 @@ def main():
               f"(target 15) lag_bytes_at_loss={lag} rows_acked={len(writer.acked)} "
               f"rows_lost={None if missing is None else len(missing)}")
         # where the orchestration's time went (the guard asks the powered-off main's minions)
-        slowest = sorted(step_seconds(result).items(), key=lambda kv: -kv[1])[:8]
-        print("promote steps (s): " + ", ".join(f"{sid}={sec}" for sid, sec in slowest))
+        print("promote steps (s): " + sb.slowest_steps(result))
     finally:
         lab.down(log=lambda *_: None)
 
