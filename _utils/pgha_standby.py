@@ -192,9 +192,10 @@ def repository_clients(cfg):
 def with_repository_hosts(cfg, members_of):
     """Fill in, from the mine (``members_of(cluster)``: ``{role: {minion: address}}``), what
     only the other cluster's minions publish: on a standby cluster the main's repository host
-    (``standby_repo``: ``host``, ``minion``; the first by minion ID, as the main's own nodes
-    pick it), on a main cluster the database nodes its repository host trusts
-    (``standby_main:repo_clients``, ``{minion: address}``). In place."""
+    (``standby_repo``: ``host``, ``minion``; a cluster has one repository host, the planner
+    refuses more, and the first by address is taken), on a main cluster the database nodes
+    its repository host trusts (``standby_main:repo_clients``, ``{minion: address}``). In
+    place."""
     repo = cfg.get("standby_repo")
     if repo and repo.get("cluster"):
         hosts = sorted((members_of(repo["cluster"]).get("pgbackrest") or {}).items(),
