@@ -99,12 +99,14 @@ RESILIENCE_DCS_API ?= auto
 RESILIENCE_LOAD ?= 0
 # a candidate's Patroni timings over the preset's, in cells of their own: ttl=20,loop_wait=10,retry_timeout=5
 RESILIENCE_TIMINGS ?=
+# with | apart: etcd's leadership moved onto / off the Patroni leader's node before each leader fault
+RESILIENCE_ETCD_LEADER ?=
 RESILIENCE_RESULTS ?= test/lab-results/resilience.jsonl
 bench-resilience: host venv
 	PYTHONPATH=test $(PY) -m pghalab.bench.resilience --runs $(RESILIENCE_RUNS) --presets $(RESILIENCE_PRESETS) \
 		--faults '$(RESILIENCE_FAULTS)' --type $(RESILIENCE_TYPE) $(if $(RESILIENCE_SYNC),--sync) \
 		--dcs-api $(RESILIENCE_DCS_API) --load $(RESILIENCE_LOAD) --timings '$(RESILIENCE_TIMINGS)' \
-		--results $(RESILIENCE_RESULTS)
+		$(if $(RESILIENCE_ETCD_LEADER),--etcd-leader $(RESILIENCE_ETCD_LEADER)) --results $(RESILIENCE_RESULTS)
 
 bench-resilience-summary: venv
 	PYTHONPATH=test $(PY) -m pghalab.bench.resilience --summarise --results $(RESILIENCE_RESULTS)

@@ -4,9 +4,13 @@ shows. Used by the ``pgha`` runner on the master (``pgha.plan``) and by the ``pg
 execution module on a minion. Synced with ``saltutil.sync_utils`` (``salt-run
 saltutil.sync_utils`` for the master: the orchestrations do it first).
 """
+import os.path
 import re
+import runpy
 
 import salt.utils.dictupdate
+
+_sibling = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "pgha_load.py"))["sibling"]
 
 # pgha:cluster_name, and the orchestrations' `cluster` argument: no glob character, ever.
 CLUSTER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -177,14 +181,20 @@ def cluster_checks(pillars, defaults):
                              "synchronous replicas than asked"))
 
     margin = get(site, "patroni:watchdog:safety_margin")
-    ttl, loop_wait = get(site, "patroni:ttl"), get(site, "patroni:loop_wait")
-    if (get(site, "patroni:watchdog:mode") == "automatic" and databases
-            and all(isinstance(v, int) and not isinstance(v, bool) for v in (ttl, loop_wait, margin))
-            and ttl - margin - loop_wait < 0):
+    ttl, loop_wait, retry = (get(site, f"patroni:{k}") for k in ("ttl", "loop_wait", "retry_timeout"))
+    mode = get(site, "patroni:watchdog:mode")
+    timed = databases and all(isinstance(v, int) and not isinstance(v, bool) for v in (ttl, loop_wait, retry, margin))
+    if timed and mode == "automatic" and _sibling("pgha_watchdog").disabled_by_timing(ttl, loop_wait, margin):
         # pgha_rules.watchdog refuses the same with mode required
         warnings.append(("patroni:watchdog:safety_margin", f"ttl - safety_margin - loop_wait < 0 ({ttl} - "
                          f"{margin} - {loop_wait}): Patroni switches its watchdog off, so a hung leader "
                          "is not reset before another node is promoted"))
+    elif (timed and mode in ("automatic", "required")
+          and _sibling("pgha_watchdog").resets_during_dcs_retry(ttl, loop_wait, retry, margin)):
+        warnings.append(("patroni:watchdog:safety_margin", f"loop_wait + retry_timeout > ttl - safety_margin "
+                         f"({loop_wait} + {retry} > {ttl} - {margin}): the watchdog resets the leader's host "
+                         "during an etcd or network stall that Patroni's retries would ride out; lower "
+                         "safety_margin, loop_wait or retry_timeout, or raise ttl"))
 
     if site.get("with_haproxy_load_balancing"):
         if not balancers:

@@ -143,12 +143,14 @@ HAPROXY_CHECK_COUNT = Int(1, None, "checks")
 VIP_MANAGER_INTERVAL = Int(1, None, "milliseconds", autobase="vip_manager_interval")
 HAPROXY_CHECK = {"inter": HAPROXY_CHECK_TIME, "fastinter": HAPROXY_CHECK_TIME, "downinter": HAPROXY_CHECK_TIME,
                  "rise": HAPROXY_CHECK_COUNT, "fall": HAPROXY_CHECK_COUNT}
+SAFETY_MARGIN = Int(0, None, "seconds")
 # a failover preset (rto_profiles): the same keys, the same types
 PRESET = Record({
     "patroni": Record({"ttl": TTL, "loop_wait": LOOP_WAIT, "retry_timeout": RETRY_TIMEOUT,
                        "primary_start_timeout": PRIMARY_START_TIMEOUT,
                        # a preset may switch synchronous replication on (issue 18)
-                       "synchronous_mode": Bool(), "synchronous_mode_strict": Bool()}, closed=True),
+                       "synchronous_mode": Bool(), "synchronous_mode_strict": Bool(),
+                       "watchdog": Record({"safety_margin": SAFETY_MARGIN}, closed=True)}, closed=True),
     "haproxy": Record({"check": Record(HAPROXY_CHECK, closed=True)}, closed=True),
     "vip_manager": Record({"interval": VIP_MANAGER_INTERVAL}, closed=True),
 }, closed=True)
@@ -265,7 +267,7 @@ KEYS = {
     "patroni:watchdog:mode": Enum("automatic", "required", "off", autobase="patroni_watchdog_mode"),
     "patroni:watchdog:device": Name(r"/dev/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*", "a device such as /dev/watchdog",
                                     autobase="patroni_watchdog_device"),
-    "patroni:watchdog:safety_margin": Int(0, None, "seconds"),
+    "patroni:watchdog:safety_margin": SAFETY_MARGIN,
     # pgBackRest, restore, WAL-G
     "pgbackrest:enabled": Bool(autobase="pgbackrest_install"),
     "pgbackrest:stanza": Name(NAME, "a pgBackRest name", autobase="pgbackrest_stanza"),

@@ -64,6 +64,16 @@ def disabled_by_timing(ttl, loop_wait, safety_margin):
     return ttl - safety_margin - loop_wait < 0
 
 
+def resets_during_dcs_retry(ttl, loop_wait, retry_timeout, safety_margin):
+    """True when the watchdog would reset a leader during DCS trouble that Patroni rides out.
+    Patroni feeds the watchdog only after it renews the leader key, and the watchdog fires
+    ``ttl - safety_margin`` seconds after that. A renewal that fails is retried for up to
+    ``retry_timeout`` seconds, from ``loop_wait`` after the last good one, before Patroni
+    demotes the leader. So ``loop_wait + retry_timeout <= ttl - safety_margin`` lets a stall
+    that the retries cover end without the host being reset."""
+    return loop_wait + retry_timeout > ttl - safety_margin
+
+
 def summary(plan, minion=""):
     """One line for the deploy summary: the effective mode, and why it is not the wanted one."""
     who = f"{minion}: " if minion else ""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from .checks import allowed_lost_commits, handover_gap, split_brain, write_unavailability
 from .cluster import query, vip_holders, wait_for
 from .failover_timeline import Sampler, dcs_api_of, split_times
-from .health import Topology, dcs_config, etcd_leader, leader, sync_standby_ready, wait_healthy
+from .health import Topology, dcs_config, etcd_leader, leader, move_etcd_leader, sync_standby_ready, wait_healthy
 from .probes import DirectProbes, NodeProbe, create_probe_table
 from .writer import DOCUMENTED_LIBPQ, Writer
 
@@ -352,14 +352,26 @@ def _wait_for_apps(run, grace):
         time.sleep(0.5)
 
 
+def place_etcd_leader(lab, run, placement):
+    """Before a leader fault: etcd's leadership on the Patroni leader's node (`with`) or on
+    another node (`apart`), then one loop_wait and a second so that Patroni renews its key
+    through the new etcd leader (etcd's v3 API extends every lease at an etcd leader change:
+    the fault must not start inside that extension)."""
+    lead = run.leader_before
+    node = lead if placement == "with" else sorted(n for n in run.topo.db if n != lead)[0]
+    move_etcd_leader(lab, run.topo, node)
+    time.sleep(run.dcs.get("loop_wait", 10) + 1)
+
+
 def run_fault(lab, fault_name, hold_seconds=None, warmup=2.0, tail=1.0, healthy_timeout=180, log=print,
-              apps=tuple(APP_WRITERS), app_grace=30.0):
+              apps=tuple(APP_WRITERS), app_grace=30.0, etcd_placement=None):
     """Inject `fault_name` (FAULTS) into a healthy cluster while the writer, the application
     writers (`apps`, of APP_WRITERS) and the probes run, hold it, undo it, wait until
     healthy (and up to `app_grace` s for the application writers to commit again), check.
     Returns the Run; the caller asserts. The fault is undone even when something fails on
     the way. Faults on the leader also record whether its node led etcd, and the stages of
-    the failover (failover_timeline)."""
+    the failover (failover_timeline). `etcd_placement` (with | apart, leader faults only)
+    moves etcd's leadership first (place_etcd_leader)."""
     topo = Topology.of(lab)
     fault = FAULTS[fault_name]
     run = Run(lab=lab, topo=topo, fault=fault_name)
@@ -367,6 +379,9 @@ def run_fault(lab, fault_name, hold_seconds=None, warmup=2.0, tail=1.0, healthy_
     run.dcs = dcs_config(lab, run.leader_before)
     if run.dcs.get("synchronous_mode"):
         sync_standby_ready(lab, run.leader_before)
+    if etcd_placement and fault_name in LEADER_FAULTS:
+        place_etcd_leader(lab, run, etcd_placement)
+        run.leader_before = wait_healthy(lab, topo, timeout=healthy_timeout)
     run.targets = _targets(run, fault.targets)
     if hold_seconds is None and fault.hold == "fixed":
         hold_seconds = (run.dcs.get("ttl", 30) + run.dcs.get("loop_wait", 10) + 8 if fault_name == "etcd-quorum"

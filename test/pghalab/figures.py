@@ -68,14 +68,16 @@ def format_table(rows):
 
 # -- the resumable resilience benchmark (bench-resilience): JSON lines, one per run ----------------
 
-# timings: a candidate's Patroni timings over the preset's (bench-resilience --timings), absent otherwise
-CELL_KEYS = ("type", "preset", "fault", "replication", "dcs_api", "timings")
+# timings: the Patroni timings deployed (the preset's, or a candidate's from --timings);
+# etcd_placement: where the benchmark put etcd's leadership before the fault (--etcd-leader
+# with | apart), absent when left where it was
+CELL_KEYS = ("type", "preset", "fault", "replication", "dcs_api", "timings", "etcd_placement")
 LOAD_KEYS = ("type", "preset", "replication", "dcs_api", "timings")
 APPS = ("default", "documented")
 
 
 def cell_of(sample):
-    """The cell a sample belongs to: (type, preset, fault, replication, dcs_api, timings)."""
+    """The cell a sample belongs to: its values of CELL_KEYS."""
     return tuple(sample.get(k) for k in CELL_KEYS)
 
 
@@ -160,7 +162,8 @@ def _sec(v):
 
 
 def _preset(row):
-    return row["preset"] + (f" ({row['timings']})" if row.get("timings") else "")
+    return (row["preset"] + (f" ({row['timings']})" if row.get("timings") else "")
+            + (f", etcd leader {row['etcd_placement']}" if row.get("etcd_placement") else ""))
 
 
 def format_summary(rows, loads=()):

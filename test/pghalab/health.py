@@ -2,6 +2,7 @@
 nodes, balancers, entry point), the writable primaries, Patroni's dynamic configuration and
 listing, health after a fault (wait_healthy), and etcd's members."""
 import json
+import time
 import urllib.request
 from dataclasses import dataclass
 
@@ -130,6 +131,43 @@ def etcd_leader(topo):
         return next((name for name, addr in topo.db.items()
                      if any(f"//{addr}:" in url for url in urls)), None)
     return None
+
+
+def _etcd_members(topo):
+    """{database node: (member id, client URLs)} of the etcd cluster, from the first member
+    that answers."""
+    import etcd3  # pylint: disable=import-outside-toplevel
+    for address in topo.db.values():
+        client = etcd3.client(host=address, port=2379, timeout=2)
+        try:
+            members = list(client.members)
+        except etcd3.exceptions.Etcd3Exception:
+            continue
+        finally:
+            client.close()
+        found = {}
+        for member in members:
+            urls = list(member.client_urls) + list(member.peer_urls)
+            node = next((n for n, a in topo.db.items() if any(f"//{a}:" in u for u in urls)), None)
+            if node:
+                found[node] = (member.id, list(member.client_urls))
+        return found
+    raise AssertionError("no etcd member answered")
+
+
+def move_etcd_leader(lab, topo, node, timeout=30):
+    """Make `node`'s etcd member etcd's leader (``etcdctl move-leader``, run on that node,
+    which asks the current leader to hand over). A no-op when it leads already."""
+    if etcd_leader(topo) == node:
+        return
+    members = _etcd_members(topo)
+    endpoints = ",".join(url for _, urls in members.values() for url in urls)
+    lab.node(node).exec(["etcdctl", f"--endpoints={endpoints}", "move-leader", f"{members[node][0]:x}"],
+                        capture=True)
+    deadline = time.monotonic() + timeout
+    while etcd_leader(topo) != node:
+        assert time.monotonic() < deadline, f"etcd's leadership did not move to {node}"
+        time.sleep(0.5)
 
 
 def etcd_healthy(topo):

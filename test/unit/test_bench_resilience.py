@@ -8,9 +8,14 @@ from pghalab.bench import resilience
 from pghalab.figures import count_runs, format_summary, load_rows, summarise
 
 
+def _own(preset):
+    """The preset's own timings, as cells name them."""
+    return resilience.timings_label(resilience.effective_timings(preset, {}))
+
+
 def _sample(preset="norm", fault="crash", rto=20.0, etcd_leader=False, error=None, **extra):
     sample = {"kind": "fault", "type": "b", "preset": preset, "fault": fault, "replication": "async",
-              "dcs_api": "etcd", "rto": rto, "first_ack": rto - 0.5 if rto else None, "lost": 0,
+              "dcs_api": "etcd", "timings": _own(preset), "rto": rto, "first_ack": rto - 0.5 if rto else None, "lost": 0,
               "split_brain": False, "split_brain_window": None, "target_was_etcd_leader": etcd_leader,
               "timeline": {"at": {}, "steps": {"key_expiry": 18.0, "promotion": 1.0, "vip_move": 0.5,
                                                "client": 0.5}},
@@ -38,7 +43,8 @@ def test_parse_defaults_and_refusals():
 def test_cells_and_missing_runs():
     args = resilience.parse(["--runs", "3", "--faults", "crash,freeze"])
     assert resilience.cell(args, "norm", "crash") == {"type": "b", "preset": "norm", "fault": "crash",
-                                                      "replication": "async", "dcs_api": "etcd"}
+                                                      "replication": "async", "dcs_api": "etcd",
+                                                      "timings": _own("norm")}
     assert resilience.cell(resilience.parse(["--type", "a"]), "norm", "crash")["dcs_api"] == "etcd3"
     assert resilience.cell(resilience.parse(["--sync"]), "norm", "crash")["replication"] == "sync-strict"
     # the preset's own synchronous_mode (safe's) labels its cells
@@ -55,7 +61,11 @@ def test_timings_make_cells_of_their_own():
     args = resilience.parse(["--timings", "loop_wait=10, ttl=20,retry_timeout=5"])
     assert args.timings == {"loop_wait": 10, "ttl": 20, "retry_timeout": 5}
     assert resilience.cell(args, "fast", "crash")["timings"] == "ttl=20,loop_wait=10,retry_timeout=5"
-    assert "timings" not in resilience.cell(resilience.parse([]), "fast", "crash")
+    # without --timings a cell names the preset's own, so a retuned preset starts new cells
+    norm = resilience.preset_patroni("norm")
+    assert _own("norm") == f"ttl={norm['ttl']},loop_wait={norm['loop_wait']},retry_timeout={norm['retry_timeout']}"
+    assert resilience.cell(resilience.parse(["--timings", "ttl=40"]), "norm", "crash")["timings"] == (
+        f"ttl=40,loop_wait={norm['loop_wait']},retry_timeout={norm['retry_timeout']}")
     for bad in ("ttl=fast", "wait=3", "ttl=2.5"):
         with pytest.raises(SystemExit):
             resilience.parse(["--timings", bad])
@@ -64,10 +74,23 @@ def test_timings_make_cells_of_their_own():
     assert resilience.missing_runs(resilience.parse(["--runs", "2", "--faults", "crash"]), "fast", done) == {"crash": 1}
     assert resilience.missing_runs(args, "fast", done)["crash"] == 3     # 5 runs, 2 done
     table = format_summary(summarise([_sample(preset="fast"), candidate]))
-    assert "| b | fast | crash |" in table and "| b | fast (ttl=20,loop_wait=10,retry_timeout=5) | crash |" in table
+    assert "| b | fast (ttl=20,loop_wait=10,retry_timeout=5) | crash |" in table
     load = {"kind": "load", "type": "b", "preset": "fast", "replication": "async", "dcs_api": "etcd",
             "timings": "ttl=20,loop_wait=10,retry_timeout=5", "minutes": 10, "leader_changes": 0}
-    assert resilience.load_done(args, "fast", [load]) and not resilience.load_done(resilience.parse([]), "fast", [load])
+    assert resilience.load_done(args, "fast", [load])
+    assert not resilience.load_done(resilience.parse(["--timings", "ttl=21"]), "fast", [load])
+
+
+def test_etcd_placement_makes_cells_of_its_own():
+    assert "etcd_placement" not in resilience.cell(resilience.parse([]), "norm", "crash")
+    args = resilience.parse(["--etcd-leader", "with", "--faults", "crash"])
+    assert resilience.cell(args, "norm", "crash")["etcd_placement"] == "with"
+    with pytest.raises(SystemExit):
+        resilience.parse(["--etcd-leader", "elsewhere"])
+    done = count_runs([_sample(), _sample(), {**_sample(), "etcd_placement": "with"}])
+    assert resilience.missing_runs(args, "norm", done) == {"crash": 4}
+    (row,) = summarise([{**_sample(), "etcd_placement": "apart"}])
+    assert f"| b | norm ({_own('norm')}), etcd leader apart | crash |" in format_summary([row])
 
 
 def test_results_file_appends_and_survives_a_torn_line(tmp_path):
@@ -83,7 +106,8 @@ def test_results_file_appends_and_survives_a_torn_line(tmp_path):
 
 def test_load_done(tmp_path):
     args = resilience.parse(["--load", "10"])
-    samples = [{"kind": "load", "type": "b", "preset": "norm", "replication": "async", "dcs_api": "etcd"}]
+    samples = [{"kind": "load", "type": "b", "preset": "norm", "replication": "async", "dcs_api": "etcd",
+                "timings": _own("norm")}]
     assert resilience.load_done(args, "norm", samples)
     assert not resilience.load_done(args, "safe", samples)
 
@@ -104,7 +128,7 @@ def test_summarise_medians_maxima_apps_and_etcd_groups():
     assert row["etcd_leader"] == {"runs": 1, "rto_median": 20.0}
     assert row["not_etcd_leader"] == {"runs": 3, "rto_median": 25.0}
     table = format_summary([row])
-    assert "| b | norm | crash | async | etcd | 5 (1 failed) | 24.5 s | 30.0 s |" in table
+    assert f"| b | norm ({_own('norm')}) | crash | async | etcd | 5 (1 failed) | 24.5 s | 30.0 s |" in table
     assert "| 0 / 1 / 0 |" in table and "| 1 (1.5 s) |" in table and "20.0 s (1) / 25.0 s (3)" in table
 
 
@@ -123,4 +147,4 @@ def test_summarise_mode_prints_tables(tmp_path, capsys):
     path.write_text(json.dumps(_sample()) + "\n")
     resilience.main(["--summarise", "--results", str(path)])
     out = capsys.readouterr().out
-    assert "1 samples" in out and "| b | norm | crash |" in out
+    assert "1 samples" in out and f"| b | norm ({_own('norm')}) | crash |" in out

@@ -39,6 +39,8 @@ def test_patroni_values():
     rows, profiles = _table(), _profiles()
     for key in ("ttl", "loop_wait", "retry_timeout", "primary_start_timeout"):
         assert _row(rows, f"`patroni:{key}`") == [str(profiles[p]["patroni"][key]) for p in PRESETS], key
+    assert _row(rows, "`patroni:watchdog:safety_margin`") == [
+        str(profiles[p]["patroni"]["watchdog"]["safety_margin"]) for p in PRESETS]
     sync = _row(rows, "`patroni:synchronous_mode`")
     assert sync == [f"{str(profiles[p]['patroni']['synchronous_mode']).lower()} / "
                     f"{str(profiles[p]['patroni']['synchronous_mode_strict']).lower()}" for p in PRESETS]
@@ -60,8 +62,10 @@ def test_derived_figures():
     expiry = _row(rows, "a dead node's leader key expires")
     worst = _row(rows, "worst case after PostgreSQL crashes")
     rides = _row(rows, "the leader rides out")
+    mean = _row(rows, "on average")
     for i, p in enumerate(PRESETS):
         t = profiles[p]["patroni"]
         assert expiry[i] == f"{t['ttl'] - t['loop_wait']}-{t['ttl']} s", p
         assert worst[i] == f"{t['loop_wait'] + t['primary_start_timeout'] + t['loop_wait']} s", p
         assert rides[i] == f"{t['retry_timeout']} s", p
+        assert mean[i] == f"{t['ttl'] - t['loop_wait'] / 2:g} s", p

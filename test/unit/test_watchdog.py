@@ -70,11 +70,23 @@ def test_disabled_by_timing(ttl, loop_wait, margin, off):
     assert pgha_watchdog.disabled_by_timing(ttl, loop_wait, margin) is off
 
 
-def test_every_preset_keeps_the_default_watchdog():
-    margin = DEFAULTS["patroni"]["watchdog"]["safety_margin"]
+def test_every_preset_keeps_the_watchdog_and_no_reset_during_dcs_retries():
+    assert DEFAULTS["patroni"]["watchdog"]["safety_margin"] is None      # from the preset
     for name, preset in DEFAULTS["rto_profiles"].items():
         p = preset["patroni"]
+        margin = p["watchdog"]["safety_margin"]
         assert not pgha_watchdog.disabled_by_timing(p["ttl"], p["loop_wait"], margin), name
+        assert not pgha_watchdog.resets_during_dcs_retry(p["ttl"], p["loop_wait"], p["retry_timeout"], margin), name
+
+
+@pytest.mark.parametrize("ttl,loop_wait,retry_timeout,margin,resets", [
+    (25, 10, 7, 5, False), (20, 14, 3, 2, False), (60, 10, 25, 5, False),
+    (20, 10, 5, 5, False),     # exactly ttl - safety_margin: the retries end as the watchdog would fire
+    (20, 14, 3, 5, True),      # a renewal 1 s late resets the host
+    (30, 10, 10, 15, True),
+])
+def test_resets_during_dcs_retry(ttl, loop_wait, retry_timeout, margin, resets):
+    assert pgha_watchdog.resets_during_dcs_retry(ttl, loop_wait, retry_timeout, margin) is resets
 
 
 def test_summary_line():
@@ -246,8 +258,9 @@ def test_automatic_and_off_in_a_container_are_valid(mode):
 def test_required_with_timings_that_switch_it_off_is_refused():
     problems = pgha_validate.check(_pillar(watchdog={"mode": "required", "safety_margin": 25}), DEFAULTS,
                                    {"os_family": "Debian"})
+    norm = DEFAULTS["rto_profiles"]["norm"]["patroni"]
     assert ("pgha:patroni:watchdog:safety_margin: is 25 but Patroni switches the watchdog off when "
-            "ttl - safety_margin - loop_wait < 0 (30 - 25 - 10)") in "\n".join(problems), problems
+            f"ttl - safety_margin - loop_wait < 0 ({norm['ttl']} - 25 - {norm['loop_wait']})") in "\n".join(problems), problems
 
 
 def test_required_on_a_host_with_every_preset_is_valid():
@@ -260,5 +273,23 @@ def test_automatic_with_timings_that_switch_it_off_warns():
     pillars = {f"pg{i}": _pillar(watchdog={"safety_margin": 25}) for i in (1, 2, 3)}
     found = pgha_cluster.check_cluster(pillars, DEFAULTS)
     assert found["problems"] == []
+    norm = DEFAULTS["rto_profiles"]["norm"]["patroni"]
     assert [w for w in found["warnings"] if w.startswith("pgha:patroni:watchdog:safety_margin: ttl - safety_margin "
-                                                         "- loop_wait < 0 (30 - 25 - 10)")], found
+                                                         f"- loop_wait < 0 ({norm['ttl']} - 25 - {norm['loop_wait']})")], found
+
+
+def test_a_watchdog_that_would_reset_during_dcs_retries_warns():
+    # fast's loop with the default margin of 5: a renewal 1 s late would reset the leader's host
+    pillars = {f"pg{i}": _pillar(rto_profile="fast", watchdog={"safety_margin": 5}) for i in (1, 2, 3)}
+    found = pgha_cluster.check_cluster(pillars, DEFAULTS)
+    fast = DEFAULTS["rto_profiles"]["fast"]["patroni"]
+    assert found["problems"] == []
+    assert (f"pgha:patroni:watchdog:safety_margin: loop_wait + retry_timeout > ttl - safety_margin "
+            f"({fast['loop_wait']} + {fast['retry_timeout']} > {fast['ttl']} - 5): the watchdog resets the leader's "
+            "host during an etcd or network stall that Patroni's retries would ride out") in "\n".join(found["warnings"])
+    for mode in ("off",):
+        quiet = {f"pg{i}": _pillar(rto_profile="fast", watchdog={"safety_margin": 5, "mode": mode}) for i in (1, 2, 3)}
+        assert not [w for w in pgha_cluster.check_cluster(quiet, DEFAULTS)["warnings"] if "watchdog" in w]
+    for preset in DEFAULTS["rto_profiles"]:
+        own = {f"pg{i}": _pillar(rto_profile=preset) for i in (1, 2, 3)}
+        assert not [w for w in pgha_cluster.check_cluster(own, DEFAULTS)["warnings"] if "watchdog" in w], preset

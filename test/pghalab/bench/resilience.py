@@ -77,6 +77,9 @@ def parse(argv=None):
     parser.add_argument("--timings", default="", metavar="KEY=SECONDS,...",
                         help="a candidate's Patroni timings over the preset's (ttl, loop_wait, retry_timeout, "
                              "primary_start_timeout), e.g. ttl=20,loop_wait=10,retry_timeout=5: cells of their own")
+    parser.add_argument("--etcd-leader", choices=("with", "apart"), default=None,
+                        help="before each leader fault, move etcd's leadership onto the Patroni leader's node "
+                             "(with) or off it (apart): cells of their own; default: where it happens to be")
     parser.add_argument("--results", type=Path, default=Path(os.environ.get("RESILIENCE_RESULTS") or DEFAULT_RESULTS),
                         help=f"JSON lines, appended (default {DEFAULT_RESULTS})")
     parser.add_argument("--summarise", "--summarize", action="store_true", help="print the tables of --results only")
@@ -110,8 +113,22 @@ def parse_timings(text):
 
 
 def timings_label(timings):
-    """A candidate's timings as its cells name them ('' for the preset's own)."""
+    """Timings as cells name them: `ttl=25,loop_wait=10,retry_timeout=7`."""
     return ",".join(f"{k}={timings[k]}" for k in TIMING_KEYS if k in timings)
+
+
+def preset_patroni(preset):
+    """The formula's preset's Patroni values (parameters/defaults.yaml rto_profiles)."""
+    return yaml.safe_load(DEFAULTS.read_text(encoding="utf-8"))["rto_profiles"][preset]["patroni"]
+
+
+def effective_timings(preset, timings):
+    """The timings a run deploys: the preset's ttl, loop_wait and retry_timeout, with --timings
+    over them. Every cell records them, so a retuned preset's runs never join the cells of its
+    earlier values."""
+    found = {k: preset_patroni(preset)[k] for k in ("ttl", "loop_wait", "retry_timeout")}
+    found.update(timings)
+    return found
 
 
 def dcs_api_of(args):
@@ -122,8 +139,7 @@ def dcs_api_of(args):
 
 def preset_is_synchronous(preset):
     """Whether the formula's preset switches synchronous_mode on (parameters/defaults.yaml)."""
-    defaults = yaml.safe_load(DEFAULTS.read_text(encoding="utf-8"))
-    return bool(defaults["rto_profiles"][preset]["patroni"].get("synchronous_mode"))
+    return bool(preset_patroni(preset).get("synchronous_mode"))
 
 
 def replication(args, preset):
@@ -137,8 +153,9 @@ def cell(args, preset, fault):
     """The cell's fields of a sample (figures.CELL_KEYS)."""
     found = {"type": args.type, "preset": preset, "fault": fault,
              "replication": replication(args, preset), "dcs_api": dcs_api_of(args)}
-    if args.timings:
-        found["timings"] = timings_label(args.timings)
+    found["timings"] = timings_label(effective_timings(preset, args.timings))
+    if args.etcd_leader:
+        found["etcd_placement"] = args.etcd_leader
     return found
 
 
@@ -171,8 +188,8 @@ def missing_runs(args, preset, done):
 
 
 def load_done(args, preset, samples):
-    key = (args.type, preset, cell(args, preset, "")["replication"], dcs_api_of(args),
-           timings_label(args.timings) or None)
+    found = cell(args, preset, "")
+    key = (args.type, preset, found["replication"], found["dcs_api"], found["timings"])
     return any(s.get("kind") == "load" and not s.get("error")
                and tuple(s.get(k) for k in LOAD_KEYS) == key for s in samples)
 
@@ -223,7 +240,7 @@ def run_faults(args, lab, preset, missing):
         for run_no in range(1, count + 1):
             sample = {"kind": "fault", **cell(args, preset, fault), "at": datetime.datetime.now().isoformat()}
             try:
-                run = run_fault(lab, fault, log=lambda *_: None)
+                run = run_fault(lab, fault, log=lambda *_: None, etcd_placement=args.etcd_leader)
                 sample.update(run.summary())
                 print(f"{preset} {fault} run {run_no}/{count}: {run.figure()}", flush=True)
             except Exception as exc:  # pylint: disable=broad-except ; a failed run is a figure too
