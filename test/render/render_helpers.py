@@ -161,16 +161,16 @@ PILLARS.update({
     "rto_fast": _pillar(roles=["postgresql", "etcd"], cluster_vip=VIP, patroni={"rto_profile": "fast"}),
     "rto_safe": _pillar(roles=["postgresql", "etcd"], cluster_vip=VIP, patroni={"rto_profile": "safe"}),
     "rto_override": _pillar(roles=["postgresql", "etcd"], cluster_vip=VIP,
-                            patroni={"rto_profile": "fast", "ttl": 25, "retry_timeout": 10},
+                            patroni={"rto_profile": "fast", "ttl": 25, "retry_timeout": 5},
                             haproxy={"check": {"inter": "1500ms", "fall": 3}}, vip_manager={"interval": 250}),
 })
 # pillar: ((Patroni's ttl, loop_wait, retry_timeout, primary_start_timeout), HAProxy's check
 # timings on each default-server line, vip-manager's --interval)
 RTO = {
-    "typeb_vip": ((30, 10, 10, 30), "inter 2s fastinter 1s downinter 2s rise 2 fall 2", 1000),
-    "rto_fast": ((20, 2, 8, 15), "inter 1s fastinter 500ms downinter 1s rise 2 fall 2", 500),
+    "typeb_vip": ((25, 10, 7, 30), "inter 2s fastinter 1s downinter 2s rise 2 fall 2", 1000),
+    "rto_fast": ((20, 14, 3, 15), "inter 1s fastinter 500ms downinter 1s rise 2 fall 2", 500),
     "rto_safe": ((60, 10, 25, 60), "inter 3s fastinter 1s downinter 3s rise 3 fall 3", 1000),
-    "rto_override": ((25, 2, 10, 15), "inter 1500ms fastinter 500ms downinter 1s rise 2 fall 3", 250),
+    "rto_override": ((25, 14, 5, 15), "inter 1500ms fastinter 500ms downinter 1s rise 2 fall 3", 250),
 }
 # Type A: HAProxy + PgBouncer + keepalived, synchronous replication, a direct port to the primary.
 _TYPE_A = {

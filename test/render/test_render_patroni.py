@@ -106,7 +106,7 @@ def test_dynamic_config_is_the_bootstrap_dcs(rendered, grains_id, pillar_id):
             "paused_archive_command": "true  # pgha: WAL archiving paused after a restore",
             "preset": PILLARS[pillar_id]["pgha"]["patroni"].get("rto_profile", "norm"),
             "preset_keys": ["loop_wait", "primary_start_timeout", "retry_timeout", "synchronous_mode",
-                            "synchronous_mode_strict", "ttl"],
+                            "synchronous_mode_strict", "ttl", "watchdog"],
             "cluster": PILLARS[pillar_id]["pgha"]["cluster_name"],   # named in a standby refusal
             "require": [{"service": "pgha-patroni-service-running"}]})
     assert "pause" not in config["bootstrap"]["dcs"]      # maintenance mode survives highstate

@@ -3,7 +3,7 @@ Failover presets (patroni:rto_profile).
 """
 import pytest
 
-from .render_helpers import RTO, _states, _state, _render_file, _haproxy_listeners
+from .render_helpers import RTO, _states, _state, _render_file, _haproxy_listeners, _patroni_config
 
 
 @pytest.mark.parametrize("pillar_id", list(RTO))
@@ -20,6 +20,12 @@ def test_failover_preset(rendered, pillar_id):
     # safe replicates synchronously (not strict), the others asynchronously
     assert (config["synchronous_mode"], config["synchronous_mode_strict"]) == (pillar_id == "rto_safe", False)
     assert _state(states, "pgha-patroni-service-running")[2]["reload"] is True
+    # the watchdog's margin is the preset's too: fast's long loop keeps the watchdog with 2 s
+    # (Patroni's file is rendered for some of these pillars only)
+    if ("template", "debian12", pillar_id) in rendered:
+        margin = _patroni_config(rendered, "debian12", pillar_id)["watchdog"]["safety_margin"]
+        assert margin == (2 if pillar_id in ("rto_fast", "rto_override") else 5)
+        assert loop_wait + retry_timeout <= ttl - margin           # no reset during DCS retries
 
     for state_id in ("pgha-haproxy-config-file-managed", "pgha-confd-template-file-managed"):
         listeners = _haproxy_listeners(_render_file(states, state_id, "debian12", pillar_id))
