@@ -131,6 +131,10 @@ def _derive(cfg):
         cfg["patroni"]["dcs_api"] = "etcd" if old_vip_manager else "etcd3"
     if cfg["etcd"]["enable_v2"] == "auto":
         cfg["etcd"]["enable_v2"] = cfg["patroni"]["dcs_api"] == "etcd"
+    # A new etcd leader extends every v3 lease (none of the v2 API's TTLs): only there does
+    # etcd's leadership on Patroni's leader cost a failover time (pgha_etcd.leader_apart).
+    if cfg["etcd"]["leader_apart"] == "auto":
+        cfg["etcd"]["leader_apart"] = cfg["patroni"]["dcs_api"] == "etcd3" and not cfg.get("dcs_exists")
     _derive_patroni(cfg)
     # Extensions' packages (postgresql:extension_packages) and preloaded libraries.
     _sibling("pgha_extensions").derive(cfg)

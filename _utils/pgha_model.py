@@ -206,6 +206,7 @@ KEYS = {
     "etcd:endpoints": ListOf(Str(_g.etcd_url_problem), "['http://10.0.0.21:2379']",
                              autobase="patroni_etcd_hosts"),
     "etcd:enable_v2": Enum("auto", True, False),
+    "etcd:leader_apart": Enum("auto", True, False),
     "etcd:heartbeat_interval": Int(10, 10000, "milliseconds"),
     "etcd:election_timeout": Int(50, 50000, "milliseconds"),
     # PostgreSQL

@@ -19,6 +19,14 @@
 {%-   do services.append(pgha.services.etcd) %}
 {%- endif %}
 
+{%- if 'postgresql' in pgha.roles %}
+
+{#- the schedule of pgha.patroni.etcd_leader_apart: this node leaves the cluster #}
+pgha-ops-leave-etcd-leader-apart-absent:
+  schedule.absent:
+    - name: pgha-etcd-leader-apart
+{%- endif %}
+
 {%- for service in services %}
 pgha-ops-leave-{{ service }}-dead:
   service.dead:

@@ -95,6 +95,14 @@ pgha-ops-remove-timers-systemd-reloaded:
 {%-   endfor %}
 {%- endif %}
 
+{%- if stage == 'postgres' and 'postgresql' in pgha.roles and not refusals %}
+
+{#- the schedule of pgha.patroni.etcd_leader_apart: nothing left for it to look after #}
+pgha-ops-remove-etcd-leader-apart-absent:
+  schedule.absent:
+    - name: pgha-etcd-leader-apart
+{%- endif %}
+
 {%- for service in services %}
 pgha-ops-remove-{{ service }}-dead:
   service.dead:

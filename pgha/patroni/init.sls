@@ -2,3 +2,4 @@ include:
   - .install
   - .config
   - .service
+  - .etcd_leader_apart

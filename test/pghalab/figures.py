@@ -70,7 +70,8 @@ def format_table(rows):
 
 # timings: the Patroni timings deployed (the preset's, or a candidate's from --timings);
 # etcd_placement: where the benchmark put etcd's leadership before the fault (--etcd-leader
-# with | apart), absent when left where it was
+# with | apart; pgha's own schedule, etcd:leader_apart, is off in those runs), absent when left
+# to the formula (with Patroni's etcd3 API pgha keeps it off Patroni's leader)
 CELL_KEYS = ("type", "preset", "fault", "replication", "dcs_api", "timings", "etcd_placement")
 LOAD_KEYS = ("type", "preset", "replication", "dcs_api", "timings")
 APPS = ("default", "documented")

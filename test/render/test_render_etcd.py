@@ -36,3 +36,21 @@ def test_existing_etcd(rendered, grains_id):
     assert context["vm"]["major_version"] == 2
     # no etcd role: this node is no etcd member
     assert _state(states, "pgha-etcd-config-file-managed")[2]["context"]["initial_cluster"] == ""
+
+
+@pytest.mark.parametrize("grains_id", GRAINS)
+def test_etcd_leader_apart_follows_the_dcs_api(rendered, grains_id):
+    """pgha:etcd:leader_apart auto: a Salt schedule on a node with Patroni and an etcd member
+    where Patroni speaks etcd's v3 API (a new etcd leader extends every lease); with the v2
+    API (Debian's vip-manager 1.x) the schedule is removed."""
+    states = _states(rendered, "show_sls", grains_id, "typeb_vip")
+    if ALL_GRAINS[grains_id]["os_family"] == "Debian":
+        assert _state(states, "pgha-etcd-leader-apart-absent") == ("schedule", "absent",
+                                                                    {"name": "pgha-etcd-leader-apart"})
+        assert "pgha-etcd-leader-apart-scheduled" not in states
+        return
+    module, function, args = _state(states, "pgha-etcd-leader-apart-scheduled")
+    assert (module, function) == ("schedule", "present")
+    assert args["name"] == "pgha-etcd-leader-apart" and args["function"] == "pgha_etcd.leader_apart"
+    assert args["job_kwargs"] == {"endpoint": f"http://{NODE_ADDRESS}:2379"}
+    assert (args["seconds"], args["maxrunning"], args["return_job"]) == (10, 1, False)

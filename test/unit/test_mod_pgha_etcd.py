@@ -261,3 +261,65 @@ def test_removal_allowed_without_endpoints(tmp_path):
     with patch.dict(pgha_etcd.__salt__, {"config.option": option}), \
             pytest.raises(CommandExecutionError, match="no etcd endpoints given and cannot read"):
         pgha_etcd.removal_allowed("pg4")
+
+
+# -- leader_apart: etcd's leadership off Patroni's leader -------------------------------------
+
+M3 = {"ID": "13", "name": "pg3", "peerURLs": ["http://10.0.0.13:2380"], "clientURLs": [E3.rstrip("/")]}
+STATUS, MOVE = E1 + "/v3/maintenance/status", E1 + "/v3/maintenance/transfer-leadership"
+
+
+def _leads(value=True):
+    return {"pgha_patroni.is_leader": MagicMock(return_value=value)}
+
+
+def test_leader_apart_moves_etcds_leadership_to_the_first_healthy_member():
+    patcher, calls = _urlopen({STATUS: {"header": {"member_id": "11"}, "leader": "11"},
+                               LIST: {"members": [M3, M1, M2]},
+                               E2 + "/health": urllib.error.URLError("refused"),
+                               E3.rstrip("/") + "/health": {"health": "true"}, MOVE: {}})
+    with patcher, patch.dict(pgha_etcd.__salt__, _leads()):
+        assert pgha_etcd.leader_apart(E1) == {"moved": True, "to": "pg3"}
+    (move,) = [req for url, _, req in calls if url == MOVE]
+    assert json.loads(move.data) == {"targetID": "13"}
+    assert "Authorization" not in move.headers            # no etcd authentication in this pillar
+
+
+@pytest.mark.parametrize("leads,status,reason", [
+    (False, None, "this node is not Patroni's leader"),
+    (True, {"header": {"member_id": "11"}, "leader": "12"}, "etcd's leader is another member"),
+    (True, {"header": {}, "leader": "12"}, "etcd's leader is another member"),
+])
+def test_leader_apart_moves_nothing_unless_this_node_leads_both(leads, status, reason):
+    patcher, calls = _urlopen({STATUS: status or {}})
+    with patcher, patch.dict(pgha_etcd.__salt__, _leads(leads)):
+        assert pgha_etcd.leader_apart(E1) == {"moved": False, "reason": reason}
+    assert not [url for url, _, _ in calls if url == MOVE]
+
+
+def test_leader_apart_without_a_healthy_member_moves_nothing():
+    patcher, calls = _urlopen({STATUS: {"header": {"member_id": "11"}, "leader": "11"},
+                               LIST: {"members": [M1, M2]}, E2 + "/health": {"health": "false"}})
+    with patcher, patch.dict(pgha_etcd.__salt__, _leads()):
+        assert pgha_etcd.leader_apart(E1) == {"moved": False, "reason": "no other etcd member is healthy"}
+    assert not [url for url, _, _ in calls if url == MOVE]
+
+
+def test_leader_apart_with_etcd_authentication_sends_roots_token():
+    pillar = {"pgha": {"patroni": {"etcd": {"username": "patroni", "password": "p", "root_password": "r00t"}}}}
+    patcher, calls = _urlopen({STATUS: {"header": {"member_id": "11"}, "leader": "11"},
+                               LIST: {"members": [M1, M2]}, E2 + "/health": {"health": "true"},
+                               E1 + "/v3/auth/authenticate": {"token": "tok.1"}, MOVE: {}})
+    with patcher, patch.dict(pgha_etcd.__salt__, _leads()), patch.dict(pgha_etcd.__pillar__, pillar):
+        result = pgha_etcd.leader_apart(E1)
+    assert result == {"moved": True, "to": "pg2"} and "tok.1" not in json.dumps(result)
+    (auth,) = [req for url, _, req in calls if url.endswith("/authenticate")]
+    assert json.loads(auth.data) == {"name": "root", "password": "r00t"}
+    (move,) = [req for url, _, req in calls if url == MOVE]
+    assert move.headers["Authorization"] == "tok.1"
+    pillar["pgha"]["patroni"]["etcd"]["root_password"] = ""
+    patcher, _ = _urlopen({STATUS: {"header": {"member_id": "11"}, "leader": "11"},
+                           LIST: {"members": [M1, M2]}, E2 + "/health": {"health": "true"}})
+    with patcher, patch.dict(pgha_etcd.__salt__, _leads()), patch.dict(pgha_etcd.__pillar__, pillar), \
+            pytest.raises(CommandExecutionError, match="pgha:patroni:etcd:root_password is needed"):
+        pgha_etcd.leader_apart(E1)

@@ -202,6 +202,9 @@ def bench_preset(args, preset, missing, with_load):
         pillar["pgha"]["patroni"].update(args.timings)
         if args.dcs_api != "auto":
             pillar["pgha"]["patroni"]["dcs_api"] = args.dcs_api
+        if args.etcd_leader:
+            # the benchmark places etcd's leader itself: pgha's schedule must not move it back
+            pillar["pgha"].setdefault("etcd", {})["leader_apart"] = False
 
     def strict(pillar):
         if args.sync:
