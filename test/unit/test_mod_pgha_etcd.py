@@ -323,3 +323,16 @@ def test_leader_apart_with_etcd_authentication_sends_roots_token():
     with patcher, patch.dict(pgha_etcd.__salt__, _leads()), patch.dict(pgha_etcd.__pillar__, pillar), \
             pytest.raises(CommandExecutionError, match="pgha:patroni:etcd:root_password is needed"):
         pgha_etcd.leader_apart(E1)
+
+
+def test_leader_apart_before_etcd_authentication_is_on_moves_without_a_token():
+    pillar = {"pgha": {"patroni": {"etcd": {"username": "patroni", "password": "p", "root_password": "r00t"}}}}
+    refused = http_error(E1 + "/v3/auth/authenticate", 400,
+                         b'{"error":"etcdserver: authentication is not enabled","code":9}')
+    patcher, calls = _urlopen({STATUS: {"header": {"member_id": "11"}, "leader": "11"},
+                               LIST: {"members": [M1, M2]}, E2 + "/health": {"health": "true"},
+                               E1 + "/v3/auth/authenticate": refused, MOVE: {}})
+    with patcher, patch.dict(pgha_etcd.__salt__, _leads()), patch.dict(pgha_etcd.__pillar__, pillar):
+        assert pgha_etcd.leader_apart(E1) == {"moved": True, "to": "pg2"}
+    (move,) = [req for url, _, req in calls if url == MOVE]
+    assert "Authorization" not in move.headers
