@@ -77,7 +77,7 @@ def test_list_topology_config_history(lab, deployed):
     assert list(topo) == [listing["leader"]] and len(topo[listing["leader"]]["replicas"]) == 2
     config = salt_json(lab, "pg3", "pgha_patroni.show_config")["pg3"]
     assert config["postgresql"]["parameters"]["max_connections"] == 200
-    assert config["ttl"] == 30
+    assert config["ttl"] == 25             # the default preset norm's (parameters/defaults.yaml)
     assert isinstance(salt_json(lab, "pg1", "pgha_patroni.history")["pg1"], list)
     # the readable form the CLI shows
     res = lab.master.cli("salt", "pg1", "pgha_patroni.list", capture_output=True)

@@ -57,6 +57,7 @@ def test_deploy(lab, deployed):
     assert_orch_ok(deployed["result"])
 
 
+@pytest.mark.extended     # make test keeps the synchronous guarantees below (time budget)
 def test_crash_of_the_primary(lab, deployed):
     """SIGKILL of every process of the leader's node and its link down (a power cut); the node
     boots again and rejoins as a replica."""
