@@ -202,10 +202,13 @@ class Run:
 
     def summary(self):
         evidence = self.split_brain()
+        window = split_brain_window(evidence, self.successes(), self.t_fault)
         return {"etcd_leader_before": self.etcd_leader_before,
                 "target_was_etcd_leader": self.target_was_etcd_leader,
                 "timeline": self.timeline(), "apps": self.app_summary(),
-                "split_brain_window": split_brain_window(evidence, self.successes()),
+                "split_brain_window": (window or {}).get("at_most"),
+                "split_brain_window_proven": (window or {}).get("proven"),
+                "split_brain_old_after": (window or {}).get("old_after"),
                 "fault": self.fault, "targets": self.targets, "leader_before": self.leader_before,
                 "leader_after": self.leader_after, "rto": self.rto, "first_ack": self.first_ack,
                 "writes": len(self.writer.acked), "write_errors": len(self.writer.errors),
@@ -238,17 +241,31 @@ def _flag(value):
     return "unknown" if value is None else int(bool(value))
 
 
-def split_brain_window(evidence, successes):
-    """Seconds during which two nodes were writable at once, as the clients saw it: for each
-    piece of split brain evidence (a1, b, a2), from the first write of b's node after a1 to
-    the last write of a1's node on a1's timeline (the longest over the evidence; None
-    without evidence)."""
-    windows = []
+def split_brain_window(evidence, successes, t0=0.0):
+    """How long two nodes were writable at once, as the clients saw it, longest over the
+    evidence (None without evidence): {"at_most": from the first commit sent to the other node
+    after a1 to the last acknowledgement of a1's node on a1's timeline; "proven": from the
+    other node's first acknowledgement to the start of the last commit a1's node accepted
+    after it (0 when none): a commit is somewhere between its start and its end, so only this
+    much is certain (a commit held by a frozen node and acknowledged on thaw stretches
+    at_most, not proven); "old_after": {source: [count, last start - t0]}: what a1's node
+    accepted after the other's first acknowledgement, by who sent it (entry point writers or
+    direct probes)}."""
+    found = None
     for a1, b, _ in evidence:
-        own_end = max(s.end for s in successes if (s.node, s.timeline) == (a1.node, a1.timeline))
-        other_start = min(s.start for s in successes if s.node == b.node and s.start > a1.end)
-        windows.append(round(own_end - other_start, 3))
-    return max(windows, default=None)
+        own = [s for s in successes if (s.node, s.timeline) == (a1.node, a1.timeline)]
+        other = [s for s in successes if s.node == b.node and s.start > a1.end]
+        other_acked = min(s.end for s in other)
+        after = [s for s in own if s.start > other_acked]
+        window = {"at_most": round(max(s.end for s in own) - min(s.start for s in other), 3),
+                  "proven": round(max((s.start for s in after), default=other_acked) - other_acked, 3),
+                  "old_after": {}}
+        for s in sorted(after, key=lambda s: s.start):
+            count, _ = window["old_after"].get(s.source, (0, None))
+            window["old_after"][s.source] = [count + 1, round(s.start - t0, 3)]
+        if found is None or (window["proven"], window["at_most"]) > (found["proven"], found["at_most"]):
+            found = window
+    return found
 
 
 def _targets(run, kind):
@@ -321,11 +338,15 @@ def check_commits(lab, topo, writer, timeout=60):
             "extra": sorted(on_leader - {row for row, _ in writer.acked}), "replicas": replicas}
 
 
+def patroni_journal(lab, name, wall, output="cat"):
+    """Patroni's journal on `name` since `wall` (epoch seconds)."""
+    return lab.node(name).exec(["journalctl", "-u", "patroni", "--since", f"@{int(wall) - 1}",
+                                "--no-pager", "-o", output], capture=True, check=False).stdout
+
+
 def _rewound_since(lab, name, wall):
     """Did Patroni on `name` run pg_rewind since `wall` (epoch seconds)?"""
-    out = lab.node(name).exec(["journalctl", "-u", "patroni", "--since", f"@{int(wall) - 1}",
-                               "--no-pager", "-o", "cat"], capture=True, check=False).stdout
-    return "running pg_rewind from" in out
+    return "running pg_rewind from" in patroni_journal(lab, name, wall)
 
 
 def _etcd_leader_or_none(topo, log):

@@ -128,6 +128,7 @@ def summarise(samples):
             "lost": sum(r.get("lost") or 0 for r in ok),
             "split_brain": sum(1 for r in ok if r.get("split_brain")),
             "split_brain_window_max": _max([r.get("split_brain_window") for r in ok]),
+            "split_brain_proven_max": _max([r.get("split_brain_window_proven") for r in ok]),
         })
         for app in APPS:
             found = [(r.get("apps") or {}).get(app) for r in ok]
@@ -167,18 +168,27 @@ def _preset(row):
             + (f", etcd leader {row['etcd_placement']}" if row.get("etcd_placement") else ""))
 
 
+def _window(row):
+    """' (proven P, at most M)': the split brain windows (pghalab.faults.split_brain_window);
+    runs recorded before 2026-12-07 have only the upper bound."""
+    most = f"at most {_sec(row['split_brain_window_max'])}"
+    if row.get("split_brain_proven_max") is None:
+        return f" ({most})"
+    return f" (proven {_sec(row['split_brain_proven_max'])}, {most})"
+
+
 def format_summary(rows, loads=()):
     """summarise() and load_rows() as Markdown tables (docs/measurements.md publishes them)."""
     lines = ["| type | preset | fault | replication | DCS | runs | RTO median | RTO max | first ack | "
              "key expiry / promotion / VIP / client (median steps) | lost: writer / no timeout / documented | "
-             "no-timeout client: outage median, max, stuck runs | split brain runs (longest window) | "
+             "no-timeout client: outage median, max, stuck runs | split brain runs (longest window: proven, at most) | "
              "RTO median: etcd leader (runs) / not (runs) |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         runs = f"{r['runs']}" + (f" ({r['failed']} failed)" if r["failed"] else "")
         stages = " / ".join(_sec(r["stages"][s]) for s in ("key_expiry", "promotion", "vip_move", "client"))
         d, doc = r["app_default"], r["app_documented"]
-        window = f" ({_sec(r['split_brain_window_max'])})" if r["split_brain"] else ""
+        window = _window(r) if r["split_brain"] else ""
         lines.append(
             f"| {r['type']} | {_preset(r)} | {r['fault']} | {r['replication']} | {r['dcs_api']} | {runs} | "
             f"{_sec(r['rto_median'])} | {_sec(r['rto_max'])} | {_sec(r['first_ack_median'])} | {stages} | "

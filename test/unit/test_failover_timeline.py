@@ -81,11 +81,26 @@ def _ok(node, start, end, timeline=1):
 
 
 def test_split_brain_window_of_a_zombie():
-    """pg1 froze, pg2 took over at 30; pg1 thawed acknowledged until 75.2: both writable 45.2 s."""
+    """pg1 froze, pg2 took over at 30; pg1 thawed acknowledged until 75.2: both writable 45.2 s
+    at most, and certainly from pg2's first acknowledgement (30.1) to 75 (pg1's last sent)."""
     successes = [_ok("pg1", 1, 1.1), _ok("pg2", 30, 30.1, 2), _ok("pg2", 31, 31.1, 2), _ok("pg1", 75, 75.2),
                  _ok("pg2", 76, 76.1, 2)]
     evidence = split_brain(successes)
-    assert evidence and split_brain_window(evidence, successes) == 45.2
+    window = split_brain_window(evidence, successes, t0=0.5)
+    assert (window["at_most"], window["proven"]) == (45.2, 44.9)
+    assert window["old_after"] == {"writer": [1, 74.5]}
+
+
+def test_split_brain_window_of_a_held_commit():
+    """A commit sent to pg1 before its freeze and acknowledged 60 s later, when the run ended,
+    stretches the window's upper bound only; the proven window is pg1's direct write sent 1.7 s
+    after pg2's first acknowledgement, and the sources say who saw the old node."""
+    successes = [_ok("pg1", 0.0, 0.01), Success("pg1", 1, 0.5, 62.7, "app-default"),
+                 _ok("pg2", 10.3, 10.35, 2), Success("pg1", 1, 12.05, 12.5, "direct"),
+                 Success("pg1", 1, 12.2, 12.6, "direct"), _ok("pg2", 12.6, 12.7, 2)]
+    window = split_brain_window(split_brain(successes), successes)
+    assert window["at_most"] == 52.4 and window["proven"] == 1.85
+    assert window["old_after"] == {"direct": [2, 12.2]}
 
 
 def test_no_split_brain_no_window():

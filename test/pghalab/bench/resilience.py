@@ -43,7 +43,7 @@ import yaml
 
 from ..checks import timeline_of
 from ..cluster import pillar_changed, query, run_orch, salt_json
-from ..faults import FAULTS, TYPE_A_FAULTS, TYPE_B_FAULTS, run_fault
+from ..faults import FAULTS, TYPE_A_FAULTS, TYPE_B_FAULTS, patroni_journal, run_fault
 from ..figures import LOAD_KEYS, cell_of, count_runs, format_summary, load_rows, summarise
 from ..health import Topology, leader, wait_healthy
 from ..lab import Lab
@@ -246,6 +246,9 @@ def run_faults(args, lab, preset, missing):
                 run = run_fault(lab, fault, log=lambda *_: None, etcd_placement=args.etcd_leader)
                 sample.update(run.summary())
                 print(f"{preset} {fault} run {run_no}/{count}: {run.figure()}", flush=True)
+                if sample["split_brain"]:   # why the old leader stayed writable: its Patroni's view
+                    print(f"split brain {sample['split_brain_old_after']}; Patroni on {run.targets[0]}:\n"
+                          + patroni_journal(lab, run.targets[0], run.wall_fault, "short-precise"), flush=True)
             except Exception as exc:  # pylint: disable=broad-except ; a failed run is a figure too
                 sample["error"] = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
                 print(f"{preset} {fault} run {run_no}/{count}: FAILED: {sample['error']}", flush=True)
