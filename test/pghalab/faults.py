@@ -206,8 +206,9 @@ class Run:
         return {"etcd_leader_before": self.etcd_leader_before,
                 "target_was_etcd_leader": self.target_was_etcd_leader,
                 "timeline": self.timeline(), "apps": self.app_summary(),
-                "split_brain_window": (window or {}).get("at_most"),
-                "split_brain_window_proven": (window or {}).get("proven"),
+                # split_brain_window (before 2026-12-07) measured a1's node's whole life on
+                # its timeline, the new leader's when the evidence came the other way round
+                "split_brain_overlap": window and {"proven": window["proven"], "at_most": window["at_most"]},
                 "split_brain_old_after": (window or {}).get("old_after"),
                 "fault": self.fault, "targets": self.targets, "leader_before": self.leader_before,
                 "leader_after": self.leader_after, "rto": self.rto, "first_ack": self.first_ack,
@@ -242,25 +243,29 @@ def _flag(value):
 
 
 def split_brain_window(evidence, successes, t0=0.0):
-    """How long two nodes were writable at once, as the clients saw it, longest over the
-    evidence (None without evidence): {"at_most": from the first commit sent to the other node
-    after a1 to the last acknowledgement of a1's node on a1's timeline; "proven": from the
-    other node's first acknowledgement to the start of the last commit a1's node accepted
-    after it (0 when none): a commit is somewhere between its start and its end, so only this
-    much is certain (a commit held by a frozen node and acknowledged on thaw stretches
-    at_most, not proven); "old_after": {source: [count, last start - t0]}: what a1's node
-    accepted after the other's first acknowledgement, by who sent it (entry point writers or
-    direct probes)}."""
+    """How long two nodes were writable at once, as the clients saw it, longest over the pairs
+    of (node, timeline) in the evidence (None without evidence). A node is taken as writable
+    from its first commit to its last on one timeline, and a commit happened somewhere between
+    its start and its end, so the two spans' overlap is {"proven": between the later of the
+    two first acknowledgements and the earlier of the two last starts (0 if they do not
+    overlap); "at_most": between the later first start and the earlier last acknowledgement;
+    "old_after": {source: [count, last start - t0]}: what the older primary (the one that
+    committed first) accepted after the newer one's first acknowledgement, by who sent it
+    (entry point writers or direct probes)}. A commit a frozen node held and acknowledged
+    on thaw stretches at_most only."""
+    groups = {}
+    for s in successes:
+        groups.setdefault((s.node, s.timeline), []).append(s)
     found = None
-    for a1, b, _ in evidence:
-        own = [s for s in successes if (s.node, s.timeline) == (a1.node, a1.timeline)]
-        other = [s for s in successes if s.node == b.node and s.start > a1.end]
-        other_acked = min(s.end for s in other)
-        after = [s for s in own if s.start > other_acked]
-        window = {"at_most": round(max(s.end for s in own) - min(s.start for s in other), 3),
-                  "proven": round(max((s.start for s in after), default=other_acked) - other_acked, 3),
+    for pair in {frozenset([(a1.node, a1.timeline), (b.node, b.timeline)]) for a1, b, _ in evidence}:
+        old, new = sorted((groups[key] for key in pair), key=lambda own: min(s.start for s in own))
+        new_acked = min(s.end for s in new)
+        window = {"proven": round(max(0.0, min(max(s.start for s in old), max(s.start for s in new))
+                                      - max(min(s.end for s in old), new_acked)), 3),
+                  "at_most": round(max(0.0, min(max(s.end for s in old), max(s.end for s in new))
+                                       - max(min(s.start for s in old), min(s.start for s in new))), 3),
                   "old_after": {}}
-        for s in sorted(after, key=lambda s: s.start):
+        for s in sorted((s for s in old if s.start > new_acked), key=lambda s: s.start):
             count, _ = window["old_after"].get(s.source, (0, None))
             window["old_after"][s.source] = [count + 1, round(s.start - t0, 3)]
         if found is None or (window["proven"], window["at_most"]) > (found["proven"], found["at_most"]):

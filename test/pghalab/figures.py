@@ -127,8 +127,9 @@ def summarise(samples):
             "stages": {stage: _stage(ok, stage) for stage in ("key_expiry", "promotion", "vip_move", "client")},
             "lost": sum(r.get("lost") or 0 for r in ok),
             "split_brain": sum(1 for r in ok if r.get("split_brain")),
-            "split_brain_window_max": _max([r.get("split_brain_window") for r in ok]),
-            "split_brain_proven_max": _max([r.get("split_brain_window_proven") for r in ok]),
+            "split_brain_measured": sum(1 for r in ok if r.get("split_brain_overlap")),
+            "split_brain_proven_max": _max([(r.get("split_brain_overlap") or {}).get("proven") for r in ok]),
+            "split_brain_at_most_max": _max([(r.get("split_brain_overlap") or {}).get("at_most") for r in ok]),
         })
         for app in APPS:
             found = [(r.get("apps") or {}).get(app) for r in ok]
@@ -169,19 +170,21 @@ def _preset(row):
 
 
 def _window(row):
-    """' (proven P, at most M)': the split brain windows (pghalab.faults.split_brain_window);
-    runs recorded before 2026-12-07 have only the upper bound."""
-    most = f"at most {_sec(row['split_brain_window_max'])}"
-    if row.get("split_brain_proven_max") is None:
-        return f" ({most})"
-    return f" (proven {_sec(row['split_brain_proven_max'])}, {most})"
+    """' (longest: proven P, at most M)', the overlap of the two primaries' write spans
+    (pghalab.faults.split_brain_window), over the runs that recorded it: runs before
+    2026-12-07 recorded a wrong window, which is not shown."""
+    if not row["split_brain_measured"]:
+        return " (window not recorded)"
+    return (f" (longest: proven {_sec(row['split_brain_proven_max'])}, at most {_sec(row['split_brain_at_most_max'])}"
+            + (f"; {row['split_brain_measured']} runs recorded it" if row["split_brain_measured"] < row["split_brain"] else "")
+            + ")")
 
 
 def format_summary(rows, loads=()):
     """summarise() and load_rows() as Markdown tables (docs/measurements.md publishes them)."""
     lines = ["| type | preset | fault | replication | DCS | runs | RTO median | RTO max | first ack | "
              "key expiry / promotion / VIP / client (median steps) | lost: writer / no timeout / documented | "
-             "no-timeout client: outage median, max, stuck runs | split brain runs (longest window: proven, at most) | "
+             "no-timeout client: outage median, max, stuck runs | split brain runs (longest overlap) | "
              "RTO median: etcd leader (runs) / not (runs) |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:

@@ -16,7 +16,7 @@ def _own(preset):
 def _sample(preset="norm", fault="crash", rto=20.0, etcd_leader=False, error=None, **extra):
     sample = {"kind": "fault", "type": "b", "preset": preset, "fault": fault, "replication": "async",
               "dcs_api": "etcd", "timings": _own(preset), "rto": rto, "first_ack": rto - 0.5 if rto else None, "lost": 0,
-              "split_brain": False, "split_brain_window": None, "target_was_etcd_leader": etcd_leader,
+              "split_brain": False, "split_brain_overlap": None, "target_was_etcd_leader": etcd_leader,
               "timeline": {"at": {}, "steps": {"key_expiry": 18.0, "promotion": 1.0, "vip_move": 0.5,
                                                "client": 0.5}},
               "apps": {"default": {"rto": None, "stuck": True, "lost": 0},
@@ -115,22 +115,24 @@ def test_load_done(tmp_path):
 def test_summarise_medians_maxima_apps_and_etcd_groups():
     samples = [_sample(rto=20.0, etcd_leader=True), _sample(rto=30.0, etcd_leader=False),
                _sample(rto=24.0, etcd_leader=False), _sample(error="boom", rto=None),
-               _sample(rto=25.0, split_brain=True, split_brain_window=1.5, split_brain_window_proven=0.4,
+               _sample(rto=25.0, split_brain=True, split_brain_overlap={"proven": 0.4, "at_most": 1.5},
                        apps={"default": {"rto": 70.0, "stuck": False, "lost": 1},
                              "documented": {"rto": 28.0, "stuck": False, "lost": 0}})]
     (row,) = summarise(samples)
     assert (row["runs"], row["failed"]) == (5, 1)
     assert row["rto_median"] == 24.5 and row["rto_max"] == 30.0
     assert row["stages"] == {"key_expiry": 18.0, "promotion": 1.0, "vip_move": 0.5, "client": 0.5}
-    assert row["split_brain"] == 1 and row["split_brain_window_max"] == 1.5
+    assert row["split_brain"] == 1 and row["split_brain_at_most_max"] == 1.5
     assert row["split_brain_proven_max"] == 0.4
+    old = summarise([_sample(split_brain=True, split_brain_window=52.4)])   # before 2026-12-07: not shown
+    assert "| 1 (window not recorded) |" in format_summary(old)
     assert row["app_default"] == {"runs": 4, "lost": 1, "rto_median": 70.0, "rto_max": 70.0, "stuck": 3}
     assert row["app_documented"]["lost"] == 0 and row["app_documented"]["rto_max"] == 33.0
     assert row["etcd_leader"] == {"runs": 1, "rto_median": 20.0}
     assert row["not_etcd_leader"] == {"runs": 3, "rto_median": 25.0}
     table = format_summary([row])
     assert f"| b | norm ({_own('norm')}) | crash | async | etcd | 5 (1 failed) | 24.5 s | 30.0 s |" in table
-    assert "| 0 / 1 / 0 |" in table and "| 1 (proven 0.4 s, at most 1.5 s) |" in table and "20.0 s (1) / 25.0 s (3)" in table
+    assert "| 0 / 1 / 0 |" in table and "| 1 (longest: proven 0.4 s, at most 1.5 s) |" in table and "20.0 s (1) / 25.0 s (3)" in table
 
 
 def test_load_rows():

@@ -81,25 +81,42 @@ def _ok(node, start, end, timeline=1):
 
 
 def test_split_brain_window_of_a_zombie():
-    """pg1 froze, pg2 took over at 30; pg1 thawed acknowledged until 75.2: both writable 45.2 s
-    at most, and certainly from pg2's first acknowledgement (30.1) to 75 (pg1's last sent)."""
+    """pg1 froze, pg2 took over at 30; pg1 thawed acknowledged until 75.2 while pg2 kept
+    committing: both writable from pg2's first commit (30-30.1) to pg1's last (75-75.2)."""
     successes = [_ok("pg1", 1, 1.1), _ok("pg2", 30, 30.1, 2), _ok("pg2", 31, 31.1, 2), _ok("pg1", 75, 75.2),
                  _ok("pg2", 76, 76.1, 2)]
     evidence = split_brain(successes)
     window = split_brain_window(evidence, successes, t0=0.5)
-    assert (window["at_most"], window["proven"]) == (45.2, 44.9)
+    assert (window["proven"], window["at_most"]) == (44.9, 45.2)
     assert window["old_after"] == {"writer": [1, 74.5]}
 
 
+def test_split_brain_window_is_the_overlap_not_the_new_leaders_life():
+    """The lab's freeze of 2026-12-07: pg2 (timeline 2) froze, pg3 (timeline 3) committed
+    from 19.6 s to the end of the run (39 s); pg2 thawed and committed once more (20.5-20.9 s)
+    before Patroni demoted it. Evidence comes both ways round (pg2-pg3-pg2 and pg3-pg2-pg3);
+    either way the window is the overlap of their spans (0.9 s proven, 1.3 s at most), not
+    pg3's whole life."""
+    successes = [Success("pg2", 2, -2.0, -1.99, "writer"), Success("pg2", 2, 0.0, 0.01, "writer"),
+                 Success("pg3", 3, 19.618, 19.621, "direct"), Success("pg3", 3, 20.426, 20.434, "direct"),
+                 Success("pg2", 2, 20.504, 20.868, "direct"), Success("pg3", 3, 20.882, 20.896, "writer"),
+                 Success("pg3", 3, 39.28, 39.3, "writer")]
+    evidence = split_brain(successes)
+    assert len(evidence) == 2
+    window = split_brain_window(evidence, successes)
+    assert (window["proven"], window["at_most"]) == (0.883, 1.25)
+    assert window["old_after"] == {"direct": [1, 20.504]}
+
+
 def test_split_brain_window_of_a_held_commit():
-    """A commit sent to pg1 before its freeze and acknowledged 60 s later, when the run ended,
-    stretches the window's upper bound only; the proven window is pg1's direct write sent 1.7 s
-    after pg2's first acknowledgement, and the sources say who saw the old node."""
-    successes = [_ok("pg1", 0.0, 0.01), Success("pg1", 1, 0.5, 62.7, "app-default"),
+    """A commit sent to pg1 before its freeze and acknowledged on thaw (12.6 s) stretches the
+    upper bound only; pg1's direct writes sent after pg2's first acknowledgement are what is
+    proven."""
+    successes = [_ok("pg1", 0.0, 0.01), Success("pg1", 1, 0.5, 12.6, "app-default"),
                  _ok("pg2", 10.3, 10.35, 2), Success("pg1", 1, 12.05, 12.5, "direct"),
-                 Success("pg1", 1, 12.2, 12.6, "direct"), _ok("pg2", 12.6, 12.7, 2)]
+                 Success("pg1", 1, 12.2, 12.4, "direct"), _ok("pg2", 12.7, 12.8, 2), _ok("pg2", 60.0, 60.1, 2)]
     window = split_brain_window(split_brain(successes), successes)
-    assert window["at_most"] == 52.4 and window["proven"] == 1.85
+    assert (window["proven"], window["at_most"]) == (1.85, 2.3)
     assert window["old_after"] == {"direct": [2, 12.2]}
 
 
@@ -149,7 +166,7 @@ def test_run_summary_has_apps_etcd_leader_and_stages():
     assert s["timeline"]["at"] == {"key_expiry": 18.0, "promotion": 19.0, "vip_move": 20.5, "client": 21.4}
     assert s["apps"]["default"]["stuck"] is True and s["apps"]["default"]["rto"] is None
     assert s["apps"]["documented"]["lost"] == 1 and s["apps"]["documented"]["first_ack"] == 31.5
-    assert s["split_brain_window"] is None
+    assert s["split_brain_overlap"] is None and s["split_brain_old_after"] is None
     # the app writers' successes count for split brain
     assert len(run.successes()) == 6 + 3
     line = run.figure()
