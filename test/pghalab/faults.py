@@ -11,6 +11,7 @@ undone (thaw, heal, restart); the run waits until the cluster is healthy again; 
 checker reads the leader and every replica (check_commits) and the definitions of
 pghalab.checks (RTO, lost, split brain) apply to what the clients recorded.
 """
+import random
 import time
 import uuid
 from collections import defaultdict
@@ -147,6 +148,7 @@ class Run:
     rewound: bool = None
     apps: dict = field(default_factory=dict)        # {name: Writer} (APP_WRITERS)
     app_checks: dict = field(default_factory=dict)  # {name: {lost, lost_ids}}
+    phase_delay: float = None   # random_phase: seconds waited before the injection
     etcd_leader_before: str = None                  # the node whose etcd member led etcd
     sampler: object = None
 
@@ -220,6 +222,7 @@ class Run:
                                          for e in evidence[:3]],
                 "handover_gap": handover_gap(self.successes()),
                 "inside_acked_after_fault": len(self.inside_after_fault()),
+                "phase_delay": self.phase_delay and round(self.phase_delay, 3),
                 "rewound": self.rewound}
 
     def figure(self, prefix=""):
@@ -390,14 +393,17 @@ def place_etcd_leader(lab, run, placement):
 
 
 def run_fault(lab, fault_name, hold_seconds=None, warmup=2.0, tail=1.0, healthy_timeout=180, log=print,
-              apps=tuple(APP_WRITERS), app_grace=30.0, etcd_placement=None):
+              apps=tuple(APP_WRITERS), app_grace=30.0, etcd_placement=None, random_phase=False):
     """Inject `fault_name` (FAULTS) into a healthy cluster while the writer, the application
     writers (`apps`, of APP_WRITERS) and the probes run, hold it, undo it, wait until
     healthy (and up to `app_grace` s for the application writers to commit again), check.
     Returns the Run; the caller asserts. The fault is undone even when something fails on
     the way. Faults on the leader also record whether its node led etcd, and the stages of
     the failover (failover_timeline). `etcd_placement` (with | apart, leader faults only)
-    moves etcd's leadership first (place_etcd_leader)."""
+    moves etcd's leadership first (place_etcd_leader). `random_phase` waits a random part of
+    `loop_wait` before the injection: a real fault falls anywhere in the leader's loop, while
+    runs that follow each other keep the same phase (the benchmark's figures need it, the
+    tests' assertions do not)."""
     topo = Topology.of(lab)
     fault = FAULTS[fault_name]
     run = Run(lab=lab, topo=topo, fault=fault_name)
@@ -433,6 +439,9 @@ def run_fault(lab, fault_name, hold_seconds=None, warmup=2.0, tail=1.0, healthy_
         run.bytes_per_commit = _wal_bytes(lab, address, lsn0, lsn1) / commits
         run.commits_per_second = commits / (time.monotonic() - t0)
         assert len(run.writer.acked) > 10, f"the writer barely wrote before the fault: {run.writer.errors[-3:]}"
+        if random_phase:
+            run.phase_delay = random.uniform(0, run.dcs.get("loop_wait", 10))
+            time.sleep(run.phase_delay)
         log(f"[{fault_name}] inject on {', '.join(run.targets)} (leader {run.leader_before})")
         if fault_name in LEADER_FAULTS:
             run.sampler = Sampler(lab, topo, run.leader_before, pgha["cluster_name"], dcs_api_of(pgha))

@@ -72,7 +72,7 @@ def format_table(rows):
 # etcd_placement: where the benchmark put etcd's leadership before the fault (--etcd-leader
 # with | apart; pgha's own schedule, etcd:leader_apart, is off in those runs), absent when left
 # to the formula (with Patroni's etcd3 API pgha keeps it off Patroni's leader)
-CELL_KEYS = ("type", "preset", "fault", "replication", "dcs_api", "timings", "etcd_placement")
+CELL_KEYS = ("type", "preset", "fault", "replication", "dcs_api", "timings", "etcd_placement", "phase")
 LOAD_KEYS = ("type", "preset", "replication", "dcs_api", "timings")
 APPS = ("default", "documented")
 
@@ -166,7 +166,9 @@ def _sec(v):
 
 def _preset(row):
     return (row["preset"] + (f" ({row['timings']})" if row.get("timings") else "")
-            + (f", etcd leader {row['etcd_placement']}" if row.get("etcd_placement") else ""))
+            + (f", etcd leader {row['etcd_placement']}" if row.get("etcd_placement") else "")
+            # fault rows before 2026-12-07 (pghalab.bench.resilience --phase)
+            + (", fixed phase" if "phase" in row and row["phase"] != "random" else ""))
 
 
 def _window(row):

@@ -15,7 +15,7 @@ def _own(preset):
 
 def _sample(preset="norm", fault="crash", rto=20.0, etcd_leader=False, error=None, **extra):
     sample = {"kind": "fault", "type": "b", "preset": preset, "fault": fault, "replication": "async",
-              "dcs_api": "etcd", "timings": _own(preset), "rto": rto, "first_ack": rto - 0.5 if rto else None, "lost": 0,
+              "dcs_api": "etcd", "timings": _own(preset), "phase": "random", "rto": rto, "first_ack": rto - 0.5 if rto else None, "lost": 0,
               "split_brain": False, "split_brain_overlap": None, "target_was_etcd_leader": etcd_leader,
               "timeline": {"at": {}, "steps": {"key_expiry": 18.0, "promotion": 1.0, "vip_move": 0.5,
                                                "client": 0.5}},
@@ -44,7 +44,11 @@ def test_cells_and_missing_runs():
     args = resilience.parse(["--runs", "3", "--faults", "crash,freeze"])
     assert resilience.cell(args, "norm", "crash") == {"type": "b", "preset": "norm", "fault": "crash",
                                                       "replication": "async", "dcs_api": "etcd",
-                                                      "timings": _own("norm")}
+                                                      "timings": _own("norm"), "phase": "random"}
+    # runs injected right after the warm-up (before 2026-12-07) are cells of their own
+    assert "phase" not in resilience.cell(resilience.parse(["--phase", "fixed"]), "norm", "crash")
+    fixed = {k: v for k, v in _sample().items() if k != "phase"}
+    assert f"| b | norm ({_own('norm')}), fixed phase | crash |" in format_summary(summarise([fixed]))
     assert resilience.cell(resilience.parse(["--type", "a"]), "norm", "crash")["dcs_api"] == "etcd3"
     assert resilience.cell(resilience.parse(["--sync"]), "norm", "crash")["replication"] == "sync-strict"
     # the preset's own synchronous_mode (safe's) labels its cells

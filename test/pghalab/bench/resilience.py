@@ -80,6 +80,10 @@ def parse(argv=None):
     parser.add_argument("--etcd-leader", choices=("with", "apart"), default=None,
                         help="before each leader fault, move etcd's leadership onto the Patroni leader's node "
                              "(with) or off it (apart): cells of their own; default: where it happens to be")
+    parser.add_argument("--phase", choices=("random", "fixed"), default="random",
+                        help="inject each fault after a random part of loop_wait (default; a real fault falls "
+                             "anywhere in Patroni's loop) or right after the warm-up (runs before 2026-12-07: their "
+                             "phase stayed nearly the same from run to run)")
     parser.add_argument("--results", type=Path, default=Path(os.environ.get("RESILIENCE_RESULTS") or DEFAULT_RESULTS),
                         help=f"JSON lines, appended (default {DEFAULT_RESULTS})")
     parser.add_argument("--summarise", "--summarize", action="store_true", help="print the tables of --results only")
@@ -156,6 +160,8 @@ def cell(args, preset, fault):
     found["timings"] = timings_label(effective_timings(preset, args.timings))
     if args.etcd_leader:
         found["etcd_placement"] = args.etcd_leader
+    if args.phase == "random":
+        found["phase"] = "random"
     return found
 
 
@@ -243,7 +249,8 @@ def run_faults(args, lab, preset, missing):
         for run_no in range(1, count + 1):
             sample = {"kind": "fault", **cell(args, preset, fault), "at": datetime.datetime.now().isoformat()}
             try:
-                run = run_fault(lab, fault, log=lambda *_: None, etcd_placement=args.etcd_leader)
+                run = run_fault(lab, fault, log=lambda *_: None, etcd_placement=args.etcd_leader,
+                                random_phase=args.phase == "random")
                 sample.update(run.summary())
                 print(f"{preset} {fault} run {run_no}/{count}: {run.figure()}", flush=True)
                 if sample["split_brain"]:   # why the old leader stayed writable: its Patroni's view
