@@ -177,9 +177,10 @@ def _window(row):
     2026-12-07 recorded a wrong window, which is not shown."""
     if not row["split_brain_measured"]:
         return " (window not recorded)"
-    return (f" (longest: proven {_sec(row['split_brain_proven_max'])}, at most {_sec(row['split_brain_at_most_max'])}"
-            + (f"; {row['split_brain_measured']} runs recorded it" if row["split_brain_measured"] < row["split_brain"] else "")
-            + ")")
+    found = f"longest: proven {_sec(row['split_brain_proven_max'])}, at most {_sec(row['split_brain_at_most_max'])}"
+    if row["split_brain_measured"] < row["split_brain"]:
+        found += f"; {row['split_brain_measured']} runs recorded it"
+    return f" ({found})"
 
 
 def format_summary(rows, loads=()):
