@@ -15,13 +15,13 @@ demo: host venv
 	@echo "  (password: pgha:postgresql:superuser:password in /var/lib/pgha-lab/pgha/pillar/cluster.sls)"
 	@echo "Stop the lab: test/lab down"
 
-# make test (CI, .ci/run) must finish within 45 minutes on 2 cores: unit and render tests,
-# the core lab scenarios on Debian 12 without the tests marked `extended`, then Type B on
-# Debian 13. Every scenario, extended tests included: make test-lab / make test-all.
+# make test (CI, .ci/run) must finish within 45 minutes on 2 cores, on a slow day too: unit and
+# render tests, then the core lab scenarios on Debian 12 without the tests marked `extended`.
+# Debian 13 runs in make test-debian13 (issue 8 allows a second target when time requires: a
+# slow day took make test to 55.8 minutes with it). Every scenario: make test-lab / test-all.
 CORE_LAB_TESTS := test/lab_tests/test_typeb.py test/lab_tests/test_day2.py \
 	test/lab_tests/test_sources.py test/lab_tests/test_roles_objects.py test/lab_tests/test_typea.py test/lab_tests/test_typea_secrets.py \
 	test/lab_tests/test_resilience.py test/lab_tests/test_grow.py test/lab_tests/test_backup.py
-DEBIAN13_CI_TESTS := test/lab_tests/test_typeb.py
 LAB_SCENARIOS := typeb typeb-fast typea typea-colocated grow grow-typea adopt backup \
 	backup-repo-host wal-g firewall tls pip patroni-features minor-update standby monitor upgrade upgrade-typea \
 	standby-repo
@@ -29,10 +29,10 @@ SCENARIO ?= typeb
 # empty: the scenario's own release (Debian 12; standby and upgrade: Debian 13)
 SUITE ?=
 
-## make test: what CI runs (.ci/run calls this); prints each test file's wall time at the end
+## make test: what CI runs (.ci/run calls this); prints each test file's wall time and the
+## 30 slowest tests at the end
 test: host venv
-	$(PY) -m pytest -v -s -m "not extended" test/unit test/render $(CORE_LAB_TESTS)
-	PGHA_LAB_SUITE=trixie $(PY) -m pytest -v -s $(DEBIAN13_CI_TESTS)
+	$(PY) -m pytest -v -s --durations=30 -m "not extended" test/unit test/render $(CORE_LAB_TESTS)
 
 ## make test-lab SCENARIO=typea SUITE=trixie: one lab scenario, all its tests (extended too)
 test-lab: host venv

@@ -4,6 +4,8 @@ through Patroni's archive_command; a full backup from the module; the scheduled 
 replica rebuilt from the repository (create_replica_methods: pgbackrest); a second cluster
 cloned from the backup; point-in-time recovery of the running cluster with pgha.restore.
 """
+import pytest
+
 from pghalab.cluster import leader_name, query, run_orch, salt_json
 
 from .helpers import (PAUSED_ARCHIVE_COMMAND as PAUSED, assert_orch_ok, assert_point_in_time_restore,
@@ -53,6 +55,7 @@ def test_scheduled_backup_runs_on_the_primary_only(lab, deployed):
     assert types == ["full", "diff"], types
 
 
+@pytest.mark.extended     # make test's time budget: a replica re-created from the repository
 def test_replica_rebuilt_from_the_repository(lab, deployed):
     assert_replica_rebuilt_with(lab, "pgbackrest", "backup_check", CLUSTER)
 

@@ -3,6 +3,8 @@ etcd members: etcd goes from 3 to 5), pgha.remove_node of a replica and of the l
 the refusals. A writer commits through the VIP during each change; no acknowledged write may
 be lost and no member that stays may restart. Tests share one cluster and run in file order.
 """
+import pytest
+
 from pghalab.cluster import query, run_orch, salt_json, wait_for
 from pghalab.writer import Writer
 
@@ -79,6 +81,7 @@ def test_add_two_nodes_and_etcd_members(lab, deployed):
     assert "10.213.0.15/32" in config and "10.213.0.15:2379" in config
 
 
+@pytest.mark.extended     # make test's time budget: a second pgha.add_node of the same target
 def test_add_node_again_changes_nothing_on_the_members(lab, deployed):
     before = _starts(lab, ["pg1", "pg2", "pg3", "pg4", "pg5"])
     assert_orch_ok(run_orch(lab, "pgha.add_node", pillar={"target": "pg5"}))

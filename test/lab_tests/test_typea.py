@@ -387,6 +387,7 @@ def _fault(lab, fault):
     return run
 
 
+@pytest.mark.extended     # make test's time budget: test_vip_moves_when_haproxy_dies keeps keepalived's move
 def test_crash_of_the_balancer_holding_the_vip(lab, deployed):
     """A power cut of the balancer that holds the VIP: keepalived on the other takes it, port
     5000 answers there; the crashed balancer boots again, and after it one balancer holds the
