@@ -1,6 +1,9 @@
 """What lab tests assert on orchestration results, and lab checks several tests share. Access to
 the cluster (run_orch, salt_json, query, wait_for, ...) is pghalab.cluster."""
 import time
+from pathlib import Path
+
+import yaml
 
 from pghalab.cluster import identity, leader_name, query, run_orch, salt_json, vip_holders, wait_for
 from pghalab.image import SUITES
@@ -223,3 +226,10 @@ def assert_pin_refused(lab, minion, message_start):
         changed = {sid: st["changes"] for sid, st in ret.items() if st.get("changes")}
         assert not changed, changed
     assert postmaster_starts(lab) == started
+
+
+def preset_timings(name):
+    """A failover preset's Patroni values as parameters/defaults.yaml has them (one source of
+    truth: a retuned preset needs no test edited)."""
+    defaults = Path(__file__).resolve().parents[2] / "pgha" / "parameters" / "defaults.yaml"
+    return yaml.safe_load(defaults.read_text())["rto_profiles"][name]["patroni"]

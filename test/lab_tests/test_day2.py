@@ -11,9 +11,10 @@ from pghalab.image import SUITES
 from pghalab.scenarios import CALLBACK_LOG
 from pghalab.writer import Writer
 
-from .helpers import assert_orch_ok, data_dir, postmaster_starts, state_comments, steps
+from .helpers import assert_orch_ok, data_dir, postmaster_starts, preset_timings, state_comments, steps
 
 SCENARIO = "typeb"
+NORM = preset_timings("norm")        # the default preset, as parameters/defaults.yaml has it
 VIP = "10.213.0.100"
 PG = "I@pgha:roles:postgresql"
 
@@ -77,7 +78,7 @@ def test_list_topology_config_history(lab, deployed):
     assert list(topo) == [listing["leader"]] and len(topo[listing["leader"]]["replicas"]) == 2
     config = salt_json(lab, "pg3", "pgha_patroni.show_config")["pg3"]
     assert config["postgresql"]["parameters"]["max_connections"] == 200
-    assert config["ttl"] == 25             # the default preset norm's (parameters/defaults.yaml)
+    assert (config["ttl"], config["loop_wait"]) == (NORM["ttl"], NORM["loop_wait"])   # the default preset's
     assert isinstance(salt_json(lab, "pg1", "pgha_patroni.history")["pg1"], list)
     # the readable form the CLI shows
     res = lab.master.cli("salt", "pg1", "pgha_patroni.list", capture_output=True)
@@ -86,8 +87,8 @@ def test_list_topology_config_history(lab, deployed):
 
 def test_edit_config_test_mode_then_real(lab, deployed):
     dry = salt_json(lab, "pg1", "pgha_patroni.edit_config", '{"loop_wait": 9}', "test=True")["pg1"]
-    assert dry == {"changes": {"loop_wait": {"old": 10, "new": 9}}}
-    assert salt_json(lab, "pg1", "pgha_patroni.show_config")["pg1"]["loop_wait"] == 10
+    assert dry == {"changes": {"loop_wait": {"old": NORM["loop_wait"], "new": 9}}}
+    assert salt_json(lab, "pg1", "pgha_patroni.show_config")["pg1"]["loop_wait"] == NORM["loop_wait"]
     salt_json(lab, "pg1", "pgha_patroni.edit_config", '{"loop_wait": 9}')
     assert salt_json(lab, "pg2", "pgha_patroni.show_config")["pg2"]["loop_wait"] == 9
 
@@ -102,7 +103,7 @@ def test_highstate_puts_the_dynamic_config_back(lab, deployed):
     [comment] = comments["pg2"]
     assert comment.startswith("patched loop_wait; applied with a reload; loop_wait from failover preset norm"), comments
     assert comment.endswith("no PostgreSQL restart"), comments
-    assert salt_json(lab, "pg1", "pgha_patroni.show_config")["pg1"]["loop_wait"] == 10
+    assert salt_json(lab, "pg1", "pgha_patroni.show_config")["pg1"]["loop_wait"] == NORM["loop_wait"]
     assert postmaster_starts(lab) == before
 
 

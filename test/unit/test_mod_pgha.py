@@ -258,7 +258,7 @@ CHECK_CASES = [
      ["pgha:patroni:ttl: must be at least loop_wait + 2 * retry_timeout (15 + 2 * 3), got 20; ttl and "
       "retry_timeout come from rto_profile fast: set them in pillar too, or choose another rto_profile"]),
     ("ttl-rule-with-the-presets-timings", {"patroni": {"ttl": 20}},
-     ["pgha:patroni:ttl: must be at least loop_wait + 2 * retry_timeout (10 + 2 * 7), got 20; loop_wait "
+     ["pgha:patroni:ttl: must be at least loop_wait + 2 * retry_timeout (12 + 2 * 6), got 20; loop_wait "
       "and retry_timeout come from rto_profile norm"]),
     ("ttl-rule-with-the-presets-retry-timeout", {"patroni": {"rto_profile": "safe", "ttl": 50, "loop_wait": 5}},
      ["got 50; retry_timeout comes from rto_profile safe: set it in pillar too"]),
