@@ -21,7 +21,7 @@ demo: host venv
 # slow day took make test to 55.8 minutes with it). Every scenario: make test-lab / test-all.
 CORE_LAB_TESTS := test/lab_tests/test_typeb.py test/lab_tests/test_day2.py \
 	test/lab_tests/test_sources.py test/lab_tests/test_roles_objects.py test/lab_tests/test_typea.py test/lab_tests/test_typea_secrets.py \
-	test/lab_tests/test_resilience.py test/lab_tests/test_grow.py test/lab_tests/test_backup.py
+	test/lab_tests/test_resilience_guarantees.py test/lab_tests/test_grow.py test/lab_tests/test_backup.py
 LAB_SCENARIOS := typeb typeb-fast typea typea-colocated grow grow-typea adopt backup \
 	backup-repo-host wal-g firewall tls pip patroni-features minor-update standby monitor upgrade upgrade-typea \
 	standby-repo

@@ -17,8 +17,10 @@ from pghalab.lab import Lab
 from .helpers import node_has_package
 
 # Within one scenario: the deploy-from-bare checks first, then what changes the cluster.
-# test_gate_errors.py breaks Patroni on a replica for a while: last, though it restores it.
-MODULE_ORDER = ["test_typeb.py", "test_day2.py", "test_sources.py", "test_roles_objects.py", "test_gate_errors.py"]
+# test_gate_errors.py breaks Patroni on a replica for a while, though it restores it; then
+# test_resilience_guarantees.py, which leaves the cluster in synchronous_mode_strict.
+MODULE_ORDER = ["test_typeb.py", "test_day2.py", "test_sources.py", "test_roles_objects.py", "test_gate_errors.py",
+                "test_resilience_guarantees.py"]
 
 
 def _scenario(module):

@@ -6,6 +6,8 @@ lost. Tests share one cluster and run in file order.
 """
 import time
 
+import pytest
+
 from pghalab.cluster import leader_name, pillar_changed, query, run_orch, salt_json, wait_for
 from pghalab.image import SUITES
 from pghalab.scenarios import CALLBACK_LOG
@@ -260,6 +262,7 @@ def test_config_lowering_max_connections(lab, deployed):
         _settled(lab)
 
 
+@pytest.mark.extended     # make test's time budget: test_minor_update.py runs pgha.update on a real minor update
 def test_update_drains_replicas_first_and_loses_no_write(lab, deployed):
     _settled(lab)
     old = leader_name(lab)

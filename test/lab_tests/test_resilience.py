@@ -18,10 +18,11 @@ a frozen leader can acknowledge their commits late, after another node was promo
 those commits are lost to pg_rewind. assert_fault_handled checks their losses with the
 suite's writer's.
 
-`make test` runs the guarantee set only (`-m "not extended"`): the crash asynchronously, and
-crash, freeze and partition under synchronous_mode_strict, where no acknowledged commit may be
-lost, by the suite's writer or by either application writer, and no split brain may occur (no
-time is asserted). The tests marked `extended` run in `make test-lab SCENARIO=typeb-fast`.
+Every test here runs in `make test-lab SCENARIO=typeb-fast` (and make test-all), none in `make
+test`: its guarantee set (synchronous_mode_strict, then a crash, a freeze and a partition, where
+no acknowledged commit may be lost and no split brain may occur) is test_resilience_guarantees.py,
+which make test runs on the default preset's cluster, and which this module runs again on
+`fast` (imported below, in the order of the strict faults).
 
 Dynamic configuration (failsafe_mode, then synchronous_mode_strict) changes as a site changes
 it: pillar, then a highstate of the database nodes, which patches the DCS through Patroni.
@@ -30,34 +31,20 @@ import pytest
 
 from pghalab.checks import successes_between
 from pghalab.cluster import pillar_changed, salt_json, wait_for
-from pghalab.faults import assert_fault_handled, run_fault, zombie_writes
-from pghalab.health import Topology, dcs_config, etcd_healthy, failsafe_members, sync_standby_ready, wait_healthy
+from pghalab.faults import assert_fault_handled
+from pghalab.health import Topology, dcs_config, etcd_healthy, failsafe_members, wait_healthy
 
 from .helpers import assert_orch_ok, postmaster_starts
-
+from .test_resilience_guarantees import PG, _highstate_database_nodes, _run, _run_strict, strict  # noqa: F401 (fixture)
 
 SCENARIO = "typeb-fast"
-PG = "I@pgha:roles:postgresql"
-
-
-def _run(lab, fault, prefix=""):
-    run = run_fault(lab, fault)
-    print("\n" + run.figure(prefix=prefix))
-    return run
-
-
-def _highstate_database_nodes(lab):
-    ret = salt_json(lab, PG, "state.highstate", tgt_type="compound", timeout=600)
-    failed = {m: ([s.get("comment") for s in states.values() if s.get("result") is not True]
-                  if isinstance(states, dict) else states) for m, states in ret.items()}
-    assert ret and all(not f for f in failed.values()), failed
+pytestmark = pytest.mark.extended       # outside make test's time budget (see above)
 
 
 def test_deploy(lab, deployed):
     assert_orch_ok(deployed["result"])
 
 
-@pytest.mark.extended     # make test keeps the synchronous guarantees below (time budget)
 def test_crash_of_the_primary(lab, deployed):
     """SIGKILL of every process of the leader's node and its link down (a power cut); the node
     boots again and rejoins as a replica."""
@@ -66,7 +53,6 @@ def test_crash_of_the_primary(lab, deployed):
     assert run.leader_after != run.targets[0], "no failover after the leader's node died"
 
 
-@pytest.mark.extended
 def test_kill_of_postgresql_only(lab, deployed):
     """SIGKILL of every PostgreSQL process on the leader; Patroni starts it again in place (crash
     recovery) or fails over after primary_start_timeout."""
@@ -75,7 +61,6 @@ def test_kill_of_postgresql_only(lab, deployed):
     print(f"FIGURE kill_postgres_outcome={'restarted_in_place' if run.leader_after == run.targets[0] else 'failover'}")
 
 
-@pytest.mark.extended
 def test_kill_of_patroni_only(lab, deployed):
     """SIGKILL of Patroni on the leader: PostgreSQL keeps running (KillMode=process), systemd
     starts Patroni again (Restart=on-failure), and it finds its own leader key: no failover."""
@@ -84,7 +69,6 @@ def test_kill_of_patroni_only(lab, deployed):
     assert run.leader_after == run.leader_before, "a Patroni restart on the leader caused a failover"
 
 
-@pytest.mark.extended
 def test_freeze_of_the_primary(lab, deployed):
     """Every process of the leader's node frozen (a hang: the kernel still answers TCP) until
     writes through the VIP resume on a new leader; then thawed: it must not stay a second
@@ -101,7 +85,6 @@ def test_freeze_of_the_primary(lab, deployed):
                      f"lost by the writer: {len(run.check['lost'])}")
 
 
-@pytest.mark.extended
 def test_partition_of_the_primary_then_heal(lab, deployed):
     """The leader's link down until writes resume on a new leader; a probe inside it writes
     over its unix socket meanwhile. Patroni on the isolated node must demote it before the
@@ -121,7 +104,6 @@ def test_partition_of_the_primary_then_heal(lab, deployed):
         assert run.rewound, f"{target} rejoined without pg_rewind"
 
 
-@pytest.mark.extended
 def test_loss_of_one_etcd_member(lab, deployed):
     """etcd stopped on the node of etcd's own leader (an etcd election), started again: Patroni
     rides it out, no failover, nothing lost."""
@@ -138,7 +120,6 @@ def _during_quorum_loss(run):
     return successes_between(run.successes(), run.t_fault + run.dcs["ttl"] + 2, run.t_undo)
 
 
-@pytest.mark.extended
 def test_loss_of_etcd_quorum_failsafe_off(lab, deployed):
     """etcd stopped on two of three nodes for ttl + loop_wait + 8 s. failsafe_mode off: the
     leader cannot renew its key and demotes itself: nobody accepts writes until etcd is back."""
@@ -151,7 +132,6 @@ def test_loss_of_etcd_quorum_failsafe_off(lab, deployed):
     assert not during, "a node accepted writes without etcd quorum while failsafe_mode was off"
 
 
-@pytest.mark.extended
 def test_loss_of_etcd_quorum_failsafe_on(lab, deployed):
     """The same with failsafe_mode on (pillar, then highstate): the leader reaches every
     member's REST API, so Patroni keeps it primary (Patroni's DCS failsafe mode). vip-manager
@@ -180,60 +160,24 @@ def test_loss_of_etcd_quorum_failsafe_on(lab, deployed):
 
 # -- synchronous_mode_strict -------------------------------------------------------------------------
 # Every fault again but the loss of etcd quorum (nothing can be promoted without quorum, and
-# under strict mode a demoted leader acknowledges nothing either).
-
-def _strict_mode(pillar):
-    pillar["pgha"]["patroni"].update(synchronous_mode=True, synchronous_mode_strict=True)
-
-
-@pytest.fixture(scope="module")
-def strict(lab, deployed):
-    """synchronous_mode_strict on for the rest of the module (failsafe_mode back off: pillar's
-    default, patched by the same highstate)."""
-    with pillar_changed(lab, _strict_mode):
-        _highstate_database_nodes(lab)
-        yield
+# under strict mode a demoted leader acknowledges nothing either). The guarantee set first:
+# collected here in this order, before the other strict faults.
+from .test_resilience_guarantees import (  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
+    test_switch_on_synchronous_mode_strict, test_sync_strict_crash_of_the_primary,
+    test_sync_strict_freeze_of_the_primary, test_sync_strict_partition_of_the_primary_then_heal)
 
 
-def _run_strict(lab, fault):
-    """Under synchronous_mode_strict a commit is acknowledged only once the synchronous
-    standby has it, and Patroni promotes only that standby: no fault may lose one."""
-    run = _run(lab, fault, prefix="sync_strict ")
-    assert run.dcs.get("synchronous_mode") is True and run.dcs.get("synchronous_mode_strict") is True, run.dcs
-    assert run.allowed_lost() == 0
-    # the guarantee covers clients without a timeout too (assert_fault_handled counts them)
-    assert sorted(run.app_checks) == ["default", "documented"], run.app_checks
-    return run
-
-
-def test_switch_on_synchronous_mode_strict(lab, strict):
-    lead = wait_healthy(lab, Topology.of(lab))
-    dcs = dcs_config(lab, lead)
-    assert dcs.get("synchronous_mode") is True and dcs.get("synchronous_mode_strict") is True, dcs
-    assert not dcs.get("failsafe_mode"), dcs
-    sync_standby_ready(lab, lead)
-
-
-def test_sync_strict_crash_of_the_primary(lab, strict):
-    run = _run_strict(lab, "crash")
-    assert_fault_handled(run)
-    assert run.leader_after != run.targets[0]
-
-
-@pytest.mark.extended
 def test_sync_strict_kill_of_postgresql_only(lab, strict):
     run = _run_strict(lab, "kill-postgres")
     assert_fault_handled(run)
 
 
-@pytest.mark.extended
 def test_sync_strict_kill_of_patroni_only(lab, strict):
     run = _run_strict(lab, "kill-patroni")
     assert_fault_handled(run)
     assert run.leader_after == run.leader_before
 
 
-@pytest.mark.extended
 def test_sync_strict_loss_of_one_etcd_member(lab, strict):
     run = _run_strict(lab, "etcd-member")
     assert_fault_handled(run)
@@ -241,31 +185,6 @@ def test_sync_strict_loss_of_one_etcd_member(lab, strict):
     wait_for(lambda: etcd_healthy(run.topo), timeout=60, what="every etcd member healthy")
 
 
-def test_sync_strict_freeze_of_the_primary(lab, strict):
-    """Thawed after the failover, the old primary's commits wait for a standby that now follows
-    the new leader: it acknowledges nothing until Patroni demotes it."""
-    run = _run_strict(lab, "freeze")
-    assert_fault_handled(run)
-    assert run.leader_after != run.targets[0]
-    assert not zombie_writes(run), f"the thawed old primary acknowledged writes: {zombie_writes(run)[:5]}"
-
-
-def test_sync_strict_partition_of_the_primary_then_heal(lab, strict):
-    """Cut off from its synchronous standby, the old primary acknowledges nothing to a client on
-    its own side of the partition; after the heal it rejoins through pg_rewind."""
-    run = _run_strict(lab, "partition")
-    assert_fault_handled(run)
-    target = run.targets[0]
-    assert run.leader_after != target
-    assert not run.inside.other, f"the probe inside {target} did not run: {run.inside.other[:5]}"
-    assert [s for s in run.inside.successes if s.end < run.t_fault], f"the probe inside {target} never wrote"
-    assert not run.inside_after_fault(), (
-        f"{target} acknowledged writes while cut off from its synchronous standby: {run.inside_after_fault()[:5]}")
-    if run.dcs.get("postgresql", {}).get("use_pg_rewind"):
-        assert run.rewound, f"{target} rejoined without pg_rewind"
-
-
-@pytest.mark.extended
 def test_change_of_preset_on_the_running_cluster(lab, strict):
     """fast -> safe as a site changes it (pillar, then a highstate of the database nodes):
     Patroni's dynamic configuration is patched with the preset's timings, vip-manager polls at

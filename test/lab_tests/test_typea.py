@@ -335,6 +335,7 @@ def test_ops_remove_applied_directly_is_refused(lab, deployed, ops):
     _cluster_untouched(lab, before)
 
 
+@pytest.mark.extended     # make test's time budget: test_typeb.py's second deploy checks the same for Type B
 def test_second_deploy_changes_nothing(lab, deployed):
     assert_orch_changed_nothing(run_orch(lab, "pgha.deploy"))
 
