@@ -167,7 +167,7 @@ PILLARS.update({
 # pillar: ((Patroni's ttl, loop_wait, retry_timeout, primary_start_timeout), HAProxy's check
 # timings on each default-server line, vip-manager's --interval)
 RTO = {
-    "typeb_vip": ((25, 12, 6, 30), "inter 2s fastinter 1s downinter 2s rise 2 fall 2", 1000),
+    "typeb_vip": ((22, 10, 6, 30), "inter 2s fastinter 1s downinter 2s rise 2 fall 2", 1000),
     "rto_fast": ((20, 14, 3, 15), "inter 1s fastinter 500ms downinter 1s rise 2 fall 2", 500),
     "rto_safe": ((60, 10, 25, 60), "inter 3s fastinter 1s downinter 3s rise 3 fall 3", 1000),
     "rto_override": ((25, 14, 5, 15), "inter 1500ms fastinter 500ms downinter 1s rise 2 fall 3", 250),

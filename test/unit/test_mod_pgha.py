@@ -258,7 +258,7 @@ CHECK_CASES = [
      ["pgha:patroni:ttl: must be at least loop_wait + 2 * retry_timeout (15 + 2 * 3), got 20; ttl and "
       "retry_timeout come from rto_profile fast: set them in pillar too, or choose another rto_profile"]),
     ("ttl-rule-with-the-presets-timings", {"patroni": {"ttl": 20}},
-     ["pgha:patroni:ttl: must be at least loop_wait + 2 * retry_timeout (12 + 2 * 6), got 20; loop_wait "
+     ["pgha:patroni:ttl: must be at least loop_wait + 2 * retry_timeout (10 + 2 * 6), got 20; loop_wait "
       "and retry_timeout come from rto_profile norm"]),
     ("ttl-rule-with-the-presets-retry-timeout", {"patroni": {"rto_profile": "safe", "ttl": 50, "loop_wait": 5}},
      ["got 50; retry_timeout comes from rto_profile safe: set it in pillar too"]),
@@ -661,7 +661,7 @@ def test_validate_valid_pillar_and_defaults_are_read_once():
         "salt://pgha/parameters/defaults.yaml", "salt://pgha/parameters/os_family/Debian.yaml",
         "salt://pgha/parameters/osfinger/Debian-12.yaml"]
     assert pgha.__context__["pgha.defaults"]["patroni"]["rto_profile"] == "norm"
-    assert pgha.__context__["pgha.defaults"]["rto_profiles"]["norm"]["patroni"]["ttl"] == 25
+    assert pgha.__context__["pgha.defaults"]["rto_profiles"]["norm"]["patroni"]["ttl"] == 22
 
 
 def test_validate_merges_the_os_parameters_as_map_jinja_does():
@@ -907,10 +907,10 @@ CLUSTER_CASES = [
     # Patroni's timings live in the DCS: minions that disagree would patch them back and forth
     ("valid-same-preset", _nodes(**{n: _with(DB, {"patroni": {"rto_profile": "fast"}}) for n in ("pg1", "pg2", "pg3")}),
      [], []),
-    ("valid-override-equal-to-the-preset", _nodes(pg1=_with(DB, {"patroni": {"ttl": 25}}), pg2=DB, pg3=DB), [], []),
+    ("valid-override-equal-to-the-preset", _nodes(pg1=_with(DB, {"patroni": {"ttl": 22}}), pg2=DB, pg3=DB), [], []),
     ("preset-differs", _nodes(pg1=_with(DB, {"patroni": {"rto_profile": "safe"}}), pg2=DB, pg3=DB),
      ["pgha:patroni:rto_profile: differs between minions (norm on pg2, pg3; safe on pg1)",
-      "pgha:patroni:ttl: differs between minions (25 on pg2, pg3; 60 on pg1)"], []),
+      "pgha:patroni:ttl: differs between minions (22 on pg2, pg3; 60 on pg1)"], []),
     ("override-differs", _nodes(pg1=DB, pg2=_with(DB, {"patroni": {"primary_start_timeout": 10}}), pg3=DB),
      ["pgha:patroni:primary_start_timeout: differs between minions (10 on pg2; 30 on pg1, pg3)"], []),
 ]
