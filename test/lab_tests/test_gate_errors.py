@@ -16,9 +16,12 @@ SCENARIO = "typeb"
 BLOCKER = "pgha-lab-restapi-blocker"    # a transient unit on the replica, removed when it stops
 GATE_TIMEOUT = 20
 # Listens on Patroni's REST API port and closes every connection: Patroni cannot bind it,
-# and the gate's requests fail at once instead of hanging.
+# and the gate's requests fail at once instead of hanging. SO_REUSEADDR: the stopped Patroni
+# may leave connections in TIME_WAIT on the port (seen with Debian 13), which refuse a
+# plain bind; two listeners still cannot share the port, so Patroni's bind fails as before.
 BLOCK = ("import socket, sys\n"
          "s = socket.socket()\n"
+         "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
          "s.bind(('0.0.0.0', int(sys.argv[1])))\n"
          "s.listen(16)\n"
          "while True:\n"
